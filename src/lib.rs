@@ -1,0 +1,15 @@
+//! pktforge: hand-crafted Ethernet + IPv4 + ICMP frames sent and captured over AF_PACKET.
+//!
+//! Data flows one way:
+//! CLI → request → [`net`] (interface, route, next-hop MAC) → [`wire`] (build) → [`link`] (send)
+//! → [`link`] (receive) → [`wire`] (parse) → [`probe`] (match) → report.
+
+pub mod cli;
+pub mod error;
+pub mod lab;
+pub mod link;
+pub mod net;
+pub mod probe;
+pub mod wire;
+
+pub use error::{Error, Result};
