@@ -1,1 +1,240 @@
-//! (being written)
+//! The namespace lab: a real four-host IPv4 network built from network namespaces and veth pairs.
+//!
+//! ```text
+//!   a  192.0.2.2 ── 192.0.2.1  r1  198.51.100.1 ── 198.51.100.2  r2  203.0.113.1 ── 203.0.113.2  b
+//! ```
+//! `r1` and `r2` are Linux routers (`ip_forward=1`); every host accepts source-routed packets
+//! (`accept_source_route=1`), because Linux drops any packet carrying LSRR/SSRR on an interface
+//! without it, the final destination and the echo's way back included. Nothing touches the host's
+//! own interfaces or routes: every link is created directly inside the namespaces.
+
+use std::process::{Command, Output};
+
+use crate::{Error, Result};
+
+/// The four hosts of the lab, in order along the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// The probing host: 192.0.2.2, default route via r1.
+    A,
+    /// First router: 192.0.2.1 / 198.51.100.1.
+    R1,
+    /// Second router: 198.51.100.2 / 203.0.113.1.
+    R2,
+    /// The far host: 203.0.113.2, default route via r2.
+    B,
+}
+
+impl Host {
+    /// All hosts, in order along the line.
+    pub const ALL: [Host; 4] = [Host::A, Host::R1, Host::R2, Host::B];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Host::A => "a",
+            Host::R1 => "r1",
+            Host::R2 => "r2",
+            Host::B => "b",
+        }
+    }
+}
+
+/// One link of the lab: (host, interface, address/prefix) at each end.
+type LinkEnd = (Host, &'static str, &'static str);
+
+const LINKS: [(LinkEnd, LinkEnd); 3] = [
+    (
+        (Host::A, "a-r1", "192.0.2.2/24"),
+        (Host::R1, "r1-a", "192.0.2.1/24"),
+    ),
+    (
+        (Host::R1, "r1-r2", "198.51.100.1/24"),
+        (Host::R2, "r2-r1", "198.51.100.2/24"),
+    ),
+    (
+        (Host::R2, "r2-b", "203.0.113.1/24"),
+        (Host::B, "b-r2", "203.0.113.2/24"),
+    ),
+];
+
+/// Routes each host needs beyond its connected networks: (host, `ip route add` arguments).
+const ROUTES: [(Host, &str, &str); 4] = [
+    (Host::A, "default", "192.0.2.1"),
+    (Host::R1, "203.0.113.0/24", "198.51.100.2"),
+    (Host::R2, "192.0.2.0/24", "198.51.100.1"),
+    (Host::B, "default", "203.0.113.1"),
+];
+
+/// A running lab. Dropping it tears the namespaces down unless [`Lab::keep`] was called.
+#[derive(Debug)]
+pub struct Lab {
+    prefix: String,
+    keep: bool,
+}
+
+impl Lab {
+    /// Interface of host `a` toward r1.
+    pub const A_IFACE: &'static str = "a-r1";
+    /// Interface of host `b` toward r2.
+    pub const B_IFACE: &'static str = "b-r2";
+
+    /// Build the lab under `prefix` (namespaces `PREFIX-a`, `PREFIX-r1`, `PREFIX-r2`, `PREFIX-b`).
+    /// Any namespace of the same name left from an earlier run is removed first.
+    pub fn up(prefix: &str) -> Result<Lab> {
+        validate_prefix(prefix)?;
+        Lab::down(prefix);
+        let lab = Lab {
+            prefix: prefix.to_string(),
+            keep: false,
+        };
+        lab.build()?; // on error `lab` drops and tears down what was made
+        Ok(lab)
+    }
+
+    fn build(&self) -> Result<()> {
+        for host in Host::ALL {
+            run("ip", &["netns", "add", &self.ns(host)])?;
+            self.sysctl(host, "net.ipv4.conf.all.accept_source_route", "1")?;
+            self.sysctl(host, "net.ipv4.conf.default.accept_source_route", "1")?;
+            self.sysctl(host, "net.ipv4.conf.all.rp_filter", "0")?;
+            self.sysctl(host, "net.ipv4.conf.default.rp_filter", "0")?;
+            if matches!(host, Host::R1 | Host::R2) {
+                self.sysctl(host, "net.ipv4.ip_forward", "1")?;
+            }
+            self.ip(host, &["link", "set", "lo", "up"])?;
+        }
+        for ((h1, if1, addr1), (h2, if2, addr2)) in LINKS {
+            let peer_ns = self.ns(h2);
+            self.ip(
+                h1,
+                &[
+                    "link", "add", if1, "type", "veth", "peer", "name", if2, "netns", &peer_ns,
+                ],
+            )?;
+            for (h, ifname, addr) in [(h1, if1, addr1), (h2, if2, addr2)] {
+                self.ip(h, &["addr", "add", addr, "dev", ifname])?;
+                self.sysctl(
+                    h,
+                    &format!("net.ipv4.conf.{ifname}.accept_source_route"),
+                    "1",
+                )?;
+                self.ip(h, &["link", "set", ifname, "up"])?;
+            }
+        }
+        for (host, dst, via) in ROUTES {
+            self.ip(host, &["route", "add", dst, "via", via])?;
+        }
+        Ok(())
+    }
+
+    /// Remove every namespace of the lab under `prefix`; missing ones are ignored.
+    pub fn down(prefix: &str) {
+        for host in Host::ALL {
+            let name = format!("{prefix}-{}", host.suffix());
+            if std::path::Path::new("/var/run/netns").join(&name).exists() {
+                let _ = Command::new("ip").args(["netns", "del", &name]).output();
+            }
+        }
+    }
+
+    /// Leave the namespaces in place when this value is dropped (for `pktforge lab up`).
+    pub fn keep(mut self) {
+        self.keep = true;
+    }
+
+    /// The prefix the lab was built under.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Name of a host's network namespace.
+    pub fn ns(&self, host: Host) -> String {
+        format!("{}-{}", self.prefix, host.suffix())
+    }
+
+    /// Run a program inside a host's namespace and collect its output (it is not checked).
+    pub fn exec(&self, host: Host, program: &str, args: &[&str]) -> Result<Output> {
+        let ns = self.ns(host);
+        let mut all = vec!["netns", "exec", ns.as_str(), program];
+        all.extend_from_slice(args);
+        Command::new("ip")
+            .args(&all)
+            .output()
+            .map_err(|e| Error::io(format!("running {program} in {ns}"), e))
+    }
+
+    /// Run `ip ARGS` inside a host's namespace; a non-zero exit is an error.
+    pub fn ip(&self, host: Host, args: &[&str]) -> Result<()> {
+        let ns = self.ns(host);
+        let mut all = vec!["-n", ns.as_str()];
+        all.extend_from_slice(args);
+        run("ip", &all)
+    }
+
+    /// Set a sysctl inside a host's namespace.
+    pub fn sysctl(&self, host: Host, key: &str, value: &str) -> Result<()> {
+        let ns = self.ns(host);
+        let kv = format!("{key}={value}");
+        run("ip", &["netns", "exec", &ns, "sysctl", "-qw", &kv])
+    }
+
+    /// A one-paragraph description of the lab for `pktforge lab up`.
+    pub fn describe(&self) -> String {
+        let mut s = String::new();
+        for ((h1, if1, a1), (h2, if2, a2)) in LINKS {
+            s.push_str(&format!(
+                "  {} {if1} {a1}  <->  {} {if2} {a2}\n",
+                self.ns(h1),
+                self.ns(h2)
+            ));
+        }
+        s.push_str(&format!(
+            "try:  ip netns exec {} pktforge ping -c 3 -R 203.0.113.2\n",
+            self.ns(Host::A)
+        ));
+        s.push_str(&format!(
+            "done: pktforge lab down --prefix {}\n",
+            self.prefix
+        ));
+        s
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if !self.keep {
+            Lab::down(&self.prefix);
+        }
+    }
+}
+
+fn validate_prefix(prefix: &str) -> Result<()> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 32
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "lab prefix {prefix:?} must be 1..=32 characters of [A-Za-z0-9_-]"
+        )))
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| Error::io(format!("running {program} (is iproute2 installed?)"), e))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "`{program} {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}

@@ -1,0 +1,57 @@
+//! Shared helpers for the namespace-lab integration tests.
+#![allow(dead_code)]
+
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pktforge::lab::{Host, Lab};
+
+/// True when the tests may build namespaces. Under `CI=true` a missing privilege is a failure,
+/// never a silent skip.
+pub fn can_run_lab() -> bool {
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but not root: the namespace lab tests must run in CI"
+        );
+        eprintln!("skipping lab test: needs root (set CI=true to make this a failure)");
+    }
+    root
+}
+
+/// A lab under a prefix unique to this process and call.
+pub fn lab() -> Lab {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let prefix = format!(
+        "pft{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    Lab::up(&prefix).expect("building the namespace lab")
+}
+
+/// Run the pktforge binary inside a host's namespace.
+pub fn pktforge(lab: &Lab, host: Host, args: &[&str]) -> Output {
+    let out = lab
+        .exec(host, env!("CARGO_BIN_EXE_pktforge"), args)
+        .expect("running pktforge");
+    eprintln!(
+        "$ pktforge {}\nexit {:?}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
