@@ -1,0 +1,162 @@
+//! From a destination to a complete L2 path: interface, source address, next hop and its MAC.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use crate::link::Link;
+use crate::net::{iface, neigh, route, Interface};
+use crate::wire::{build_arp_frame, parse_frame, ArpRepr, MacAddr, L3};
+use crate::{Error, Result};
+
+/// What the user asked for: the IP destination on the wire and optional overrides.
+#[derive(Debug, Clone, Default)]
+pub struct PathRequest {
+    /// The address the first frame is sent to at the IP layer (for a source route, the first hop).
+    pub dst: Option<Ipv4Addr>,
+    /// `-I IFACE`: send on this interface instead of the routed one.
+    pub iface: Option<String>,
+    /// `--src`: the IPv4 source address (may be spoofed).
+    pub src: Option<Ipv4Addr>,
+    /// `--src-mac`: the Ethernet source address.
+    pub src_mac: Option<MacAddr>,
+    /// `--dst-mac`: the Ethernet destination (skips neighbour lookup and ARP).
+    pub dst_mac: Option<MacAddr>,
+    /// How long to wait for an ARP reply.
+    pub arp_timeout: Duration,
+}
+
+/// Where frames go, before the next-hop MAC is known: needs no packet socket.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The interface to send on.
+    pub iface: Interface,
+    /// IPv4 source address of our frames.
+    pub src_ip: Ipv4Addr,
+    /// The IP destination on the wire.
+    pub dst_ip: Ipv4Addr,
+    /// The address whose MAC the frames go to (gateway or the destination itself).
+    pub next_hop: Ipv4Addr,
+    /// The gateway, if the destination is not on-link.
+    pub gateway: Option<Ipv4Addr>,
+}
+
+/// A complete path: everything needed to build the Ethernet + IPv4 headers.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// Interface, addresses and next hop.
+    pub plan: Plan,
+    /// Ethernet source.
+    pub src_mac: MacAddr,
+    /// Ethernet destination (next hop's MAC).
+    pub dst_mac: MacAddr,
+}
+
+/// Ask the kernel which interface, source and next hop reach `req.dst`.
+pub fn plan(req: &PathRequest) -> Result<Plan> {
+    let dst = req
+        .dst
+        .ok_or_else(|| Error::Invalid("no destination address given".into()))?;
+    let forced = match &req.iface {
+        Some(name) => Some(iface::by_name(name)?),
+        None => None,
+    };
+    let rt = route::lookup(dst, None, forced.as_ref().map(|i| i.index))?;
+    let iface = match forced {
+        Some(i) => i,
+        None => iface::by_index(rt.oif)?,
+    };
+    if !iface.is_up {
+        return Err(Error::Invalid(format!(
+            "interface {} is down (bring it up with: ip link set {} up)",
+            iface.name, iface.name
+        )));
+    }
+    let src_ip = match req.src {
+        Some(s) => s,
+        None => rt
+            .prefsrc
+            .or_else(|| iface.ipv4.first().map(|(a, _)| *a))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "interface {} has no IPv4 address; give one with --src",
+                    iface.name
+                ))
+            })?,
+    };
+    Ok(Plan {
+        next_hop: rt.next_hop(dst),
+        gateway: rt.gateway,
+        iface,
+        src_ip,
+        dst_ip: dst,
+    })
+}
+
+/// Complete a plan with MAC addresses: overrides first, then the kernel's neighbour cache, then
+/// an ARP request sent and answered on `link`.
+pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Path> {
+    let src_mac = req
+        .src_mac
+        .or(plan.iface.mac)
+        .unwrap_or(MacAddr::zero());
+    let dst_mac = if let Some(m) = req.dst_mac {
+        m
+    } else if plan.iface.is_loopback {
+        MacAddr::zero()
+    } else if let Some(m) = neigh::lookup(&plan.iface.name, plan.next_hop) {
+        m
+    } else {
+        arp_resolve(link, &plan, src_mac, req.arp_timeout)?
+    };
+    Ok(Path {
+        plan,
+        src_mac,
+        dst_mac,
+    })
+}
+
+/// Send ARP requests for `plan.next_hop` and wait for the answer, retrying every 250 ms.
+fn arp_resolve(
+    link: &mut dyn Link,
+    plan: &Plan,
+    src_mac: MacAddr,
+    timeout: Duration,
+) -> Result<MacAddr> {
+    // Ask with the interface's own address when it has one: a spoofed sender would teach the
+    // neighbour a false mapping.
+    let sender_ip = plan
+        .iface
+        .ipv4
+        .first()
+        .map(|(a, _)| *a)
+        .unwrap_or(plan.src_ip);
+    let request = ArpRepr::request(src_mac, sender_ip, plan.next_hop);
+    let frame = build_arp_frame(src_mac, MacAddr::broadcast(), &request);
+    let start = Instant::now();
+    let end = start + timeout;
+    let retry = Duration::from_millis(250);
+    let mut next_send = start;
+    loop {
+        let now = Instant::now();
+        if now >= end {
+            return Err(Error::ArpTimeout {
+                target: plan.next_hop,
+                iface: plan.iface.name.clone(),
+                timeout_ms: timeout.as_millis() as u64,
+            });
+        }
+        if now >= next_send {
+            link.send(&frame)?;
+            next_send = now + retry;
+        }
+        if let Some(rx) = link.recv(next_send.min(end))? {
+            if let Ok(f) = parse_frame(rx.data) {
+                if let L3::Arp(arp) = f.l3 {
+                    if arp.op == 2 && arp.sender_ip == plan.next_hop {
+                        return Ok(arp.sender_mac);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The IP options a probe asks for, turned into wire options that fit the 40-byte limit.
+
+use std::net::Ipv4Addr;
+
+use crate::wire::{emit_options, IpOption};
+use crate::{Error, Result};
+
+/// Largest number of addresses a source-route option holds (3 + 4 × 9 = 39 bytes).
+pub const MAX_ROUTE_HOPS: usize = 9;
+/// Bytes of options an IPv4 header holds (IHL 15).
+pub const MAX_OPTION_BYTES: usize = 40;
+
+/// A loose or strict source route: the hops to visit before the destination, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceRoute {
+    /// LSRR (type 131): hops may be any distance apart.
+    Loose(Vec<Ipv4Addr>),
+    /// SSRR (type 137): each hop must be directly connected to the previous one.
+    Strict(Vec<Ipv4Addr>),
+}
+
+impl SourceRoute {
+    /// The hops as given.
+    pub fn hops(&self) -> &[Ipv4Addr] {
+        match self {
+            SourceRoute::Loose(h) | SourceRoute::Strict(h) => h,
+        }
+    }
+    fn flag(&self) -> &'static str {
+        match self {
+            SourceRoute::Loose(_) => "--lsrr",
+            SourceRoute::Strict(_) => "--ssrr",
+        }
+    }
+}
+
+/// Which timestamp option to carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimestampMode {
+    /// Flag 0: every router adds a timestamp (up to 9).
+    TsOnly,
+    /// Flag 1: every router adds its address and a timestamp (up to 4 pairs).
+    TsAndAddr,
+    /// Flag 3: only the listed routers add a timestamp (up to 4).
+    Prespecified(Vec<Ipv4Addr>),
+}
+
+/// Every IP option flag a probe accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionsRequest {
+    /// `-R`: record route, with as many slots as fit (9 alone).
+    pub record_route: bool,
+    /// `--lsrr` / `--ssrr`.
+    pub source_route: Option<SourceRoute>,
+    /// `--timestamp`.
+    pub timestamp: Option<TimestampMode>,
+    /// `--ip-option HEX`: raw option bytes, emitted verbatim.
+    pub raw: Vec<Vec<u8>>,
+}
+
+impl OptionsRequest {
+    /// The IP destination on the wire: the first hop of a source route, else `dest`.
+    pub fn wire_destination(&self, dest: Ipv4Addr) -> Ipv4Addr {
+        match &self.source_route {
+            Some(sr) => sr.hops().first().copied().unwrap_or(dest),
+            None => dest,
+        }
+    }
+
+    /// True when no option is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.source_route.is_none()
+            && self.timestamp.is_none()
+            && !self.record_route
+            && self.raw.is_empty()
+    }
+
+    /// Build the options for a probe to `dest`, per RFC 791: a source route lists hops 2..n and
+    /// then `dest` (hop 1 is the IP destination). Record route and timestamps take the room the
+    /// others leave. Fails, naming the limit, when they cannot fit in 40 bytes.
+    pub fn build(&self, dest: Ipv4Addr) -> Result<Vec<IpOption>> {
+        let mut opts = Vec::new();
+        if let Some(sr) = &self.source_route {
+            let hops = sr.hops();
+            if hops.is_empty() {
+                return Err(Error::Invalid(format!("{} needs at least one hop", sr.flag())));
+            }
+            if hops.len() > MAX_ROUTE_HOPS {
+                return Err(Error::Invalid(format!(
+                    "{} takes at most {MAX_ROUTE_HOPS} hops (a source route option holds 9 \
+                     addresses: hops 2..n and the destination), got {}",
+                    sr.flag(),
+                    hops.len()
+                )));
+            }
+            let mut route: Vec<Ipv4Addr> = hops[1..].to_vec();
+            route.push(dest);
+            opts.push(match sr {
+                SourceRoute::Loose(_) => IpOption::loose_source_route(route)?,
+                SourceRoute::Strict(_) => IpOption::strict_source_route(route)?,
+            });
+        }
+        for raw in &self.raw {
+            opts.push(IpOption::raw(raw.clone())?);
+        }
+        let used = |opts: &[IpOption]| opts.iter().map(|o| o.wire_len()).sum::<usize>();
+        if let Some(ts) = &self.timestamp {
+            let room = MAX_OPTION_BYTES.saturating_sub(used(&opts) + 4);
+            let opt = match ts {
+                TimestampMode::TsOnly => IpOption::timestamp_only((room / 4).min(9).max(1))?,
+                TimestampMode::TsAndAddr => {
+                    IpOption::timestamp_and_address((room / 8).min(4).max(1))?
+                }
+                TimestampMode::Prespecified(addrs) => {
+                    IpOption::timestamp_prespecified(addrs.clone())?
+                }
+            };
+            opts.push(opt);
+        }
+        if self.record_route {
+            let room = MAX_OPTION_BYTES.saturating_sub(used(&opts) + 3);
+            if room < 4 {
+                return Err(Error::Invalid(format!(
+                    "no room for record route: the other options take {} of the {MAX_OPTION_BYTES} \
+                     bytes an IPv4 header holds",
+                    used(&opts)
+                )));
+            }
+            opts.push(IpOption::record_route((room / 4).min(9))?);
+        }
+        // The final word on the 40-byte limit (raw options may be any length).
+        emit_options(&opts)?;
+        Ok(opts)
+    }
+}
+
+/// Parse a dotted-quad list `A,B,C` as given to `--lsrr`, `--ssrr` and `tsprespec=`.
+pub fn parse_addr_list(flag: &str, s: &str) -> Result<Vec<Ipv4Addr>> {
+    s.split(',')
+        .map(|part| {
+            part.trim().parse::<Ipv4Addr>().map_err(|_| {
+                Error::Invalid(format!(
+                    "{flag}: {part:?} is not an IPv4 address (expected A.B.C.D[,A.B.C.D...])"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Parse a `--timestamp` value: `tsonly`, `tsandaddr` or `tsprespec=ADDR[,ADDR...]`.
+pub fn parse_timestamp_mode(s: &str) -> Result<TimestampMode> {
+    match s {
+        "tsonly" => Ok(TimestampMode::TsOnly),
+        "tsandaddr" => Ok(TimestampMode::TsAndAddr),
+        _ => match s.strip_prefix("tsprespec=") {
+            Some(list) => {
+                let addrs = parse_addr_list("--timestamp tsprespec", list)?;
+                if addrs.len() > 4 {
+                    return Err(Error::Invalid(format!(
+                        "--timestamp tsprespec takes at most 4 addresses (4 address+timestamp \
+                         pairs fill the 40 option bytes), got {}",
+                        addrs.len()
+                    )));
+                }
+                Ok(TimestampMode::Prespecified(addrs))
+            }
+            None => Err(Error::Invalid(format!(
+                "--timestamp {s:?}: expected tsonly, tsandaddr or tsprespec=ADDR[,ADDR...]"
+            ))),
+        },
+    }
+}
+
+/// Parse hex bytes (`0x` prefix, spaces, `:` and `-` separators allowed).
+pub fn parse_hex(flag: &str, s: &str) -> Result<Vec<u8>> {
+    let digits: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| !matches!(c, ' ' | ':' | '-' | '_'))
+        .collect();
+    if digits.is_empty() {
+        return Err(Error::Invalid(format!("{flag}: empty hex string")));
+    }
+    if digits.len() % 2 != 0 {
+        return Err(Error::Invalid(format!(
+            "{flag}: hex string {s:?} has an odd number of digits ({})",
+            digits.len()
+        )));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| {
+                Error::Invalid(format!(
+                    "{flag}: {:?} in {s:?} is not a hex byte",
+                    &digits[i..i + 2]
+                ))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn source_route_puts_first_hop_in_destination_and_dest_last() {
+        let req = OptionsRequest {
+            source_route: Some(SourceRoute::Strict(vec![a("192.0.2.1"), a("198.51.100.2")])),
+            ..Default::default()
+        };
+        assert_eq!(req.wire_destination(a("203.0.113.2")), a("192.0.2.1"));
+        let opts = req.build(a("203.0.113.2")).unwrap();
+        assert_eq!(
+            opts,
+            vec![IpOption::strict_source_route(vec![a("198.51.100.2"), a("203.0.113.2")]).unwrap()]
+        );
+    }
+
+    #[test]
+    fn record_route_alone_gets_nine_slots_and_shrinks_beside_others() {
+        let alone = OptionsRequest {
+            record_route: true,
+            ..Default::default()
+        };
+        assert_eq!(alone.build(a("203.0.113.2")).unwrap()[0].wire_len(), 39);
+        let with_lsrr = OptionsRequest {
+            record_route: true,
+            source_route: Some(SourceRoute::Loose(vec![a("198.51.100.2")])),
+            ..Default::default()
+        };
+        let opts = with_lsrr.build(a("203.0.113.2")).unwrap();
+        // LSRR with one address takes 7 bytes; 40 - 7 - 3 = 30 → 7 RR slots (31 bytes).
+        assert_eq!(opts[1].wire_len(), 31);
+        assert!(emit_options(&opts).unwrap().len() <= 40);
+    }
+
+    #[test]
+    fn ten_hops_are_refused_naming_the_limit() {
+        let hops: Vec<Ipv4Addr> = (1..=10).map(|i| Ipv4Addr::new(192, 0, 2, i)).collect();
+        let req = OptionsRequest {
+            source_route: Some(SourceRoute::Loose(hops)),
+            ..Default::default()
+        };
+        let err = req.build(a("203.0.113.2")).unwrap_err().to_string();
+        assert!(err.contains("at most 9 hops"), "{err}");
+    }
+
+    #[test]
+    fn raw_options_over_forty_bytes_are_refused() {
+        let req = OptionsRequest {
+            raw: vec![vec![1; 20], vec![1; 21]],
+            ..Default::default()
+        };
+        let err = req.build(a("203.0.113.2")).unwrap_err().to_string();
+        assert!(err.contains("40"), "{err}");
+    }
+
+    #[test]
+    fn hex_and_timestamp_parsing() {
+        assert_eq!(parse_hex("x", "0x94 04 00 00").unwrap(), vec![0x94, 4, 0, 0]);
+        assert!(parse_hex("x", "abc").unwrap_err().to_string().contains("odd"));
+        assert!(parse_hex("x", "zz").is_err());
+        assert_eq!(parse_timestamp_mode("tsonly").unwrap(), TimestampMode::TsOnly);
+        assert!(parse_timestamp_mode("tsprespec=1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8")
+            .unwrap_err()
+            .to_string()
+            .contains("at most 4"));
+        assert!(parse_timestamp_mode("bogus").is_err());
+        assert!(parse_addr_list("--lsrr", "1.2.3.4,300.1.1.1").is_err());
+    }
+}
