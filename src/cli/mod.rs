@@ -115,7 +115,9 @@ fn resolve_host(host: &str) -> Result<Ipv4Addr> {
         return Ok(a);
     }
     let bad = || Error::Invalid(format!("{host:?}: not an IPv4 address or a known host name"));
-    if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {
+    // A dotted number that is not an address is a typo, not a name: never ask DNS about it.
+    let numeric = host.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if numeric || host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {
         return Err(bad());
     }
     (host, 0)

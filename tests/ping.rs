@@ -1,0 +1,257 @@
+//! `pktforge ping` in the namespace lab, against real Linux routers and hosts.
+
+mod common;
+
+use common::{pktforge, stderr, stdout};
+use pktforge::lab::Host;
+
+const B: &str = "203.0.113.2";
+
+fn rr_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("RR:"))
+        .take_while(|l| l.starts_with("RR:") || l.starts_with('\t'))
+        .map(|l| l.trim_start_matches("RR:").trim().to_string())
+        .collect()
+}
+
+#[test]
+fn three_replies_across_two_routers() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "3", "-i", "0.2", "-W", "2", B]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text.starts_with("PING 203.0.113.2 (203.0.113.2) from 192.0.2.2 a-r1: 56(84) bytes of data."));
+    for seq in 1..=3 {
+        assert!(
+            text.contains(&format!("64 bytes from 203.0.113.2: icmp_seq={seq} ttl=62 time=")),
+            "reply {seq} missing"
+        );
+    }
+    assert!(text.contains("3 packets transmitted, 3 received, 0% packet loss"));
+    assert!(text.contains("rtt min/avg/max/mdev = "));
+    assert!(!text.contains("DUP!"));
+}
+
+#[test]
+fn record_route_shows_the_eight_addresses_linux_records() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "-R", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("56(124) bytes"), "20 + 40 option bytes + 8 + 56");
+    assert_eq!(
+        rr_lines(&text),
+        [
+            "192.0.2.2",
+            "198.51.100.1",
+            "203.0.113.1",
+            "203.0.113.2",
+            "203.0.113.2",
+            "198.51.100.2",
+            "192.0.2.1",
+            "192.0.2.2"
+        ]
+    );
+}
+
+#[test]
+fn record_route_output_matches_linux_ping() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let linux = lab.exec(Host::A, "ping", &["-c", "1", "-W", "2", "-R", B]).unwrap();
+    let ours = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "-R", B]);
+    assert_eq!(rr_lines(&stdout(&ours)), rr_lines(&String::from_utf8_lossy(&linux.stdout)));
+}
+
+#[test]
+fn loose_source_route_through_r2_gets_replies_with_the_route_shown() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "--lsrr", "198.51.100.2", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("bytes from 203.0.113.2: icmp_seq=1 ttl="));
+    assert!(text.contains("2 received"));
+    // b reverses the source route for its reply (RFC 1122 3.2.1.8): the option in the reply
+    // lists the way back, ending at us.
+    assert!(text.contains("LSRR: "), "the reply's source route is shown");
+
+    // With record route beside it, the recorded route is shown too; r2 recorded itself.
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "-R", "--lsrr", "198.51.100.2", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let rr = rr_lines(&stdout(&out));
+    assert!(rr.iter().any(|a| a == "203.0.113.1"), "r2 recorded its outgoing address: {rr:?}");
+    assert_eq!(rr.first().map(String::as_str), Some("192.0.2.2"));
+}
+
+#[test]
+fn strict_source_route_through_adjacent_routers_gets_replies() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "--ssrr", "192.0.2.1,198.51.100.2", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("bytes from 203.0.113.2: icmp_seq=2 ttl="));
+    assert!(text.contains("SSRR: "));
+}
+
+#[test]
+fn strict_source_route_through_a_non_adjacent_hop_fails_at_r1() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "--ssrr", "198.51.100.2", B]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "no reply: exit 1");
+    assert!(text.contains("From 192.0.2.1 icmp_seq=1 Source Route Failed"), "{text}");
+    assert!(text.contains("quoted: SSRR"), "the quoted option is decoded");
+    assert!(text.contains("1 packets transmitted, 0 received, +1 errors, 100% packet loss"));
+}
+
+#[test]
+fn timestamp_option_collects_stamps_from_the_routers() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "--timestamp", "tsonly", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let stamps: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("TS:"))
+        .take_while(|l| l.starts_with("TS:") || l.starts_with('\t'))
+        .collect();
+    // r1, r2, b on the way out, r2 and r1 on the way back (Linux stamps both ways).
+    assert!(stamps.len() >= 3, "expected stamps from r1, r2 and b: {stamps:?}");
+    assert!(stamps[0].ends_with("absolute"));
+
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "--timestamp", "tsandaddr", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("TS: \t198.51.100.1\t"), "r1 stamps with its outgoing address: {text}");
+}
+
+#[test]
+fn ping_over_loopback() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("from 127.0.0.1 lo:"));
+    assert!(text.contains("64 bytes from 127.0.0.1: icmp_seq=2 ttl=64"));
+    assert!(text.contains("2 packets transmitted, 2 received, 0% packet loss"));
+    assert!(!text.contains("DUP!"), "lo shows every frame twice; we must count it once");
+}
+
+#[test]
+fn json_output_has_one_object_per_reply_and_a_summary() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "-R", "--json", B]);
+    assert_eq!(out.status.code(), Some(0));
+    let objs: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let kinds: Vec<&str> = objs.iter().map(|o| o["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["start", "reply", "reply", "summary"]);
+    assert_eq!(objs[1]["ttl"], 62);
+    assert!(objs[1]["options"][0].as_str().unwrap().starts_with("RR"));
+    assert_eq!(objs[3]["received"], 2);
+}
+
+#[test]
+fn pcap_with_forty_option_bytes_has_good_checksums_in_tshark() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let dir = tempdir();
+    let pcap = format!("{dir}/rr.pcap");
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "-R", "--pcap", &pcap, B]);
+    assert_eq!(out.status.code(), Some(0));
+    let ts = std::process::Command::new("tshark")
+        .args([
+            "-r", &pcap, "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=,",
+            "-e", "ip.hdr_len", "-e", "ip.checksum.status", "-e", "icmp.type", "-e",
+            "icmp.checksum.status", "-e", "ip.opt.type", "-Y", "icmp",
+        ])
+        .output()
+        .expect("tshark is installed by .ci/run");
+    let text = String::from_utf8_lossy(&ts.stdout);
+    eprintln!("{text}{}", String::from_utf8_lossy(&ts.stderr));
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4, "2 requests + 2 replies");
+    for row in rows {
+        let f: Vec<&str> = row.split(',').collect();
+        assert_eq!(f[0], "60", "IHL 15: {row}");
+        assert_eq!(f[1], "1", "IPv4 checksum good (1): {row}");
+        assert_eq!(f[3], "1", "ICMP checksum good (1): {row}");
+        assert!(f[4..].contains(&"7"), "record route option decoded: {row}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn garbage_frames_on_the_wire_never_disturb_ping() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    // r1 sprays truncated and malformed IPv4/ICMP frames at a while a pings b.
+    let script = r#"
+import socket, os, random, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("r1-a", 0))
+dst = open("/sys/class/net/r1-a/address").read()  # our own MAC as a stand-in source
+random.seed(7)
+end = time.time() + 1.5
+n = 0
+while time.time() < end and n < 3000:
+    body = bytes(random.getrandbits(8) for _ in range(random.randrange(0, 80)))
+    ip = bytes([0x40 | random.randrange(0, 16), 0]) + body
+    if n % 3 == 0:
+        ip = bytes([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]) + body[:6]
+    s.send(b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00" + ip)
+    n += 1
+"#;
+    let spray = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.ns(Host::R1), "python3", "-c", script])
+        .spawn()
+        .expect("python3");
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "5", "-i", "0.2", "-W", "2", B]);
+    let _ = spray.wait_with_output();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("5 packets transmitted, 5 received"));
+    assert!(stderr(&out).is_empty(), "no panic, no warning: {}", stderr(&out));
+}
+
+fn tempdir() -> String {
+    let d = std::env::temp_dir().join(format!("pktforge-test-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.to_string_lossy().into_owned()
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
