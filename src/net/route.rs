@@ -234,7 +234,11 @@ fn parse_route(p: &[u8]) -> std::result::Result<RawRoute, String> {
 fn errno_detail(errno: i32, src: Option<Ipv4Addr>) -> String {
     let sys = std::io::Error::from_raw_os_error(errno);
     let why = match errno {
-        libc::ENETUNREACH => "no matching route (and no default route)".to_string(),
+        libc::ENETUNREACH => match src {
+            // The kernel also answers ENETUNREACH when the requested source is not ours.
+            Some(s) => format!("no matching route, or source {s} is not a local address"),
+            None => "no matching route (and no default route)".to_string(),
+        },
         libc::EHOSTUNREACH => "an unreachable route covers it".to_string(),
         libc::EACCES => "a prohibit route covers it".to_string(),
         libc::EINVAL => match src {

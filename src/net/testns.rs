@@ -49,6 +49,19 @@ impl NetNs {
         run_ip(&full);
     }
 
+    /// `ip netns exec NAME sysctl -w KEY=VALUE` (per-namespace sysctls only).
+    pub fn sysctl(&self, key: &str, value: &str) {
+        run_ip(&[
+            "netns",
+            "exec",
+            &self.name,
+            "sysctl",
+            "-q",
+            "-w",
+            &format!("{key}={value}"),
+        ]);
+    }
+
     /// Run `f` on a fresh thread that has entered this namespace; propagate panics.
     pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
         let path = format!("/var/run/netns/{}", self.name);
