@@ -172,13 +172,12 @@ fn veth_echo_reply_filter_and_ignore_outgoing() {
         let before = SystemTime::now();
         link.send(&req).unwrap();
         // Keep receiving well past the reply so late flood frames would show up.
-        let mut seen = drain(
+        let seen = drain(
             link.as_mut(),
             Instant::now() + Duration::from_millis(1500),
             2000,
         );
         let after = SystemTime::now();
-        seen.retain(|s| s.ts >= before - Duration::from_secs(5)); // sanity: nothing ancient
         let seen_all = drain(
             all.as_mut(),
             Instant::now() + Duration::from_millis(200),
