@@ -1,1 +1,80 @@
-//! (being written)
+//! Moving whole Ethernet frames on one interface. No protocol logic beyond a BPF filter.
+
+use std::time::{Instant, SystemTime};
+
+use crate::Result;
+
+pub mod pcap;
+pub mod pnet;
+
+/// One received frame with its kernel receive timestamp.
+#[derive(Debug)]
+pub struct RxFrame<'a> {
+    pub data: &'a [u8],
+    pub timestamp: SystemTime,
+}
+
+/// Counters of one link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Frames handed to the kernel.
+    pub sent: u64,
+    /// Frames returned by [`Link::recv`].
+    pub received: u64,
+    /// Frames the kernel dropped because our receive buffer was full (`PACKET_STATISTICS` `tp_drops`).
+    pub kernel_drops: u64,
+    /// Whether the kernel honoured `PACKET_IGNORE_OUTGOING`. When false, outgoing frames are
+    /// recognised by their bytes instead (see `own_frames_suppressed`).
+    pub ignore_outgoing: bool,
+    /// Copies of frames we sent that came back in and were not returned by `recv`
+    /// (on `lo` every sent frame comes back once as an incoming frame).
+    pub own_frames_suppressed: u64,
+}
+
+/// A link that sends and receives whole Ethernet frames on one interface.
+pub trait Link: Send {
+    /// Send one complete Ethernet frame (header included, no FCS).
+    fn send(&mut self, frame: &[u8]) -> Result<()>;
+    /// Wait until `deadline` for the next frame (None on timeout). Never returns our own outgoing frames.
+    fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>>;
+    /// Counters so far.
+    fn stats(&self) -> LinkStats;
+}
+
+/// Which frames the kernel passes up to us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RxFilter {
+    /// Everything on the interface.
+    All,
+    /// ARP, plus IPv4 with protocol 1 (ICMP). Untagged frames only.
+    #[default]
+    ArpAndIcmp,
+}
+
+/// How to open a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkConfig {
+    pub filter: RxFilter,
+    /// Also receive unicast frames addressed to other MACs.
+    pub promiscuous: bool,
+    /// Kernel receive buffer (`SO_RCVBUF`) in bytes.
+    pub buffer_size: usize,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            filter: RxFilter::ArpAndIcmp,
+            promiscuous: false,
+            buffer_size: 1 << 20,
+        }
+    }
+}
+
+/// Open a link on `iface` (the backend is [`pnet::PnetLink`]).
+pub fn open(iface: &crate::net::Interface, cfg: &LinkConfig) -> Result<Box<dyn Link>> {
+    Ok(Box::new(pnet::PnetLink::open(iface, cfg)?))
+}
+
+#[cfg(test)]
+mod tests;

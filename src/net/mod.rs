@@ -1,1 +1,15 @@
-//! (being written)
+//! Which interface, which source address, which next hop, which MAC.
+//!
+//! Everything here asks the kernel of the *calling thread's* network namespace
+//! (netlink sockets, ioctls and `/proc/thread-self`), so it also works from a
+//! thread that entered another namespace with `setns`.
+
+pub mod iface;
+pub mod neigh;
+pub mod route;
+
+#[cfg(test)]
+pub(crate) mod testns;
+
+pub use iface::Interface;
+pub use route::Route;

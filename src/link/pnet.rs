@@ -1,0 +1,513 @@
+//! The `pnet_datalink` backend: an AF_PACKET socket we prepare ourselves (ignore-outgoing,
+//! BPF filter, timestamps, buffer size) and hand to `pnet_datalink::channel`, which binds it
+//! to the interface and does the actual `sendto`/`recvfrom`.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant, SystemTime};
+
+use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
+
+use super::{Link, LinkConfig, LinkStats, RxFilter, RxFrame};
+use crate::net::Interface;
+use crate::{Error, Result};
+
+// Linux uapi constants (stable ABI on the architectures we build for).
+const SOL_PACKET: libc::c_int = 263;
+const PACKET_STATISTICS: libc::c_int = 6;
+const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+const SO_ATTACH_FILTER: libc::c_int = 26;
+const SO_RCVBUFFORCE: libc::c_int = 33;
+const SO_TIMESTAMPNS: libc::c_int = 35;
+const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
+
+/// Short poll timeout inside pnet's receiver; we poll the fd ourselves with the real
+/// remaining time first, so this only bounds a spurious wake-up.
+const PNET_READ_TIMEOUT: Duration = Duration::from_millis(20);
+const PNET_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Receive buffer for one frame: lo's 64 KiB MTU plus headers.
+const READ_BUFFER: usize = 65536 + 4096;
+/// How long a sent frame is remembered to recognise its looped-back copy.
+const OWN_TTL: Duration = Duration::from_secs(2);
+const OWN_MAX: usize = 256;
+
+/// Classic BPF instruction encodings used below.
+const BPF_LDH_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
+const BPF_LDB_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
+const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
+
+fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+    libc::sock_filter { code, jt, jf, k }
+}
+
+/// Accept ARP, and IPv4 whose protocol byte (frame offset 23) is 1 (ICMP); drop the rest.
+/// Untagged Ethernet only.
+pub(crate) fn arp_and_icmp_program() -> Vec<libc::sock_filter> {
+    vec![
+        ins(BPF_LDH_ABS, 0, 0, 12),        // 0: A = ethertype
+        ins(BPF_JEQ_K, 3, 0, 0x0806),      // 1: ARP → 5 (accept)
+        ins(BPF_JEQ_K, 0, 3, 0x0800),      // 2: not IPv4 → 6 (drop)
+        ins(BPF_LDB_ABS, 0, 0, 23),        // 3: A = IPv4 protocol
+        ins(BPF_JEQ_K, 0, 1, 1),           // 4: ICMP → 5, else 6
+        ins(BPF_RET_K, 0, 0, 0x0004_0000), // 5: accept (up to 256 KiB)
+        ins(BPF_RET_K, 0, 0, 0),           // 6: drop
+    ]
+}
+
+/// Frames we sent recently, to recognise copies the kernel hands back to us
+/// (on `lo` each sent frame is received once more; without `PACKET_IGNORE_OUTGOING`
+/// the outgoing copy too). Matched by length and hash of the whole frame.
+#[derive(Debug, Default)]
+struct OwnFrames {
+    copies_per_send: usize,
+    recent: VecDeque<(Instant, usize, u64)>,
+}
+
+fn frame_hash(frame: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    frame.hash(&mut h);
+    h.finish()
+}
+
+impl OwnFrames {
+    fn remember(&mut self, frame: &[u8], now: Instant) {
+        let key = (now, frame.len(), frame_hash(frame));
+        for _ in 0..self.copies_per_send {
+            if self.recent.len() >= OWN_MAX {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(key);
+        }
+    }
+
+    /// True (and forget one copy) when `frame` is a copy of something we sent.
+    fn take(&mut self, frame: &[u8], now: Instant) -> bool {
+        while let Some(&(t, _, _)) = self.recent.front() {
+            if now.duration_since(t) > OWN_TTL {
+                self.recent.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.recent.is_empty() {
+            return false;
+        }
+        let (len, h) = (frame.len(), frame_hash(frame));
+        match self.recent.iter().position(|&(_, l, x)| l == len && x == h) {
+            Some(i) => {
+                self.recent.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A link on one interface through `pnet_datalink`.
+pub struct PnetLink {
+    iface: String,
+    /// The socket; owned (and closed) by pnet's sender/receiver.
+    fd: RawFd,
+    tx: Box<dyn DataLinkSender>,
+    rx: Box<dyn DataLinkReceiver>,
+    buf: Vec<u8>,
+    sent: u64,
+    received: u64,
+    drops: Cell<u64>,
+    ignore_outgoing: bool,
+    own: OwnFrames,
+    suppressed: u64,
+}
+
+/// Closes the fd unless disarmed (before pnet takes ownership).
+struct FdGuard(RawFd);
+impl Drop for FdGuard {
+    fn drop(&mut self) {
+        if self.0 >= 0 {
+            // SAFETY: we own this fd until disarmed.
+            unsafe { libc::close(self.0) };
+        }
+    }
+}
+
+fn setsockopt_raw<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
+    // SAFETY: val points to a live T of the given size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (val as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn exe_path() -> String {
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "pktforge".into())
+}
+
+impl PnetLink {
+    /// Open a packet socket on `iface` configured by `cfg`.
+    pub fn open(iface: &Interface, cfg: &LinkConfig) -> Result<Self> {
+        // Protocol 0: nothing is queued until pnet binds it (ETH_P_ALL) to this interface,
+        // so no frame of another interface can slip in before the bind.
+        // SAFETY: plain socket(2).
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            let e = io::Error::last_os_error();
+            return Err(match e.raw_os_error() {
+                Some(libc::EPERM) | Some(libc::EACCES) => Error::NoPermission {
+                    iface: iface.name.clone(),
+                    exe: exe_path(),
+                },
+                _ => Error::io(format!("opening a packet socket for {}", iface.name), e),
+            });
+        }
+        let mut guard = FdGuard(fd);
+
+        let one: libc::c_int = 1;
+        let ignore_outgoing = setsockopt_raw(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
+
+        if cfg.filter == RxFilter::ArpAndIcmp {
+            let mut prog = arp_and_icmp_program();
+            let fprog = libc::sock_fprog {
+                len: prog.len() as libc::c_ushort,
+                filter: prog.as_mut_ptr(),
+            };
+            setsockopt_raw(fd, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog).map_err(|e| {
+                Error::io(
+                    format!("attaching the ARP/ICMP filter on {}", iface.name),
+                    e,
+                )
+            })?;
+        }
+
+        // Kernel receive timestamps; without them SIOCGSTAMPNS falls back to recv time.
+        let _ = setsockopt_raw(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one);
+
+        if cfg.buffer_size > 0 {
+            let size = libc::c_int::try_from(cfg.buffer_size / 2).unwrap_or(libc::c_int::MAX / 2);
+            // The kernel doubles the value; FORCE (CAP_NET_ADMIN) ignores rmem_max.
+            if setsockopt_raw(fd, libc::SOL_SOCKET, SO_RCVBUFFORCE, &size).is_err() {
+                setsockopt_raw(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size).map_err(|e| {
+                    Error::io(format!("setting receive buffer on {}", iface.name), e)
+                })?;
+            }
+        }
+
+        let config = pnet_datalink::Config {
+            write_buffer_size: 65536 + 4096,
+            read_buffer_size: READ_BUFFER,
+            read_timeout: Some(PNET_READ_TIMEOUT),
+            write_timeout: Some(PNET_WRITE_TIMEOUT),
+            promiscuous: cfg.promiscuous,
+            socket_fd: Some(fd),
+            ..Default::default()
+        };
+        // pnet owns the fd from here on (it closes it on its own errors too).
+        guard.0 = -1;
+        let (tx, rx) = match pnet_datalink::channel(&iface.to_pnet(), config) {
+            Ok(Channel::Ethernet(tx, rx)) => (tx, rx),
+            Ok(_) => {
+                return Err(Error::Invalid(format!(
+                    "pnet returned a non-Ethernet channel for {}",
+                    iface.name
+                )))
+            }
+            Err(e) => {
+                return Err(match e.raw_os_error() {
+                    Some(libc::EPERM) | Some(libc::EACCES) => Error::NoPermission {
+                        iface: iface.name.clone(),
+                        exe: exe_path(),
+                    },
+                    _ => Error::io(format!("binding the packet socket to {}", iface.name), e),
+                })
+            }
+        };
+
+        let copies_per_send = usize::from(iface.is_loopback) + usize::from(!ignore_outgoing);
+        Ok(PnetLink {
+            iface: iface.name.clone(),
+            fd,
+            tx,
+            rx,
+            buf: Vec::with_capacity(2048),
+            sent: 0,
+            received: 0,
+            drops: Cell::new(0),
+            ignore_outgoing,
+            own: OwnFrames {
+                copies_per_send,
+                recent: VecDeque::new(),
+            },
+            suppressed: 0,
+        })
+    }
+
+    /// Kernel receive time of the last frame read (SIOCGSTAMPNS), or now.
+    fn last_timestamp(&self) -> SystemTime {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: SIOCGSTAMPNS writes one timespec.
+        let rc = unsafe { libc::ioctl(self.fd, SIOCGSTAMPNS as _, &mut ts) };
+        if rc == 0 && ts.tv_sec > 0 {
+            SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+        } else {
+            SystemTime::now()
+        }
+    }
+
+    /// Wait for readability up to `deadline`. Ok(false) on timeout.
+    fn wait_readable(&self, deadline: Instant) -> Result<bool> {
+        loop {
+            // Past the deadline we still poll once with timeout 0: frames already queued
+            // are returned, only waiting stops.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ms = if left.is_zero() {
+                0
+            } else {
+                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
+            };
+            let mut p = libc::pollfd {
+                fd: self.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            let rc = unsafe { libc::poll(&mut p, 1, ms) };
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::io(
+                    format!("waiting for frames on {}", self.iface),
+                    e,
+                ));
+            }
+            if rc == 0 {
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                continue;
+            }
+            if p.revents & libc::POLLIN != 0 {
+                return Ok(true);
+            }
+            if p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
+                let mut err: libc::c_int = 0;
+                let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                // SAFETY: SO_ERROR writes one int.
+                unsafe {
+                    libc::getsockopt(
+                        self.fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_ERROR,
+                        (&mut err as *mut libc::c_int).cast(),
+                        &mut len,
+                    )
+                };
+                let e = if err != 0 {
+                    io::Error::from_raw_os_error(err)
+                } else {
+                    io::Error::other(format!("poll revents {:#x}", p.revents))
+                };
+                return Err(Error::io(format!("packet socket on {}", self.iface), e));
+            }
+        }
+    }
+}
+
+impl Link for PnetLink {
+    fn send(&mut self, frame: &[u8]) -> Result<()> {
+        self.own.remember(frame, Instant::now());
+        match self.tx.send_to(frame, None) {
+            Some(Ok(())) => {
+                self.sent += 1;
+                Ok(())
+            }
+            Some(Err(e)) => Err(Error::io(
+                format!("sending a {}-byte frame on {}", frame.len(), self.iface),
+                e,
+            )),
+            None => Err(Error::Invalid(format!(
+                "frame of {} bytes does not fit the send buffer",
+                frame.len()
+            ))),
+        }
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
+        // Bounded by the deadline; each iteration consumes one frame or waits.
+        loop {
+            if !self.wait_readable(deadline)? {
+                return Ok(None);
+            }
+            match self.rx.next() {
+                Ok(data) => {
+                    self.buf.clear();
+                    self.buf.extend_from_slice(data);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut
+                            | io::ErrorKind::WouldBlock
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(Error::io(format!("receiving on {}", self.iface), e)),
+            }
+            let timestamp = self.last_timestamp();
+            if self.own.take(&self.buf, Instant::now()) {
+                self.suppressed += 1;
+                continue;
+            }
+            self.received += 1;
+            return Ok(Some(RxFrame {
+                data: &self.buf,
+                timestamp,
+            }));
+        }
+    }
+
+    fn stats(&self) -> LinkStats {
+        #[repr(C)]
+        struct TpacketStats {
+            tp_packets: u32,
+            tp_drops: u32,
+        }
+        let mut st = TpacketStats {
+            tp_packets: 0,
+            tp_drops: 0,
+        };
+        let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
+        // SAFETY: PACKET_STATISTICS writes a tpacket_stats; the counters reset on read,
+        // so we accumulate them.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd,
+                SOL_PACKET,
+                PACKET_STATISTICS,
+                (&mut st as *mut TpacketStats).cast(),
+                &mut len,
+            )
+        };
+        if rc == 0 {
+            self.drops.set(self.drops.get() + u64::from(st.tp_drops));
+        }
+        let _ = st.tp_packets;
+        LinkStats {
+            sent: self.sent,
+            received: self.received,
+            kernel_drops: self.drops.get(),
+            ignore_outgoing: self.ignore_outgoing,
+            own_frames_suppressed: self.suppressed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny interpreter for exactly the opcodes our program uses.
+    fn run_bpf(prog: &[libc::sock_filter], pkt: &[u8]) -> u32 {
+        let mut a: u32 = 0;
+        let mut pc = 0usize;
+        for _ in 0..64 {
+            let i = prog[pc];
+            let k = i.k as usize;
+            match i.code {
+                BPF_LDH_ABS => match pkt.get(k..k + 2) {
+                    Some(b) => a = u32::from(u16::from_be_bytes([b[0], b[1]])),
+                    None => return 0,
+                },
+                BPF_LDB_ABS => match pkt.get(k) {
+                    Some(&b) => a = u32::from(b),
+                    None => return 0,
+                },
+                BPF_JEQ_K => {
+                    pc += usize::from(if a == i.k { i.jt } else { i.jf });
+                }
+                BPF_RET_K => return i.k,
+                c => panic!("unexpected opcode {c:#x}"),
+            }
+            pc += 1;
+        }
+        panic!("program did not terminate");
+    }
+
+    fn frame(ethertype: u16, proto: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 60];
+        f[12..14].copy_from_slice(&ethertype.to_be_bytes());
+        f[14] = 0x45;
+        f[23] = proto;
+        f
+    }
+
+    #[test]
+    fn bpf_accepts_arp_and_icmp_only() {
+        let p = arp_and_icmp_program();
+        assert!(run_bpf(&p, &frame(0x0806, 0)) > 0, "ARP");
+        assert!(run_bpf(&p, &frame(0x0800, 1)) > 0, "ICMP");
+        assert_eq!(run_bpf(&p, &frame(0x0800, 17)), 0, "UDP");
+        assert_eq!(run_bpf(&p, &frame(0x0800, 6)), 0, "TCP");
+        assert_eq!(run_bpf(&p, &frame(0x86dd, 58)), 0, "ICMPv6");
+        assert_eq!(run_bpf(&p, &frame(0x8100, 1)), 0, "VLAN-tagged");
+        assert_eq!(run_bpf(&p, &frame(0x0001, 1)), 0);
+        assert_eq!(run_bpf(&p, &[0u8; 10]), 0, "runt");
+        // Every jump lands inside the program.
+        for (i, ins) in p.iter().enumerate() {
+            if ins.code == BPF_JEQ_K {
+                assert!(i + 1 + usize::from(ins.jt) < p.len());
+                assert!(i + 1 + usize::from(ins.jf) < p.len());
+            }
+        }
+        assert_eq!(p.last().unwrap().code, BPF_RET_K);
+    }
+
+    #[test]
+    fn own_frames_match_once_and_expire() {
+        let t0 = Instant::now();
+        let mut o = OwnFrames {
+            copies_per_send: 1,
+            recent: VecDeque::new(),
+        };
+        o.remember(b"hello frame", t0);
+        assert!(!o.take(b"other frame", t0));
+        assert!(o.take(b"hello frame", t0));
+        assert!(!o.take(b"hello frame", t0), "only one copy remembered");
+        o.remember(b"late", t0);
+        assert!(!o.take(b"late", t0 + OWN_TTL + Duration::from_millis(1)));
+        let mut two = OwnFrames {
+            copies_per_send: 2,
+            recent: VecDeque::new(),
+        };
+        two.remember(b"x", t0);
+        assert!(two.take(b"x", t0) && two.take(b"x", t0) && !two.take(b"x", t0));
+        let mut none = OwnFrames::default();
+        none.remember(b"x", t0);
+        assert!(!none.take(b"x", t0));
+        for i in 0..(OWN_MAX * 2) {
+            two.remember(&i.to_le_bytes(), t0);
+        }
+        assert!(two.recent.len() <= OWN_MAX);
+    }
+}
