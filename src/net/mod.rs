@@ -5,7 +5,9 @@
 //! thread that entered another namespace with `setns`.
 
 pub mod iface;
+pub mod loopback;
 pub mod neigh;
+pub mod resolve;
 pub mod route;
 
 #[cfg(test)]

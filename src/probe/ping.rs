@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::link::{self, Link, LinkConfig, RxFilter};
+use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, Path, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::{
@@ -250,6 +251,20 @@ pub fn run(
             buffer_size: 1 << 20,
         },
     )?;
+    // Linux drops frames injected on lo unless lo accepts local sources (see net::loopback).
+    let _lo_guard = if plan.iface.is_loopback {
+        let g = LoopbackGuard::enable()?;
+        if !g.changed().is_empty() {
+            eprintln!(
+                "pktforge: note: set {} = 1 for this run (Linux drops frames injected on lo \
+                 otherwise); restored on exit",
+                g.changed().join(", ")
+            );
+        }
+        Some(g)
+    } else {
+        None
+    };
     let path = resolve::complete(plan, &path_req, link.as_mut())?;
     let mut pcap = match &req.pcap {
         Some(p) => Some(link::pcap::PcapWriter::create(p)?),
