@@ -1,0 +1,1 @@
+//! ICMP (being written)
