@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn parse_captured_header() {
-        // Captured from a veth pair: echo reply to 72:b6:fa:7b:54:a8 from 5a:7f:53:3d:69:e5.
+        // Captured on a veth: echo reply to 5a:7f:53:3d:69:e5 (host a) from 72:b6:fa:7b:54:a8 (r1).
         let b = hex("5a7f533d69e5 72b6fa7b54a8 0800 4f00");
         let (e, n) = EthernetRepr::parse(&b).unwrap();
         assert_eq!(n, 14);

@@ -237,7 +237,7 @@ impl ParsedIpv4 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::wire::ipopt::tests::arb_options;
     use crate::wire::testutil::hex;

@@ -112,7 +112,7 @@ pub(crate) mod testutil {
     }
     // Frames captured with tshark on a's veth in a private netns lab:
     // a 192.0.2.2 — r1 192.0.2.1/198.51.100.1 — r2 198.51.100.2/203.0.113.1 — b 203.0.113.2
-    // (Linux routers, iputils ping 20221126). Ethernet: a = 72:b6:fa:7b:54:a8, r1 = 5a:7f:53:3d:69:e5.
+    // (Linux routers, iputils ping 20221126). Ethernet: a = 5a:7f:53:3d:69:e5, r1 = 72:b6:fa:7b:54:a8.
 
     /// `ping -R -c1 203.0.113.2` echo request from a (NOP + RR, a's address recorded).
     pub const RR_REQUEST: &str =
