@@ -1,0 +1,1008 @@
+//! ICMP for IPv4 (RFC 792, 950, 1191, 1256), with iputils-ping wording for errors.
+
+use std::net::Ipv4Addr;
+
+use super::ipopt::{IPOPT_LSRR, IPOPT_RR, IPOPT_SSRR, IPOPT_TS};
+use super::ipv4::{Ipv4Repr, ParsedIpv4};
+use super::{be16, be32, checksum, ip_at, WireError};
+
+/// Length of the fixed ICMP header (type, code, checksum, 4 more bytes).
+pub const ICMP_HEADER_LEN: usize = 8;
+
+/// An ICMP message, by type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum IcmpMessage {
+    /// Type 0.
+    EchoReply { id: u16, seq: u16, data: Vec<u8> },
+    /// Type 3; `next_hop_mtu` is meaningful for code 4 (RFC 1191).
+    DestUnreachable {
+        code: u8,
+        next_hop_mtu: u16,
+        quote: Vec<u8>,
+    },
+    /// Type 4.
+    SourceQuench { quote: Vec<u8> },
+    /// Type 5.
+    Redirect {
+        code: u8,
+        gateway: Ipv4Addr,
+        quote: Vec<u8>,
+    },
+    /// Type 8.
+    EchoRequest { id: u16, seq: u16, data: Vec<u8> },
+    /// Type 9 (RFC 1256): routers with preference levels; `entry_size` in 32-bit words (2).
+    RouterAdvertisement {
+        lifetime: u16,
+        entry_size: u8,
+        routers: Vec<(Ipv4Addr, i32)>,
+    },
+    /// Type 10.
+    RouterSolicitation,
+    /// Type 11: code 0 TTL, 1 reassembly.
+    TimeExceeded { code: u8, quote: Vec<u8> },
+    /// Type 12: `pointer` is the octet offset of the problem in the quoted header.
+    ParameterProblem {
+        code: u8,
+        pointer: u8,
+        quote: Vec<u8>,
+    },
+    /// Type 13.
+    TimestampRequest {
+        id: u16,
+        seq: u16,
+        originate: u32,
+        receive: u32,
+        transmit: u32,
+    },
+    /// Type 14.
+    TimestampReply {
+        id: u16,
+        seq: u16,
+        originate: u32,
+        receive: u32,
+        transmit: u32,
+    },
+    /// Type 15.
+    InfoRequest { id: u16, seq: u16 },
+    /// Type 16.
+    InfoReply { id: u16, seq: u16 },
+    /// Type 17 (RFC 950).
+    AddressMaskRequest { id: u16, seq: u16, mask: Ipv4Addr },
+    /// Type 18.
+    AddressMaskReply { id: u16, seq: u16, mask: Ipv4Addr },
+    /// Any other type: bytes 4..8 and the rest verbatim.
+    Other {
+        icmp_type: u8,
+        code: u8,
+        rest: [u8; 4],
+        data: Vec<u8>,
+    },
+}
+
+/// An ICMP message to emit, with optional deliberate lies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct IcmpRepr {
+    /// The message.
+    pub message: IcmpMessage,
+    /// Write this code instead of the message's own.
+    pub code_override: Option<u8>,
+    /// Write this checksum instead of the computed one.
+    pub checksum_override: Option<u16>,
+}
+
+/// A parsed ICMP message plus its on-wire type, code and checksum.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct ParsedIcmp {
+    /// The message (overrides `None`).
+    pub repr: IcmpRepr,
+    /// Type field.
+    pub icmp_type: u8,
+    /// Code field (as on the wire, even for types whose message does not keep it).
+    pub code: u8,
+    /// Checksum field.
+    pub checksum: u16,
+    /// Whether the checksum is right over the whole message.
+    pub checksum_ok: bool,
+}
+
+/// The original datagram quoted in an ICMP error.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Quote {
+    /// Its IP header, options parsed; total length as the original said.
+    pub ip: ParsedIpv4,
+    /// The bytes after the quoted header, as present (at least 8 in a conforming error).
+    pub payload: Vec<u8>,
+}
+
+impl Quote {
+    /// `(id, seq)` of a quoted ICMP echo request (or reply), if that is what was quoted.
+    pub fn echo_id_seq(&self) -> Option<(u16, u16)> {
+        let p = &self.payload;
+        if self.ip.repr.protocol == 1 && p.len() >= 8 && (p[0] == 8 || p[0] == 0) {
+            Some((be16(p, 4), be16(p, 6)))
+        } else {
+            None
+        }
+    }
+}
+
+impl IcmpMessage {
+    /// The ICMP type number.
+    pub fn icmp_type(&self) -> u8 {
+        use IcmpMessage::*;
+        match self {
+            EchoReply { .. } => 0,
+            DestUnreachable { .. } => 3,
+            SourceQuench { .. } => 4,
+            Redirect { .. } => 5,
+            EchoRequest { .. } => 8,
+            RouterAdvertisement { .. } => 9,
+            RouterSolicitation => 10,
+            TimeExceeded { .. } => 11,
+            ParameterProblem { .. } => 12,
+            TimestampRequest { .. } => 13,
+            TimestampReply { .. } => 14,
+            InfoRequest { .. } => 15,
+            InfoReply { .. } => 16,
+            AddressMaskRequest { .. } => 17,
+            AddressMaskReply { .. } => 18,
+            Other { icmp_type, .. } => *icmp_type,
+        }
+    }
+
+    /// The code this message carries (0 for types without one).
+    pub fn code(&self) -> u8 {
+        use IcmpMessage::*;
+        match self {
+            DestUnreachable { code, .. }
+            | Redirect { code, .. }
+            | TimeExceeded { code, .. }
+            | ParameterProblem { code, .. }
+            | Other { code, .. } => *code,
+            _ => 0,
+        }
+    }
+
+    /// The quoted datagram bytes of an error message (types 3, 4, 5, 11, 12).
+    pub fn quote_bytes(&self) -> Option<&[u8]> {
+        use IcmpMessage::*;
+        match self {
+            DestUnreachable { quote, .. }
+            | SourceQuench { quote }
+            | Redirect { quote, .. }
+            | TimeExceeded { quote, .. }
+            | ParameterProblem { quote, .. } => Some(quote),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an error message (types 3, 4, 5, 11, 12).
+    pub fn is_error(&self) -> bool {
+        self.quote_bytes().is_some()
+    }
+
+    /// For error kinds, parse the quoted original datagram: its IP header with options,
+    /// tolerating a total length longer than what is quoted. `Err` when the quote is cut inside
+    /// the IP header (or is not IPv4). `None` for non-error kinds.
+    pub fn quote(&self) -> Option<Result<Quote, WireError>> {
+        let q = self.quote_bytes()?;
+        Some(Ipv4Repr::parse(q).map(|(ip, payload)| Quote {
+            ip,
+            payload: payload.to_vec(),
+        }))
+    }
+
+    fn rest_and_body_len(&self) -> usize {
+        use IcmpMessage::*;
+        match self {
+            EchoReply { data, .. } | EchoRequest { data, .. } | Other { data, .. } => data.len(),
+            DestUnreachable { quote, .. }
+            | SourceQuench { quote }
+            | Redirect { quote, .. }
+            | TimeExceeded { quote, .. }
+            | ParameterProblem { quote, .. } => quote.len(),
+            RouterAdvertisement {
+                entry_size,
+                routers,
+                ..
+            } => routers.len().min(255) * ra_stride(*entry_size),
+            RouterSolicitation | InfoRequest { .. } | InfoReply { .. } => 0,
+            TimestampRequest { .. } | TimestampReply { .. } => 12,
+            AddressMaskRequest { .. } | AddressMaskReply { .. } => 4,
+        }
+    }
+
+    /// One line in iputils-ping wording, e.g. "Destination Host Unreachable",
+    /// "Frag needed and DF set (mtu = 1400)", "Redirect Host(New nexthop: 192.0.2.1)".
+    pub fn describe(&self) -> String {
+        use IcmpMessage::*;
+        match self {
+            EchoReply { .. } => "Echo Reply".into(),
+            EchoRequest { .. } => "Echo Request".into(),
+            DestUnreachable {
+                code, next_hop_mtu, ..
+            } => match code {
+                0 => "Destination Net Unreachable".into(),
+                1 => "Destination Host Unreachable".into(),
+                2 => "Destination Protocol Unreachable".into(),
+                3 => "Destination Port Unreachable".into(),
+                4 => format!("Frag needed and DF set (mtu = {next_hop_mtu})"),
+                5 => "Source Route Failed".into(),
+                6 => "Destination Net Unknown".into(),
+                7 => "Destination Host Unknown".into(),
+                8 => "Source Host Isolated".into(),
+                9 => "Destination Net Prohibited".into(),
+                10 => "Destination Host Prohibited".into(),
+                11 => "Destination Net Unreachable for Type of Service".into(),
+                12 => "Destination Host Unreachable for Type of Service".into(),
+                13 => "Packet filtered".into(),
+                14 => "Precedence Violation".into(),
+                15 => "Precedence Cutoff".into(),
+                c => format!("Dest Unreachable, Bad Code: {c}"),
+            },
+            SourceQuench { .. } => "Source Quench".into(),
+            Redirect { code, gateway, .. } => {
+                let what = match code {
+                    0 => "Redirect Network".to_string(),
+                    1 => "Redirect Host".into(),
+                    2 => "Redirect Type of Service and Network".into(),
+                    3 => "Redirect Type of Service and Host".into(),
+                    c => format!("Redirect, Bad Code: {c}"),
+                };
+                format!("{what}(New nexthop: {gateway})")
+            }
+            RouterAdvertisement { routers, .. } => {
+                format!("Router Advertisement ({} routers)", routers.len())
+            }
+            RouterSolicitation => "Router Solicitation".into(),
+            TimeExceeded { code, .. } => match code {
+                0 => "Time to live exceeded".into(),
+                1 => "Frag reassembly time exceeded".into(),
+                c => format!("Time exceeded, Bad Code: {c}"),
+            },
+            ParameterProblem { pointer, .. } => format!("Parameter problem: pointer = {pointer}"),
+            TimestampRequest { .. } => "Timestamp".into(),
+            TimestampReply { .. } => "Timestamp Reply".into(),
+            InfoRequest { .. } => "Information Request".into(),
+            InfoReply { .. } => "Information Reply".into(),
+            AddressMaskRequest { .. } => "Address Mask Request".into(),
+            AddressMaskReply { .. } => "Address Mask Reply".into(),
+            Other { icmp_type, .. } => format!("Bad ICMP type: {icmp_type}"),
+        }
+    }
+}
+
+/// Bytes per router advertisement entry (at least the 8 of address + preference).
+fn ra_stride(entry_size: u8) -> usize {
+    usize::from(entry_size).max(2) * 4
+}
+
+impl IcmpRepr {
+    /// A message with no overrides.
+    pub fn new(message: IcmpMessage) -> IcmpRepr {
+        IcmpRepr {
+            message,
+            code_override: None,
+            checksum_override: None,
+        }
+    }
+
+    /// An echo request.
+    pub fn echo_request(id: u16, seq: u16, data: Vec<u8>) -> IcmpRepr {
+        Self::new(IcmpMessage::EchoRequest { id, seq, data })
+    }
+
+    /// Bytes [`emit`](Self::emit) writes.
+    pub fn buffer_len(&self) -> usize {
+        ICMP_HEADER_LEN + self.message.rest_and_body_len()
+    }
+
+    /// Write the message into the start of `buf`; the checksum covers the whole message unless
+    /// overridden.
+    ///
+    /// # Panics
+    /// If `buf` is shorter than [`buffer_len`](Self::buffer_len) (a caller bug; the frame
+    /// builders always size the buffer).
+    pub fn emit(&self, buf: &mut [u8]) {
+        use IcmpMessage::*;
+        let len = self.buffer_len();
+        assert!(buf.len() >= len, "ICMP emit buffer {} < {len}", buf.len());
+        let b = &mut buf[..len];
+        b[0] = self.message.icmp_type();
+        b[1] = self.code_override.unwrap_or_else(|| self.message.code());
+        b[2..8].fill(0);
+        let id_seq = |b: &mut [u8], id: u16, seq: u16| {
+            b[4..6].copy_from_slice(&id.to_be_bytes());
+            b[6..8].copy_from_slice(&seq.to_be_bytes());
+        };
+        match &self.message {
+            EchoReply { id, seq, data } | EchoRequest { id, seq, data } => {
+                id_seq(b, *id, *seq);
+                b[8..].copy_from_slice(data);
+            }
+            DestUnreachable {
+                next_hop_mtu,
+                quote,
+                ..
+            } => {
+                b[6..8].copy_from_slice(&next_hop_mtu.to_be_bytes());
+                b[8..].copy_from_slice(quote);
+            }
+            SourceQuench { quote } | TimeExceeded { quote, .. } => b[8..].copy_from_slice(quote),
+            Redirect { gateway, quote, .. } => {
+                b[4..8].copy_from_slice(&gateway.octets());
+                b[8..].copy_from_slice(quote);
+            }
+            ParameterProblem { pointer, quote, .. } => {
+                b[4] = *pointer;
+                b[8..].copy_from_slice(quote);
+            }
+            RouterAdvertisement {
+                lifetime,
+                entry_size,
+                routers,
+            } => {
+                let n = routers.len().min(255);
+                b[4] = n as u8;
+                b[5] = *entry_size;
+                b[6..8].copy_from_slice(&lifetime.to_be_bytes());
+                let stride = ra_stride(*entry_size);
+                for (i, (addr, pref)) in routers.iter().take(n).enumerate() {
+                    let at = 8 + i * stride;
+                    b[at..at + 4].copy_from_slice(&addr.octets());
+                    b[at + 4..at + 8].copy_from_slice(&pref.to_be_bytes());
+                    b[at + 8..at + stride].fill(0);
+                }
+            }
+            RouterSolicitation => {}
+            TimestampRequest {
+                id,
+                seq,
+                originate,
+                receive,
+                transmit,
+            }
+            | TimestampReply {
+                id,
+                seq,
+                originate,
+                receive,
+                transmit,
+            } => {
+                id_seq(b, *id, *seq);
+                b[8..12].copy_from_slice(&originate.to_be_bytes());
+                b[12..16].copy_from_slice(&receive.to_be_bytes());
+                b[16..20].copy_from_slice(&transmit.to_be_bytes());
+            }
+            InfoRequest { id, seq } | InfoReply { id, seq } => id_seq(b, *id, *seq),
+            AddressMaskRequest { id, seq, mask } | AddressMaskReply { id, seq, mask } => {
+                id_seq(b, *id, *seq);
+                b[8..12].copy_from_slice(&mask.octets());
+            }
+            Other { rest, data, .. } => {
+                b[4..8].copy_from_slice(rest);
+                b[8..].copy_from_slice(data);
+            }
+        }
+        let ck = match self.checksum_override {
+            Some(c) => c,
+            None => checksum(b),
+        };
+        b[2..4].copy_from_slice(&ck.to_be_bytes());
+    }
+
+    /// Parse an ICMP message (the whole IP payload). Fewer bytes than the type needs
+    /// (8; 20 for timestamps; 12 for address masks; the entries of a router advertisement)
+    /// is `Truncated`. Bytes beyond a fixed-size message are ignored.
+    pub fn parse(bytes: &[u8]) -> Result<ParsedIcmp, WireError> {
+        use IcmpMessage::*;
+        if bytes.len() < ICMP_HEADER_LEN {
+            return Err(WireError::truncated("ICMP", ICMP_HEADER_LEN, bytes.len()));
+        }
+        let (t, code) = (bytes[0], bytes[1]);
+        let need = |n: usize, layer: &'static str| {
+            if bytes.len() < n {
+                Err(WireError::truncated(layer, n, bytes.len()))
+            } else {
+                Ok(())
+            }
+        };
+        let (id, seq) = (be16(bytes, 4), be16(bytes, 6));
+        let body = bytes[8..].to_vec();
+        let message = match t {
+            0 => EchoReply {
+                id,
+                seq,
+                data: body,
+            },
+            8 => EchoRequest {
+                id,
+                seq,
+                data: body,
+            },
+            3 => DestUnreachable {
+                code,
+                next_hop_mtu: be16(bytes, 6),
+                quote: body,
+            },
+            4 => SourceQuench { quote: body },
+            5 => Redirect {
+                code,
+                gateway: ip_at(bytes, 4),
+                quote: body,
+            },
+            9 => {
+                let (n, entry_size) = (usize::from(bytes[4]), bytes[5]);
+                if entry_size < 2 {
+                    return Err(WireError::malformed(
+                        "ICMP router advertisement",
+                        format!("address entry size {entry_size} is below 2 words"),
+                    ));
+                }
+                let stride = ra_stride(entry_size);
+                need(8 + n * stride, "ICMP router advertisement")?;
+                RouterAdvertisement {
+                    lifetime: be16(bytes, 6),
+                    entry_size,
+                    routers: (0..n)
+                        .map(|i| {
+                            let at = 8 + i * stride;
+                            (ip_at(bytes, at), be32(bytes, at + 4) as i32)
+                        })
+                        .collect(),
+                }
+            }
+            10 => RouterSolicitation,
+            11 => TimeExceeded { code, quote: body },
+            12 => ParameterProblem {
+                code,
+                pointer: bytes[4],
+                quote: body,
+            },
+            13 | 14 => {
+                need(20, "ICMP timestamp")?;
+                let (originate, receive, transmit) =
+                    (be32(bytes, 8), be32(bytes, 12), be32(bytes, 16));
+                if t == 13 {
+                    TimestampRequest {
+                        id,
+                        seq,
+                        originate,
+                        receive,
+                        transmit,
+                    }
+                } else {
+                    TimestampReply {
+                        id,
+                        seq,
+                        originate,
+                        receive,
+                        transmit,
+                    }
+                }
+            }
+            15 => InfoRequest { id, seq },
+            16 => InfoReply { id, seq },
+            17 | 18 => {
+                need(12, "ICMP address mask")?;
+                let mask = ip_at(bytes, 8);
+                if t == 17 {
+                    AddressMaskRequest { id, seq, mask }
+                } else {
+                    AddressMaskReply { id, seq, mask }
+                }
+            }
+            _ => Other {
+                icmp_type: t,
+                code,
+                rest: [bytes[4], bytes[5], bytes[6], bytes[7]],
+                data: body,
+            },
+        };
+        Ok(ParsedIcmp {
+            repr: IcmpRepr::new(message),
+            icmp_type: t,
+            code,
+            checksum: be16(bytes, 2),
+            checksum_ok: checksum(bytes) == 0,
+        })
+    }
+}
+
+impl ParsedIcmp {
+    /// Like [`IcmpMessage::describe`], but with the on-wire code for types whose message does
+    /// not keep one (e.g. "Echo Reply, code 3").
+    pub fn describe(&self) -> String {
+        let d = self.repr.message.describe();
+        if self.code != self.repr.message.code() {
+            format!("{d}, code {}", self.code)
+        } else {
+            d
+        }
+    }
+}
+
+const FIELDS: [(usize, usize, &str); 10] = [
+    (0, 1, "version/IHL"),
+    (1, 1, "type of service"),
+    (2, 2, "total length"),
+    (4, 2, "identification"),
+    (6, 2, "flags/fragment offset"),
+    (8, 1, "TTL"),
+    (9, 1, "protocol"),
+    (10, 2, "header checksum"),
+    (12, 4, "source address"),
+    (16, 4, "destination address"),
+];
+
+/// Say what a Parameter Problem `pointer` (0-based octet offset into the quoted IP header)
+/// points at: a header field, or which option and which byte of it, e.g.
+/// "option LSRR (type 131) at offset 20, byte 2 (pointer)".
+pub fn explain_pointer(quote_header: &[u8], pointer: u8) -> String {
+    let p = usize::from(pointer);
+    if p < 20 {
+        if let Some((start, len, name)) = FIELDS.iter().find(|(s, l, _)| p >= *s && p < s + l) {
+            return if *len > 1 {
+                format!(
+                    "header field {name} at offset {start}, byte {} of {len}",
+                    p - start
+                )
+            } else {
+                format!("header field {name} at offset {start}")
+            };
+        }
+    }
+    let Some(&b0) = quote_header.first() else {
+        return format!("offset {p}: no quoted header to look into");
+    };
+    let hl = usize::from(b0 & 0x0f) * 4;
+    if p >= hl.max(20) {
+        return format!("offset {p} is beyond the quoted header ({hl} bytes by its IHL)");
+    }
+    if quote_header.len() <= p {
+        return format!(
+            "offset {p} is in the options, but only {} bytes of the header are quoted",
+            quote_header.len()
+        );
+    }
+    let area_end = hl.min(quote_header.len());
+    let mut at = 20;
+    while at < area_end {
+        let t = quote_header[at];
+        let name = option_name(t);
+        let olen = if t == 0 || t == 1 {
+            1
+        } else if at + 1 < area_end {
+            usize::from(quote_header[at + 1])
+        } else {
+            return format!(
+                "option {name} (type {t}) at offset {at}, byte {} (its length byte is missing)",
+                p - at
+            );
+        };
+        if olen < 2 && t > 1 {
+            return format!(
+                "option {name} (type {t}) at offset {at} with bogus length {olen}, byte {} ({})",
+                p - at,
+                byte_name(t, p - at)
+            );
+        }
+        if p < at + olen || t == 0 {
+            if t == 0 && p > at {
+                return format!("padding after EOL (offset {at}), at offset {p}");
+            }
+            return format!(
+                "option {name} (type {t}) at offset {at}, byte {} ({})",
+                p - at,
+                byte_name(t, p - at)
+            );
+        }
+        at += olen;
+    }
+    format!("offset {p} is past the options as quoted")
+}
+
+fn option_name(t: u8) -> &'static str {
+    match t {
+        0 => "EOL",
+        1 => "NOP",
+        IPOPT_RR => "RR",
+        IPOPT_LSRR => "LSRR",
+        IPOPT_SSRR => "SSRR",
+        IPOPT_TS => "TS",
+        130 => "SEC",
+        148 => "RA",
+        _ => "unknown",
+    }
+}
+
+fn byte_name(t: u8, k: usize) -> String {
+    match (t, k) {
+        (_, 0) => "type".into(),
+        (0 | 1, _) => "data".into(),
+        (_, 1) => "length".into(),
+        (IPOPT_RR | IPOPT_LSRR | IPOPT_SSRR | IPOPT_TS, 2) => "pointer".into(),
+        (IPOPT_TS, 3) => "overflow/flag".into(),
+        (IPOPT_RR | IPOPT_LSRR | IPOPT_SSRR, k) => format!("address {}", (k - 3) / 4 + 1),
+        _ => "data".into(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::wire::ipopt::IpOption;
+    use crate::wire::testutil::{self, hex};
+    use proptest::prelude::*;
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    /// The ICMP part of a captured frame (after Ethernet and the IP header).
+    fn icmp_of(frame_hex: &str) -> (ParsedIpv4, Vec<u8>) {
+        let f = hex(frame_hex);
+        let (ip, payload) = Ipv4Repr::parse(&f[14..]).unwrap();
+        (ip, payload.to_vec())
+    }
+
+    #[test]
+    fn dest_unreachable_source_route_failed() {
+        let (outer, icmp) = icmp_of(testutil::SR_FAILED);
+        assert!(outer.checksum_ok);
+        let p = IcmpRepr::parse(&icmp).unwrap();
+        assert!(p.checksum_ok);
+        assert_eq!((p.icmp_type, p.code), (3, 5));
+        assert_eq!(p.repr.message.describe(), "Source Route Failed");
+        let q = p.repr.message.quote().unwrap().unwrap();
+        assert!(q.ip.checksum_ok);
+        assert_eq!(q.ip.repr.id, 0x4242);
+        assert_eq!(q.ip.repr.dst, ip("192.0.2.1"));
+        assert_eq!(q.echo_id_seq(), Some((0x5353, 1)));
+        assert_eq!(
+            q.ip.repr.options,
+            vec![
+                IpOption::StrictSourceRoute {
+                    pointer: 4,
+                    route: vec![ip("203.0.113.2"), ip("192.0.2.2")]
+                },
+                IpOption::EndOfList
+            ]
+        );
+        assert_eq!(q.payload.len(), 16);
+        // Re-emit byte for byte.
+        let mut out = vec![0u8; p.repr.buffer_len()];
+        p.repr.emit(&mut out);
+        assert_eq!(out, icmp);
+    }
+
+    #[test]
+    fn time_exceeded_quoting_rr() {
+        let (outer, icmp) = icmp_of(testutil::TIME_EXCEEDED_RR);
+        // r1 echoes the RR option in its own error (and records itself there).
+        assert_eq!(
+            outer.repr.options[0].recorded(),
+            vec![ip("192.0.2.2"), ip("192.0.2.1"), ip("192.0.2.1")]
+        );
+        let p = IcmpRepr::parse(&icmp).unwrap();
+        assert!(p.checksum_ok);
+        assert_eq!(p.repr.message.describe(), "Time to live exceeded");
+        let q = p.repr.message.quote().unwrap().unwrap();
+        assert_eq!(q.ip.repr.ttl, 1);
+        assert_eq!(q.ip.total_len, 124);
+        // r1 recorded itself into the datagram before the TTL check, without fixing the checksum.
+        assert!(!q.ip.checksum_ok);
+        assert_eq!(q.ip.repr.options[0], IpOption::Nop);
+        assert_eq!(
+            q.ip.repr.options[1].recorded(),
+            vec![ip("192.0.2.2"), ip("192.0.2.1")]
+        );
+        assert_eq!(q.echo_id_seq(), Some((0x1a6e, 1)));
+        assert_eq!(q.payload.len(), 64);
+    }
+
+    #[test]
+    fn parameter_problem_into_lsrr() {
+        let (_, icmp) = icmp_of(testutil::PARAM_PROBLEM_LSRR);
+        let p = IcmpRepr::parse(&icmp).unwrap();
+        assert!(p.checksum_ok);
+        let IcmpMessage::ParameterProblem { pointer, quote, .. } = &p.repr.message else {
+            panic!("{:?}", p.repr.message)
+        };
+        assert_eq!(*pointer, 22);
+        assert_eq!(p.repr.message.describe(), "Parameter problem: pointer = 22");
+        assert_eq!(
+            explain_pointer(quote, *pointer),
+            "option LSRR (type 131) at offset 20, byte 2 (pointer)"
+        );
+        assert_eq!(
+            explain_pointer(quote, 20),
+            "option LSRR (type 131) at offset 20, byte 0 (type)"
+        );
+        assert_eq!(
+            explain_pointer(quote, 24),
+            "option LSRR (type 131) at offset 20, byte 4 (address 1)"
+        );
+        assert_eq!(
+            explain_pointer(quote, 27),
+            "option EOL (type 0) at offset 27, byte 0 (type)"
+        );
+        assert_eq!(
+            explain_pointer(quote, 16),
+            "header field destination address at offset 16, byte 0 of 4"
+        );
+        assert_eq!(explain_pointer(quote, 8), "header field TTL at offset 8");
+        assert!(explain_pointer(quote, 28).contains("beyond the quoted header (28 bytes"));
+        let q = p.repr.message.quote().unwrap().unwrap();
+        match &q.ip.repr.options[0] {
+            IpOption::Malformed { reason, .. } => assert!(reason.contains("pointer 3"), "{reason}"),
+            o => panic!("{o:?}"),
+        }
+        assert_eq!(q.echo_id_seq(), Some((0x4c4c, 2)));
+    }
+
+    #[test]
+    fn explain_pointer_edges() {
+        let mut h = hex("4f00007c 00000000 01010000 c0000202 cb007102");
+        h.extend(hex("01 01 07 27 08"));
+        assert_eq!(
+            explain_pointer(&h, 21),
+            "option NOP (type 1) at offset 21, byte 0 (type)"
+        );
+        assert_eq!(
+            explain_pointer(&h, 24),
+            "option RR (type 7) at offset 22, byte 2 (pointer)"
+        );
+        assert!(explain_pointer(&h, 30).contains("only 25 bytes of the header are quoted"));
+        assert!(explain_pointer(&[], 30).contains("no quoted header"));
+        let mut h2 = hex("46000000 00000000 00000000 00000000 00000000");
+        h2.extend(hex("00 00 00 00"));
+        assert_eq!(
+            explain_pointer(&h2, 22),
+            "padding after EOL (offset 20), at offset 22"
+        );
+    }
+
+    #[test]
+    fn truncated_messages() {
+        assert!(matches!(
+            IcmpRepr::parse(&[8, 0, 0]),
+            Err(WireError::Truncated {
+                needed: 8,
+                got: 3,
+                ..
+            })
+        ));
+        let ts = hex("0d00 0000 0001 0002 00000001 00000002");
+        assert!(matches!(
+            IcmpRepr::parse(&ts),
+            Err(WireError::Truncated {
+                layer: "ICMP timestamp",
+                needed: 20,
+                got: 16
+            })
+        ));
+        assert!(matches!(
+            IcmpRepr::parse(&hex("1100 0000 0001 0002 ffff")),
+            Err(WireError::Truncated { needed: 12, .. })
+        ));
+        assert!(matches!(
+            IcmpRepr::parse(&hex("0900 0000 0202 0708 c0000201 00000001")),
+            Err(WireError::Truncated { needed: 24, .. })
+        ));
+        assert!(IcmpRepr::parse(&hex("0900 0000 0201 0708")).is_err());
+        // A quote cut inside its IP header is an error from quote().
+        let m = IcmpMessage::TimeExceeded {
+            code: 0,
+            quote: hex("4f00007c 0000"),
+        };
+        assert!(matches!(m.quote(), Some(Err(WireError::Truncated { .. }))));
+        let m = IcmpMessage::TimeExceeded {
+            code: 0,
+            quote: hex("45000054 00000000 01010000 c0000202 cb00"),
+        };
+        assert!(m.quote().unwrap().is_err());
+        assert!(IcmpMessage::EchoReply {
+            id: 0,
+            seq: 0,
+            data: vec![]
+        }
+        .quote()
+        .is_none());
+    }
+
+    #[test]
+    fn echo_reply_captured_and_checksums() {
+        let (_, icmp) = icmp_of(testutil::RR_REPLY);
+        let p = IcmpRepr::parse(&icmp).unwrap();
+        assert!(p.checksum_ok);
+        let IcmpMessage::EchoReply { id, seq, data } = &p.repr.message else {
+            panic!()
+        };
+        assert_eq!((*id, *seq, data.len()), (0x1a6a, 1, 56));
+        assert_eq!(
+            pnet_packet::icmp::checksum(&pnet_packet::icmp::IcmpPacket::new(&icmp).unwrap()),
+            p.checksum
+        );
+        let mut r = p.repr.clone();
+        r.checksum_override = Some(0x1234);
+        r.code_override = Some(7);
+        let mut out = vec![0u8; r.buffer_len()];
+        r.emit(&mut out);
+        assert_eq!(&out[1..4], &[7, 0x12, 0x34]);
+        let back = IcmpRepr::parse(&out).unwrap();
+        assert!(!back.checksum_ok);
+        assert_eq!(back.code, 7);
+        assert_eq!(back.describe(), "Echo Reply, code 7");
+    }
+
+    #[test]
+    fn describe_wording() {
+        let du = |code, next_hop_mtu| IcmpMessage::DestUnreachable {
+            code,
+            next_hop_mtu,
+            quote: vec![],
+        };
+        assert_eq!(du(0, 0).describe(), "Destination Net Unreachable");
+        assert_eq!(
+            du(4, 1400).describe(),
+            "Frag needed and DF set (mtu = 1400)"
+        );
+        assert_eq!(du(13, 0).describe(), "Packet filtered");
+        assert_eq!(du(15, 0).describe(), "Precedence Cutoff");
+        assert_eq!(du(16, 0).describe(), "Dest Unreachable, Bad Code: 16");
+        let rd = |code| IcmpMessage::Redirect {
+            code,
+            gateway: ip("192.0.2.1"),
+            quote: vec![],
+        };
+        assert_eq!(rd(0).describe(), "Redirect Network(New nexthop: 192.0.2.1)");
+        assert_eq!(
+            rd(3).describe(),
+            "Redirect Type of Service and Host(New nexthop: 192.0.2.1)"
+        );
+        assert_eq!(
+            rd(9).describe(),
+            "Redirect, Bad Code: 9(New nexthop: 192.0.2.1)"
+        );
+        assert_eq!(
+            IcmpMessage::TimeExceeded {
+                code: 1,
+                quote: vec![]
+            }
+            .describe(),
+            "Frag reassembly time exceeded"
+        );
+        assert_eq!(
+            IcmpMessage::TimeExceeded {
+                code: 2,
+                quote: vec![]
+            }
+            .describe(),
+            "Time exceeded, Bad Code: 2"
+        );
+        assert_eq!(
+            IcmpMessage::SourceQuench { quote: vec![] }.describe(),
+            "Source Quench"
+        );
+    }
+
+    /// One of every message kind.
+    pub(crate) fn arb_message() -> impl Strategy<Value = IcmpMessage> {
+        use IcmpMessage::*;
+        let data = || proptest::collection::vec(any::<u8>(), 0..40);
+        let addr = || any::<u32>().prop_map(Ipv4Addr::from);
+        prop_oneof![
+            (any::<u16>(), any::<u16>(), data()).prop_map(|(id, seq, data)| EchoReply {
+                id,
+                seq,
+                data
+            }),
+            (any::<u16>(), any::<u16>(), data()).prop_map(|(id, seq, data)| EchoRequest {
+                id,
+                seq,
+                data
+            }),
+            (any::<u8>(), any::<u16>(), data()).prop_map(|(code, next_hop_mtu, quote)| {
+                DestUnreachable {
+                    code,
+                    next_hop_mtu,
+                    quote,
+                }
+            }),
+            data().prop_map(|quote| SourceQuench { quote }),
+            (any::<u8>(), addr(), data()).prop_map(|(code, gateway, quote)| Redirect {
+                code,
+                gateway,
+                quote
+            }),
+            (
+                any::<u16>(),
+                2u8..4,
+                proptest::collection::vec((addr(), any::<i32>()), 0..5)
+            )
+                .prop_map(|(lifetime, entry_size, routers)| RouterAdvertisement {
+                    lifetime,
+                    entry_size,
+                    routers
+                }),
+            Just(RouterSolicitation),
+            (any::<u8>(), data()).prop_map(|(code, quote)| TimeExceeded { code, quote }),
+            (any::<u8>(), any::<u8>(), data()).prop_map(|(code, pointer, quote)| {
+                ParameterProblem {
+                    code,
+                    pointer,
+                    quote,
+                }
+            }),
+            any::<(u16, u16, u32, u32, u32)>().prop_map(
+                |(id, seq, originate, receive, transmit)| TimestampRequest {
+                    id,
+                    seq,
+                    originate,
+                    receive,
+                    transmit
+                }
+            ),
+            any::<(u16, u16, u32, u32, u32)>().prop_map(
+                |(id, seq, originate, receive, transmit)| TimestampReply {
+                    id,
+                    seq,
+                    originate,
+                    receive,
+                    transmit
+                }
+            ),
+            any::<(u16, u16)>().prop_map(|(id, seq)| InfoRequest { id, seq }),
+            any::<(u16, u16)>().prop_map(|(id, seq)| InfoReply { id, seq }),
+            (any::<u16>(), any::<u16>(), addr()).prop_map(|(id, seq, mask)| AddressMaskRequest {
+                id,
+                seq,
+                mask
+            }),
+            (any::<u16>(), any::<u16>(), addr()).prop_map(|(id, seq, mask)| AddressMaskReply {
+                id,
+                seq,
+                mask
+            }),
+            (19u8..=255, any::<u8>(), any::<[u8; 4]>(), data()).prop_map(
+                |(icmp_type, code, rest, data)| Other {
+                    icmp_type,
+                    code,
+                    rest,
+                    data
+                }
+            ),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parse_and_quote_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(p) = IcmpRepr::parse(&bytes) {
+                let _ = p.describe();
+                if let Some(Ok(q)) = p.repr.message.quote() {
+                    let _ = q.echo_id_seq();
+                }
+                if let IcmpMessage::ParameterProblem { pointer, quote, .. } = &p.repr.message {
+                    let _ = explain_pointer(quote, *pointer);
+                }
+            }
+            for ptr in [0u8, 19, 20, 21, 40, 59, 60, 255] {
+                let _ = explain_pointer(&bytes, ptr);
+            }
+        }
+
+        #[test]
+        fn round_trip_every_kind(m in arb_message()) {
+            let r = IcmpRepr::new(m);
+            let mut b = vec![0u8; r.buffer_len()];
+            r.emit(&mut b);
+            let p = IcmpRepr::parse(&b).unwrap();
+            prop_assert!(p.checksum_ok);
+            prop_assert_eq!(p.code, r.message.code());
+            prop_assert_eq!(p.icmp_type, r.message.icmp_type());
+            prop_assert_eq!(p.repr, r);
+        }
+    }
+}
