@@ -12,7 +12,10 @@ fn refused(lab: &pktforge::lab::Lab, args: &[&str], needle: &str) {
     let out = pktforge(lab, Host::A, args);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "exit 2 for: {args:?}");
-    assert!(err.contains(needle), "error for {args:?} should say {needle:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "error for {args:?} should say {needle:?}: {err}"
+    );
     assert!(!stdout(&out).contains("bytes from"), "nothing was answered");
 }
 
@@ -22,22 +25,77 @@ fn limits_and_malformed_values_are_refused_with_the_limit_named() {
         return;
     }
     let lab = common::lab();
-    let ten = (1..=10).map(|i| format!("198.51.100.{i}")).collect::<Vec<_>>().join(",");
-    refused(&lab, &["ping", "-c", "1", "--lsrr", &ten, B], "at most 9 hops");
-    refused(&lab, &["ping", "-c", "1", "--ssrr", &ten, B], "at most 9 hops");
+    let ten = (1..=10)
+        .map(|i| format!("198.51.100.{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--lsrr", &ten, B],
+        "at most 9 hops",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--ssrr", &ten, B],
+        "at most 9 hops",
+    );
     let nops41 = "01".repeat(41);
-    refused(&lab, &["ping", "-c", "1", "--ip-option", &nops41, B], "40 bytes");
-    refused(&lab, &["ping", "-c", "1", "-R", "--ip-option", &"01".repeat(38), B], "40 bytes");
-    refused(&lab, &["ping", "-c", "1", "-s", "1500", B], "the largest -s here is 1472");
-    refused(&lab, &["ping", "-c", "1", "-R", "-s", "1500", B], "the largest -s here is 1432");
-    refused(&lab, &["ping", "-c", "1", "-I", "nosuch0", B], "interface \"nosuch0\" not found");
-    refused(&lab, &["ping", "-c", "1", "300.1.2.3"], "not an IPv4 address");
-    refused(&lab, &["ping", "-c", "1", "--lsrr", "198.51.100", B], "is not an IPv4 address");
-    refused(&lab, &["ping", "-c", "1", "--dst-mac", "02:00:00:00:00:01:07", B], "6 octets");
-    refused(&lab, &["ping", "-c", "1", "--src-mac", "02:zz:00:00:00:01", B], "MAC");
-    refused(&lab, &["ping", "-c", "1", "-p", "abc", B], "odd number of digits");
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--ip-option", &nops41, B],
+        "40 bytes",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "-R", "--ip-option", &"01".repeat(38), B],
+        "40 bytes",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "-s", "1500", B],
+        "the largest -s here is 1472",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "-R", "-s", "1500", B],
+        "the largest -s here is 1432",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "-I", "nosuch0", B],
+        "interface \"nosuch0\" not found",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "300.1.2.3"],
+        "not an IPv4 address",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--lsrr", "198.51.100", B],
+        "is not an IPv4 address",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--dst-mac", "02:00:00:00:00:01:07", B],
+        "6 octets",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--src-mac", "02:zz:00:00:00:01", B],
+        "MAC",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "-p", "abc", B],
+        "odd number of digits",
+    );
     refused(&lab, &["ping", "-c", "0", B], "at least 1");
-    refused(&lab, &["ping", "-c", "1", "--timestamp", "tsbogus", B], "tsonly");
+    refused(
+        &lab,
+        &["ping", "-c", "1", "--timestamp", "tsbogus", B],
+        "tsonly",
+    );
 }
 
 #[test]
@@ -49,7 +107,11 @@ fn ttl_out_of_range_is_refused_by_the_parser() {
     for ttl in ["0", "256"] {
         let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-t", ttl, B]);
         assert_eq!(out.status.code(), Some(2));
-        assert!(stderr(&out).contains("1..=255") || stderr(&out).contains("1..256"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("1..=255") || stderr(&out).contains("1..256"),
+            "{}",
+            stderr(&out)
+        );
     }
 }
 
@@ -59,13 +121,26 @@ fn unreachable_destination_is_refused_with_the_kernels_reason() {
         return;
     }
     let lab = common::lab();
-    lab.ip(Host::A, &["route", "add", "unreachable", "203.0.113.200/32"]).unwrap();
-    refused(&lab, &["ping", "-c", "1", "203.0.113.200"], "no route to 203.0.113.200");
+    lab.ip(
+        Host::A,
+        &["route", "add", "unreachable", "203.0.113.200/32"],
+    )
+    .unwrap();
+    refused(
+        &lab,
+        &["ping", "-c", "1", "203.0.113.200"],
+        "no route to 203.0.113.200",
+    );
     // r1 without its route to b's network has no route at all (no default either).
-    lab.ip(Host::R1, &["route", "del", "203.0.113.0/24"]).unwrap();
+    lab.ip(Host::R1, &["route", "del", "203.0.113.0/24"])
+        .unwrap();
     let out = pktforge(&lab, Host::R1, &["ping", "-c", "1", B]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no route to 203.0.113.2"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no route to 203.0.113.2"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -92,8 +167,16 @@ fn without_cap_net_raw_the_error_says_how_to_grant_it() {
             Host::A,
             "setpriv",
             &[
-                "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", env!("CARGO_BIN_EXE_pktforge"), "ping", "-c", "1", B,
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+                env!("CARGO_BIN_EXE_pktforge"),
+                "ping",
+                "-c",
+                "1",
+                B,
             ],
         )
         .unwrap();

@@ -21,13 +21,20 @@ fn three_replies_across_two_routers() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "3", "-i", "0.2", "-W", "2", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "3", "-i", "0.2", "-W", "2", B],
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0));
-    assert!(text.starts_with("PING 203.0.113.2 (203.0.113.2) from 192.0.2.2 a-r1: 56(84) bytes of data."));
+    assert!(text
+        .starts_with("PING 203.0.113.2 (203.0.113.2) from 192.0.2.2 a-r1: 56(84) bytes of data."));
     for seq in 1..=3 {
         assert!(
-            text.contains(&format!("64 bytes from 203.0.113.2: icmp_seq={seq} ttl=62 time=")),
+            text.contains(&format!(
+                "64 bytes from 203.0.113.2: icmp_seq={seq} ttl=62 time="
+            )),
             "reply {seq} missing"
         );
     }
@@ -45,7 +52,10 @@ fn record_route_shows_the_eight_addresses_linux_records() {
     let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "-R", B]);
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.contains("56(124) bytes"), "20 + 40 option bytes + 8 + 56");
+    assert!(
+        text.contains("56(124) bytes"),
+        "20 + 40 option bytes + 8 + 56"
+    );
     assert_eq!(
         rr_lines(&text),
         [
@@ -67,9 +77,14 @@ fn record_route_output_matches_linux_ping() {
         return;
     }
     let lab = common::lab();
-    let linux = lab.exec(Host::A, "ping", &["-c", "1", "-W", "2", "-R", B]).unwrap();
+    let linux = lab
+        .exec(Host::A, "ping", &["-c", "1", "-W", "2", "-R", B])
+        .unwrap();
     let ours = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "-R", B]);
-    assert_eq!(rr_lines(&stdout(&ours)), rr_lines(&String::from_utf8_lossy(&linux.stdout)));
+    assert_eq!(
+        rr_lines(&stdout(&ours)),
+        rr_lines(&String::from_utf8_lossy(&linux.stdout))
+    );
 }
 
 #[test]
@@ -78,7 +93,22 @@ fn loose_source_route_through_r2_gets_replies_with_the_route_shown() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "--lsrr", "198.51.100.2", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "ping",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+            "--lsrr",
+            "198.51.100.2",
+            B,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("bytes from 203.0.113.2: icmp_seq=1 ttl="));
@@ -88,10 +118,27 @@ fn loose_source_route_through_r2_gets_replies_with_the_route_shown() {
     assert!(text.contains("LSRR: "), "the reply's source route is shown");
 
     // With record route beside it, the recorded route is shown too; r2 recorded itself.
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "-R", "--lsrr", "198.51.100.2", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "2",
+            "-R",
+            "--lsrr",
+            "198.51.100.2",
+            B,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     let rr = rr_lines(&stdout(&out));
-    assert!(rr.iter().any(|a| a == "203.0.113.1"), "r2 recorded its outgoing address: {rr:?}");
+    assert!(
+        rr.iter().any(|a| a == "203.0.113.1"),
+        "r2 recorded its outgoing address: {rr:?}"
+    );
     assert_eq!(rr.first().map(String::as_str), Some("192.0.2.2"));
 }
 
@@ -101,7 +148,22 @@ fn strict_source_route_through_adjacent_routers_gets_replies() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "--ssrr", "192.0.2.1,198.51.100.2", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "ping",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "-W",
+            "2",
+            "--ssrr",
+            "192.0.2.1,198.51.100.2",
+            B,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("bytes from 203.0.113.2: icmp_seq=2 ttl="));
@@ -109,17 +171,57 @@ fn strict_source_route_through_adjacent_routers_gets_replies() {
 }
 
 #[test]
-fn strict_source_route_through_a_non_adjacent_hop_fails_at_r1() {
+fn strict_source_route_errors_from_r1_are_decoded() {
     if !common::can_run_lab() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "--ssrr", "198.51.100.2", B]);
+    // First hop 198.51.100.2 is not adjacent to a: the frame reaches r1, which is not the
+    // current hop of a strict route. Linux (ip_options_rcv_srr) answers Parameter Problem
+    // pointing at the destination address field.
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "1", "-W", "2", "--ssrr", "198.51.100.2", B],
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "no reply: exit 1");
-    assert!(text.contains("From 192.0.2.1 icmp_seq=1 Source Route Failed"), "{text}");
-    assert!(text.contains("quoted: SSRR"), "the quoted option is decoded");
+    assert!(
+        text.contains("From 192.0.2.1 icmp_seq=1 Parameter problem: pointer = 16 (header field destination address"),
+        "{text}"
+    );
+    assert!(
+        text.contains("quoted: SSRR"),
+        "the quoted option is decoded"
+    );
     assert!(text.contains("1 packets transmitted, 0 received, +1 errors, 100% packet loss"));
+
+    // r1 is the current hop, but the next strict hop (b) is not adjacent to r1: Source Route
+    // Failed (ip_forward's sr_failed).
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "1", "-W", "2", "--ssrr", "192.0.2.1", B],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text.contains("From 192.0.2.1 icmp_seq=1 Source Route Failed"),
+        "{text}"
+    );
+}
+
+fn ts_addrs(text: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| !l.starts_with("TS:"))
+        .take_while(|l| l.starts_with("TS:") || l.starts_with('\t'))
+        .filter_map(|l| {
+            l.trim_start_matches("TS:")
+                .split_whitespace()
+                .next()
+                .map(String::from)
+        })
+        .collect()
 }
 
 #[test]
@@ -128,7 +230,11 @@ fn timestamp_option_collects_stamps_from_the_routers() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "--timestamp", "tsonly", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "1", "-W", "2", "--timestamp", "tsonly", B],
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     let stamps: Vec<&str> = text
@@ -136,14 +242,33 @@ fn timestamp_option_collects_stamps_from_the_routers() {
         .skip_while(|l| !l.starts_with("TS:"))
         .take_while(|l| l.starts_with("TS:") || l.starts_with('\t'))
         .collect();
-    // r1, r2, b on the way out, r2 and r1 on the way back (Linux stamps both ways).
-    assert!(stamps.len() >= 3, "expected stamps from r1, r2 and b: {stamps:?}");
+    // a, r1, r2, b (in), b (reply), r2, r1, a (in): Linux stamps on input and on origin.
+    assert_eq!(stamps.len(), 8, "{stamps:?}");
     assert!(stamps[0].ends_with("absolute"));
 
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "-W", "2", "--timestamp", "tsandaddr", B]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = stdout(&out);
-    assert!(text.contains("TS: \t198.51.100.1\t"), "r1 stamps with its outgoing address: {text}");
+    // With addresses, the hops are the ones Linux's own ping -T tsandaddr shows.
+    let ours = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "1", "-W", "2", "--timestamp", "tsandaddr", B],
+    );
+    assert_eq!(ours.status.code(), Some(0));
+    let linux = lab
+        .exec(
+            Host::A,
+            "ping",
+            &["-c", "1", "-W", "2", "-T", "tsandaddr", B],
+        )
+        .unwrap();
+    let linux_text = String::from_utf8_lossy(&linux.stdout);
+    eprintln!("linux:\n{linux_text}");
+    let text = stdout(&ours);
+    assert_eq!(
+        ts_addrs(&text),
+        ["192.0.2.2", "192.0.2.1", "198.51.100.2", "203.0.113.2"]
+    );
+    assert_eq!(ts_addrs(&text), ts_addrs(&linux_text));
+    assert!(text.contains("Unrecorded hops: 3"));
 }
 
 #[test]
@@ -152,13 +277,20 @@ fn ping_over_loopback() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "127.0.0.1"]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "2", "-i", "0.2", "-W", "2", "127.0.0.1"],
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("from 127.0.0.1 lo:"));
     assert!(text.contains("64 bytes from 127.0.0.1: icmp_seq=2 ttl=64"));
     assert!(text.contains("2 packets transmitted, 2 received, 0% packet loss"));
-    assert!(!text.contains("DUP!"), "lo shows every frame twice; we must count it once");
+    assert!(
+        !text.contains("DUP!"),
+        "lo shows every frame twice; we must count it once"
+    );
 }
 
 #[test]
@@ -167,7 +299,11 @@ fn json_output_has_one_object_per_reply_and_a_summary() {
         return;
     }
     let lab = common::lab();
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "-R", "--json", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "2", "-i", "0.2", "-W", "2", "-R", "--json", B],
+    );
     assert_eq!(out.status.code(), Some(0));
     let objs: Vec<serde_json::Value> = stdout(&out)
         .lines()
@@ -188,13 +324,36 @@ fn pcap_with_forty_option_bytes_has_good_checksums_in_tshark() {
     let lab = common::lab();
     let dir = tempdir();
     let pcap = format!("{dir}/rr.pcap");
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "2", "-i", "0.2", "-W", "2", "-R", "--pcap", &pcap, B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "ping", "-c", "2", "-i", "0.2", "-W", "2", "-R", "--pcap", &pcap, B,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0));
     let ts = std::process::Command::new("tshark")
         .args([
-            "-r", &pcap, "-o", "ip.check_checksum:TRUE", "-T", "fields", "-E", "separator=,",
-            "-e", "ip.hdr_len", "-e", "ip.checksum.status", "-e", "icmp.type", "-e",
-            "icmp.checksum.status", "-e", "ip.opt.type", "-Y", "icmp",
+            "-r",
+            &pcap,
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-T",
+            "fields",
+            "-E",
+            "separator=,",
+            "-e",
+            "ip.hdr_len",
+            "-e",
+            "ip.checksum.status",
+            "-e",
+            "icmp.type",
+            "-e",
+            "icmp.checksum.status",
+            "-e",
+            "ip.opt.type",
+            "-Y",
+            "icmp",
         ])
         .output()
         .expect("tshark is installed by .ci/run");
@@ -239,19 +398,34 @@ while time.time() < end and n < 3000:
         .args(["netns", "exec", &lab.ns(Host::R1), "python3", "-c", script])
         .spawn()
         .expect("python3");
-    let out = pktforge(&lab, Host::A, &["ping", "-c", "5", "-i", "0.2", "-W", "2", B]);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "5", "-i", "0.2", "-W", "2", B],
+    );
     let _ = spray.wait_with_output();
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("5 packets transmitted, 5 received"));
-    assert!(stderr(&out).is_empty(), "no panic, no warning: {}", stderr(&out));
+    assert!(
+        stderr(&out).is_empty(),
+        "no panic, no warning: {}",
+        stderr(&out)
+    );
 }
 
 fn tempdir() -> String {
-    let d = std::env::temp_dir().join(format!("pktforge-test-{}-{}", std::process::id(), rand_suffix()));
+    let d = std::env::temp_dir().join(format!(
+        "pktforge-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d.to_string_lossy().into_owned()
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }

@@ -33,7 +33,12 @@ pub struct PingArgs {
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
     /// Seconds between requests.
-    #[arg(short = 'i', long = "interval", value_name = "SECS", default_value_t = 1.0)]
+    #[arg(
+        short = 'i',
+        long = "interval",
+        value_name = "SECS",
+        default_value_t = 1.0
+    )]
     pub interval: f64,
     /// ICMP data bytes (after the 8-byte header).
     #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56)]
@@ -46,7 +51,12 @@ pub struct PingArgs {
     #[arg(short = 'Q', long = "tos", value_name = "TOS", value_parser = parse_u8_any)]
     pub tos: Option<u8>,
     /// Seconds to wait for replies after the last request.
-    #[arg(short = 'W', long = "timeout", value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        short = 'W',
+        long = "timeout",
+        value_name = "SECS",
+        default_value_t = 10.0
+    )]
     pub timeout: f64,
     /// Stop after SECS seconds, however many requests were sent.
     #[arg(short = 'w', long = "deadline", value_name = "SECS")]

@@ -83,7 +83,11 @@ pub fn options_request(a: &IpOptionArgs) -> Result<OptionsRequest> {
             (None, Some(s)) => Some(SourceRoute::Strict(parse_addr_list("--ssrr", s)?)),
             (None, None) => None,
         },
-        timestamp: a.timestamp.as_deref().map(parse_timestamp_mode).transpose()?,
+        timestamp: a
+            .timestamp
+            .as_deref()
+            .map(parse_timestamp_mode)
+            .transpose()?,
         raw: a
             .ip_option
             .iter()
@@ -105,8 +109,11 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
 }
 
 fn seconds(flag: &str, s: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(s)
-        .map_err(|_| Error::Invalid(format!("{flag} {s}: expected a non-negative number of seconds")))
+    Duration::try_from_secs_f64(s).map_err(|_| {
+        Error::Invalid(format!(
+            "{flag} {s}: expected a non-negative number of seconds"
+        ))
+    })
 }
 
 /// An IPv4 address, or a name looked up through the system resolver.
@@ -114,7 +121,11 @@ fn resolve_host(host: &str) -> Result<Ipv4Addr> {
     if let Ok(a) = host.parse::<Ipv4Addr>() {
         return Ok(a);
     }
-    let bad = || Error::Invalid(format!("{host:?}: not an IPv4 address or a known host name"));
+    let bad = || {
+        Error::Invalid(format!(
+            "{host:?}: not an IPv4 address or a known host name"
+        ))
+    };
     // A dotted number that is not an address is a typo, not a name: never ask DNS about it.
     let numeric = host.chars().all(|c| c.is_ascii_digit() || c == '.');
     if numeric || host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/') {

@@ -92,7 +92,11 @@ impl PingReporter {
                 pointer,
             } => {
                 let filled = (usize::from(*pointer).saturating_sub(5))
-                    / if matches!(flag, TimestampFlag::TsOnly) { 4 } else { 8 };
+                    / if matches!(flag, TimestampFlag::TsOnly) {
+                        4
+                    } else {
+                        8
+                    };
                 let mut s = String::new();
                 let mut prev: Option<u32> = None;
                 for (i, e) in entries.iter().take(filled).enumerate() {
@@ -102,10 +106,9 @@ impl PingReporter {
                     }
                     match prev {
                         None => s.push_str(&format!("{} absolute\n", e.timestamp)),
-                        Some(p) => s.push_str(&format!(
-                            "{}\n",
-                            i64::from(e.timestamp) - i64::from(p)
-                        )),
+                        Some(p) => {
+                            s.push_str(&format!("{}\n", i64::from(e.timestamp) - i64::from(p)))
+                        }
                     }
                     prev = Some(e.timestamp);
                 }
@@ -193,7 +196,10 @@ fn format_g(v: f64) -> String {
     if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
-        let s = format!("{v:.*}", 5usize.saturating_sub(v.abs().log10().floor().max(0.0) as usize));
+        let s = format!(
+            "{v:.*}",
+            5usize.saturating_sub(v.abs().log10().floor().max(0.0) as usize)
+        );
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }

@@ -95,10 +95,7 @@ pub fn plan(req: &PathRequest) -> Result<Plan> {
 /// Complete a plan with MAC addresses: overrides first, then the kernel's neighbour cache, then
 /// an ARP request sent and answered on `link`.
 pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Path> {
-    let src_mac = req
-        .src_mac
-        .or(plan.iface.mac)
-        .unwrap_or(MacAddr::zero());
+    let src_mac = req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero());
     let dst_mac = if let Some(m) = req.dst_mac {
         m
     } else if plan.iface.is_loopback {

@@ -83,7 +83,10 @@ impl OptionsRequest {
         if let Some(sr) = &self.source_route {
             let hops = sr.hops();
             if hops.is_empty() {
-                return Err(Error::Invalid(format!("{} needs at least one hop", sr.flag())));
+                return Err(Error::Invalid(format!(
+                    "{} needs at least one hop",
+                    sr.flag()
+                )));
             }
             if hops.len() > MAX_ROUTE_HOPS {
                 return Err(Error::Invalid(format!(
@@ -264,14 +267,25 @@ mod tests {
 
     #[test]
     fn hex_and_timestamp_parsing() {
-        assert_eq!(parse_hex("x", "0x94 04 00 00").unwrap(), vec![0x94, 4, 0, 0]);
-        assert!(parse_hex("x", "abc").unwrap_err().to_string().contains("odd"));
-        assert!(parse_hex("x", "zz").is_err());
-        assert_eq!(parse_timestamp_mode("tsonly").unwrap(), TimestampMode::TsOnly);
-        assert!(parse_timestamp_mode("tsprespec=1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8")
+        assert_eq!(
+            parse_hex("x", "0x94 04 00 00").unwrap(),
+            vec![0x94, 4, 0, 0]
+        );
+        assert!(parse_hex("x", "abc")
             .unwrap_err()
             .to_string()
-            .contains("at most 4"));
+            .contains("odd"));
+        assert!(parse_hex("x", "zz").is_err());
+        assert_eq!(
+            parse_timestamp_mode("tsonly").unwrap(),
+            TimestampMode::TsOnly
+        );
+        assert!(
+            parse_timestamp_mode("tsprespec=1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8")
+                .unwrap_err()
+                .to_string()
+                .contains("at most 4")
+        );
         assert!(parse_timestamp_mode("bogus").is_err());
         assert!(parse_addr_list("--lsrr", "1.2.3.4,300.1.1.1").is_err());
     }

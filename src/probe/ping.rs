@@ -10,6 +10,7 @@ use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, Path, PathRequest};
 use crate::probe::options::OptionsRequest;
+use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
     build_icmp_frame_into, parse_frame, EthernetRepr, IcmpMessage, IcmpRepr, IpOption, Ipv4Repr,
     ParsedIpv4, ETHERTYPE_IPV4, L3, L4,
@@ -120,7 +121,8 @@ pub struct Reply {
     pub duplicate: bool,
     /// The echoed data differs from what we sent.
     pub data_mismatch: bool,
-    /// IP options the reply carries, decoded.
+    /// IP options the reply carries, decoded, with this host's own record and stamp added as
+    /// the receiving IP module adds them (Linux does this on input; so does `ping -R`'s view).
     #[serde(serialize_with = "ser_options")]
     pub options: Vec<IpOption>,
 }
@@ -145,7 +147,10 @@ pub struct IcmpErrorEvent {
     pub quoted_options: Vec<IpOption>,
 }
 
-fn ser_options<S: serde::Serializer>(opts: &[IpOption], s: S) -> std::result::Result<S::Ok, S::Error> {
+fn ser_options<S: serde::Serializer>(
+    opts: &[IpOption],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.collect_seq(opts.iter().map(|o| o.to_string()))
 }
 
@@ -346,6 +351,8 @@ fn validate(req: &PingRequest) -> Result<()> {
 struct Template {
     eth: EthernetRepr,
     ip: Ipv4Repr,
+    /// The options as built, before this host records and stamps itself into them.
+    options: Vec<IpOption>,
     data: Vec<u8>,
 }
 
@@ -359,8 +366,8 @@ impl Template {
         ip.ttl = req.ttl;
         ip.tos = req.tos;
         ip.dont_fragment = req.dont_fragment;
-        ip.options = options;
         Template {
+            options,
             eth: EthernetRepr {
                 dst: path.dst_mac,
                 src: path.src_mac,
@@ -419,10 +426,7 @@ impl Session<'_> {
             if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| now >= d) {
                 return Ok(());
             }
-            let more = self
-                .req
-                .count
-                .is_none_or(|c| self.summary.transmitted < c);
+            let more = self.req.count.is_none_or(|c| self.summary.transmitted < c);
             if more && now >= next_send {
                 self.send_one(link, pcap.as_deref_mut())?;
                 next_send += self.req.interval;
@@ -469,6 +473,10 @@ impl Session<'_> {
         let at = SystemTime::now();
         stamp_data(&mut self.template.data, at);
         self.template.ip.id = seq;
+        // As the originating IP module (RFC 791, and as Linux does): record and stamp ourselves.
+        let t = &mut self.template;
+        t.ip.options.clone_from(&t.options);
+        record_hop(&mut t.ip.options, t.ip.src, ms_since_midnight_ut(at));
         let icmp = IcmpRepr {
             message: IcmpMessage::EchoRequest {
                 id: self.req.id,
@@ -478,7 +486,12 @@ impl Session<'_> {
             code_override: None,
             checksum_override: None,
         };
-        build_icmp_frame_into(&mut self.frame, &self.template.eth, &self.template.ip, &icmp)?;
+        build_icmp_frame_into(
+            &mut self.frame,
+            &self.template.eth,
+            &self.template.ip,
+            &icmp,
+        )?;
         link.send(&self.frame)?;
         if let Some(p) = pcap {
             p.write(at, &self.frame)?;
@@ -505,11 +518,11 @@ impl Session<'_> {
                 let sent = self.sent.get_mut(seq)?;
                 sent.replies += 1;
                 let duplicate = sent.replies > 1;
-                let rtt_ms = at
-                    .duration_since(sent.at)
-                    .unwrap_or_default()
-                    .as_secs_f64()
-                    * 1000.0;
+                let rtt_ms = at.duration_since(sent.at).unwrap_or_default().as_secs_f64() * 1000.0;
+                // As the receiving IP module (Linux records and stamps on input): so the route
+                // shown is the one `ping -R` shows. The pcap keeps the bytes as they arrived.
+                let mut options = ip.repr.options;
+                record_hop(&mut options, ip.repr.dst, ms_since_midnight_ut(at));
                 if duplicate {
                     self.summary.duplicates += 1;
                 } else {
@@ -525,7 +538,7 @@ impl Session<'_> {
                     duplicate,
                     data_mismatch: data[16.min(data.len())..]
                         != self.template.data[16.min(self.template.data.len())..],
-                    options: ip.repr.options,
+                    options,
                 }))
             }
             msg => {
@@ -583,7 +596,10 @@ mod tests {
     #[test]
     fn data_fill_follows_pattern_or_counts_from_eight() {
         assert_eq!(fill_data(3, &[]), vec![8, 9, 10]);
-        assert_eq!(fill_data(5, &[0xab, 0xcd]), vec![0xab, 0xcd, 0xab, 0xcd, 0xab]);
+        assert_eq!(
+            fill_data(5, &[0xab, 0xcd]),
+            vec![0xab, 0xcd, 0xab, 0xcd, 0xab]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod arp;
 pub mod ether;
 pub mod frame;
+pub mod hop;
 pub mod icmp;
 pub mod ipopt;
 pub mod ipv4;
