@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send ICMP echo requests and show the replies (like iputils ping), with IP options.
-    Ping(PingArgs),
+    Ping(Box<PingArgs>),
     /// Build or remove the four-namespace lab (a - r1 - r2 - b) of TESTING.md.
     Lab(LabArgs),
 }

@@ -38,7 +38,7 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Ping(a) => run_ping(a),
+        Command::Ping(a) => run_ping(*a),
         Command::Lab(a) => run_lab(a.action),
     }
 }

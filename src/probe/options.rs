@@ -110,9 +110,9 @@ impl OptionsRequest {
         if let Some(ts) = &self.timestamp {
             let room = MAX_OPTION_BYTES.saturating_sub(used(&opts) + 4);
             let opt = match ts {
-                TimestampMode::TsOnly => IpOption::timestamp_only((room / 4).min(9).max(1))?,
+                TimestampMode::TsOnly => IpOption::timestamp_only((room / 4).clamp(1, 9))?,
                 TimestampMode::TsAndAddr => {
-                    IpOption::timestamp_and_address((room / 8).min(4).max(1))?
+                    IpOption::timestamp_and_address((room / 8).clamp(1, 4))?
                 }
                 TimestampMode::Prespecified(addrs) => {
                     IpOption::timestamp_prespecified(addrs.clone())?
@@ -185,7 +185,7 @@ pub fn parse_hex(flag: &str, s: &str) -> Result<Vec<u8>> {
     if digits.is_empty() {
         return Err(Error::Invalid(format!("{flag}: empty hex string")));
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(Error::Invalid(format!(
             "{flag}: hex string {s:?} has an odd number of digits ({})",
             digits.len()
