@@ -2,6 +2,8 @@
 //! exit code (0 some reply, 1 no reply, 2 error — as iputils ping).
 
 pub mod args;
+pub mod lab;
+pub mod ping;
 pub mod report;
 
 use std::net::{Ipv4Addr, ToSocketAddrs};
@@ -10,15 +12,13 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::lab::Lab;
 use crate::net::resolve::PathRequest;
 use crate::probe::options::{
     parse_addr_list, parse_hex, parse_timestamp_mode, OptionsRequest, SourceRoute,
 };
-use crate::probe::ping::{self, PingRequest};
 use crate::wire::parse_mac;
 use crate::{Error, Result};
-use args::{Cli, Command, IpOptionArgs, LabAction, LinkArgs, PingArgs};
+use args::{Cli, Command, IpOptionArgs, LinkArgs};
 
 /// Set by Ctrl-C: the running probe stops, prints its summary and flushes its pcap.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -38,40 +38,9 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Ping(a) => run_ping(*a),
-        Command::Lab(a) => run_lab(a.action),
+        Command::Ping(a) => ping::run(*a, &STOP),
+        Command::Lab(a) => lab::run(a.action),
     }
-}
-
-fn run_ping(a: PingArgs) -> Result<i32> {
-    let req = ping_request(&a)?;
-    let mut reporter = report::PingReporter::new(a.output.json, a.quiet);
-    let summary = ping::run(&req, &STOP, &mut |ev| reporter.event(ev))?;
-    reporter.summary(&summary);
-    Ok(if summary.received > 0 { 0 } else { 1 })
-}
-
-/// Turn `ping` flags into a typed request; refuses malformed values with the flag named.
-pub fn ping_request(a: &PingArgs) -> Result<PingRequest> {
-    let mut req = PingRequest::new(resolve_host(&a.dest)?);
-    req.count = a.count;
-    req.interval = seconds("-i", a.interval)?;
-    req.size = a.size;
-    req.ttl = a.ttl;
-    req.tos = a.tos.unwrap_or(0);
-    req.timeout = seconds("-W", a.timeout)?;
-    req.deadline = a.deadline.map(|d| seconds("-w", d)).transpose()?;
-    if let Some(p) = &a.pattern {
-        req.pattern = parse_hex("-p", p)?;
-    }
-    req.dont_fragment = a.df;
-    if let Some(id) = a.id {
-        req.id = id;
-    }
-    req.options = options_request(&a.ip_options)?;
-    req.path = path_request(&a.link)?;
-    req.pcap = a.output.pcap.clone();
-    Ok(req)
 }
 
 /// The IP option flags as a typed request.
@@ -108,7 +77,8 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
     })
 }
 
-fn seconds(flag: &str, s: f64) -> Result<Duration> {
+/// Seconds given on the command line as a duration.
+pub fn seconds(flag: &str, s: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(s).map_err(|_| {
         Error::Invalid(format!(
             "{flag} {s}: expected a non-negative number of seconds"
@@ -117,7 +87,7 @@ fn seconds(flag: &str, s: f64) -> Result<Duration> {
 }
 
 /// An IPv4 address, or a name looked up through the system resolver.
-fn resolve_host(host: &str) -> Result<Ipv4Addr> {
+pub fn resolve_host(host: &str) -> Result<Ipv4Addr> {
     if let Ok(a) = host.parse::<Ipv4Addr>() {
         return Ok(a);
     }
@@ -139,19 +109,4 @@ fn resolve_host(host: &str) -> Result<Ipv4Addr> {
             _ => None,
         })
         .ok_or_else(bad)
-}
-
-fn run_lab(action: LabAction) -> Result<i32> {
-    match action {
-        LabAction::Up { prefix } => {
-            let lab = Lab::up(&prefix)?;
-            print!("lab {prefix} is up:\n{}", lab.describe());
-            lab.keep();
-        }
-        LabAction::Down { prefix } => {
-            Lab::down(&prefix);
-            println!("lab {prefix} is down");
-        }
-    }
-    Ok(0)
 }

@@ -433,7 +433,11 @@ impl Session<'_> {
                 if next_send < now {
                     next_send = now + self.req.interval; // never burst to catch up
                 }
-                if self.req.count.is_some_and(|c| self.summary.transmitted >= c) {
+                if self
+                    .req
+                    .count
+                    .is_some_and(|c| self.summary.transmitted >= c)
+                {
                     linger_until = Some(Instant::now() + self.req.timeout);
                 }
             }

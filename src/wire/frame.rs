@@ -12,7 +12,12 @@ pub enum L3 {
     /// An Ethernet/IPv4 ARP packet.
     Arp(ArpRepr),
     /// An IPv4 datagram and what it carries.
-    Ipv4 { ip: ParsedIpv4, l4: L4 },
+    Ipv4 {
+        /// The IPv4 header.
+        ip: ParsedIpv4,
+        /// Its payload.
+        l4: L4,
+    },
     /// Any other EtherType: the payload bytes.
     Other(Vec<u8>),
 }
@@ -23,7 +28,12 @@ pub enum L4 {
     /// An ICMP message.
     Icmp(ParsedIcmp),
     /// ICMP that could not be parsed (e.g. truncated), with its bytes.
-    Malformed { error: WireError, bytes: Vec<u8> },
+    Malformed {
+        /// Why it did not parse.
+        error: WireError,
+        /// The IP payload bytes.
+        bytes: Vec<u8>,
+    },
     /// Another protocol, or a non-first fragment: the payload bytes.
     Other(Vec<u8>),
 }

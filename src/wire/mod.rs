@@ -29,13 +29,21 @@ pub enum WireError {
     /// Fewer bytes than the layer needs.
     #[error("{layer} truncated: needs {needed} bytes, got {got}")]
     Truncated {
+        /// Which layer or field.
         layer: &'static str,
+        /// Bytes it needs.
         needed: usize,
+        /// Bytes there were.
         got: usize,
     },
     /// A field holds a value that cannot be right.
     #[error("malformed {layer}: {detail}")]
-    Malformed { layer: &'static str, detail: String },
+    Malformed {
+        /// Which layer.
+        layer: &'static str,
+        /// What is wrong, naming the field.
+        detail: String,
+    },
     /// A request over a protocol limit; the message names the limit.
     #[error("{0}")]
     Limit(String),
@@ -105,7 +113,7 @@ pub(crate) mod testutil {
     /// Hex string (whitespace ignored) → bytes.
     pub fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        assert!(s.len() % 2 == 0, "odd hex length");
+        assert!(s.len().is_multiple_of(2), "odd hex length");
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())

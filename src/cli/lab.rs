@@ -1,0 +1,47 @@
+//! `pktforge lab up|down`.
+
+use clap::{Args, Subcommand};
+
+use crate::lab::Lab;
+use crate::Result;
+
+/// `pktforge lab`.
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// up or down.
+    #[command(subcommand)]
+    pub action: LabAction,
+}
+
+/// Lab actions.
+#[derive(Debug, Subcommand)]
+pub enum LabAction {
+    /// Build the namespaces PREFIX-a, PREFIX-r1, PREFIX-r2, PREFIX-b and their links.
+    Up {
+        /// Namespace name prefix.
+        #[arg(long, default_value = "pf")]
+        prefix: String,
+    },
+    /// Remove the lab's namespaces.
+    Down {
+        /// Namespace name prefix.
+        #[arg(long, default_value = "pf")]
+        prefix: String,
+    },
+}
+
+/// Build or remove the lab.
+pub fn run(action: LabAction) -> Result<i32> {
+    match action {
+        LabAction::Up { prefix } => {
+            let lab = Lab::up(&prefix)?;
+            print!("lab {prefix} is up:\n{}", lab.describe());
+            lab.keep();
+        }
+        LabAction::Down { prefix } => {
+            Lab::down(&prefix);
+            println!("lab {prefix} is down");
+        }
+    }
+    Ok(0)
+}
