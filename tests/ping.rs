@@ -429,3 +429,42 @@ fn rand_suffix() -> u128 {
         .unwrap()
         .as_nanos()
 }
+
+#[test]
+fn ctrl_c_prints_the_summary_and_flushes_the_pcap() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let dir = tempdir();
+    let pcap = format!("{dir}/int.pcap");
+    // `ip netns exec` execs the program, so the child's pid is pktforge's.
+    let child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns(Host::A),
+            env!("CARGO_BIN_EXE_pktforge"),
+        ])
+        .args(["ping", "-i", "0.2", "--pcap", &pcap, B])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    eprintln!("{text}");
+    assert_eq!(out.status.code(), Some(0), "replies came: exit 0");
+    assert!(text.contains("--- 203.0.113.2 ping statistics ---"));
+    let frames: Vec<_> = pktforge::link::pcap::PcapReader::open(&pcap)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        frames.len() >= 4,
+        "requests and replies written before exit: {}",
+        frames.len()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
