@@ -88,19 +88,19 @@ pub fn request(a: &PingArgs) -> Result<PingRequest> {
     req.count = a.count;
     req.interval = seconds("-i", a.interval)?;
     req.size = a.size;
-    req.ttl = a.ttl;
-    req.tos = a.tos.unwrap_or(0);
+    req.target.ttl = a.ttl;
+    req.target.tos = a.tos.unwrap_or(0);
     req.timeout = seconds("-W", a.timeout)?;
     req.deadline = a.deadline.map(|d| seconds("-w", d)).transpose()?;
     if let Some(p) = &a.pattern {
         req.pattern = parse_hex("-p", p)?;
     }
-    req.dont_fragment = a.df;
+    req.target.dont_fragment = a.df;
     if let Some(id) = a.id {
         req.id = id;
     }
-    req.options = options_request(&a.ip_options)?;
-    req.path = path_request(&a.link)?;
-    req.pcap = a.output.pcap.clone();
+    req.target.options = options_request(&a.ip_options)?;
+    req.target.path = path_request(&a.link)?;
+    req.target.pcap = a.output.pcap.clone();
     Ok(req)
 }

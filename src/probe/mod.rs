@@ -1,4 +1,6 @@
 //! The request/reply engine: send probes, match what answers them, time them.
 
+pub mod engine;
+pub mod kinds;
 pub mod options;
 pub mod ping;

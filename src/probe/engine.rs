@@ -1,0 +1,628 @@
+//! One send / wait / match / time loop for every probe kind.
+//!
+//! A [`ProbeKind`] is a small table of functions, like a zmap probe module: make the request for
+//! a sequence number, recognise a message that answers one directly, and extract its fields.
+//! The engine does the rest: the frame template, the schedule, at most N probes in flight,
+//! matching ICMP errors through the datagram they quote (by kind, id, seq and our source —
+//! never by arrival order), RTTs from kernel receive timestamps, timeouts and the pcap.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::link::{self, pcap::PcapWriter, Link, LinkConfig, RxFilter};
+use crate::net::loopback::LoopbackGuard;
+use crate::net::resolve::{self, Path, PathRequest};
+use crate::probe::options::OptionsRequest;
+use crate::wire::hop::{ms_since_midnight_ut, record_hop};
+use crate::wire::{
+    build_icmp_frame_into, emit_options, explain_pointer, parse_frame, EthernetRepr, IcmpMessage,
+    IcmpRepr, IpOption, Ipv4Repr, ETHERTYPE_IPV4, L3, L4,
+};
+use crate::{Error, Result};
+
+/// IP protocol number of ICMP.
+pub const IPPROTO_ICMP: u8 = 1;
+/// Largest IPv4 datagram.
+const MAX_IP_LEN: usize = 65535;
+
+/// What a probe kind contributes to the engine.
+pub trait ProbeKind {
+    /// The fields a direct answer carries (e.g. the three timestamps of a timestamp reply).
+    type Answer;
+    /// ICMP type of our requests, to recognise them quoted inside ICMP errors.
+    fn request_type(&self) -> u8;
+    /// ICMP identifier our requests carry (None when the kind has none, e.g. router solicitation).
+    fn id(&self) -> Option<u16>;
+    /// The request message for probe `seq`, sent at `at`.
+    fn request(&mut self, seq: u16, at: SystemTime) -> IcmpMessage;
+    /// Adjust the IP header of probe `seq` (trace sets the TTL here).
+    fn adjust_ip(&mut self, _seq: u16, _ip: &mut Ipv4Repr) {}
+    /// If `msg` directly answers one of our requests: its sequence number and fields.
+    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, Self::Answer)>;
+    /// Whether an answer sent to `dst` may be ours (`src` is our source address).
+    fn accepts_dst(&self, dst: Ipv4Addr, src: Ipv4Addr) -> bool {
+        dst == src
+    }
+}
+
+/// Where and how probes are sent: shared by every probe kind.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The host probed.
+    pub dest: Ipv4Addr,
+    /// IP TTL (trace overrides it per probe).
+    pub ttl: u8,
+    /// IP TOS byte.
+    pub tos: u8,
+    /// Don't Fragment.
+    pub dont_fragment: bool,
+    /// IP options.
+    pub options: OptionsRequest,
+    /// Interface and address overrides.
+    pub path: PathRequest,
+    /// Write every frame sent and received here.
+    pub pcap: Option<PathBuf>,
+}
+
+impl Target {
+    /// Defaults: TTL 64, no options, routed interface, 2 s ARP timeout.
+    pub fn new(dest: Ipv4Addr) -> Self {
+        Target {
+            dest,
+            ttl: 64,
+            tos: 0,
+            dont_fragment: false,
+            options: OptionsRequest::default(),
+            path: PathRequest {
+                arp_timeout: Duration::from_secs(2),
+                ..Default::default()
+            },
+            pcap: None,
+        }
+    }
+}
+
+/// An open path to the target: link, resolved addresses and the frame template.
+pub struct Session {
+    link: Box<dyn Link>,
+    path: Path,
+    pcap: Option<PcapWriter>,
+    eth: EthernetRepr,
+    ip: Ipv4Repr,
+    /// The options as built, before this host records and stamps itself into them.
+    options: Vec<IpOption>,
+    option_bytes: usize,
+    frame: Vec<u8>,
+    _lo_guard: Option<LoopbackGuard>,
+}
+
+impl Session {
+    /// Validate, resolve and open everything a probe needs; `icmp_len` is the size of the
+    /// largest ICMP message to be sent (checked against the MTU). Nothing is sent here except,
+    /// when the next hop's MAC is unknown, ARP requests.
+    pub fn open(t: &Target, icmp_len: usize) -> Result<Session> {
+        if t.ttl == 0 {
+            return Err(Error::Invalid("TTL must be 1..=255".into()));
+        }
+        let options = t.options.build(t.dest)?;
+        let option_bytes = emit_options(&options)?.len();
+        let wire_dst = t.options.wire_destination(t.dest);
+        let path_req = PathRequest {
+            dst: Some(wire_dst),
+            ..t.path.clone()
+        };
+        let plan = resolve::plan(&path_req)?;
+        let ip_bytes = 20 + option_bytes + icmp_len;
+        let limit = (plan.iface.mtu as usize).min(MAX_IP_LEN);
+        if ip_bytes > limit {
+            let data = icmp_len.saturating_sub(8);
+            return Err(Error::Invalid(format!(
+                "-s {data} makes a {ip_bytes}-byte IP packet (20 header + {option_bytes} options + \
+                 8 ICMP + {data} data) but {} allows {limit}: the largest -s here is {}",
+                if limit == MAX_IP_LEN {
+                    "IPv4".to_string()
+                } else {
+                    format!("the MTU of {}", plan.iface.name)
+                },
+                limit.saturating_sub(20 + option_bytes + 8)
+            )));
+        }
+        let mut link = link::open(
+            &plan.iface,
+            &LinkConfig {
+                filter: RxFilter::ArpAndIcmp,
+                promiscuous: false,
+                buffer_size: 1 << 20,
+            },
+        )?;
+        // Linux drops frames injected on lo unless lo accepts local sources (net::loopback).
+        let lo_guard = if plan.iface.is_loopback {
+            let g = LoopbackGuard::enable()?;
+            if !g.changed().is_empty() {
+                eprintln!(
+                    "pktforge: note: set {} = 1 for this run (Linux drops frames injected on lo \
+                     otherwise); restored on exit",
+                    g.changed().join(", ")
+                );
+            }
+            Some(g)
+        } else {
+            None
+        };
+        let path = resolve::complete(plan, &path_req, link.as_mut())?;
+        let pcap = match &t.pcap {
+            Some(p) => Some(PcapWriter::create(p)?),
+            None => None,
+        };
+        let mut ip = Ipv4Repr::new(path.plan.src_ip, wire_dst, IPPROTO_ICMP);
+        ip.ttl = t.ttl;
+        ip.tos = t.tos;
+        ip.dont_fragment = t.dont_fragment;
+        Ok(Session {
+            eth: EthernetRepr {
+                dst: path.dst_mac,
+                src: path.src_mac,
+                vlan: None,
+                ethertype: ETHERTYPE_IPV4,
+            },
+            ip,
+            options,
+            option_bytes,
+            frame: Vec::with_capacity(14 + ip_bytes),
+            link,
+            path,
+            pcap,
+            _lo_guard: lo_guard,
+        })
+    }
+
+    /// The resolved path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes of IP options each probe carries.
+    pub fn option_bytes(&self) -> usize {
+        self.option_bytes
+    }
+
+    /// Build and send one probe; `adjust` may change its IP header (id, TTL).
+    fn send(
+        &mut self,
+        icmp: &IcmpRepr,
+        at: SystemTime,
+        adjust: impl FnOnce(&mut Ipv4Repr),
+    ) -> Result<()> {
+        // As the originating IP module (RFC 791, and as Linux does): record and stamp ourselves.
+        self.ip.options.clone_from(&self.options);
+        record_hop(&mut self.ip.options, self.ip.src, ms_since_midnight_ut(at));
+        adjust(&mut self.ip);
+        build_icmp_frame_into(&mut self.frame, &self.eth, &self.ip, icmp)?;
+        self.link.send(&self.frame)?;
+        if let Some(p) = self.pcap.as_mut() {
+            p.write(at, &self.frame)?;
+        }
+        Ok(())
+    }
+
+    /// Flush the pcap, if any.
+    pub fn flush(&mut self) -> Result<()> {
+        match self.pcap.as_mut() {
+            Some(p) => p.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// When probes go out and how long each may wait.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Probes to send (None: until stopped or the deadline).
+    pub count: Option<u64>,
+    /// Time between sends.
+    pub interval: Duration,
+    /// Most probes unanswered at once (0: no limit).
+    pub window: usize,
+    /// How long each probe waits for its answer.
+    pub timeout: Duration,
+    /// End the run after this long, whatever is outstanding.
+    pub deadline: Option<Duration>,
+}
+
+/// What the engine saw, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum Event<A> {
+    /// Probe `seq` left at `at`.
+    Sent {
+        /// Sequence number.
+        seq: u16,
+        /// Send time.
+        at: SystemTime,
+    },
+    /// A direct answer to probe `seq`.
+    Reply(Reply<A>),
+    /// An ICMP error quoting probe `seq`.
+    Error(IcmpError),
+    /// Probe `seq` got nothing within the timeout.
+    Timeout {
+        /// Sequence number.
+        seq: u16,
+    },
+}
+
+/// A direct answer.
+#[derive(Debug, Clone)]
+pub struct Reply<A> {
+    /// Sequence number answered.
+    pub seq: u16,
+    /// Who answered.
+    pub from: Ipv4Addr,
+    /// TTL of the answer.
+    pub ttl: u8,
+    /// ICMP bytes (header and data).
+    pub icmp_bytes: usize,
+    /// Kernel receive time minus send time, in ms.
+    pub rtt_ms: f64,
+    /// Not the first answer to this probe.
+    pub duplicate: bool,
+    /// The answer's IP options, with this host's own record and stamp added as the receiving
+    /// IP module adds them (Linux does this on input; it is what `ping -R` shows).
+    pub options: Vec<IpOption>,
+    /// Receive time (kernel timestamp).
+    pub at: SystemTime,
+    /// The kind's fields.
+    pub answer: A,
+}
+
+/// An ICMP error about one of our probes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IcmpError {
+    /// Sequence number of the probe it is about.
+    pub seq: u16,
+    /// The router or host that sent it.
+    pub from: Ipv4Addr,
+    /// TTL of the error.
+    pub ttl: u8,
+    /// ICMP type.
+    pub icmp_type: u8,
+    /// ICMP code.
+    pub code: u8,
+    /// iputils' wording, e.g. "Source Route Failed".
+    pub description: String,
+    /// For a parameter problem: the field or option the pointer names.
+    pub detail: Option<String>,
+    /// The IP options of our probe as the error's sender quoted them.
+    #[serde(serialize_with = "ser_options")]
+    pub quoted_options: Vec<IpOption>,
+    /// Kernel receive time minus send time, in ms.
+    pub rtt_ms: f64,
+}
+
+/// Serialize options as their one-line text form.
+pub fn ser_options<S: serde::Serializer>(
+    opts: &[IpOption],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(opts.iter().map(|o| o.to_string()))
+}
+
+/// What the caller wants after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// Send nothing more; wait for what is outstanding.
+    StopSending,
+    /// End now.
+    Stop,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Probes sent.
+    pub transmitted: u64,
+    /// Probes answered directly (first answers only).
+    pub received: u64,
+    /// Extra answers to already answered probes.
+    pub duplicates: u64,
+    /// ICMP errors about our probes.
+    pub errors: u64,
+    /// Probes that timed out.
+    pub timeouts: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// RTT of first answers (running sums: memory stays flat).
+    pub rtt: RttAccumulator,
+}
+
+/// Running min/max/sum/sum² of RTTs in ms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RttAccumulator {
+    n: u64,
+    sum: f64,
+    sum2: f64,
+    min: f64,
+    max: f64,
+}
+
+impl RttAccumulator {
+    /// Add one sample.
+    pub fn add(&mut self, ms: f64) {
+        if self.n == 0 || ms < self.min {
+            self.min = ms;
+        }
+        if self.n == 0 || ms > self.max {
+            self.max = ms;
+        }
+        self.n += 1;
+        self.sum += ms;
+        self.sum2 += ms * ms;
+    }
+
+    /// min/avg/max/mdev as iputils computes them; None without samples.
+    pub fn stats(&self) -> Option<RttStats> {
+        if self.n == 0 {
+            return None;
+        }
+        let n = self.n as f64;
+        let avg = self.sum / n;
+        Some(RttStats {
+            min: self.min,
+            avg,
+            max: self.max,
+            mdev: (self.sum2 / n - avg * avg).max(0.0).sqrt(),
+        })
+    }
+}
+
+/// min/avg/max/mdev in ms.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct RttStats {
+    /// Smallest.
+    pub min: f64,
+    /// Mean.
+    pub avg: f64,
+    /// Largest.
+    pub max: f64,
+    /// sqrt(mean(x²) − mean(x)²).
+    pub mdev: f64,
+}
+
+struct Pending {
+    at: SystemTime,
+    sent: Instant,
+    answers: u32,
+    settled: bool,
+}
+
+/// Run probes of `kind` over `session` on `schedule`, reporting each event to `on_event`.
+pub fn run<K: ProbeKind>(
+    session: &mut Session,
+    kind: &mut K,
+    schedule: &Schedule,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(&Event<K::Answer>) -> Flow,
+) -> Result<Totals> {
+    let started = Instant::now();
+    let mut totals = Totals::default();
+    let result = run_loop(
+        session,
+        kind,
+        schedule,
+        stop,
+        on_event,
+        &mut totals,
+        started,
+    );
+    let flushed = session.flush();
+    totals.elapsed = started.elapsed();
+    result.and(flushed).map(|_| totals)
+}
+
+fn run_loop<K: ProbeKind>(
+    s: &mut Session,
+    kind: &mut K,
+    schedule: &Schedule,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(&Event<K::Answer>) -> Flow,
+    totals: &mut Totals,
+    started: Instant,
+) -> Result<()> {
+    let deadline = schedule.deadline.map(|d| started + d);
+    let tick = Duration::from_millis(100);
+    let mut pending: HashMap<u16, Pending> = HashMap::new();
+    let mut outstanding = 0usize;
+    let mut next_send = started;
+    let mut sending = true;
+    loop {
+        let now = Instant::now();
+        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| now >= d) {
+            return Ok(());
+        }
+        if schedule.count.is_some_and(|c| totals.transmitted >= c) {
+            sending = false;
+        }
+        // Time out what waited too long.
+        for (seq, p) in pending.iter_mut() {
+            if !p.settled && now.duration_since(p.sent) >= schedule.timeout {
+                p.settled = true;
+                outstanding -= 1;
+                totals.timeouts += 1;
+                if on_event(&Event::Timeout { seq: *seq }) == Flow::Stop {
+                    return Ok(());
+                }
+            }
+        }
+        let window_open = schedule.window == 0 || outstanding < schedule.window;
+        if sending && window_open && now >= next_send {
+            let seq = (totals.transmitted + 1) as u16; // counts from 1, as iputils
+            let at = SystemTime::now();
+            let msg = kind.request(seq, at);
+            let repr = IcmpRepr::new(msg);
+            s.send(&repr, at, |ip| {
+                ip.id = seq;
+                kind.adjust_ip(seq, ip);
+            })?;
+            totals.transmitted += 1;
+            pending.insert(
+                seq,
+                Pending {
+                    at,
+                    sent: Instant::now(),
+                    answers: 0,
+                    settled: false,
+                },
+            );
+            outstanding += 1;
+            next_send = (next_send + schedule.interval).max(now);
+            match on_event(&Event::Sent { seq, at }) {
+                Flow::Stop => return Ok(()),
+                Flow::StopSending => sending = false,
+                Flow::Continue => {}
+            }
+            continue;
+        }
+        if !sending && outstanding == 0 {
+            return Ok(());
+        }
+        let mut wait = now + tick;
+        if sending && window_open {
+            wait = wait.min(next_send);
+        }
+        if let Some(d) = deadline {
+            wait = wait.min(d);
+        }
+        let Some(rx) = s.link.recv(wait)? else {
+            continue;
+        };
+        let at = rx.timestamp;
+        if let Some(p) = s.pcap.as_mut() {
+            p.write(at, rx.data)?;
+        }
+        let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut pending) else {
+            continue;
+        };
+        match &ev {
+            Event::Reply(r) if r.duplicate => totals.duplicates += 1,
+            Event::Reply(r) => {
+                totals.received += 1;
+                totals.rtt.add(r.rtt_ms);
+            }
+            Event::Error(_) => totals.errors += 1,
+            _ => {}
+        }
+        let seq = match &ev {
+            Event::Reply(r) => r.seq,
+            Event::Error(e) => e.seq,
+            _ => 0,
+        };
+        if let Some(p) = pending.get_mut(&seq) {
+            if !p.settled {
+                p.settled = true;
+                outstanding -= 1;
+            }
+        }
+        match on_event(&ev) {
+            Flow::Stop => return Ok(()),
+            Flow::StopSending => sending = false,
+            Flow::Continue => {}
+        }
+    }
+}
+
+/// Turn a received frame into a Reply or Error event when it is about one of our probes.
+fn classify<K: ProbeKind>(
+    kind: &K,
+    our_src: Ipv4Addr,
+    bytes: &[u8],
+    at: SystemTime,
+    pending: &mut HashMap<u16, Pending>,
+) -> Option<Event<K::Answer>> {
+    let frame = parse_frame(bytes).ok()?;
+    let L3::Ipv4 { ip, l4 } = frame.l3 else {
+        return None;
+    };
+    let L4::Icmp(icmp) = l4 else {
+        return None;
+    };
+    let rtt = |sent: SystemTime| at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3;
+    if let Some((seq, answer)) = kind.answer(&icmp.repr.message, at) {
+        if !kind.accepts_dst(ip.repr.dst, our_src) {
+            return None;
+        }
+        let p = pending.get_mut(&seq)?;
+        p.answers += 1;
+        let icmp_bytes = usize::from(ip.total_len).saturating_sub(ip.header_len);
+        let mut options = ip.repr.options;
+        record_hop(&mut options, ip.repr.dst, ms_since_midnight_ut(at));
+        return Some(Event::Reply(Reply {
+            seq,
+            from: ip.repr.src,
+            ttl: ip.repr.ttl,
+            icmp_bytes,
+            rtt_ms: rtt(p.at),
+            duplicate: p.answers > 1,
+            options,
+            at,
+            answer,
+        }));
+    }
+    if ip.repr.dst != our_src {
+        return None;
+    }
+    let msg = &icmp.repr.message;
+    let quote = msg.quote()?.ok()?;
+    let qp = &quote.payload;
+    if quote.ip.repr.protocol != IPPROTO_ICMP
+        || quote.ip.repr.src != our_src
+        || qp.len() < 8
+        || qp[0] != kind.request_type()
+    {
+        return None;
+    }
+    if let Some(id) = kind.id() {
+        if u16::from_be_bytes([qp[4], qp[5]]) != id {
+            return None;
+        }
+    }
+    let seq = u16::from_be_bytes([qp[6], qp[7]]);
+    let p = pending.get(&seq)?;
+    let detail = match msg {
+        IcmpMessage::ParameterProblem { pointer, quote, .. } => {
+            Some(explain_pointer(quote, *pointer))
+        }
+        _ => None,
+    };
+    Some(Event::Error(IcmpError {
+        seq,
+        from: ip.repr.src,
+        ttl: ip.repr.ttl,
+        icmp_type: icmp.icmp_type,
+        code: icmp.code,
+        description: msg.describe(),
+        detail,
+        quoted_options: quote.ip.repr.options,
+        rtt_ms: rtt(p.at),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtt_accumulator_matches_iputils_formula() {
+        let mut acc = RttAccumulator::default();
+        assert!(acc.stats().is_none());
+        for x in [1.0, 2.0, 3.0] {
+            acc.add(x);
+        }
+        let s = acc.stats().unwrap();
+        assert_eq!((s.min, s.avg, s.max), (1.0, 2.0, 3.0));
+        assert!((s.mdev - (2.0f64 / 3.0).sqrt()).abs() < 1e-9);
+    }
+}
