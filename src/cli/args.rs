@@ -22,6 +22,8 @@ pub enum Command {
     Ping(Box<super::ping::PingArgs>),
     /// Build or remove the four-namespace lab (a - r1 - r2 - b) of TESTING.md.
     Lab(super::lab::LabArgs),
+    /// Trace the route with ICMP echo and rising TTL (like traceroute -I), options-aware.
+    Trace(Box<super::trace::TraceArgs>),
 }
 
 /// IP option flags shared by every probe.

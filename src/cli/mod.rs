@@ -3,8 +3,10 @@
 
 pub mod args;
 pub mod lab;
+pub mod names;
 pub mod ping;
 pub mod report;
+pub mod trace;
 
 use std::net::{Ipv4Addr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,9 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Run the command line and return the process exit code.
 pub fn main() -> i32 {
+    // Die quietly on a closed pipe (`pktforge ... | head`), like every Unix filter.
+    // SAFETY: setting a signal disposition to SIG_DFL has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     match run(cli) {
@@ -40,6 +45,7 @@ fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Ping(a) => ping::run(*a, &STOP),
         Command::Lab(a) => lab::run(a.action),
+        Command::Trace(a) => trace::run(*a, &STOP),
     }
 }
 

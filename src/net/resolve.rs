@@ -100,6 +100,8 @@ pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Pa
         m
     } else if plan.iface.is_loopback {
         MacAddr::zero()
+    } else if let Some(m) = group_mac(plan.next_hop, &plan.iface) {
+        m
     } else if let Some(m) = neigh::lookup(&plan.iface.name, plan.next_hop) {
         m
     } else {
@@ -110,6 +112,20 @@ pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Pa
         src_mac,
         dst_mac,
     })
+}
+
+/// The MAC of a multicast group (RFC 1112: 01:00:5e + low 23 bits) or of a broadcast address
+/// (limited, or the directed broadcast of one of the interface's networks); None for unicast.
+pub fn group_mac(ip: Ipv4Addr, iface: &Interface) -> Option<MacAddr> {
+    let o = ip.octets();
+    if ip.is_multicast() {
+        return Some(MacAddr::new(0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]));
+    }
+    let directed = iface
+        .ipv4
+        .iter()
+        .any(|(a, p)| *p < 31 && (u32::from(*a) | (u32::MAX >> p)) == u32::from(ip));
+    (ip.is_broadcast() || directed).then(MacAddr::broadcast)
 }
 
 /// Send ARP requests for `plan.next_hop` and wait for the answer, retrying every 250 ms.
@@ -155,5 +171,45 @@ fn arp_resolve(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iface() -> Interface {
+        Interface {
+            name: "t0".into(),
+            index: 9,
+            mac: None,
+            ipv4: vec![("192.0.2.2".parse().unwrap(), 24)],
+            mtu: 1500,
+            is_up: true,
+            is_loopback: false,
+        }
+    }
+
+    #[test]
+    fn group_macs() {
+        let i = iface();
+        assert_eq!(
+            group_mac("224.0.0.2".parse().unwrap(), &i),
+            Some(MacAddr::new(1, 0, 0x5e, 0, 0, 2))
+        );
+        assert_eq!(
+            group_mac("239.129.1.2".parse().unwrap(), &i),
+            Some(MacAddr::new(1, 0, 0x5e, 1, 1, 2)),
+            "only the low 23 bits map"
+        );
+        assert_eq!(
+            group_mac("192.0.2.255".parse().unwrap(), &i),
+            Some(MacAddr::broadcast())
+        );
+        assert_eq!(
+            group_mac("255.255.255.255".parse().unwrap(), &i),
+            Some(MacAddr::broadcast())
+        );
+        assert_eq!(group_mac("192.0.2.1".parse().unwrap(), &i), None);
     }
 }

@@ -549,7 +549,10 @@ fn classify<K: ProbeKind>(
     let L4::Icmp(icmp) = l4 else {
         return None;
     };
-    let rtt = |sent: SystemTime| at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e3;
+    // In ms, to the µs: kernel timestamps are ns but our send time is a user-space clock read.
+    let rtt = |sent: SystemTime| {
+        (at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e6).round() / 1e3
+    };
     if let Some((seq, answer)) = kind.answer(&icmp.repr.message, at) {
         if !kind.accepts_dst(ip.repr.dst, our_src) {
             return None;

@@ -4,3 +4,4 @@ pub mod engine;
 pub mod kinds;
 pub mod options;
 pub mod ping;
+pub mod trace;

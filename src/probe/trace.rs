@@ -1,0 +1,352 @@
+//! `trace`: ICMP echo with rising TTL (like `traceroute -I`), on the probe engine. Each hop is
+//! reported once all its probes are settled and every hop before it was reported.
+
+use std::net::Ipv4Addr;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime};
+
+use crate::probe::engine::{self, Event, Flow, ProbeKind, Session, Target};
+use crate::probe::kinds::{Echo, EchoAnswer};
+use crate::wire::{IcmpMessage, IpOption, Ipv4Repr};
+use crate::{Error, Result};
+
+/// A validated trace request.
+#[derive(Debug, Clone)]
+pub struct TraceRequest {
+    /// Destination, addresses, options (TTL is set per probe).
+    pub target: Target,
+    /// First TTL (`-f`).
+    pub first_ttl: u8,
+    /// Last TTL (`-m`).
+    pub max_hops: u8,
+    /// Probes per hop (`-q`).
+    pub probes: u8,
+    /// How long each probe waits (`-w`).
+    pub wait: Duration,
+    /// Probes in flight at once (`-N`).
+    pub in_flight: usize,
+    /// ICMP identifier.
+    pub id: u16,
+    /// ICMP data bytes.
+    pub size: usize,
+}
+
+impl TraceRequest {
+    /// traceroute's defaults: TTL 1..=30, 3 probes, 5 s wait, 16 in flight, 60-byte packets.
+    pub fn new(dest: Ipv4Addr) -> Self {
+        TraceRequest {
+            target: Target::new(dest),
+            first_ttl: 1,
+            max_hops: 30,
+            probes: 3,
+            wait: Duration::from_secs(5),
+            in_flight: 16,
+            id: (std::process::id() & 0xffff) as u16,
+            size: 32,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.first_ttl == 0 || self.max_hops == 0 {
+            return Err(Error::Invalid(
+                "-f FIRST_TTL and -m MAX_HOPS must be 1..=255".into(),
+            ));
+        }
+        if self.first_ttl > self.max_hops {
+            return Err(Error::Invalid(format!(
+                "-f {} is beyond -m {}: the first TTL must not exceed the last",
+                self.first_ttl, self.max_hops
+            )));
+        }
+        if self.probes == 0 || self.probes > 10 {
+            return Err(Error::Invalid("-q PROBES must be 1..=10".into()));
+        }
+        if self.in_flight == 0 {
+            return Err(Error::Invalid("-N must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    fn ttl_of(&self, seq: u16) -> u8 {
+        let i = (seq.max(1) - 1) / u16::from(self.probes);
+        (u16::from(self.first_ttl) + i).min(255) as u8
+    }
+
+    fn last_seq_of(&self, ttl: u8) -> u16 {
+        (u16::from(ttl - self.first_ttl) + 1) * u16::from(self.probes)
+    }
+}
+
+/// The outcome of one probe.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProbeResult {
+    /// Who answered (None: timed out).
+    pub from: Option<Ipv4Addr>,
+    /// Round trip (ms).
+    pub rtt_ms: Option<f64>,
+    /// traceroute's marker: `!H`, `!N`, `!P`, `!S`, `!F`, `!X`, ... (None for time exceeded and
+    /// the destination's reply).
+    pub marker: Option<String>,
+    /// IP options as they came back: quoted inside the error, or the reply's own.
+    #[serde(serialize_with = "engine::ser_options")]
+    pub options: Vec<IpOption>,
+}
+
+/// One hop line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hop {
+    /// The TTL probed.
+    pub ttl: u8,
+    /// One result per probe, in send order.
+    pub probes: Vec<ProbeResult>,
+}
+
+impl Hop {
+    /// The route recorded so far (record route option), from the first probe that has one.
+    pub fn recorded_route(&self) -> Option<Vec<Ipv4Addr>> {
+        self.probes.iter().find_map(|p| {
+            p.options.iter().find_map(|o| match o {
+                IpOption::RecordRoute { .. } => Some(o.recorded()),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// How the trace ended.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TraceSummary {
+    /// The destination.
+    pub dest: Ipv4Addr,
+    /// The destination answered.
+    pub reached: bool,
+    /// An unreachable (or other error) ended it at this TTL.
+    pub stopped_by: Option<String>,
+    /// Hops reported.
+    pub hops: usize,
+    /// Probes sent.
+    pub sent: u64,
+}
+
+/// Where the trace goes, known once the path is resolved.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TraceStart {
+    /// Destination.
+    pub dest: Ipv4Addr,
+    /// Our source address.
+    pub src: Ipv4Addr,
+    /// Interface.
+    pub iface: String,
+    /// Last TTL.
+    pub max_hops: u8,
+    /// IP bytes of each probe.
+    pub packet_bytes: usize,
+}
+
+/// The echo kind with the TTL set from the sequence number.
+struct TtlEcho<'a> {
+    echo: Echo,
+    req: &'a TraceRequest,
+}
+
+impl ProbeKind for TtlEcho<'_> {
+    type Answer = EchoAnswer;
+    fn request_type(&self) -> u8 {
+        self.echo.request_type()
+    }
+    fn id(&self) -> Option<u16> {
+        self.echo.id()
+    }
+    fn request(&mut self, seq: u16, at: SystemTime) -> IcmpMessage {
+        self.echo.request(seq, at)
+    }
+    fn adjust_ip(&mut self, seq: u16, ip: &mut Ipv4Repr) {
+        ip.ttl = self.req.ttl_of(seq);
+    }
+    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, EchoAnswer)> {
+        self.echo.answer(msg, at)
+    }
+}
+
+/// traceroute's marker for a destination-unreachable code; None for port unreachable (which
+/// means the destination was reached).
+pub fn unreachable_marker(code: u8, mtu: Option<u16>) -> Option<String> {
+    Some(match code {
+        0 | 6 => "!N".into(),
+        1 | 7 => "!H".into(),
+        2 => "!P".into(),
+        3 => return None,
+        4 => match mtu {
+            Some(m) if m > 0 => format!("!F-{m}"),
+            _ => "!F".into(),
+        },
+        5 => "!S".into(),
+        9 | 10 | 13 => "!X".into(),
+        14 => "!V".into(),
+        15 => "!C".into(),
+        c => format!("!<{c}>"),
+    })
+}
+
+/// Run a trace; `on_start` once the path is known, `on_hop` for each completed hop in order.
+pub fn run(
+    req: &TraceRequest,
+    stop: &AtomicBool,
+    on_start: &mut dyn FnMut(&TraceStart),
+    on_hop: &mut dyn FnMut(&Hop),
+) -> Result<TraceSummary> {
+    req.validate()?;
+    let echo = Echo::new(req.id, req.size, &[]);
+    let mut session = Session::open(&req.target, echo.icmp_len())?;
+    on_start(&TraceStart {
+        dest: req.target.dest,
+        src: session.path().plan.src_ip,
+        iface: session.path().plan.iface.name.clone(),
+        max_hops: req.max_hops,
+        packet_bytes: 20 + session.option_bytes() + echo.icmp_len(),
+    });
+    let hops_n = usize::from(req.max_hops - req.first_ttl) + 1;
+    let q = usize::from(req.probes);
+    let mut results: Vec<Option<ProbeResult>> = vec![None; hops_n * q];
+    let mut printed = 0usize; // hops reported so far
+    let mut last_ttl: Option<u8> = None; // the destination (or an unreachable) answered here
+    let mut stopped_by: Option<String> = None;
+    let mut sent_upto = 0u16;
+    let mut kind = TtlEcho { echo, req };
+    let schedule = engine::Schedule {
+        count: Some((hops_n * q) as u64),
+        interval: Duration::ZERO,
+        window: req.in_flight,
+        timeout: req.wait,
+        deadline: None,
+    };
+    let totals = engine::run(&mut session, &mut kind, &schedule, stop, &mut |ev| {
+        let (seq, result) = match ev {
+            Event::Sent { seq, .. } => {
+                sent_upto = *seq;
+                return match last_ttl {
+                    Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
+                    _ => Flow::Continue,
+                };
+            }
+            Event::Timeout { seq } => (
+                *seq,
+                ProbeResult {
+                    from: None,
+                    rtt_ms: None,
+                    marker: None,
+                    options: Vec::new(),
+                },
+            ),
+            Event::Reply(r) if !r.duplicate => {
+                let ttl = req.ttl_of(r.seq);
+                last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
+                (
+                    r.seq,
+                    ProbeResult {
+                        from: Some(r.from),
+                        rtt_ms: Some(r.rtt_ms),
+                        marker: None,
+                        options: r.options.clone(),
+                    },
+                )
+            }
+            Event::Reply(_) => return Flow::Continue,
+            Event::Error(e) => {
+                let marker = match e.icmp_type {
+                    11 => None,
+                    3 => unreachable_marker(e.code, None),
+                    t => Some(format!("!<{t}/{}>", e.code)),
+                };
+                if e.icmp_type != 11 {
+                    let ttl = req.ttl_of(e.seq);
+                    last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
+                    if marker.is_some() && stopped_by.is_none() {
+                        stopped_by = Some(e.description.clone());
+                    }
+                }
+                (
+                    e.seq,
+                    ProbeResult {
+                        from: Some(e.from),
+                        rtt_ms: Some(e.rtt_ms),
+                        marker,
+                        options: e.quoted_options.clone(),
+                    },
+                )
+            }
+        };
+        let idx = usize::from(seq.max(1) - 1);
+        if idx < results.len() && results[idx].is_none() {
+            results[idx] = Some(result);
+        }
+        // Report every hop now complete, in order, up to the last one.
+        while printed < hops_n {
+            let ttl = req.first_ttl + printed as u8;
+            if last_ttl.is_some_and(|t| ttl > t) {
+                break;
+            }
+            let slots = &results[printed * q..(printed + 1) * q];
+            if slots.iter().any(Option::is_none) {
+                break;
+            }
+            on_hop(&Hop {
+                ttl,
+                probes: slots.iter().flatten().cloned().collect(),
+            });
+            printed += 1;
+        }
+        match last_ttl {
+            Some(t) if printed > usize::from(t - req.first_ttl) => Flow::Stop,
+            Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
+            _ => Flow::Continue,
+        }
+    })?;
+    Ok(TraceSummary {
+        dest: req.target.dest,
+        reached: last_ttl.is_some() && stopped_by.is_none(),
+        stopped_by,
+        hops: printed,
+        sent: totals.transmitted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_map_to_ttls() {
+        let mut r = TraceRequest::new(Ipv4Addr::LOCALHOST);
+        r.first_ttl = 2;
+        r.probes = 3;
+        assert_eq!(
+            (1..=7).map(|s| r.ttl_of(s)).collect::<Vec<_>>(),
+            [2, 2, 2, 3, 3, 3, 4]
+        );
+        assert_eq!(r.last_seq_of(2), 3);
+        assert_eq!(r.last_seq_of(4), 9);
+    }
+
+    #[test]
+    fn bad_ranges_are_refused() {
+        let mut r = TraceRequest::new(Ipv4Addr::LOCALHOST);
+        r.first_ttl = 10;
+        r.max_hops = 5;
+        assert!(r.validate().unwrap_err().to_string().contains("-f 10"));
+        r.first_ttl = 0;
+        assert!(r.validate().is_err());
+    }
+
+    #[test]
+    fn markers_follow_traceroute() {
+        assert_eq!(unreachable_marker(1, None).as_deref(), Some("!H"));
+        assert_eq!(unreachable_marker(5, None).as_deref(), Some("!S"));
+        assert_eq!(unreachable_marker(13, None).as_deref(), Some("!X"));
+        assert_eq!(
+            unreachable_marker(4, Some(1400)).as_deref(),
+            Some("!F-1400")
+        );
+        assert_eq!(unreachable_marker(3, None), None);
+    }
+}
