@@ -24,6 +24,14 @@ pub enum Command {
     Lab(super::lab::LabArgs),
     /// Trace the route with ICMP echo and rising TTL (like traceroute -I), options-aware.
     Trace(Box<super::trace::TraceArgs>),
+    /// ICMP timestamp request (13/14): remote clock, RTT and clock offset (like clockdiff).
+    Timestamp(Box<super::query::QueryArgs>),
+    /// ICMP address mask request (17/18): the mask as dotted quad and prefix length.
+    Mask(Box<super::query::QueryArgs>),
+    /// ICMP information request (15/16), obsolete; says plainly when nobody answers.
+    Info(Box<super::query::QueryArgs>),
+    /// ICMP router solicitation (10) to 224.0.0.2 on -I IFACE; lists router advertisements (9).
+    Rsol(Box<super::query::QueryArgs>),
 }
 
 /// IP option flags shared by every probe.

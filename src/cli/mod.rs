@@ -5,6 +5,7 @@ pub mod args;
 pub mod lab;
 pub mod names;
 pub mod ping;
+pub mod query;
 pub mod report;
 pub mod trace;
 
@@ -21,6 +22,7 @@ use crate::probe::options::{
 use crate::wire::parse_mac;
 use crate::{Error, Result};
 use args::{Cli, Command, IpOptionArgs, LinkArgs};
+use query::QueryKind;
 
 /// Set by Ctrl-C: the running probe stops, prints its summary and flushes its pcap.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -46,6 +48,10 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Ping(a) => ping::run(*a, &STOP),
         Command::Lab(a) => lab::run(a.action),
         Command::Trace(a) => trace::run(*a, &STOP),
+        Command::Timestamp(a) => query::run(QueryKind::Timestamp, *a, &STOP),
+        Command::Mask(a) => query::run(QueryKind::Mask, *a, &STOP),
+        Command::Info(a) => query::run(QueryKind::Info, *a, &STOP),
+        Command::Rsol(a) => query::run(QueryKind::Rsol, *a, &STOP),
     }
 }
 

@@ -72,7 +72,7 @@ impl PingReporter {
     }
 
     /// iputils' multi-line rendering of a reply's options.
-    fn option_lines(&mut self, opt: &IpOption) -> String {
+    pub fn option_lines(&mut self, opt: &IpOption) -> String {
         match opt {
             IpOption::RecordRoute { .. } => {
                 let route = opt.recorded();
@@ -136,31 +136,37 @@ impl PingReporter {
             let _ = writeln!(out, "{v}");
             return;
         }
-        let dest = s.dest.map(|d| d.to_string()).unwrap_or_default();
-        let mut line = format!(
-            "\n--- {dest} ping statistics ---\n{} packets transmitted, {} received",
-            s.transmitted, s.received
-        );
-        if s.duplicates > 0 {
-            line.push_str(&format!(", +{} duplicates", s.duplicates));
-        }
-        if s.errors > 0 {
-            line.push_str(&format!(", +{} errors", s.errors));
-        }
-        line.push_str(&format!(
-            ", {}% packet loss, time {}ms\n",
-            format_g(s.loss_percent),
-            s.time_ms
-        ));
-        if let Some(r) = s.rtt {
-            line.push_str(&format!(
-                "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms\n",
-                r.min, r.avg, r.max, r.mdev
-            ));
-        }
+        let line = summary_text(s, "ping");
         let _ = out.write_all(line.as_bytes());
         let _ = out.flush();
     }
+}
+
+/// iputils' closing statistics for any request/reply probe (`what`: "ping", "timestamp", ...).
+pub fn summary_text(s: &PingSummary, what: &str) -> String {
+    let dest = s.dest.map(|d| d.to_string()).unwrap_or_default();
+    let mut line = format!(
+        "\n--- {dest} {what} statistics ---\n{} packets transmitted, {} received",
+        s.transmitted, s.received
+    );
+    if s.duplicates > 0 {
+        line.push_str(&format!(", +{} duplicates", s.duplicates));
+    }
+    if s.errors > 0 {
+        line.push_str(&format!(", +{} errors", s.errors));
+    }
+    line.push_str(&format!(
+        ", {}% packet loss, time {}ms\n",
+        format_g(s.loss_percent),
+        s.time_ms
+    ));
+    if let Some(r) = s.rtt {
+        line.push_str(&format!(
+            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms\n",
+            r.min, r.avg, r.max, r.mdev
+        ));
+    }
+    line
 }
 
 fn addr_lines(tag: &str, addrs: &[std::net::Ipv4Addr]) -> String {

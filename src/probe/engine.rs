@@ -230,6 +230,9 @@ pub struct Schedule {
     pub timeout: Duration,
     /// End the run after this long, whatever is outstanding.
     pub deadline: Option<Duration>,
+    /// Keep listening until the deadline even when every probe is settled (router
+    /// solicitation: every advertisement heard counts).
+    pub collect: bool,
 }
 
 /// What the engine saw, in the order it happened.
@@ -486,7 +489,7 @@ fn run_loop<K: ProbeKind>(
             }
             continue;
         }
-        if !sending && outstanding == 0 {
+        if !sending && outstanding == 0 && !(schedule.collect && deadline.is_some()) {
             return Ok(());
         }
         let mut wait = now + tick;

@@ -4,7 +4,9 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::probe::engine::{self, Event, Flow, IcmpError, RttStats, Schedule, Session, Target};
+use crate::probe::engine::{
+    self, Event, Flow, IcmpError, RttStats, Schedule, Session, Target, Totals,
+};
 use crate::probe::kinds::Echo;
 use crate::wire::IpOption;
 use crate::{Error, Result};
@@ -176,6 +178,7 @@ pub fn run(
         window: 0,
         timeout: req.timeout,
         deadline: req.deadline,
+        collect: false,
     };
     let totals = engine::run(&mut session, &mut echo, &schedule, stop, &mut |ev| {
         match ev {
@@ -194,21 +197,28 @@ pub fn run(
         }
         Flow::Continue
     })?;
-    let lost = totals.transmitted - totals.received.min(totals.transmitted);
-    Ok(PingSummary {
-        dest: Some(req.target.dest),
-        transmitted: totals.transmitted,
-        received: totals.received,
-        duplicates: totals.duplicates,
-        errors: totals.errors,
-        time_ms: totals.elapsed.as_millis() as u64,
-        rtt: totals.rtt.stats(),
-        loss_percent: if totals.transmitted == 0 {
-            0.0
-        } else {
-            100.0 * lost as f64 / totals.transmitted as f64
-        },
-    })
+    Ok(PingSummary::from_totals(req.target.dest, &totals))
+}
+
+impl PingSummary {
+    /// The summary of any request/reply run from the engine's totals.
+    pub fn from_totals(dest: Ipv4Addr, totals: &Totals) -> Self {
+        let lost = totals.transmitted - totals.received.min(totals.transmitted);
+        PingSummary {
+            dest: Some(dest),
+            transmitted: totals.transmitted,
+            received: totals.received,
+            duplicates: totals.duplicates,
+            errors: totals.errors,
+            time_ms: totals.elapsed.as_millis() as u64,
+            rtt: totals.rtt.stats(),
+            loss_percent: if totals.transmitted == 0 {
+                0.0
+            } else {
+                100.0 * lost as f64 / totals.transmitted as f64
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -219,6 +219,7 @@ pub fn run(
         window: req.in_flight,
         timeout: req.wait,
         deadline: None,
+        collect: false,
     };
     let totals = engine::run(&mut session, &mut kind, &schedule, stop, &mut |ev| {
         let (seq, result) = match ev {
