@@ -10,6 +10,7 @@ pub mod lab;
 pub mod link;
 pub mod net;
 pub mod probe;
+pub mod reflect;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -32,6 +32,9 @@ pub enum Command {
     Info(Box<super::query::QueryArgs>),
     /// ICMP router solicitation (10) to 224.0.0.2 on -I IFACE; lists router advertisements (9).
     Rsol(Box<super::query::QueryArgs>),
+    /// Answer ARP, echo, timestamp (and mask, router solicitation) at L2 for an address the
+    /// kernel does not own.
+    Reflect(Box<super::reflect::ReflectArgs>),
 }
 
 /// IP option flags shared by every probe.

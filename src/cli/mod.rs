@@ -6,6 +6,7 @@ pub mod lab;
 pub mod names;
 pub mod ping;
 pub mod query;
+pub mod reflect;
 pub mod report;
 pub mod trace;
 
@@ -52,6 +53,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Mask(a) => query::run(QueryKind::Mask, *a, &STOP),
         Command::Info(a) => query::run(QueryKind::Info, *a, &STOP),
         Command::Rsol(a) => query::run(QueryKind::Rsol, *a, &STOP),
+        Command::Reflect(a) => reflect::run(*a, &STOP),
     }
 }
 

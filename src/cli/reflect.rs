@@ -1,0 +1,133 @@
+//! `pktforge reflect`: the L2 responder.
+
+use std::net::Ipv4Addr;
+use std::sync::atomic::AtomicBool;
+
+use clap::Args;
+
+use super::seconds;
+use crate::reflect::{self, Counters, ReflectConfig};
+use crate::{Error, Result};
+
+/// `pktforge reflect` flags.
+#[derive(Debug, Args)]
+pub struct ReflectArgs {
+    /// Interface to answer on.
+    #[arg(short = 'I', long = "interface", value_name = "IFACE")]
+    pub iface: String,
+    /// Address to answer for, with its prefix length (default /24).
+    #[arg(long = "ip", value_name = "ADDR[/PREFIX]")]
+    pub ip: String,
+    /// Answer address mask requests with MASK (dotted quad or /LEN).
+    #[arg(long = "mask", value_name = "MASK")]
+    pub mask: Option<String>,
+    /// Send router advertisements and answer router solicitations.
+    #[arg(long = "advertise")]
+    pub advertise: bool,
+    /// Seconds between unsolicited advertisements.
+    #[arg(long = "adv-interval", value_name = "SECS", default_value_t = 600.0)]
+    pub adv_interval: f64,
+    /// Preference level advertised.
+    #[arg(
+        long = "preference",
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    pub preference: i32,
+    /// Lifetime advertised, in seconds.
+    #[arg(long = "lifetime", value_name = "SECS", default_value_t = 1800)]
+    pub lifetime: u16,
+    /// Also answer requests sent to broadcast and multicast addresses.
+    #[arg(long = "broadcast")]
+    pub broadcast: bool,
+    /// Most replies per second.
+    #[arg(long = "rate-limit", value_name = "PPS")]
+    pub rate_limit: Option<u32>,
+    /// Stop after answering COUNT requests.
+    #[arg(long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Stop after SECS seconds.
+    #[arg(long = "duration", value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Write every frame received and sent to FILE.
+    #[arg(long = "pcap", value_name = "FILE")]
+    pub pcap: Option<std::path::PathBuf>,
+    /// Print the counters as JSON.
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+/// Parse `ADDR[/PREFIX]`.
+pub fn parse_addr_prefix(s: &str) -> Result<(Ipv4Addr, u8)> {
+    let (a, p) = s.split_once('/').unwrap_or((s, "24"));
+    let addr = a
+        .parse()
+        .map_err(|_| Error::Invalid(format!("--ip {s:?}: {a:?} is not an IPv4 address")))?;
+    let prefix =
+        p.parse::<u8>().ok().filter(|p| *p <= 32).ok_or_else(|| {
+            Error::Invalid(format!("--ip {s:?}: the prefix length must be 0..=32"))
+        })?;
+    Ok((addr, prefix))
+}
+
+/// Parse a mask as a dotted quad or `/LEN`.
+pub fn parse_mask(s: &str) -> Result<Ipv4Addr> {
+    if let Some(len) = s.strip_prefix('/') {
+        let n: u32 = len
+            .parse()
+            .ok()
+            .filter(|n| *n <= 32)
+            .ok_or_else(|| Error::Invalid(format!("--mask {s}: a prefix length is 0..=32")))?;
+        return Ok(Ipv4Addr::from(u32::MAX.checked_shl(32 - n).unwrap_or(0)));
+    }
+    s.parse()
+        .map_err(|_| Error::Invalid(format!("--mask {s:?}: expected a dotted quad or /LEN")))
+}
+
+/// Run the responder and print its counters.
+pub fn run(a: ReflectArgs, stop: &AtomicBool) -> Result<i32> {
+    let (addr, prefix) = parse_addr_prefix(&a.ip)?;
+    let mut cfg = ReflectConfig::new(&a.iface, addr);
+    cfg.prefix = prefix;
+    cfg.mask = a.mask.as_deref().map(parse_mask).transpose()?;
+    cfg.advertise = a.advertise;
+    cfg.adv_interval = seconds("--adv-interval", a.adv_interval)?;
+    cfg.preference = a.preference;
+    cfg.lifetime = a.lifetime;
+    cfg.broadcast = a.broadcast;
+    cfg.rate_limit = a.rate_limit;
+    cfg.count = a.count;
+    cfg.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
+    cfg.pcap = a.pcap;
+    let iface = a.iface.clone();
+    let counters = reflect::run(&cfg, stop, &mut || {
+        eprintln!("reflect: answering for {addr}/{prefix} on {iface} (Ctrl-C to stop)");
+    })?;
+    print_counters(&counters, a.json);
+    Ok(0)
+}
+
+fn print_counters(c: &Counters, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(c).unwrap_or_default());
+        return;
+    }
+    let rows = [
+        ("frames seen", c.frames),
+        ("ARP replies", c.arp_replies),
+        ("echo replies", c.echo_replies),
+        ("timestamp replies", c.timestamp_replies),
+        ("mask replies", c.mask_replies),
+        ("router advertisements", c.advertisements),
+        ("ignored (broadcast/multicast)", c.ignored_broadcast),
+        ("ignored (not answered)", c.ignored_other),
+        ("malformed or bad checksum", c.malformed),
+        ("source route not exhausted", c.route_not_done),
+        ("rate-limited", c.rate_limited),
+        ("would amplify (dropped)", c.would_amplify),
+    ];
+    for (name, v) in rows {
+        println!("{name:>30}: {v}");
+    }
+}

@@ -1,0 +1,694 @@
+//! `reflect`: a user-space ICMP responder on L2 for an address the kernel does not own, so two
+//! pktforge hosts can load a path without the kernel's ICMP code in the loop.
+//!
+//! It answers ARP for its address, echo requests (IP options echoed as RFC 1122 3.2.1.8 and
+//! Linux do: record route and timestamps go on recording, a source route is reversed),
+//! timestamp requests and, when configured, address mask requests and router solicitations.
+//! It is never an amplifier: a reply is never larger than the frame it answers (both counted at
+//! the 60-byte Ethernet minimum), broadcast and multicast requests are ignored unless asked for,
+//! and an optional token bucket caps the reply rate.
+
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::link::{self, pcap::PcapWriter, LinkConfig, RxFilter};
+use crate::net::{iface, Interface};
+use crate::probe::kinds::mask_prefix;
+use crate::wire::hop::{ms_since_midnight_ut, record_hop};
+use crate::wire::{
+    build_arp_frame, build_icmp_frame, parse_frame, ArpRepr, EthernetRepr, IcmpMessage, IcmpRepr,
+    IpOption, Ipv4Repr, MacAddr, ParsedIpv4, ARP_REPLY, ARP_REQUEST, ETHERTYPE_IPV4, L3, L4,
+};
+use crate::{Error, Result};
+
+/// Ethernet frames shorter than this are padded on the wire: the floor for "no amplification".
+const ETH_MIN_FRAME: usize = 60;
+/// All-hosts group, where unsolicited router advertisements go (RFC 1256).
+const ALL_HOSTS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 1);
+/// All-routers group, where router solicitations go.
+const ALL_ROUTERS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 2);
+
+/// What the responder answers and how.
+#[derive(Debug, Clone)]
+pub struct ReflectConfig {
+    /// Interface to answer on.
+    pub iface: String,
+    /// The address we answer for (not one the kernel owns).
+    pub addr: Ipv4Addr,
+    /// Its prefix length (for directed broadcasts).
+    pub prefix: u8,
+    /// Answer address mask requests with this mask.
+    pub mask: Option<Ipv4Addr>,
+    /// Send router advertisements and answer solicitations.
+    pub advertise: bool,
+    /// Seconds between unsolicited advertisements.
+    pub adv_interval: Duration,
+    /// Preference advertised for our address.
+    pub preference: i32,
+    /// Lifetime advertised (s).
+    pub lifetime: u16,
+    /// Also answer requests sent to broadcast or multicast addresses.
+    pub broadcast: bool,
+    /// Most replies per second (None: no limit).
+    pub rate_limit: Option<u32>,
+    /// Stop after answering this many requests.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Write every frame received and sent here.
+    pub pcap: Option<std::path::PathBuf>,
+}
+
+impl ReflectConfig {
+    /// Defaults: /24, no mask answers, no advertisements, no limits.
+    pub fn new(iface: &str, addr: Ipv4Addr) -> Self {
+        ReflectConfig {
+            iface: iface.to_string(),
+            addr,
+            prefix: 24,
+            mask: None,
+            advertise: false,
+            adv_interval: Duration::from_secs(600),
+            preference: 0,
+            lifetime: 1800,
+            broadcast: false,
+            rate_limit: None,
+            count: None,
+            duration: None,
+            pcap: None,
+        }
+    }
+
+    /// Refuse what cannot work, before anything is sent.
+    pub fn validate(&self, ifaces: &[Interface]) -> Result<()> {
+        if self.prefix > 32 {
+            return Err(Error::Invalid(format!(
+                "--ip {}/{}: the prefix length is at most 32",
+                self.addr, self.prefix
+            )));
+        }
+        if self.addr.is_multicast() || self.addr.is_broadcast() || self.addr.is_unspecified() {
+            return Err(Error::Invalid(format!(
+                "--ip {}: a responder needs a unicast address",
+                self.addr
+            )));
+        }
+        if let Some(owner) = ifaces
+            .iter()
+            .find(|i| i.ipv4.iter().any(|(a, _)| *a == self.addr))
+        {
+            return Err(Error::Invalid(format!(
+                "{} is already an address of {} in this namespace: the kernel would answer too \
+                 (pick an address the kernel does not own)",
+                self.addr, owner.name
+            )));
+        }
+        if let Some(m) = self.mask {
+            if mask_prefix(m).is_none() {
+                return Err(Error::Invalid(format!(
+                    "--mask {m} is not contiguous: a mask is ones followed by zeros (RFC 950)"
+                )));
+            }
+        }
+        if self.rate_limit == Some(0) {
+            return Err(Error::Invalid(
+                "--rate-limit must be at least 1 reply/s".into(),
+            ));
+        }
+        if self.count == Some(0) {
+            return Err(Error::Invalid("--count must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What the responder did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Counters {
+    /// Frames seen (after the kernel's ARP+ICMP filter).
+    pub frames: u64,
+    /// ARP requests answered.
+    pub arp_replies: u64,
+    /// Echo requests answered.
+    pub echo_replies: u64,
+    /// Timestamp requests answered.
+    pub timestamp_replies: u64,
+    /// Address mask requests answered.
+    pub mask_replies: u64,
+    /// Router advertisements sent (solicited and unsolicited).
+    pub advertisements: u64,
+    /// Requests to broadcast/multicast addresses ignored (no --broadcast).
+    pub ignored_broadcast: u64,
+    /// Requests we do not answer (mask without --mask, information, other types).
+    pub ignored_other: u64,
+    /// Frames with bad checksums, fragments, or malformed headers.
+    pub malformed: u64,
+    /// Source-routed requests whose route was not exhausted (we are not a router).
+    pub route_not_done: u64,
+    /// Replies dropped by --rate-limit.
+    pub rate_limited: u64,
+    /// Replies not sent because they would have been larger than the request.
+    pub would_amplify: u64,
+}
+
+impl Counters {
+    /// Requests answered (not counting ARP or unsolicited advertisements).
+    pub fn answered(&self) -> u64 {
+        self.echo_replies + self.timestamp_replies + self.mask_replies
+    }
+}
+
+/// The pure part: a received frame in, a reply frame out. No I/O.
+pub struct Responder {
+    cfg: ReflectConfig,
+    mac: MacAddr,
+    /// Counters so far.
+    pub counters: Counters,
+}
+
+impl Responder {
+    /// A responder answering as `cfg.addr` with Ethernet address `mac`.
+    pub fn new(cfg: ReflectConfig, mac: MacAddr) -> Self {
+        Responder {
+            cfg,
+            mac,
+            counters: Counters::default(),
+        }
+    }
+
+    fn is_group(&self, dst: Ipv4Addr) -> bool {
+        let host_bits = if self.cfg.prefix >= 31 {
+            0
+        } else {
+            u32::MAX >> self.cfg.prefix
+        };
+        dst.is_multicast()
+            || dst.is_broadcast()
+            || (host_bits != 0 && u32::from(dst) == (u32::from(self.cfg.addr) | host_bits))
+    }
+
+    /// The reply to `frame` received at `at`, if any.
+    pub fn respond(&mut self, frame: &[u8], at: SystemTime) -> Option<Vec<u8>> {
+        self.counters.frames += 1;
+        let Ok(parsed) = parse_frame(frame) else {
+            self.counters.malformed += 1;
+            return None;
+        };
+        let reply = match parsed.l3 {
+            L3::Arp(arp) => self.arp(&arp),
+            L3::Ipv4 { ip, l4 } => match l4 {
+                L4::Icmp(icmp) if ip.checksum_ok && icmp.checksum_ok => {
+                    self.icmp(parsed.eth.src, &ip, &icmp.repr.message, at)
+                }
+                _ => {
+                    self.counters.malformed += 1;
+                    None
+                }
+            },
+            L3::Other(_) => None,
+        }?;
+        if reply.len() > frame.len().max(ETH_MIN_FRAME) {
+            self.counters.would_amplify += 1;
+            return None;
+        }
+        Some(reply)
+    }
+
+    fn arp(&mut self, arp: &ArpRepr) -> Option<Vec<u8>> {
+        if arp.op != ARP_REQUEST || arp.target_ip != self.cfg.addr {
+            return None;
+        }
+        self.counters.arp_replies += 1;
+        let reply = ArpRepr {
+            op: ARP_REPLY,
+            sender_mac: self.mac,
+            sender_ip: self.cfg.addr,
+            target_mac: arp.sender_mac,
+            target_ip: arp.sender_ip,
+        };
+        Some(build_arp_frame(self.mac, arp.sender_mac, &reply))
+    }
+
+    fn icmp(
+        &mut self,
+        peer_mac: MacAddr,
+        ip: &ParsedIpv4,
+        msg: &IcmpMessage,
+        at: SystemTime,
+    ) -> Option<Vec<u8>> {
+        let dst = ip.repr.dst;
+        let solicitation = matches!(msg, IcmpMessage::RouterSolicitation);
+        let for_us = dst == self.cfg.addr
+            || (solicitation && self.cfg.advertise && dst == ALL_ROUTERS)
+            || (self.cfg.broadcast && self.is_group(dst));
+        if !for_us {
+            if self.is_group(dst) {
+                self.counters.ignored_broadcast += 1;
+            }
+            return None;
+        }
+        if ip.repr.more_fragments || ip.repr.frag_offset != 0 {
+            self.counters.malformed += 1;
+            return None;
+        }
+        let now = ms_since_midnight_ut(at);
+        let message = match *msg {
+            IcmpMessage::EchoRequest { id, seq, ref data } => {
+                self.counters.echo_replies += 1;
+                IcmpMessage::EchoReply {
+                    id,
+                    seq,
+                    data: data.clone(),
+                }
+            }
+            IcmpMessage::TimestampRequest {
+                id, seq, originate, ..
+            } => {
+                self.counters.timestamp_replies += 1;
+                IcmpMessage::TimestampReply {
+                    id,
+                    seq,
+                    originate,
+                    receive: now,
+                    transmit: ms_since_midnight_ut(SystemTime::now()),
+                }
+            }
+            IcmpMessage::AddressMaskRequest { id, seq, .. } if self.cfg.mask.is_some() => {
+                self.counters.mask_replies += 1;
+                IcmpMessage::AddressMaskReply {
+                    id,
+                    seq,
+                    mask: self.cfg.mask.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                }
+            }
+            IcmpMessage::RouterSolicitation if self.cfg.advertise => {
+                self.counters.advertisements += 1;
+                self.advertisement()
+            }
+            _ => {
+                self.counters.ignored_other += 1;
+                return None;
+            }
+        };
+        // As the receiving IP module: record and stamp ourselves, then build the options the
+        // reply carries.
+        let mut options = ip.repr.options.clone();
+        record_hop(&mut options, self.cfg.addr, now);
+        let Some((reply_dst, mut options)) = reply_options(ip.repr.src, options) else {
+            self.counters.route_not_done += 1;
+            self.undo_count(&message);
+            return None;
+        };
+        // RFC 1256: answer a solicitation from 0.0.0.0 on the all-hosts group.
+        let reply_dst = if reply_dst.is_unspecified() {
+            ALL_HOSTS
+        } else {
+            reply_dst
+        };
+        let mut rip = Ipv4Repr::new(self.cfg.addr, reply_dst, 1);
+        rip.ttl = if solicitation { 1 } else { 64 };
+        rip.tos = ip.repr.tos;
+        rip.id = ip.repr.id;
+        record_hop(
+            &mut options,
+            self.cfg.addr,
+            ms_since_midnight_ut(SystemTime::now()),
+        );
+        rip.options = options;
+        let eth = EthernetRepr {
+            dst: peer_mac,
+            src: self.mac,
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        build_icmp_frame(&eth, &rip, &IcmpRepr::new(message)).ok()
+    }
+
+    fn undo_count(&mut self, message: &IcmpMessage) {
+        let c = &mut self.counters;
+        match message {
+            IcmpMessage::EchoReply { .. } => c.echo_replies -= 1,
+            IcmpMessage::TimestampReply { .. } => c.timestamp_replies -= 1,
+            IcmpMessage::AddressMaskReply { .. } => c.mask_replies -= 1,
+            IcmpMessage::RouterAdvertisement { .. } => c.advertisements -= 1,
+            _ => {}
+        }
+    }
+
+    /// A router advertisement for our address.
+    pub fn advertisement(&self) -> IcmpMessage {
+        IcmpMessage::RouterAdvertisement {
+            lifetime: self.cfg.lifetime,
+            entry_size: 2,
+            routers: vec![(self.cfg.addr, self.cfg.preference)],
+        }
+    }
+
+    /// An unsolicited advertisement frame to the all-hosts group (or broadcast).
+    pub fn unsolicited_advertisement(&mut self) -> Option<Vec<u8>> {
+        let (dst, dst_mac) = if self.cfg.broadcast {
+            (Ipv4Addr::BROADCAST, MacAddr::broadcast())
+        } else {
+            (ALL_HOSTS, MacAddr::new(0x01, 0x00, 0x5e, 0, 0, 1))
+        };
+        let mut ip = Ipv4Repr::new(self.cfg.addr, dst, 1);
+        ip.ttl = 1;
+        let eth = EthernetRepr {
+            dst: dst_mac,
+            src: self.mac,
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        self.counters.advertisements += 1;
+        build_icmp_frame(&eth, &ip, &IcmpRepr::new(self.advertisement())).ok()
+    }
+}
+
+/// The destination and options of a reply to a datagram from `src` whose options (already
+/// recorded into by us) are `opts`: record route and timestamps are kept, a source route is
+/// reversed (RFC 1122 3.2.1.8, as Linux's ip_options_echo does), anything else is dropped.
+/// None when a source route is not exhausted: we are not its last hop.
+pub fn reply_options(src: Ipv4Addr, opts: Vec<IpOption>) -> Option<(Ipv4Addr, Vec<IpOption>)> {
+    let mut dst = src;
+    let mut out = Vec::new();
+    for opt in opts {
+        match opt {
+            IpOption::RecordRoute { .. } | IpOption::Timestamp { .. } => out.push(opt),
+            IpOption::LooseSourceRoute { pointer, ref route }
+            | IpOption::StrictSourceRoute { pointer, ref route } => {
+                if usize::from(pointer) <= 3 + 4 * route.len() {
+                    return None; // hops left: the datagram was not for us to answer
+                }
+                let strict = matches!(opt, IpOption::StrictSourceRoute { .. });
+                let visited = opt.recorded();
+                let Some((&first_hop, rest)) = visited.split_last() else {
+                    continue;
+                };
+                // The way back: the hops visited, last first, then the source. A route that
+                // would start at the source itself is illegal (RFC 1812): skip that hop.
+                let mut back: Vec<Ipv4Addr> = rest.iter().rev().copied().collect();
+                if back.last() == Some(&src) {
+                    back.pop();
+                }
+                back.push(src);
+                if first_hop == src {
+                    continue;
+                }
+                dst = first_hop;
+                let sr = if strict {
+                    IpOption::strict_source_route(back)
+                } else {
+                    IpOption::loose_source_route(back)
+                };
+                out.push(sr.ok()?);
+            }
+            _ => {}
+        }
+    }
+    Some((dst, out))
+}
+
+/// Answer on `cfg.iface` until stopped, `cfg.count` answers or `cfg.duration`; `on_ready` is
+/// called once the socket is open and frames are being captured.
+pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -> Result<Counters> {
+    let ifaces = iface::list()?;
+    let ifc = iface::by_name(&cfg.iface)?;
+    cfg.validate(&ifaces)?;
+    let mac = ifc.mac.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{} has no Ethernet address: reflect answers ARP, so it needs one (not lo)",
+            ifc.name
+        ))
+    })?;
+    let mut link = link::open(
+        &ifc,
+        &LinkConfig {
+            filter: RxFilter::ArpAndIcmp,
+            // Solicitations go to a multicast MAC a real NIC would filter out.
+            promiscuous: cfg.advertise,
+            buffer_size: 4 << 20,
+        },
+    )?;
+    let mut pcap = match &cfg.pcap {
+        Some(p) => Some(PcapWriter::create(p)?),
+        None => None,
+    };
+    let mut responder = Responder::new(cfg.clone(), mac);
+    on_ready();
+    let started = Instant::now();
+    let end = cfg.duration.map(|d| started + d);
+    let mut bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
+    let mut next_adv = cfg.advertise.then_some(started);
+    loop {
+        let now = Instant::now();
+        if stop.load(Ordering::Relaxed)
+            || end.is_some_and(|e| now >= e)
+            || cfg
+                .count
+                .is_some_and(|c| responder.counters.answered() >= c)
+        {
+            break;
+        }
+        if let Some(t) = next_adv.filter(|t| now >= *t) {
+            if let Some(f) = responder.unsolicited_advertisement() {
+                link.send(&f)?;
+                if let Some(p) = pcap.as_mut() {
+                    p.write(SystemTime::now(), &f)?;
+                }
+            }
+            next_adv = Some(t + cfg.adv_interval.max(Duration::from_secs(1)));
+        }
+        let mut wait = now + Duration::from_millis(100);
+        if let Some(e) = end {
+            wait = wait.min(e);
+        }
+        if let Some(t) = next_adv {
+            wait = wait.min(t);
+        }
+        let Some(rx) = link.recv(wait)? else {
+            continue;
+        };
+        if let Some(p) = pcap.as_mut() {
+            p.write(rx.timestamp, rx.data)?;
+        }
+        let Some(reply) = responder.respond(rx.data, rx.timestamp) else {
+            continue;
+        };
+        if let Some(b) = bucket.as_mut() {
+            if !b.take(Instant::now()) {
+                responder.counters.rate_limited += 1;
+                continue;
+            }
+        }
+        link.send(&reply)?;
+        if let Some(p) = pcap.as_mut() {
+            p.write(SystemTime::now(), &reply)?;
+        }
+    }
+    if let Some(p) = pcap.as_mut() {
+        p.flush()?;
+    }
+    Ok(responder.counters)
+}
+
+/// Replies per second with a burst of a tenth of a second (at least one).
+struct TokenBucket {
+    rate: f64,
+    cap: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32, now: Instant) -> Self {
+        let cap = (f64::from(rate) / 10.0).max(1.0);
+        TokenBucket {
+            rate: f64::from(rate),
+            cap,
+            tokens: cap,
+            last: now,
+        }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        let dt = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + dt * self.rate).min(self.cap);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{build_icmp_frame, EthernetRepr};
+
+    fn a(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn responder() -> Responder {
+        let mut cfg = ReflectConfig::new("t0", a("203.0.113.9"));
+        cfg.mask = Some(a("255.255.255.0"));
+        Responder::new(cfg, MacAddr::new(2, 0, 0, 0, 0, 9))
+    }
+
+    fn request(dst: Ipv4Addr, options: Vec<IpOption>, msg: IcmpMessage) -> Vec<u8> {
+        let mut ip = Ipv4Repr::new(a("192.0.2.2"), dst, 1);
+        ip.options = options;
+        let eth = EthernetRepr {
+            dst: MacAddr::new(2, 0, 0, 0, 0, 9),
+            src: MacAddr::new(2, 0, 0, 0, 0, 1),
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        build_icmp_frame(&eth, &ip, &IcmpRepr::new(msg)).unwrap()
+    }
+
+    fn echo() -> IcmpMessage {
+        IcmpMessage::EchoRequest {
+            id: 1,
+            seq: 2,
+            data: vec![7; 56],
+        }
+    }
+
+    #[test]
+    fn echo_reply_keeps_recording_the_route() {
+        let mut r = responder();
+        let mut rr = vec![IpOption::record_route(9).unwrap()];
+        record_hop(&mut rr, a("192.0.2.2"), 0);
+        let req = request(a("203.0.113.9"), rr, echo());
+        let reply = r.respond(&req, SystemTime::now()).expect("answered");
+        assert_eq!(reply.len(), req.len(), "same size as the request");
+        let f = parse_frame(&reply).unwrap();
+        let L3::Ipv4 { ip, .. } = f.l3 else { panic!() };
+        assert_eq!(ip.repr.dst, a("192.0.2.2"));
+        assert_eq!(
+            ip.repr.options[0].recorded(),
+            vec![a("192.0.2.2"), a("203.0.113.9"), a("203.0.113.9")]
+        );
+    }
+
+    #[test]
+    fn source_route_is_reversed() {
+        // a → (LSRR via r2) → us: r2 recorded 203.0.113.1; the pointer is past the end.
+        let lsrr = IpOption::LooseSourceRoute {
+            pointer: 8,
+            route: vec![a("203.0.113.1")],
+        };
+        let (dst, opts) = reply_options(a("192.0.2.2"), vec![lsrr]).unwrap();
+        assert_eq!(dst, a("203.0.113.1"), "back through r2 first");
+        assert_eq!(
+            opts,
+            vec![IpOption::loose_source_route(vec![a("192.0.2.2")]).unwrap()]
+        );
+        // Longer: visited h1, h2, h3 → reply goes to h3, route h2, h1, src.
+        let ssrr = IpOption::StrictSourceRoute {
+            pointer: 16,
+            route: vec![a("198.51.100.1"), a("198.51.100.2"), a("203.0.113.1")],
+        };
+        let (dst, opts) = reply_options(a("192.0.2.2"), vec![ssrr]).unwrap();
+        assert_eq!(dst, a("203.0.113.1"));
+        let IpOption::StrictSourceRoute { route, pointer } = &opts[0] else {
+            panic!()
+        };
+        assert_eq!(*pointer, 4, "pointer at the start of the reversed route");
+        assert_eq!(
+            route,
+            &vec![a("198.51.100.2"), a("198.51.100.1"), a("192.0.2.2")]
+        );
+        // Not exhausted: not ours to answer.
+        let open = IpOption::loose_source_route(vec![a("203.0.113.9")]).unwrap();
+        assert!(reply_options(a("192.0.2.2"), vec![open]).is_none());
+    }
+
+    #[test]
+    fn broadcasts_are_ignored_unless_asked() {
+        let mut r = responder();
+        let req = request(a("203.0.113.255"), vec![], echo());
+        assert!(r.respond(&req, SystemTime::now()).is_none());
+        assert_eq!(r.counters.ignored_broadcast, 1);
+        let mut cfg = ReflectConfig::new("t0", a("203.0.113.9"));
+        cfg.broadcast = true;
+        let mut r = Responder::new(cfg, MacAddr::new(2, 0, 0, 0, 0, 9));
+        assert!(r.respond(&req, SystemTime::now()).is_some());
+    }
+
+    #[test]
+    fn mask_and_timestamp_are_answered_bad_checksums_are_not() {
+        let mut r = responder();
+        let req = request(
+            a("203.0.113.9"),
+            vec![],
+            IcmpMessage::AddressMaskRequest {
+                id: 1,
+                seq: 1,
+                mask: Ipv4Addr::UNSPECIFIED,
+            },
+        );
+        assert!(r.respond(&req, SystemTime::now()).is_some());
+        let mut bad = req.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff; // break the ICMP checksum
+        assert!(r.respond(&bad, SystemTime::now()).is_none());
+        assert_eq!(r.counters.malformed, 1);
+        let ts = request(
+            a("203.0.113.9"),
+            vec![],
+            IcmpMessage::TimestampRequest {
+                id: 1,
+                seq: 1,
+                originate: 5,
+                receive: 0,
+                transmit: 0,
+            },
+        );
+        assert!(r.respond(&ts, SystemTime::now()).is_some());
+        assert_eq!(
+            (r.counters.mask_replies, r.counters.timestamp_replies),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let lo = Interface {
+            name: "b-r2".into(),
+            index: 2,
+            mac: None,
+            ipv4: vec![(a("203.0.113.2"), 24)],
+            mtu: 1500,
+            is_up: true,
+            is_loopback: false,
+        };
+        let cfg = ReflectConfig::new("b-r2", a("203.0.113.2"));
+        let e = cfg
+            .validate(std::slice::from_ref(&lo))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("kernel would answer too"), "{e}");
+        let mut cfg = ReflectConfig::new("b-r2", a("203.0.113.9"));
+        cfg.mask = Some(a("255.0.255.0"));
+        assert!(cfg
+            .validate(&[lo])
+            .unwrap_err()
+            .to_string()
+            .contains("not contiguous"));
+    }
+
+    #[test]
+    fn token_bucket_caps_the_rate() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(10, t0);
+        assert!(b.take(t0));
+        assert!(!b.take(t0), "burst of one at 10/s");
+        assert!(b.take(t0 + Duration::from_millis(100)));
+    }
+}
