@@ -321,6 +321,13 @@ where
             Event::Error(e) if !a.quiet => {
                 format!("From {} icmp_seq={} {}\n", e.from, e.seq, e.description)
             }
+            Event::Malformed {
+                from,
+                description,
+                problem,
+            } if !a.quiet && !json => {
+                format!("From {from}: {description} (malformed: {problem})\n")
+            }
             _ => String::new(),
         };
         let mut out = std::io::stdout().lock();

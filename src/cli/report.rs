@@ -55,6 +55,11 @@ impl PingReporter {
                 }
                 s
             }
+            PingEvent::Malformed {
+                from,
+                description,
+                problem,
+            } => format!("From {from}: {description} (malformed: {problem})\n"),
             PingEvent::IcmpError(e) => {
                 let mut s = format!("From {} icmp_seq={} {}", e.from, e.seq, e.description);
                 if let Some(d) = &e.detail {

@@ -249,6 +249,16 @@ pub enum Event<A> {
     Reply(Reply<A>),
     /// An ICMP error quoting probe `seq`.
     Error(IcmpError),
+    /// An ICMP error sent to us whose quoted datagram cannot be read (truncated, bogus
+    /// header): it cannot be matched to a probe, so it is shown for what it is.
+    Malformed {
+        /// Sender.
+        from: Ipv4Addr,
+        /// What the error says ("Time to live exceeded", ...).
+        description: String,
+        /// Why the quote could not be read.
+        problem: String,
+    },
     /// Probe `seq` got nothing within the timeout.
     Timeout {
         /// Sequence number.
@@ -581,7 +591,16 @@ fn classify<K: ProbeKind>(
         return None;
     }
     let msg = &icmp.repr.message;
-    let quote = msg.quote()?.ok()?;
+    let quote = match msg.quote()? {
+        Ok(q) => q,
+        Err(e) => {
+            return Some(Event::Malformed {
+                from: ip.repr.src,
+                description: msg.describe(),
+                problem: e.to_string(),
+            })
+        }
+    };
     let qp = &quote.payload;
     if quote.ip.repr.protocol != IPPROTO_ICMP
         || quote.ip.repr.src != our_src
@@ -619,6 +638,45 @@ fn classify<K: ProbeKind>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::kinds::Echo;
+    use crate::wire::{build_icmp_frame, MacAddr};
+
+    fn frame_to_us(msg: IcmpMessage) -> Vec<u8> {
+        let ip = Ipv4Repr::new(
+            "192.0.2.1".parse().unwrap(),
+            "192.0.2.2".parse().unwrap(),
+            1,
+        );
+        let eth = EthernetRepr {
+            dst: MacAddr::zero(),
+            src: MacAddr::zero(),
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        build_icmp_frame(&eth, &ip, &IcmpRepr::new(msg)).unwrap()
+    }
+
+    #[test]
+    fn truncated_quotes_are_reported_not_matched_and_never_panic() {
+        let kind = Echo::new(7, 8, &[]);
+        let mut pending = HashMap::new();
+        let us = "192.0.2.2".parse().unwrap();
+        // A Time Exceeded quoting 12 bytes: less than an IPv4 header.
+        let f = frame_to_us(IcmpMessage::TimeExceeded {
+            code: 0,
+            quote: vec![0x45, 0, 0, 84, 0, 1, 0, 0, 1, 1, 0, 0],
+        });
+        match classify(&kind, us, &f, SystemTime::now(), &mut pending) {
+            Some(Event::Malformed { description, .. }) => {
+                assert_eq!(description, "Time to live exceeded")
+            }
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+        // Every truncation of a real frame: no panic.
+        for n in 0..f.len() {
+            let _ = classify(&kind, us, &f[..n], SystemTime::now(), &mut pending);
+        }
+    }
 
     #[test]
     fn rtt_accumulator_matches_iputils_formula() {

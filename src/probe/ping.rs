@@ -104,6 +104,15 @@ pub enum PingEvent {
     Reply(Reply),
     /// An ICMP error about one of our requests.
     IcmpError(IcmpError),
+    /// An ICMP error to us whose quoted datagram cannot be read.
+    Malformed {
+        /// Sender.
+        from: Ipv4Addr,
+        /// What the error says.
+        description: String,
+        /// Why the quote could not be read.
+        problem: String,
+    },
 }
 
 /// One echo reply.
@@ -193,6 +202,15 @@ pub fn run(
                 options: r.options.clone(),
             })),
             Event::Error(e) => on_event(&PingEvent::IcmpError(e.clone())),
+            Event::Malformed {
+                from,
+                description,
+                problem,
+            } => on_event(&PingEvent::Malformed {
+                from: *from,
+                description: description.clone(),
+                problem: problem.clone(),
+            }),
             Event::Sent { .. } | Event::Timeout { .. } => {}
         }
         Flow::Continue

@@ -252,7 +252,7 @@ pub fn run(
                     },
                 )
             }
-            Event::Reply(_) => return Flow::Continue,
+            Event::Reply(_) | Event::Malformed { .. } => return Flow::Continue,
             Event::Error(e) => {
                 let marker = match e.icmp_type {
                     11 => None,
