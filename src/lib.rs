@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod dissect;
 pub mod error;
+pub mod filter;
 pub mod lab;
 pub mod link;
 pub mod net;
