@@ -5,6 +5,7 @@
 //! → [`link`] (receive) → [`wire`] (parse) → [`probe`] (match) → report.
 
 pub mod cli;
+pub mod craft;
 pub mod dissect;
 pub mod error;
 pub mod filter;
