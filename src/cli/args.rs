@@ -22,6 +22,14 @@ pub enum Command {
     Ping(Box<super::ping::PingArgs>),
     /// Build or remove the four-namespace lab (a - r1 - r2 - b) of TESTING.md.
     Lab(super::lab::LabArgs),
+    /// Build one frame from flags and show its bytes and dissection (no network needed).
+    Craft(Box<super::craft::CraftArgs>),
+    /// Put crafted (or replayed) frames on an interface and show what answers.
+    Send(Box<super::send::SendArgs>),
+    /// Dissect frames given as hex, on standard input, or in a pcap file.
+    Decode(super::decode::DecodeArgs),
+    /// Capture frames on an interface with an in-kernel BPF filter, one line each.
+    Capture(super::capture::CaptureArgs),
 }
 
 /// IP option flags shared by every probe.

@@ -2,9 +2,13 @@
 //! exit code (0 some reply, 1 no reply, 2 error — as iputils ping).
 
 pub mod args;
+pub mod capture;
+pub mod craft;
+pub mod decode;
 pub mod lab;
 pub mod ping;
 pub mod report;
+pub mod send;
 
 use std::net::{Ipv4Addr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +44,10 @@ fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Ping(a) => ping::run(*a, &STOP),
         Command::Lab(a) => lab::run(a.action),
+        Command::Craft(a) => craft::run(*a),
+        Command::Send(a) => send::run(*a, &STOP),
+        Command::Decode(a) => decode::run(a),
+        Command::Capture(a) => capture::run(a, &STOP),
     }
 }
 
@@ -71,10 +79,15 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
         dst: None,
         iface: a.iface.clone(),
         src: a.src,
-        src_mac: a.src_mac.as_deref().map(parse_mac).transpose()?,
-        dst_mac: a.dst_mac.as_deref().map(parse_mac).transpose()?,
+        src_mac: a.src_mac.as_deref().map(|m| mac_flag("--src-mac", m)).transpose()?,
+        dst_mac: a.dst_mac.as_deref().map(|m| mac_flag("--dst-mac", m)).transpose()?,
         arp_timeout: seconds("--arp-timeout", a.arp_timeout)?,
     })
+}
+
+/// A MAC address flag; the error names the flag.
+fn mac_flag(flag: &str, s: &str) -> Result<crate::wire::MacAddr> {
+    parse_mac(s).map_err(|e| Error::Invalid(format!("{flag}: {e}")))
 }
 
 /// Seconds given on the command line as a duration.
