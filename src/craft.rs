@@ -162,7 +162,10 @@ impl FrameSpec {
         let s = &self.icmp;
         let (id, seq) = (s.id, s.seq);
         let quote = || {
-            let mut q = s.quote.clone().unwrap_or_else(|| self.default_quote(src_ip));
+            let mut q = s
+                .quote
+                .clone()
+                .unwrap_or_else(|| self.default_quote(src_ip));
             q.extend_from_slice(&self.payload);
             q
         };
@@ -387,7 +390,10 @@ mod tests {
         let d = dissect_frame(&b);
         assert!(d.complete);
         let q = d.find("icmp.quote").unwrap();
-        assert!(q.walk().iter().any(|n| n.key == "icmp.seq" && n.value.starts_with("9 ")));
+        assert!(q
+            .walk()
+            .iter()
+            .any(|n| n.key == "icmp.seq" && n.value.starts_with("9 ")));
         s.icmp.icmp_type = 13;
         s.icmp.timestamps = [1, 2, 3];
         s.payload = vec![0xaa; 4];

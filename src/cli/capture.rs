@@ -98,7 +98,9 @@ pub fn run(a: CaptureArgs, stop: &AtomicBool) -> Result<i32> {
         };
         n += 1;
         let ts = rx.timestamp;
-        let t = ts.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let t = ts
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
         if let Some(w) = pcap.as_mut() {
             w.write(ts, rx.data)?;
         }
@@ -108,10 +110,7 @@ pub fn run(a: CaptureArgs, stop: &AtomicBool) -> Result<i32> {
         w.flush()?;
     }
     let st = link.stats();
-    eprintln!(
-        "{n} frames captured, {} dropped by kernel",
-        st.kernel_drops
-    );
+    eprintln!("{n} frames captured, {} dropped by kernel", st.kernel_drops);
     Ok(0)
 }
 

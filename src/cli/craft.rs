@@ -41,8 +41,16 @@ fn parse_vlan(s: &str) -> std::result::Result<u16, String> {
         Ok(v)
     };
     let id = num(parts[0], "ID", 4095)?;
-    let pcp = parts.get(1).map(|p| num(p, "PCP", 7)).transpose()?.unwrap_or(0);
-    let dei = parts.get(2).map(|p| num(p, "DEI", 1)).transpose()?.unwrap_or(0);
+    let pcp = parts
+        .get(1)
+        .map(|p| num(p, "PCP", 7))
+        .transpose()?
+        .unwrap_or(0);
+    let dei = parts
+        .get(2)
+        .map(|p| num(p, "DEI", 1))
+        .transpose()?
+        .unwrap_or(0);
     Ok(pcp << 13 | dei << 12 | id)
 }
 
@@ -206,7 +214,11 @@ impl FrameArgs {
                 self.xmit.unwrap_or(0),
             ],
             mask: self.mask.unwrap_or(Ipv4Addr::UNSPECIFIED),
-            quote: self.quote.as_deref().map(|q| parse_hex("--quote", q)).transpose()?,
+            quote: self
+                .quote
+                .as_deref()
+                .map(|q| parse_hex("--quote", q))
+                .transpose()?,
         };
         s.payload = if let Some(d) = &self.data {
             parse_hex("--data", d)?
@@ -290,7 +302,10 @@ pub fn run(a: CraftArgs) -> Result<i32> {
 /// Print one frame as plain hex, JSON, or a hex dump with the dissection beside it.
 pub fn print_frame(frame: &[u8], hex: bool, json: bool) {
     if hex {
-        println!("{}", frame.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        println!(
+            "{}",
+            frame.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
     } else if json {
         println!(
             "{}",

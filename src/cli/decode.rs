@@ -69,7 +69,12 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
         blocks
             .iter()
             .enumerate()
-            .map(|(i, b)| Ok((None, parse_hex(&format!("standard input frame {}", i + 1), b)?)))
+            .map(|(i, b)| {
+                Ok((
+                    None,
+                    parse_hex(&format!("standard input frame {}", i + 1), b)?,
+                ))
+            })
             .collect::<Result<_>>()?
     };
     let mut all_complete = true;

@@ -79,8 +79,16 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
         dst: None,
         iface: a.iface.clone(),
         src: a.src,
-        src_mac: a.src_mac.as_deref().map(|m| mac_flag("--src-mac", m)).transpose()?,
-        dst_mac: a.dst_mac.as_deref().map(|m| mac_flag("--dst-mac", m)).transpose()?,
+        src_mac: a
+            .src_mac
+            .as_deref()
+            .map(|m| mac_flag("--src-mac", m))
+            .transpose()?,
+        dst_mac: a
+            .dst_mac
+            .as_deref()
+            .map(|m| mac_flag("--dst-mac", m))
+            .transpose()?,
         arp_timeout: seconds("--arp-timeout", a.arp_timeout)?,
     })
 }

@@ -213,7 +213,9 @@ pub fn run(a: SendArgs, stop: &AtomicBool) -> Result<i32> {
         if let Some(w) = pcap.as_mut() {
             w.write(ts, data)?;
         }
-        let t = ts.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        let t = ts
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
         print!("< ");
         print_rx(data, t, !a.quiet, false);
         Ok(())

@@ -14,8 +14,8 @@ use std::net::Ipv4Addr;
 pub use render::{hexdump_beside, render_text, summary};
 
 use crate::wire::{
-    checksum, explain_pointer, parse_options, IpOption, TimestampFlag, ETHERTYPE_ARP,
-    ETHERTYPE_IPV4, ETHERTYPE_VLAN,
+    checksum, explain_pointer, parse_options, IpOption, ETHERTYPE_ARP, ETHERTYPE_IPV4,
+    ETHERTYPE_VLAN,
 };
 
 /// What a field's value is worth.
@@ -573,7 +573,13 @@ fn ipv4(b: &[u8], at: usize, end: usize, quoted: bool, layers: &mut Vec<Node>) -
         at + 6,
         2,
     ));
-    ip.push(Node::new("ip.ttl", "Time to live", h[8].to_string(), at + 8, 1));
+    ip.push(Node::new(
+        "ip.ttl",
+        "Time to live",
+        h[8].to_string(),
+        at + 8,
+        1,
+    ));
     let proto = h[9];
     ip.push(Node::new(
         "ip.proto",
@@ -613,7 +619,11 @@ fn ipv4(b: &[u8], at: usize, end: usize, quoted: bool, layers: &mut Vec<Node>) -
     }
     layers.push(ip);
     if !header_ok {
-        let from = if ihl >= 5 && hl <= avail { at + hl } else { at + 20 };
+        let from = if ihl >= 5 && hl <= avail {
+            at + hl
+        } else {
+            at + 20
+        };
         if from < end {
             layers.push(undecoded(
                 from,
@@ -703,21 +713,38 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
     let type_node = Node::new(
         "ip.opt.type",
         "Type",
-        format!("{t} (copy {}, class {}, number {})", t >> 7, (t >> 5) & 3, t & 31),
+        format!(
+            "{t} (copy {}, class {}, number {})",
+            t >> 7,
+            (t >> 5) & 3,
+            t & 31
+        ),
         at,
         1,
     );
     n.push(type_node);
     if let IpOption::Malformed { reason, .. } = o {
         if raw.len() >= 2 {
-            n.push(Node::new("ip.opt.len", "Length", raw[1].to_string(), at + 1, 1));
+            n.push(Node::new(
+                "ip.opt.len",
+                "Length",
+                raw[1].to_string(),
+                at + 1,
+                1,
+            ));
         }
         return n.malformed(reason.clone());
     }
     if raw.len() < 2 {
         return n;
     }
-    n.push(Node::new("ip.opt.len", "Length", raw[1].to_string(), at + 1, 1));
+    n.push(Node::new(
+        "ip.opt.len",
+        "Length",
+        raw[1].to_string(),
+        at + 1,
+        1,
+    ));
     match o {
         IpOption::RecordRoute { pointer, slots: a }
         | IpOption::LooseSourceRoute { pointer, route: a }
@@ -801,7 +828,6 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
                 ));
                 off += 4;
             }
-            let _ = TimestampFlag::TsOnly;
         }
         IpOption::Raw(b) => {
             if b.len() > 2 {
@@ -931,9 +957,17 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
     ));
     n.push(Node::new("icmp.code", "Code", code_name(t, c), at + 1, 1));
     let ck = be16(m, 2);
-    let mut ck_node = Node::new("icmp.checksum", "Checksum", format!("0x{ck:04x}"), at + 2, 2);
+    let mut ck_node = Node::new(
+        "icmp.checksum",
+        "Checksum",
+        format!("0x{ck:04x}"),
+        at + 2,
+        2,
+    );
     ck_node = if cut {
-        ck_node.with(Status::Plain).tap_value(" (not verifiable: message cut short)")
+        ck_node
+            .with(Status::Plain)
+            .tap_value(" (not verifiable: message cut short)")
     } else {
         ck_node.with(cksum_status(ck, m, 2))
     };
@@ -977,7 +1011,7 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
             idseq(&mut n);
             need = 12;
         }
-        3 => {
+        3 if c == 4 => {
             n.push(Node::new(
                 "icmp.unused",
                 "Unused",
@@ -992,6 +1026,10 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
                 at + 6,
                 2,
             ));
+            quote = true;
+        }
+        3 => {
+            n.push(Node::new("icmp.unused", "Unused", hex(&m[4..8]), at + 4, 4));
             quote = true;
         }
         5 => {
@@ -1014,13 +1052,7 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
                 at + 4,
                 1,
             ));
-            n.push(Node::new(
-                "icmp.unused",
-                "Unused",
-                hex(&m[5..8]),
-                at + 5,
-                3,
-            ));
+            n.push(Node::new("icmp.unused", "Unused", hex(&m[5..8]), at + 5, 3));
             quote = true;
         }
         4 | 11 => {
@@ -1029,7 +1061,13 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
         }
         9 => {
             let (num, size) = (usize::from(m[4]), m[5]);
-            n.push(Node::new("icmp.num_addrs", "Number of addresses", num.to_string(), at + 4, 1));
+            n.push(Node::new(
+                "icmp.num_addrs",
+                "Number of addresses",
+                num.to_string(),
+                at + 4,
+                1,
+            ));
             n.push(Node::new(
                 "icmp.addr_entry_size",
                 "Address entry size",
@@ -1047,10 +1085,11 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
             let stride = usize::from(size).max(2) * 4;
             need = 8 + num * stride;
             if size < 2 {
-                n.children.last_mut().map(|_| ());
-                let bad = Node::new("icmp.addr_entry_size", "Address entry size", size.to_string(), at + 5, 1)
-                    .malformed("below the minimum 2 words");
-                n.push(bad);
+                if let Some(es) = n.children.last_mut() {
+                    es.status = Status::Malformed {
+                        reason: "below the minimum 2 words".into(),
+                    };
+                }
             }
             if m.len() >= need {
                 for i in 0..num {
@@ -1073,19 +1112,27 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
                 body_from = need;
             }
         }
-        10 => n.push(Node::new("icmp.reserved", "Reserved", hex(&m[4..8]), at + 4, 4)),
-        _ => n.push(Node::new("icmp.rest", "Rest of header", hex(&m[4..8]), at + 4, 4)),
+        10 => n.push(Node::new(
+            "icmp.reserved",
+            "Reserved",
+            hex(&m[4..8]),
+            at + 4,
+            4,
+        )),
+        _ => n.push(Node::new(
+            "icmp.rest",
+            "Rest of header",
+            hex(&m[4..8]),
+            at + 4,
+            4,
+        )),
     }
     if m.len() < need {
         layers.push(n);
         layers.push(undecoded(
             at + 8,
             &m[8..],
-            &format!(
-                "{} needs {need} bytes, got {}",
-                icmp_type_name(t),
-                m.len()
-            ),
+            &format!("{} needs {need} bytes, got {}", icmp_type_name(t), m.len()),
         ));
         return;
     }
@@ -1099,7 +1146,13 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
             .into_iter()
             .enumerate()
             {
-                n.push(Node::new(k, name, ts_text(be32(m, 8 + 4 * i)), at + 8 + 4 * i, 4));
+                n.push(Node::new(
+                    k,
+                    name,
+                    ts_text(be32(m, 8 + 4 * i)),
+                    at + 8 + 4 * i,
+                    4,
+                ));
             }
             body_from = 20;
         }

@@ -42,12 +42,23 @@ fn captured_errors_decode_the_quote_recursively() {
     let keys: Vec<&str> = q.walk().iter().map(|n| n.key.as_str()).collect();
     assert!(keys.contains(&"icmp.quote.ip") && keys.contains(&"icmp.quote.icmp"));
     // The quoted RR shows r1's record; the quoted echo id/seq are there.
-    assert!(q.walk().iter().any(|n| n.key == "ip.rec_rt" && n.value == "192.0.2.1"));
-    assert!(q.walk().iter().any(|n| n.key == "icmp.seq" && n.value.starts_with("1 ")));
+    assert!(q
+        .walk()
+        .iter()
+        .any(|n| n.key == "ip.rec_rt" && n.value == "192.0.2.1"));
+    assert!(q
+        .walk()
+        .iter()
+        .any(|n| n.key == "icmp.seq" && n.value.starts_with("1 ")));
 
     let d = dissect_frame(&hex(testutil::PARAM_PROBLEM_LSRR));
     let p = d.find("icmp.pointer").unwrap();
-    assert!(p.value.starts_with("22 (option LSRR (type 131) at offset 20, byte 2 (pointer))"), "{}", p.value);
+    assert!(
+        p.value
+            .starts_with("22 (option LSRR (type 131) at offset 20, byte 2 (pointer))"),
+        "{}",
+        p.value
+    );
     // The quoted LSRR's pointer 3 is malformed and said so, but the outer frame is fine.
     let q = d.find("icmp.quote").unwrap();
     assert!(q.is_malformed());
@@ -61,11 +72,15 @@ fn wrong_checksums_marked_bad_with_the_right_value() {
     let d = dissect_frame(&b);
     assert_eq!(
         d.find("ip.checksum").unwrap().status,
-        Status::Bad { expected: "0x1e7e".into() }
+        Status::Bad {
+            expected: "0x1e7e".into()
+        }
     );
     assert_eq!(
         d.find("icmp.checksum").unwrap().status,
-        Status::Bad { expected: "0x989b".into() }
+        Status::Bad {
+            expected: "0x989b".into()
+        }
     );
     assert!(d.complete, "a wrong checksum is not garbage");
 }
@@ -83,7 +98,10 @@ fn garbage_decodes_what_it_can_and_marks_the_rest() {
     let d = dissect_frame(&b);
     assert!(!d.complete);
     assert_eq!(d.find("eth.type").unwrap().value, "0x0800 (IPv4)");
-    assert!(matches!(d.find("ip.hdr_len").unwrap().status, Status::Malformed { .. }));
+    assert!(matches!(
+        d.find("ip.hdr_len").unwrap().status,
+        Status::Malformed { .. }
+    ));
     assert_eq!(d.layers.last().unwrap().key, "undecoded");
 
     // Truncated timestamp reply.
@@ -93,7 +111,13 @@ fn garbage_decodes_what_it_can_and_marks_the_rest() {
     b[16..18].copy_from_slice(&((32 + 12) as u16).to_be_bytes());
     let d = dissect_frame(&b);
     assert!(!d.complete);
-    assert!(d.layers.last().unwrap().status.text().contains("needs 20 bytes"));
+    assert!(d
+        .layers
+        .last()
+        .unwrap()
+        .status
+        .text()
+        .contains("needs 20 bytes"));
 }
 
 #[test]
@@ -103,7 +127,10 @@ fn text_and_summary() {
     let t = render_text(&d).join("\n");
     assert!(t.contains("Code: 5 (source route failed)"), "{t}");
     assert!(t.contains("Header checksum: 0x2f70 [good]"), "{t}");
-    assert!(t.contains("    Quoted IPv4 header: 192.0.2.2 → 192.0.2.1"), "{t}");
+    assert!(
+        t.contains("    Quoted IPv4 header: 192.0.2.2 → 192.0.2.1"),
+        "{t}"
+    );
     assert_eq!(
         summary(&b),
         "IP 192.0.2.1 > 192.0.2.2: ICMP Source Route Failed (quoting 192.0.2.2 > 192.0.2.1 \

@@ -214,9 +214,11 @@ impl Parser {
             "dst" => Expr::Dst(self.addr("dst")?),
             "icmp-type" => {
                 let n = self.next("a type after \"icmp-type\"")?;
-                Expr::IcmpType(icmp_type(&n).ok_or_else(|| {
-                    err(format!("icmp-type {n:?} is not 0..=255 or a type name"))
-                })?)
+                Expr::IcmpType(
+                    icmp_type(&n).ok_or_else(|| {
+                        err(format!("icmp-type {n:?} is not 0..=255 or a type name"))
+                    })?,
+                )
             }
             other => return Err(err(format!("unknown word {other:?}"))),
         })

@@ -17,7 +17,11 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     let arp = build_arp_frame(
         MacAddr::new(2, 0, 0, 0, 0, 1),
         MacAddr::broadcast(),
-        &ArpRepr::request(MacAddr::new(2, 0, 0, 0, 0, 1), ip("192.0.2.2"), ip("192.0.2.1")),
+        &ArpRepr::request(
+            MacAddr::new(2, 0, 0, 0, 0, 1),
+            ip("192.0.2.2"),
+            ip("192.0.2.1"),
+        ),
     );
     let mut ipv6 = rr_req.clone();
     ipv6[12..14].copy_from_slice(&[0x86, 0xdd]);
@@ -44,7 +48,10 @@ fn accepted(f: &str) -> Vec<&'static str> {
 
 #[test]
 fn primitives_on_real_frames() {
-    assert_eq!(accepted("icmp"), ["rr_req", "rr_reply", "sr_failed", "frag"]);
+    assert_eq!(
+        accepted("icmp"),
+        ["rr_req", "rr_reply", "sr_failed", "frag"]
+    );
     assert_eq!(accepted("arp"), ["arp"]);
     assert_eq!(
         accepted("ip"),
@@ -57,12 +64,18 @@ fn primitives_on_real_frames() {
     assert_eq!(accepted("host 192.0.2.1"), ["sr_failed", "arp", "frag"]);
     assert_eq!(accepted("src 192.0.2.2"), ["rr_req", "arp", "udp", "frag"]);
     assert_eq!(accepted("dst 192.0.2.2"), ["rr_reply", "sr_failed"]);
-    assert_eq!(accepted(""), corpus().iter().map(|c| c.0).collect::<Vec<_>>());
+    assert_eq!(
+        accepted(""),
+        corpus().iter().map(|c| c.0).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn combinations_and_precedence() {
-    assert_eq!(accepted("icmp and not icmp-type 8"), ["rr_reply", "sr_failed", "frag"]);
+    assert_eq!(
+        accepted("icmp and not icmp-type 8"),
+        ["rr_reply", "sr_failed", "frag"]
+    );
     assert_eq!(accepted("arp or icmp-type 0"), ["rr_reply", "arp"]);
     // 'and' binds tighter than 'or'.
     assert_eq!(
@@ -78,7 +91,10 @@ fn combinations_and_precedence() {
     assert_eq!(accepted("! ip && ! arp"), ["ipv6"]);
     assert_eq!(accepted("not not arp"), ["arp"]);
     assert_eq!(
-        parse("icmp or arp and not ip").unwrap().unwrap().to_string(),
+        parse("icmp or arp and not ip")
+            .unwrap()
+            .unwrap()
+            .to_string(),
         "(icmp or (arp and not ip))"
     );
 }
@@ -88,7 +104,10 @@ fn errors_show_the_grammar() {
     for (f, needle) in [
         ("tcp", "unknown word \"tcp\""),
         ("icmp and", "expected a filter word at the end"),
-        ("host 1.2.3", "\"host\" needs an IPv4 address, got \"1.2.3\""),
+        (
+            "host 1.2.3",
+            "\"host\" needs an IPv4 address, got \"1.2.3\"",
+        ),
         ("icmp-type 256", "icmp-type \"256\" is not 0..=255"),
         ("(icmp", "expected ')' at the end"),
         ("icmp arp", "unexpected \"arp\""),

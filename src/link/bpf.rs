@@ -103,7 +103,10 @@ mod tests {
 
     #[test]
     fn loads_out_of_bounds_drop() {
-        let p = [BpfInsn::new(LD_W_ABS, 0, 0, 100), BpfInsn::new(RET_K, 0, 0, 1)];
+        let p = [
+            BpfInsn::new(LD_W_ABS, 0, 0, 100),
+            BpfInsn::new(RET_K, 0, 0, 1),
+        ];
         assert_eq!(run(&p, &[0; 50]), Ok(0));
         assert_eq!(run(&p, &[0; 104]), Ok(1));
         assert!(run(&[BpfInsn::new(JA, 0, 0, 5)], &[]).is_err());

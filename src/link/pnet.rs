@@ -191,10 +191,7 @@ impl PnetLink {
                 filter: prog.as_mut_ptr(),
             };
             setsockopt_raw(fd, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog).map_err(|e| {
-                Error::io(
-                    format!("attaching the receive filter on {}", iface.name),
-                    e,
-                )
+                Error::io(format!("attaching the receive filter on {}", iface.name), e)
             })?;
         }
 
