@@ -159,6 +159,9 @@ pub fn run(a: SendArgs, stop: &AtomicBool) -> Result<i32> {
     let rx_filter = RxFilter::Bpf(kernel.program.clone());
 
     let replay = !a.from_hex.is_empty() || a.from_pcap.is_some();
+    // Crafted frames: frame i carries --icmp-seq + i (as nping does), so answers can be told
+    // apart; replayed frames go out as they are, in turn.
+    let mut crafted: Option<(FrameSpec, Endpoints)> = None;
     let (frames, mut opened) = if replay {
         let name = a.frame.link.iface.as_deref().ok_or_else(|| {
             Error::Invalid("--from-hex and --from-pcap need -I IFACE (nothing to route)".into())
@@ -182,7 +185,9 @@ pub fn run(a: SendArgs, stop: &AtomicBool) -> Result<i32> {
         // Refuse what cannot be built before touching the network.
         spec.build(&a.frame.offline_endpoints()?)?;
         let (ep, opened) = resolve_with(&a.frame, &spec, rx_filter)?;
-        (vec![spec.build(&ep)?], opened)
+        let first = spec.build(&ep)?;
+        crafted = Some((spec, ep));
+        (vec![first], opened)
     };
     for f in &frames {
         check_mtu(f, &opened.iface, a.force)?;
@@ -237,7 +242,15 @@ pub fn run(a: SendArgs, stop: &AtomicBool) -> Result<i32> {
                 std::thread::sleep(due - now);
             }
         }
-        let f = &frames[(sent % frames.len() as u64) as usize];
+        let next;
+        let f = match &mut crafted {
+            Some((spec, ep)) if sent > 0 => {
+                spec.icmp.seq = spec.icmp.seq.wrapping_add(1);
+                next = spec.build(ep)?;
+                &next
+            }
+            _ => &frames[(sent % frames.len() as u64) as usize],
+        };
         link.send(f)?;
         sent += 1;
         if let Some(w) = pcap.as_mut() {
@@ -275,10 +288,14 @@ pub fn run(a: SendArgs, stop: &AtomicBool) -> Result<i32> {
     }
     let st = link.stats();
     let secs = elapsed.as_secs_f64();
-    let mut line = format!(
-        "--- {sent} sent in {secs:.3} s ({:.0} frames/s)",
-        if secs > 0.0 { sent as f64 / secs } else { 0.0 }
-    );
+    let mut line = format!("--- {sent} sent");
+    if sent > 1 && secs > 0.0 {
+        // From the first send to the last: the rate the pacing held.
+        line.push_str(&format!(
+            " in {secs:.3} s ({:.0} frames/s)",
+            (sent - 1) as f64 / secs
+        ));
+    }
     if wait.is_some() {
         line.push_str(&format!(
             ", {answers} received, {} dropped by kernel",
