@@ -195,7 +195,7 @@ fn undecoded(offset: usize, bytes: &[u8], why: &str) -> Node {
     .malformed(why)
 }
 
-fn cksum_status(stored: u16, data: &[u8], field_at: usize) -> Status {
+fn cksum_status(data: &[u8], field_at: usize) -> Status {
     if checksum(data) == 0 {
         Status::Good
     } else {
@@ -203,7 +203,6 @@ fn cksum_status(stored: u16, data: &[u8], field_at: usize) -> Status {
         copy[field_at] = 0;
         copy[field_at + 1] = 0;
         let right = checksum(&copy);
-        let _ = stored;
         Status::Bad {
             expected: format!("0x{right:04x}"),
         }
@@ -597,7 +596,7 @@ fn ipv4(b: &[u8], at: usize, end: usize, quoted: bool, layers: &mut Vec<Node>) -
         2,
     );
     if header_ok || (ihl >= 5 && hl <= avail) {
-        ck_node = ck_node.with(cksum_status(ck, &h[..hl.max(20)], 10));
+        ck_node = ck_node.with(cksum_status(&h[..hl.max(20)], 10));
     }
     ip.push(ck_node);
     ip.push(Node::new(
@@ -709,7 +708,13 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
         IpOption::Raw(_) => "Option",
         IpOption::Malformed { .. } => "Option",
     };
-    let mut n = Node::new("ip.opt", name, o.to_string(), at, raw.len());
+    let text = o.to_string();
+    // Display starts with the short name ("RR: ..."); the node's name already says it.
+    let value = text
+        .strip_prefix(&format!("{}:", o.type_name()))
+        .map(|v| v.trim_start().to_string())
+        .unwrap_or(text);
+    let mut n = Node::new("ip.opt", name, value, at, raw.len());
     let type_node = Node::new(
         "ip.opt.type",
         "Type",
@@ -829,16 +834,14 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
                 off += 4;
             }
         }
-        IpOption::Raw(b) => {
-            if b.len() > 2 {
-                n.push(Node::new(
-                    "ip.opt.data",
-                    "Data",
-                    hex(&b[2..]),
-                    at + 2,
-                    b.len() - 2,
-                ));
-            }
+        IpOption::Raw(b) if b.len() > 2 => {
+            n.push(Node::new(
+                "ip.opt.data",
+                "Data",
+                hex(&b[2..]),
+                at + 2,
+                b.len() - 2,
+            ));
         }
         _ => {}
     }
@@ -966,10 +969,11 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
     );
     ck_node = if cut {
         ck_node
-            .with(Status::Plain)
-            .tap_value(" (not verifiable: message cut short)")
+            .value
+            .push_str(" (not verifiable: message cut short)");
+        ck_node
     } else {
-        ck_node.with(cksum_status(ck, m, 2))
+        ck_node.with(cksum_status(m, 2))
     };
     n.push(ck_node);
     if m.len() < 8 {
@@ -1190,16 +1194,6 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
         n.push(data_node(b, at + body_from, end));
     }
     layers.push(n);
-}
-
-trait TapValue {
-    fn tap_value(self, s: &str) -> Self;
-}
-impl TapValue for Node {
-    fn tap_value(mut self, s: &str) -> Self {
-        self.value.push_str(s);
-        self
-    }
 }
 
 #[cfg(test)]
