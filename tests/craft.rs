@@ -361,3 +361,43 @@ fn out_of_range_fields_are_refused_with_the_field_named() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn decode_reads_frames_from_standard_input() {
+    use std::io::Write;
+    let a: String = craft_hex(&["--icmp-type", "17", "198.51.100.1"])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let b: String = craft_hex(&["--timestamp", "tsonly", "203.0.113.2"])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Hex wrapped over lines, frames separated by a blank line.
+    let input = format!("{}\n{}\n\n{b}\n", &a[..20], &a[20..]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pktforge"))
+        .arg("decode")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Frame 1: 46 bytes") && text.contains("Frame 2: "),
+        "{text}"
+    );
+    assert!(text.contains("Type: 17 (Address Mask Request)"), "{text}");
+    assert!(
+        text.contains("Time Stamp (TS): tsonly: (0 of 9 slots)"),
+        "{text}"
+    );
+    assert!(text.contains("Flag: 0 (tsonly)"), "{text}");
+}

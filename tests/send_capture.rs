@@ -62,7 +62,7 @@ fn send_hand_crafted_ssrr_echo_and_wait_shows_the_reply_decoded() {
         "{reply}"
     );
     assert!(
-        text.contains("Strict Source Route (SSRR): SSRR ptr=12: 198.51.100.2 192.0.2.1"),
+        text.contains("Strict Source Route (SSRR): ptr=12: 198.51.100.2 192.0.2.1"),
         "{text}"
     );
     assert!(text.contains("Checksum: ") && text.contains("[good]"));

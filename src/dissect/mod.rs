@@ -710,10 +710,10 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
     };
     let text = o.to_string();
     // Display starts with the short name ("RR: ..."); the node's name already says it.
-    let value = text
-        .strip_prefix(&format!("{}:", o.type_name()))
-        .map(|v| v.trim_start().to_string())
-        .unwrap_or(text);
+    let value = match text.strip_prefix(o.type_name()) {
+        Some(v) if v.starts_with([':', ' ']) => v.trim_start_matches(':').trim_start().to_string(),
+        _ => text,
+    };
     let mut n = Node::new("ip.opt", name, value, at, raw.len());
     let type_node = Node::new(
         "ip.opt.type",
