@@ -5,7 +5,10 @@
 //! → [`link`] (receive) → [`wire`] (parse) → [`probe`] (match) → report.
 
 pub mod cli;
+pub mod craft;
+pub mod dissect;
 pub mod error;
+pub mod filter;
 pub mod lab;
 pub mod link;
 pub mod net;

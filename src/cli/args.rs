@@ -35,6 +35,14 @@ pub enum Command {
     /// Answer ARP, echo, timestamp (and mask, router solicitation) at L2 for an address the
     /// kernel does not own.
     Reflect(Box<super::reflect::ReflectArgs>),
+    /// Build one frame from flags and show its bytes and dissection (no network needed).
+    Craft(Box<super::craft::CraftArgs>),
+    /// Put crafted (or replayed) frames on an interface and show what answers.
+    Send(Box<super::send::SendArgs>),
+    /// Dissect frames given as hex, on standard input, or in a pcap file.
+    Decode(super::decode::DecodeArgs),
+    /// Capture frames on an interface with an in-kernel BPF filter, one line each.
+    Capture(super::capture::CaptureArgs),
 }
 
 /// IP option flags shared by every probe.

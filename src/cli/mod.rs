@@ -2,12 +2,16 @@
 //! exit code (0 some reply, 1 no reply, 2 error — as iputils ping).
 
 pub mod args;
+pub mod capture;
+pub mod craft;
+pub mod decode;
 pub mod lab;
 pub mod names;
 pub mod ping;
 pub mod query;
 pub mod reflect;
 pub mod report;
+pub mod send;
 pub mod trace;
 
 use std::net::{Ipv4Addr, ToSocketAddrs};
@@ -54,6 +58,10 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Info(a) => query::run(QueryKind::Info, *a, &STOP),
         Command::Rsol(a) => query::run(QueryKind::Rsol, *a, &STOP),
         Command::Reflect(a) => reflect::run(*a, &STOP),
+        Command::Craft(a) => craft::run(*a),
+        Command::Send(a) => send::run(*a, &STOP),
+        Command::Decode(a) => decode::run(a),
+        Command::Capture(a) => capture::run(a, &STOP),
     }
 }
 
@@ -85,10 +93,23 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
         dst: None,
         iface: a.iface.clone(),
         src: a.src,
-        src_mac: a.src_mac.as_deref().map(parse_mac).transpose()?,
-        dst_mac: a.dst_mac.as_deref().map(parse_mac).transpose()?,
+        src_mac: a
+            .src_mac
+            .as_deref()
+            .map(|m| mac_flag("--src-mac", m))
+            .transpose()?,
+        dst_mac: a
+            .dst_mac
+            .as_deref()
+            .map(|m| mac_flag("--dst-mac", m))
+            .transpose()?,
         arp_timeout: seconds("--arp-timeout", a.arp_timeout)?,
     })
+}
+
+/// A MAC address flag; the error names the flag.
+fn mac_flag(flag: &str, s: &str) -> Result<crate::wire::MacAddr> {
+    parse_mac(s).map_err(|e| Error::Invalid(format!("{flag}: {e}")))
 }
 
 /// Seconds given on the command line as a duration.

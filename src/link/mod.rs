@@ -4,6 +4,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::Result;
 
+pub mod bpf;
 pub mod pcap;
 pub mod pnet;
 
@@ -42,13 +43,15 @@ pub trait Link: Send {
 }
 
 /// Which frames the kernel passes up to us.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum RxFilter {
     /// Everything on the interface.
     All,
     /// ARP, plus IPv4 with protocol 1 (ICMP). Untagged frames only.
     #[default]
     ArpAndIcmp,
+    /// A classic BPF program (e.g. compiled by [`crate::filter`]), attached in the kernel.
+    Bpf(Vec<bpf::BpfInsn>),
 }
 
 /// How to open a link.

@@ -180,17 +180,18 @@ impl PnetLink {
         let one: libc::c_int = 1;
         let ignore_outgoing = setsockopt_raw(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
 
-        if cfg.filter == RxFilter::ArpAndIcmp {
-            let mut prog = arp_and_icmp_program();
+        let program = match &cfg.filter {
+            RxFilter::All => None,
+            RxFilter::ArpAndIcmp => Some(arp_and_icmp_program()),
+            RxFilter::Bpf(p) => Some(p.iter().map(|i| i.to_sock_filter()).collect()),
+        };
+        if let Some(mut prog) = program {
             let fprog = libc::sock_fprog {
                 len: prog.len() as libc::c_ushort,
                 filter: prog.as_mut_ptr(),
             };
             setsockopt_raw(fd, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog).map_err(|e| {
-                Error::io(
-                    format!("attaching the ARP/ICMP filter on {}", iface.name),
-                    e,
-                )
+                Error::io(format!("attaching the receive filter on {}", iface.name), e)
             })?;
         }
 

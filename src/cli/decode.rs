@@ -1,0 +1,106 @@
+//! `pktforge decode`: dissect frames given as hex (arguments or standard input) or read from a
+//! pcap file: one block per layer, every field named. Exit 1 when some bytes could not be
+//! decoded (what could be decoded is still printed).
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use clap::Args;
+
+use crate::dissect::{dissect_frame, render_text, Dissection};
+use crate::link::pcap::PcapReader;
+use crate::probe::options::parse_hex;
+use crate::{Error, Result};
+
+/// `pktforge decode` flags.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The frame in hex (spaces, ':' and '-' ignored). Without it and without --pcap, standard
+    /// input is read: frames in hex separated by blank lines.
+    pub hex: Vec<String>,
+    /// Read the frames from a pcap file (Ethernet link type).
+    #[arg(long, value_name = "FILE", conflicts_with = "hex")]
+    pub pcap: Option<PathBuf>,
+    /// One JSON object per frame (the same tree: key, name, value, offset, len, status).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct JsonFrame<'a> {
+    frame: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<f64>,
+    #[serde(flatten)]
+    dissection: &'a Dissection,
+}
+
+/// Run `decode`.
+pub fn run(a: DecodeArgs) -> Result<i32> {
+    let frames: Vec<(Option<SystemTime>, Vec<u8>)> = if let Some(p) = &a.pcap {
+        let r = PcapReader::open(p)?;
+        if r.linktype() != crate::link::pcap::LINKTYPE_ETHERNET {
+            return Err(Error::Invalid(format!(
+                "{}: link type {} is not Ethernet (1)",
+                p.display(),
+                r.linktype()
+            )));
+        }
+        r.map(|x| x.map(|(t, b)| (Some(t), b)))
+            .collect::<Result<_>>()?
+    } else if !a.hex.is_empty() {
+        vec![(None, parse_hex("HEX", &a.hex.join(""))?)]
+    } else {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::io("reading standard input", e))?;
+        let blocks: Vec<String> = s
+            .split("\n\n")
+            .map(|b| b.split_whitespace().collect::<String>())
+            .filter(|b| !b.is_empty())
+            .collect();
+        if blocks.is_empty() {
+            return Err(Error::Invalid(
+                "no frame given: pass HEX, --pcap FILE, or hex on standard input".into(),
+            ));
+        }
+        blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                Ok((
+                    None,
+                    parse_hex(&format!("standard input frame {}", i + 1), b)?,
+                ))
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut all_complete = true;
+    for (i, (t, bytes)) in frames.iter().enumerate() {
+        let d = dissect_frame(bytes);
+        all_complete &= d.complete;
+        let time = t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+        if a.json {
+            let j = JsonFrame {
+                frame: i + 1,
+                time: time.map(|d| d.as_secs_f64()),
+                dissection: &d,
+            };
+            println!("{}", serde_json::to_string(&j).unwrap_or_default());
+        } else {
+            if i > 0 {
+                println!();
+            }
+            let when = time
+                .map(|d| format!(", at {}", super::capture::time_of_day(d)))
+                .unwrap_or_default();
+            println!("Frame {}: {} bytes{when}", i + 1, bytes.len());
+            for l in render_text(&d) {
+                println!("    {l}");
+            }
+        }
+    }
+    Ok(if all_complete { 0 } else { 1 })
+}

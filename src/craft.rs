@@ -1,0 +1,405 @@
+//! A hand-crafted frame as a typed request: every Ethernet, IPv4 and ICMP field, each either
+//! given or defaulted to the right value (lengths, IHL, checksums). Building is pure: the
+//! addresses a path supplies (MACs, source IP) are passed in. No I/O here.
+
+use std::net::Ipv4Addr;
+
+use crate::probe::options::OptionsRequest;
+use crate::wire::{
+    build_icmp_frame, checksum, EthernetRepr, IcmpMessage, IcmpRepr, Ipv4Repr, MacAddr,
+    ETHERTYPE_IPV4,
+};
+use crate::Result;
+
+/// Every field of an Ethernet + IPv4 + ICMP frame; `None` means "the right value".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameSpec {
+    /// EtherType of the payload (inner one when tagged).
+    pub ethertype: u16,
+    /// 802.1Q tag control information (PCP << 13 | DEI << 12 | VLAN id).
+    pub vlan: Option<u16>,
+    /// The destination the options lead to (for a source route, the last hop).
+    pub dest: Ipv4Addr,
+    /// IP version nibble (default 4).
+    pub version: Option<u8>,
+    /// Type of service byte.
+    pub tos: u8,
+    /// Identification.
+    pub id: u16,
+    /// Time to live.
+    pub ttl: u8,
+    /// Reserved ("evil") flag.
+    pub reserved_flag: bool,
+    /// Don't fragment.
+    pub dont_fragment: bool,
+    /// More fragments.
+    pub more_fragments: bool,
+    /// Fragment offset in 8-byte units.
+    pub frag_offset: u16,
+    /// IP protocol (default 1).
+    pub protocol: u8,
+    /// IHL field (default: the real header length / 4).
+    pub ihl: Option<u8>,
+    /// Total length field (default: the real length).
+    pub total_len: Option<u16>,
+    /// IP header checksum (default: the right one).
+    pub ip_checksum: Option<u16>,
+    /// IP options from the option flags.
+    pub options: OptionsRequest,
+    /// ICMP fields.
+    pub icmp: IcmpSpec,
+    /// Bytes after the ICMP header (and after the kind's own fields or quote).
+    pub payload: Vec<u8>,
+}
+
+/// ICMP fields; each kind uses the ones it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpSpec {
+    /// Type (default 8, echo request).
+    pub icmp_type: u8,
+    /// Code (default 0).
+    pub code: u8,
+    /// Checksum (default: the right one).
+    pub checksum: Option<u16>,
+    /// Identifier (echo, timestamp, information, address mask).
+    pub id: u16,
+    /// Sequence number.
+    pub seq: u16,
+    /// Redirect gateway.
+    pub gateway: Ipv4Addr,
+    /// Parameter problem pointer.
+    pub pointer: u8,
+    /// Destination unreachable code 4: next-hop MTU.
+    pub mtu: u16,
+    /// Timestamp originate / receive / transmit (ms since midnight UT).
+    pub timestamps: [u32; 3],
+    /// Address mask.
+    pub mask: Ipv4Addr,
+    /// The datagram an error quotes (default: see [`FrameSpec::default_quote`]).
+    pub quote: Option<Vec<u8>>,
+}
+
+impl Default for IcmpSpec {
+    fn default() -> Self {
+        IcmpSpec {
+            icmp_type: 8,
+            code: 0,
+            checksum: None,
+            id: 0,
+            seq: 0,
+            gateway: Ipv4Addr::UNSPECIFIED,
+            pointer: 0,
+            mtu: 0,
+            timestamps: [0; 3],
+            mask: Ipv4Addr::UNSPECIFIED,
+            quote: None,
+        }
+    }
+}
+
+/// The addresses that come from the path (or from defaults when crafting offline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Ethernet source.
+    pub src_mac: MacAddr,
+    /// Ethernet destination.
+    pub dst_mac: MacAddr,
+    /// IPv4 source.
+    pub src_ip: Ipv4Addr,
+}
+
+/// Source address `craft` uses without `-I` or `--src` (TEST-NET-1).
+pub const OFFLINE_SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+impl FrameSpec {
+    /// An echo request to `dest` with every other field at its default.
+    pub fn new(dest: Ipv4Addr) -> FrameSpec {
+        FrameSpec {
+            ethertype: ETHERTYPE_IPV4,
+            vlan: None,
+            dest,
+            version: None,
+            tos: 0,
+            id: 0,
+            ttl: 64,
+            reserved_flag: false,
+            dont_fragment: false,
+            more_fragments: false,
+            frag_offset: 0,
+            protocol: 1,
+            ihl: None,
+            total_len: None,
+            ip_checksum: None,
+            options: OptionsRequest::default(),
+            icmp: IcmpSpec::default(),
+            payload: Vec::new(),
+        }
+    }
+
+    /// The IP destination on the wire: the first hop of a source route, else `dest`.
+    pub fn wire_dst(&self) -> Ipv4Addr {
+        self.options.wire_destination(self.dest)
+    }
+
+    /// What an error message quotes when no `--quote` is given: the IPv4 header of an echo
+    /// request from this frame's destination to its source (id/seq from the ICMP fields), TTL 1,
+    /// plus its 8-byte ICMP header — the "IP header + 8 bytes" of RFC 792.
+    pub fn default_quote(&self, src_ip: Ipv4Addr) -> Vec<u8> {
+        let mut ip = Ipv4Repr::new(self.wire_dst(), src_ip, 1);
+        ip.ttl = 1;
+        ip.id = self.id;
+        let echo = IcmpRepr::echo_request(self.icmp.id, self.icmp.seq, Vec::new());
+        let mut b = vec![0u8; 28];
+        // 20-byte header, no options: cannot fail.
+        let _ = ip.emit(&mut b, 8);
+        echo.emit(&mut b[20..]);
+        b
+    }
+
+    /// The ICMP message these fields describe.
+    pub fn icmp_repr(&self, src_ip: Ipv4Addr) -> IcmpRepr {
+        use IcmpMessage::*;
+        let s = &self.icmp;
+        let (id, seq) = (s.id, s.seq);
+        let quote = || {
+            let mut q = s
+                .quote
+                .clone()
+                .unwrap_or_else(|| self.default_quote(src_ip));
+            q.extend_from_slice(&self.payload);
+            q
+        };
+        let [originate, receive, transmit] = s.timestamps;
+        let (message, fixed) = match s.icmp_type {
+            0 => (
+                EchoReply {
+                    id,
+                    seq,
+                    data: self.payload.clone(),
+                },
+                false,
+            ),
+            8 => (
+                EchoRequest {
+                    id,
+                    seq,
+                    data: self.payload.clone(),
+                },
+                false,
+            ),
+            3 => (
+                DestUnreachable {
+                    code: s.code,
+                    next_hop_mtu: s.mtu,
+                    quote: quote(),
+                },
+                false,
+            ),
+            4 => (SourceQuench { quote: quote() }, false),
+            5 => (
+                Redirect {
+                    code: s.code,
+                    gateway: s.gateway,
+                    quote: quote(),
+                },
+                false,
+            ),
+            11 => (
+                TimeExceeded {
+                    code: s.code,
+                    quote: quote(),
+                },
+                false,
+            ),
+            12 => (
+                ParameterProblem {
+                    code: s.code,
+                    pointer: s.pointer,
+                    quote: quote(),
+                },
+                false,
+            ),
+            10 => (RouterSolicitation, true),
+            13 => (
+                TimestampRequest {
+                    id,
+                    seq,
+                    originate,
+                    receive,
+                    transmit,
+                },
+                true,
+            ),
+            14 => (
+                TimestampReply {
+                    id,
+                    seq,
+                    originate,
+                    receive,
+                    transmit,
+                },
+                true,
+            ),
+            15 => (InfoRequest { id, seq }, true),
+            16 => (InfoReply { id, seq }, true),
+            17 => (
+                AddressMaskRequest {
+                    id,
+                    seq,
+                    mask: s.mask,
+                },
+                true,
+            ),
+            18 => (
+                AddressMaskReply {
+                    id,
+                    seq,
+                    mask: s.mask,
+                },
+                true,
+            ),
+            t => {
+                let mut rest = [0u8; 4];
+                rest[..2].copy_from_slice(&id.to_be_bytes());
+                rest[2..].copy_from_slice(&seq.to_be_bytes());
+                (
+                    Other {
+                        icmp_type: t,
+                        code: s.code,
+                        rest,
+                        data: self.payload.clone(),
+                    },
+                    false,
+                )
+            }
+        };
+        // A fixed-size kind with a payload: the same bytes, then the payload (as `Other`).
+        let message = if fixed && !self.payload.is_empty() {
+            let typed = IcmpRepr::new(message);
+            let mut b = vec![0u8; typed.buffer_len()];
+            typed.emit(&mut b);
+            let mut data = b[8..].to_vec();
+            data.extend_from_slice(&self.payload);
+            Other {
+                icmp_type: s.icmp_type,
+                code: s.code,
+                rest: [b[4], b[5], b[6], b[7]],
+                data,
+            }
+        } else {
+            message
+        };
+        IcmpRepr {
+            message,
+            code_override: Some(s.code),
+            checksum_override: s.checksum,
+        }
+    }
+
+    /// Build the frame. Refuses, naming the field and the limit, what the headers cannot
+    /// hold (options over 40 bytes, IHL outside 5..=15 or below the options, total length
+    /// over 65535, fragment offset over 8191, version over 15).
+    pub fn build(&self, ep: &Endpoints) -> Result<Vec<u8>> {
+        let eth = EthernetRepr {
+            dst: ep.dst_mac,
+            src: ep.src_mac,
+            vlan: self.vlan,
+            ethertype: self.ethertype,
+        };
+        let mut ip = Ipv4Repr::new(ep.src_ip, self.wire_dst(), self.protocol);
+        ip.tos = self.tos;
+        ip.id = self.id;
+        ip.ttl = self.ttl;
+        ip.reserved_flag = self.reserved_flag;
+        ip.dont_fragment = self.dont_fragment;
+        ip.more_fragments = self.more_fragments;
+        ip.frag_offset = self.frag_offset;
+        ip.options = self.options.build(self.dest)?;
+        ip.ihl_override = self.ihl;
+        ip.total_len_override = self.total_len;
+        ip.checksum_override = self.ip_checksum;
+        let icmp = self.icmp_repr(ep.src_ip);
+        let mut frame = build_icmp_frame(&eth, &ip, &icmp)?;
+        if let Some(v) = self.version {
+            if v > 15 {
+                return Err(crate::Error::Invalid(format!(
+                    "--ip-version {v} does not fit its 4-bit field (0..=15)"
+                )));
+            }
+            let eh = eth.header_len();
+            frame[eh] = (v << 4) | (frame[eh] & 0x0f);
+            if self.ip_checksum.is_none() {
+                let hl = ip.header_len()?;
+                frame[eh + 10..eh + 12].fill(0);
+                let ck = checksum(&frame[eh..eh + hl]);
+                frame[eh + 10..eh + 12].copy_from_slice(&ck.to_be_bytes());
+            }
+        }
+        Ok(frame)
+    }
+}
+
+/// ping's data: bytes 0x08, 0x09, ... (no timestamp), or `pattern` repeated, `size` long.
+pub fn fill_payload(size: usize, pattern: &[u8]) -> Vec<u8> {
+    (0..size)
+        .map(|i| match pattern {
+            [] => (i + 8) as u8,
+            p => p[i % p.len()],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::{dissect_frame, Status};
+
+    fn ep() -> Endpoints {
+        Endpoints {
+            src_mac: MacAddr::zero(),
+            dst_mac: MacAddr::zero(),
+            src_ip: OFFLINE_SRC,
+        }
+    }
+
+    #[test]
+    fn defaults_are_right_and_lies_are_kept() {
+        let mut s = FrameSpec::new("203.0.113.2".parse().unwrap());
+        s.payload = fill_payload(56, &[]);
+        let b = s.build(&ep()).unwrap();
+        assert_eq!(b.len(), 14 + 20 + 8 + 56);
+        let d = dissect_frame(&b);
+        assert_eq!(d.find("ip.checksum").unwrap().status, Status::Good);
+        assert_eq!(d.find("icmp.checksum").unwrap().status, Status::Good);
+        s.ip_checksum = Some(0xbeef);
+        s.icmp.checksum = Some(0);
+        s.version = Some(6);
+        let b = s.build(&ep()).unwrap();
+        assert_eq!(b[14] >> 4, 6);
+        assert_eq!(&b[24..26], &[0xbe, 0xef]);
+        assert_eq!(&b[36..38], &[0, 0]);
+    }
+
+    #[test]
+    fn errors_quote_an_echo_and_fixed_kinds_carry_payload() {
+        let mut s = FrameSpec::new("192.0.2.2".parse().unwrap());
+        s.icmp.icmp_type = 11;
+        s.icmp.id = 7;
+        s.icmp.seq = 9;
+        let b = s.build(&ep()).unwrap();
+        let d = dissect_frame(&b);
+        assert!(d.complete);
+        let q = d.find("icmp.quote").unwrap();
+        assert!(q
+            .walk()
+            .iter()
+            .any(|n| n.key == "icmp.seq" && n.value.starts_with("9 ")));
+        s.icmp.icmp_type = 13;
+        s.icmp.timestamps = [1, 2, 3];
+        s.payload = vec![0xaa; 4];
+        let b = s.build(&ep()).unwrap();
+        assert_eq!(b.len(), 14 + 20 + 20 + 4);
+        assert_eq!(&b[42..46], &[0, 0, 0, 1]);
+        assert_eq!(&b[54..], &[0xaa; 4]);
+    }
+}

@@ -1,0 +1,160 @@
+use super::*;
+use crate::wire::testutil::{self, hex};
+use proptest::prelude::*;
+
+fn values(d: &Dissection, key: &str) -> Vec<String> {
+    d.nodes()
+        .into_iter()
+        .filter(|n| n.key == key)
+        .map(|n| n.value.clone())
+        .collect()
+}
+
+#[test]
+fn captured_rr_reply_every_slot_and_pointer() {
+    let d = dissect_frame(&hex(testutil::RR_REPLY));
+    assert!(d.complete, "{d:#?}");
+    assert_eq!(d.find("ip.hdr_len").unwrap().value, "60 bytes (IHL 15)");
+    assert_eq!(d.find("ip.checksum").unwrap().status, Status::Good);
+    assert_eq!(d.find("icmp.checksum").unwrap().status, Status::Good);
+    assert_eq!(
+        values(&d, "ip.rec_rt"),
+        [
+            "192.0.2.2",
+            "198.51.100.1",
+            "203.0.113.1",
+            "203.0.113.2",
+            "203.0.113.2",
+            "198.51.100.2",
+            "192.0.2.1"
+        ]
+    );
+    assert_eq!(values(&d, "ip.empty_rt"), ["0.0.0.0 ← pointer", "0.0.0.0"]);
+    assert_eq!(values(&d, "ip.opt.ptr"), ["32 (slot 8)"]);
+    assert_eq!(values(&d, "icmp.ident"), ["6762 (0x1a6a)"]);
+}
+
+#[test]
+fn captured_errors_decode_the_quote_recursively() {
+    let d = dissect_frame(&hex(testutil::TIME_EXCEEDED_RR));
+    assert!(d.complete);
+    let q = d.find("icmp.quote").unwrap();
+    let keys: Vec<&str> = q.walk().iter().map(|n| n.key.as_str()).collect();
+    assert!(keys.contains(&"icmp.quote.ip") && keys.contains(&"icmp.quote.icmp"));
+    // The quoted RR shows r1's record; the quoted echo id/seq are there.
+    assert!(q
+        .walk()
+        .iter()
+        .any(|n| n.key == "ip.rec_rt" && n.value == "192.0.2.1"));
+    assert!(q
+        .walk()
+        .iter()
+        .any(|n| n.key == "icmp.seq" && n.value.starts_with("1 ")));
+
+    let d = dissect_frame(&hex(testutil::PARAM_PROBLEM_LSRR));
+    let p = d.find("icmp.pointer").unwrap();
+    assert!(
+        p.value
+            .starts_with("22 (option LSRR (type 131) at offset 20, byte 2 (pointer))"),
+        "{}",
+        p.value
+    );
+    // The quoted LSRR's pointer 3 is malformed and said so, but the outer frame is fine.
+    let q = d.find("icmp.quote").unwrap();
+    assert!(q.is_malformed());
+}
+
+#[test]
+fn wrong_checksums_marked_bad_with_the_right_value() {
+    let mut b = hex(testutil::SSRR_REQUEST);
+    b[24] ^= 0xff; // IP checksum high byte
+    b[14 + 32 + 2] ^= 0x01; // ICMP checksum (IHL 8)
+    let d = dissect_frame(&b);
+    assert_eq!(
+        d.find("ip.checksum").unwrap().status,
+        Status::Bad {
+            expected: "0x1e7e".into()
+        }
+    );
+    assert_eq!(
+        d.find("icmp.checksum").unwrap().status,
+        Status::Bad {
+            expected: "0x989b".into()
+        }
+    );
+    assert!(d.complete, "a wrong checksum is not garbage");
+}
+
+#[test]
+fn garbage_decodes_what_it_can_and_marks_the_rest() {
+    let d = dissect_frame(&[0xff; 5]);
+    assert!(!d.complete);
+    assert_eq!(d.layers[0].key, "undecoded");
+    assert_eq!(d.layers[0].len, 5);
+
+    // Ethernet + IPv4 with IHL 4: Ethernet decoded, IP fields shown, payload undecoded.
+    let mut b = hex(testutil::SSRR_REQUEST);
+    b[14] = 0x44;
+    let d = dissect_frame(&b);
+    assert!(!d.complete);
+    assert_eq!(d.find("eth.type").unwrap().value, "0x0800 (IPv4)");
+    assert!(matches!(
+        d.find("ip.hdr_len").unwrap().status,
+        Status::Malformed { .. }
+    ));
+    assert_eq!(d.layers.last().unwrap().key, "undecoded");
+
+    // Truncated timestamp reply.
+    let mut b = hex(testutil::SSRR_REQUEST);
+    b.truncate(14 + 32 + 12);
+    b[14 + 32] = 14;
+    b[16..18].copy_from_slice(&((32 + 12) as u16).to_be_bytes());
+    let d = dissect_frame(&b);
+    assert!(!d.complete);
+    assert!(d
+        .layers
+        .last()
+        .unwrap()
+        .status
+        .text()
+        .contains("needs 20 bytes"));
+}
+
+#[test]
+fn text_and_summary() {
+    let b = hex(testutil::SR_FAILED);
+    let d = dissect_frame(&b);
+    let t = render_text(&d).join("\n");
+    assert!(t.contains("Code: 5 (source route failed)"), "{t}");
+    assert!(t.contains("Header checksum: 0x2f70 [good]"), "{t}");
+    assert!(
+        t.contains("    Quoted IPv4 header: 192.0.2.2 → 192.0.2.1"),
+        "{t}"
+    );
+    assert_eq!(
+        summary(&b),
+        "IP 192.0.2.1 > 192.0.2.2: ICMP Source Route Failed (quoting 192.0.2.2 > 192.0.2.1 \
+         proto 1 echo id 21331 seq 1), length 56 (ttl 64, id 50813)"
+    );
+    let dump = hexdump_beside(&b, &render_text(&d));
+    assert!(dump.starts_with("0000  5a 7f 53 3d 69 e5 72 b6  fa 7b 54 a8 08 00 45 c0"));
+}
+
+proptest! {
+    #[test]
+    fn never_panics_and_nodes_stay_in_the_frame(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut framed = hex("5a7f533d69e5 72b6fa7b54a8 0800");
+        framed.extend(&bytes);
+        if !bytes.is_empty() {
+            framed[14] = 0x40 | (bytes[0] & 0x0f);
+        }
+        for b in [&bytes, &framed] {
+            let d = dissect_frame(b);
+            for n in d.nodes() {
+                prop_assert!(n.offset + n.len <= b.len(), "{n:?}");
+            }
+            let _ = render_text(&d);
+            let _ = summary(b);
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! Capture filters: a small tcpdump-like language compiled to a classic BPF program that the
+//! kernel runs on every frame, so frames the user did not ask for never reach user space.
+//! No I/O here.
+//!
+//! ```text
+//! expr   := term ('or' term)*
+//! term   := factor ('and' factor)*
+//! factor := 'not' factor | '(' expr ')' | 'icmp' | 'arp' | 'ip'
+//!         | 'host' ADDR | 'src' ADDR | 'dst' ADDR | 'icmp-type' N
+//! ```
+//! `host`/`src`/`dst` match IPv4 source/destination and ARP sender/target addresses.
+//! `icmp-type` finds the ICMP header after any IP options (`ldx 4*([14]&0xf)`) and never
+//! matches a non-first fragment. `&&`, `||` and `!` are accepted for `and`, `or`, `not`.
+//! Untagged Ethernet frames only (Linux strips VLAN tags into metadata before the filter).
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use crate::link::bpf::{
+    BpfInsn, JEQ_K, JSET_K, LDX_B_MSH, LD_B_ABS, LD_B_IND, LD_H_ABS, LD_W_ABS, MAX_INSNS, RET_K,
+};
+use crate::{Error, Result};
+
+/// The grammar, shown with every parse error.
+pub const GRAMMAR: &str = "filter grammar:
+  expr   := term ('or' term)*
+  term   := factor ('and' factor)*
+  factor := 'not' factor | '(' expr ')' | 'icmp' | 'arp' | 'ip'
+          | 'host' ADDR | 'src' ADDR | 'dst' ADDR | 'icmp-type' N
+  N: 0..=255 or echo-reply, unreach, source-quench, redirect, echo-request, router-advert,
+     router-solicit, time-exceeded, param-problem, timestamp, timestamp-reply, info-request,
+     info-reply, mask-request, mask-reply
+  e.g.  icmp and not host 192.0.2.1      arp or icmp-type echo-reply";
+
+/// Bytes a matching frame keeps (all of it, up to 256 KiB).
+const ACCEPT_LEN: u32 = 0x0004_0000;
+
+/// A parsed filter expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// Either side.
+    Or(Box<Expr>, Box<Expr>),
+    /// Both sides.
+    And(Box<Expr>, Box<Expr>),
+    /// Not the inner expression.
+    Not(Box<Expr>),
+    /// IPv4 with protocol 1.
+    Icmp,
+    /// EtherType ARP.
+    Arp,
+    /// EtherType IPv4.
+    Ip,
+    /// IPv4 source or destination, or ARP sender or target.
+    Host(Ipv4Addr),
+    /// IPv4 source or ARP sender.
+    Src(Ipv4Addr),
+    /// IPv4 destination or ARP target.
+    Dst(Ipv4Addr),
+    /// ICMP (first fragment) of this type.
+    IcmpType(u8),
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Or(a, b) => write!(f, "({a} or {b})"),
+            Expr::And(a, b) => write!(f, "({a} and {b})"),
+            Expr::Not(a) => write!(f, "not {a}"),
+            Expr::Icmp => write!(f, "icmp"),
+            Expr::Arp => write!(f, "arp"),
+            Expr::Ip => write!(f, "ip"),
+            Expr::Host(a) => write!(f, "host {a}"),
+            Expr::Src(a) => write!(f, "src {a}"),
+            Expr::Dst(a) => write!(f, "dst {a}"),
+            Expr::IcmpType(t) => write!(f, "icmp-type {t}"),
+        }
+    }
+}
+
+/// A compiled filter: the expression (None = everything) and its BPF program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// What was parsed.
+    pub expr: Option<Expr>,
+    /// The program to attach.
+    pub program: Vec<BpfInsn>,
+}
+
+impl Filter {
+    /// Parse and compile `text` (empty: accept every frame).
+    pub fn compile(text: &str) -> Result<Filter> {
+        let expr = parse(text)?;
+        let program = match &expr {
+            Some(e) => compile(e)?,
+            None => vec![BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN)],
+        };
+        Ok(Filter { expr, program })
+    }
+
+    /// Whether the program accepts `frame` (run in user space as the kernel would).
+    pub fn matches(&self, frame: &[u8]) -> bool {
+        crate::link::bpf::run(&self.program, frame).unwrap_or(0) > 0
+    }
+}
+
+fn err(msg: String) -> Error {
+    Error::Invalid(format!("filter: {msg}\n{GRAMMAR}"))
+}
+
+fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        if c == '(' || c == ')' || c.is_whitespace() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            if !c.is_whitespace() {
+                out.push(c.to_string());
+            }
+        } else if c == '!' && cur.is_empty() {
+            out.push("not".into());
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out.into_iter()
+        .map(|t| match t.as_str() {
+            "&&" => "and".into(),
+            "||" => "or".into(),
+            _ => t.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Parse a filter expression; `None` for an empty one. Errors name the offending word and
+/// show the grammar.
+pub fn parse(text: &str) -> Result<Option<Expr>> {
+    let toks = tokenize(text);
+    if toks.is_empty() {
+        return Ok(None);
+    }
+    let mut p = Parser { toks, at: 0 };
+    let e = p.expr()?;
+    if let Some(t) = p.toks.get(p.at) {
+        return Err(err(format!("unexpected {t:?} after a complete expression")));
+    }
+    Ok(Some(e))
+}
+
+struct Parser {
+    toks: Vec<String>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&str> {
+        self.toks.get(self.at).map(String::as_str)
+    }
+
+    fn next(&mut self, what: &str) -> Result<String> {
+        let t = self
+            .toks
+            .get(self.at)
+            .cloned()
+            .ok_or_else(|| err(format!("expected {what} at the end")))?;
+        self.at += 1;
+        Ok(t)
+    }
+
+    fn expr(&mut self) -> Result<Expr> {
+        let mut e = self.term()?;
+        while self.peek() == Some("or") {
+            self.at += 1;
+            e = Expr::Or(Box::new(e), Box::new(self.term()?));
+        }
+        Ok(e)
+    }
+
+    fn term(&mut self) -> Result<Expr> {
+        let mut e = self.factor()?;
+        while self.peek() == Some("and") {
+            self.at += 1;
+            e = Expr::And(Box::new(e), Box::new(self.factor()?));
+        }
+        Ok(e)
+    }
+
+    fn addr(&mut self, word: &str) -> Result<Ipv4Addr> {
+        let t = self.next(&format!("an IPv4 address after {word:?}"))?;
+        t.parse()
+            .map_err(|_| err(format!("{word:?} needs an IPv4 address, got {t:?}")))
+    }
+
+    fn factor(&mut self) -> Result<Expr> {
+        let t = self.next("a filter word")?;
+        Ok(match t.as_str() {
+            "not" => Expr::Not(Box::new(self.factor()?)),
+            "(" => {
+                let e = self.expr()?;
+                match self.next("')'")?.as_str() {
+                    ")" => e,
+                    other => return Err(err(format!("expected ')', got {other:?}"))),
+                }
+            }
+            "icmp" => Expr::Icmp,
+            "arp" => Expr::Arp,
+            "ip" => Expr::Ip,
+            "host" => Expr::Host(self.addr("host")?),
+            "src" => Expr::Src(self.addr("src")?),
+            "dst" => Expr::Dst(self.addr("dst")?),
+            "icmp-type" => {
+                let n = self.next("a type after \"icmp-type\"")?;
+                Expr::IcmpType(
+                    icmp_type(&n).ok_or_else(|| {
+                        err(format!("icmp-type {n:?} is not 0..=255 or a type name"))
+                    })?,
+                )
+            }
+            other => return Err(err(format!("unknown word {other:?}"))),
+        })
+    }
+}
+
+fn icmp_type(s: &str) -> Option<u8> {
+    Some(match s {
+        "echo-reply" => 0,
+        "unreach" => 3,
+        "source-quench" => 4,
+        "redirect" => 5,
+        "echo-request" | "echo" => 8,
+        "router-advert" => 9,
+        "router-solicit" => 10,
+        "time-exceeded" => 11,
+        "param-problem" => 12,
+        "timestamp" => 13,
+        "timestamp-reply" => 14,
+        "info-request" => 15,
+        "info-reply" => 16,
+        "mask-request" => 17,
+        "mask-reply" => 18,
+        n => return n.parse().ok(),
+    })
+}
+
+/// An instruction whose jump targets are labels, resolved when the program is laid out.
+struct Pending {
+    code: u16,
+    k: u32,
+    jt: Option<usize>,
+    jf: Option<usize>,
+}
+
+#[derive(Default)]
+struct Gen {
+    code: Vec<Pending>,
+    labels: Vec<Option<usize>>,
+}
+
+impl Gen {
+    fn label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+
+    fn place(&mut self, l: usize) {
+        self.labels[l] = Some(self.code.len());
+    }
+
+    fn op(&mut self, code: u16, k: u32) {
+        self.code.push(Pending {
+            code,
+            k,
+            jt: None,
+            jf: None,
+        });
+    }
+
+    fn jmp(&mut self, code: u16, k: u32, jt: Option<usize>, jf: Option<usize>) {
+        self.code.push(Pending { code, k, jt, jf });
+    }
+
+    /// Emit code for `e` that jumps to `t` when it matches and to `f` when not.
+    fn expr(&mut self, e: &Expr, t: usize, f: usize) {
+        match e {
+            Expr::Or(a, b) => {
+                let l = self.label();
+                self.expr(a, t, l);
+                self.place(l);
+                self.expr(b, t, f);
+            }
+            Expr::And(a, b) => {
+                let l = self.label();
+                self.expr(a, l, f);
+                self.place(l);
+                self.expr(b, t, f);
+            }
+            Expr::Not(a) => self.expr(a, f, t),
+            Expr::Ip => {
+                self.op(LD_H_ABS, 12);
+                self.jmp(JEQ_K, 0x0800, Some(t), Some(f));
+            }
+            Expr::Arp => {
+                self.op(LD_H_ABS, 12);
+                self.jmp(JEQ_K, 0x0806, Some(t), Some(f));
+            }
+            Expr::Icmp => {
+                self.op(LD_H_ABS, 12);
+                self.jmp(JEQ_K, 0x0800, None, Some(f));
+                self.op(LD_B_ABS, 23);
+                self.jmp(JEQ_K, 1, Some(t), Some(f));
+            }
+            Expr::IcmpType(n) => {
+                self.op(LD_H_ABS, 12);
+                self.jmp(JEQ_K, 0x0800, None, Some(f));
+                self.op(LD_B_ABS, 23);
+                self.jmp(JEQ_K, 1, None, Some(f));
+                self.op(LD_H_ABS, 20);
+                self.jmp(JSET_K, 0x1fff, Some(f), None);
+                self.op(LDX_B_MSH, 14);
+                self.op(LD_B_IND, 14);
+                self.jmp(JEQ_K, u32::from(*n), Some(t), Some(f));
+            }
+            Expr::Host(a) => self.addr(*a, &[26, 30], &[28, 38], t, f),
+            Expr::Src(a) => self.addr(*a, &[26], &[28], t, f),
+            Expr::Dst(a) => self.addr(*a, &[30], &[38], t, f),
+        }
+    }
+
+    /// Match `a` at any of `ip_at` in IPv4 frames or `arp_at` in ARP frames.
+    fn addr(&mut self, a: Ipv4Addr, ip_at: &[u32], arp_at: &[u32], t: usize, f: usize) {
+        let k = u32::from(a);
+        let arp = self.label();
+        self.op(LD_H_ABS, 12);
+        self.jmp(JEQ_K, 0x0800, None, Some(arp));
+        for (i, &at) in ip_at.iter().enumerate() {
+            self.op(LD_W_ABS, at);
+            let last = i + 1 == ip_at.len();
+            self.jmp(JEQ_K, k, Some(t), if last { Some(f) } else { None });
+        }
+        self.place(arp);
+        // A still holds the EtherType here.
+        self.jmp(JEQ_K, 0x0806, None, Some(f));
+        for (i, &at) in arp_at.iter().enumerate() {
+            self.op(LD_W_ABS, at);
+            let last = i + 1 == arp_at.len();
+            self.jmp(JEQ_K, k, Some(t), if last { Some(f) } else { None });
+        }
+    }
+}
+
+/// Compile an expression to a classic BPF program: accept (256 KiB) or drop.
+pub fn compile(e: &Expr) -> Result<Vec<BpfInsn>> {
+    let mut g = Gen::default();
+    let (t, f) = (g.label(), g.label());
+    g.expr(e, t, f);
+    g.place(t);
+    g.op(RET_K, ACCEPT_LEN);
+    g.place(f);
+    g.op(RET_K, 0);
+    if g.code.len() > MAX_INSNS {
+        return Err(err(format!(
+            "the program needs {} instructions, the kernel takes at most {MAX_INSNS}",
+            g.code.len()
+        )));
+    }
+    let labels = g.labels;
+    g.code
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let off = |l: Option<usize>| -> Result<u8> {
+                let Some(l) = l else { return Ok(0) };
+                let to = labels[l].expect("every label is placed");
+                let d = to - (i + 1);
+                u8::try_from(d).map_err(|_| {
+                    err(format!(
+                        "too complex: a jump over {d} instructions exceeds the 255 classic BPF allows"
+                    ))
+                })
+            };
+            Ok(BpfInsn::new(p.code, off(p.jt)?, off(p.jf)?, p.k))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
