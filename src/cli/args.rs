@@ -45,6 +45,20 @@ pub enum Command {
     Capture(super::capture::CaptureArgs),
 }
 
+/// The flags every probe shares: IP options, interface and addresses, output.
+#[derive(Debug, Args, Clone)]
+pub struct ProbeArgs {
+    /// IP options.
+    #[command(flatten)]
+    pub ip_options: IpOptionArgs,
+    /// Interface and addresses.
+    #[command(flatten)]
+    pub link: LinkArgs,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// IP option flags shared by every probe.
 #[derive(Debug, Args, Clone)]
 pub struct IpOptionArgs {

@@ -21,12 +21,13 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::net::resolve::PathRequest;
+use crate::probe::engine::Target;
 use crate::probe::options::{
     parse_addr_list, parse_hex, parse_timestamp_mode, OptionsRequest, SourceRoute,
 };
 use crate::wire::parse_mac;
 use crate::{Error, Result};
-use args::{Cli, Command, IpOptionArgs, LinkArgs};
+use args::{Cli, Command, IpOptionArgs, LinkArgs, ProbeArgs};
 use query::QueryKind;
 
 /// Set by Ctrl-C: the running probe stops, prints its summary and flushes its pcap.
@@ -63,6 +64,15 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Decode(a) => decode::run(a),
         Command::Capture(a) => capture::run(a, &STOP),
     }
+}
+
+/// The destination and the shared probe flags as a [`Target`] (TTL and TOS left at defaults).
+pub fn target(dest: Ipv4Addr, a: &ProbeArgs) -> Result<Target> {
+    let mut t = Target::new(dest);
+    t.options = options_request(&a.ip_options)?;
+    t.path = path_request(&a.link)?;
+    t.pcap = a.output.pcap.clone();
+    Ok(t)
 }
 
 /// The IP option flags as a typed request.

@@ -4,8 +4,8 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 
-use super::args::{parse_u8_any, IpOptionArgs, LinkArgs, OutputArgs};
-use super::{options_request, path_request, report, resolve_host, seconds};
+use super::args::{parse_u8_any, ProbeArgs};
+use super::{report, resolve_host, seconds, target};
 use crate::probe::options::parse_hex;
 use crate::probe::ping::{self, PingRequest};
 use crate::Result;
@@ -62,21 +62,15 @@ pub struct PingArgs {
     /// ICMP identifier (default: process id).
     #[arg(long = "id", value_name = "ID")]
     pub id: Option<u16>,
-    /// IP options.
+    /// IP options, interface, addresses and output.
     #[command(flatten)]
-    pub ip_options: IpOptionArgs,
-    /// Interface and addresses.
-    #[command(flatten)]
-    pub link: LinkArgs,
-    /// Output.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub probe: ProbeArgs,
 }
 
 /// Run `ping`; exit code 0 when any reply came, 1 when none did.
 pub fn run(a: PingArgs, stop: &AtomicBool) -> Result<i32> {
     let req = request(&a)?;
-    let mut reporter = report::PingReporter::new(a.output.json, a.quiet);
+    let mut reporter = report::PingReporter::new(a.probe.output.json, a.quiet);
     let summary = ping::run(&req, stop, &mut |ev| reporter.event(ev))?;
     reporter.summary(&summary);
     Ok(if summary.received > 0 { 0 } else { 1 })
@@ -85,6 +79,7 @@ pub fn run(a: PingArgs, stop: &AtomicBool) -> Result<i32> {
 /// Turn `ping` flags into a typed request; refuses malformed values with the flag named.
 pub fn request(a: &PingArgs) -> Result<PingRequest> {
     let mut req = PingRequest::new(resolve_host(&a.dest)?);
+    req.target = target(req.target.dest, &a.probe)?;
     req.count = a.count;
     req.interval = seconds("-i", a.interval)?;
     req.size = a.size;
@@ -99,8 +94,5 @@ pub fn request(a: &PingArgs) -> Result<PingRequest> {
     if let Some(id) = a.id {
         req.id = id;
     }
-    req.target.options = options_request(&a.ip_options)?;
-    req.target.path = path_request(&a.link)?;
-    req.target.pcap = a.output.pcap.clone();
     Ok(req)
 }

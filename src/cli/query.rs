@@ -8,9 +8,9 @@ use std::sync::atomic::AtomicBool;
 use clap::Args;
 use serde_json::json;
 
-use super::args::{IpOptionArgs, LinkArgs, OutputArgs};
+use super::args::ProbeArgs;
 use super::report::{summary_text, PingReporter};
-use super::{options_request, path_request, resolve_host, seconds};
+use super::{resolve_host, seconds, target};
 use crate::probe::engine::{self, Event, Flow, ProbeKind, Schedule, Session, Target};
 use crate::probe::kinds::{
     Advertisement, Info, Mask, MaskAnswer, RouterSolicit, Timestamp, TimestampAnswer,
@@ -98,15 +98,9 @@ pub struct QueryArgs {
     /// Quiet: only the header and the summary.
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
-    /// IP options.
+    /// IP options, interface, addresses and output.
     #[command(flatten)]
-    pub ip_options: IpOptionArgs,
-    /// Interface and addresses.
-    #[command(flatten)]
-    pub link: LinkArgs,
-    /// Output.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub probe: ProbeArgs,
 }
 
 /// How each kind's answer is shown.
@@ -200,14 +194,11 @@ pub fn run(kind: QueryKind, a: QueryArgs, stop: &AtomicBool) -> Result<i32> {
     if a.count == 0 {
         return Err(Error::Invalid("-c COUNT must be at least 1".into()));
     }
-    let mut target = Target::new(dest);
+    let mut target = target(dest, &a.probe)?;
     target.ttl = a
         .ttl
         .unwrap_or(if kind == QueryKind::Rsol { 1 } else { 64 });
     target.tos = a.tos.unwrap_or(0);
-    target.options = options_request(&a.ip_options)?;
-    target.path = path_request(&a.link)?;
-    target.pcap = a.output.pcap.clone();
     let id = a.id.unwrap_or((std::process::id() & 0xffff) as u16);
     let schedule = Schedule {
         count: Some(a.count),
@@ -254,7 +245,7 @@ where
     };
     let mut session = Session::open(target, icmp_len)?;
     let plan = session.path().plan.clone();
-    let json = a.output.json;
+    let json = a.probe.output.json;
     let mut out = std::io::stdout().lock();
     if json {
         let _ = writeln!(

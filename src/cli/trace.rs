@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::args::{IpOptionArgs, LinkArgs, OutputArgs};
+use super::args::ProbeArgs;
 use super::names::Names;
-use super::{options_request, path_request, resolve_host, seconds};
+use super::{resolve_host, seconds, target};
 use crate::probe::trace::{self, Hop, TraceRequest, TraceStart};
 use crate::Result;
 
@@ -54,20 +54,16 @@ pub struct TraceArgs {
     /// IP TOS byte.
     #[arg(short = 't', long = "tos", value_name = "TOS", value_parser = super::args::parse_u8_any)]
     pub tos: Option<u8>,
-    /// IP options (with -R each hop shows the route recorded so far).
+    /// IP options, interface, addresses and output (with -R each hop shows the route recorded
+    /// so far).
     #[command(flatten)]
-    pub ip_options: IpOptionArgs,
-    /// Interface and addresses.
-    #[command(flatten)]
-    pub link: LinkArgs,
-    /// Output.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub probe: ProbeArgs,
 }
 
 /// Run `trace`; exit 0 when the destination answered, 1 otherwise.
 pub fn run(a: TraceArgs, stop: &AtomicBool) -> Result<i32> {
     let mut req = TraceRequest::new(resolve_host(&a.dest)?);
+    req.target = target(req.target.dest, &a.probe)?;
     req.first_ttl = a.first;
     req.max_hops = a.max_hops;
     req.probes = a.queries;
@@ -75,16 +71,13 @@ pub fn run(a: TraceArgs, stop: &AtomicBool) -> Result<i32> {
     req.in_flight = a.sim_queries;
     req.size = a.size;
     req.target.tos = a.tos.unwrap_or(0);
-    req.target.options = options_request(&a.ip_options)?;
-    req.target.path = path_request(&a.link)?;
-    req.target.pcap = a.output.pcap.clone();
-    let json = a.output.json;
+    let json = a.probe.output.json;
     let names = (!a.numeric && !json).then(Names::default);
 
     // Hops go to a printer thread so that waiting for names never holds up the probes.
     let (tx, rx) = mpsc::channel::<Hop>();
     let printer_names = names.clone();
-    let show_rr = a.ip_options.record_route;
+    let show_rr = a.probe.ip_options.record_route;
     let printer = std::thread::spawn(move || {
         for hop in rx {
             print_hop(&hop, json, show_rr, printer_names.as_ref());

@@ -6,6 +6,18 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use pktforge::lab::{Host, Lab};
 
+/// The route Linux's own `ping -R` shows from a to b across the lab (TESTING.md).
+pub const LINUX_RR_A_TO_B: [&str; 8] = [
+    "192.0.2.2",
+    "198.51.100.1",
+    "203.0.113.1",
+    "203.0.113.2",
+    "203.0.113.2",
+    "198.51.100.2",
+    "192.0.2.1",
+    "192.0.2.2",
+];
+
 /// True when the tests may build namespaces. Under `CI=true` a missing privilege is a failure,
 /// never a silent skip.
 pub fn can_run_lab() -> bool {
