@@ -189,23 +189,25 @@ impl Session {
         self.option_bytes
     }
 
-    /// Build and send one probe; `adjust` may change its IP header (id, TTL).
+    /// Build and send one probe; `adjust` may change its IP header (id, TTL). Returns the clock
+    /// read just before the send call: the RTT's start, with the build cost left out.
     fn send(
         &mut self,
         icmp: &IcmpRepr,
         at: SystemTime,
         adjust: impl FnOnce(&mut Ipv4Repr),
-    ) -> Result<()> {
+    ) -> Result<SystemTime> {
         // As the originating IP module (RFC 791, and as Linux does): record and stamp ourselves.
         self.ip.options.clone_from(&self.options);
         record_hop(&mut self.ip.options, self.ip.src, ms_since_midnight_ut(at));
         adjust(&mut self.ip);
         build_icmp_frame_into(&mut self.frame, &self.eth, &self.ip, icmp)?;
+        let sent = SystemTime::now();
         self.link.send(&self.frame)?;
         if let Some(p) = self.pcap.as_mut() {
-            p.write(at, &self.frame)?;
+            p.write(sent, &self.frame)?;
         }
-        Ok(())
+        Ok(sent)
     }
 
     /// Flush the pcap, if any.
@@ -476,7 +478,7 @@ fn run_loop<K: ProbeKind>(
             let at = SystemTime::now();
             let msg = kind.request(seq, at);
             let repr = IcmpRepr::new(msg);
-            s.send(&repr, at, |ip| {
+            let at = s.send(&repr, at, |ip| {
                 ip.id = seq;
                 kind.adjust_ip(seq, ip);
             })?;
