@@ -22,6 +22,8 @@ pub enum Command {
     Ping(Box<super::ping::PingArgs>),
     /// Build or remove the four-namespace lab (a - r1 - r2 - b) of TESTING.md.
     Lab(super::lab::LabArgs),
+    /// Send echo requests at a set rate (or the maximum), match replies, report loss and latency.
+    Blast(Box<super::blast::BlastArgs>),
 }
 
 /// IP option flags shared by every probe.

@@ -2,6 +2,7 @@
 //! exit code (0 some reply, 1 no reply, 2 error — as iputils ping).
 
 pub mod args;
+pub mod blast;
 pub mod lab;
 pub mod ping;
 pub mod report;
@@ -40,6 +41,7 @@ fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Ping(a) => ping::run(*a, &STOP),
         Command::Lab(a) => lab::run(a.action),
+        Command::Blast(a) => blast::run(*a, &STOP),
     }
 }
 

@@ -483,7 +483,6 @@ impl FastLink {
                 if *pending == 0 {
                     return Ok(());
                 }
-                *pending = 0;
                 let sa = sockaddr_ll(self.iface.index, self.ethertype_hint);
                 loop {
                     // SAFETY: zero-length sendto flushes the TX ring.
@@ -498,6 +497,11 @@ impl FastLink {
                         )
                     };
                     if rc >= 0 {
+                        // The kernel may stop early (socket buffer full); what it left stays
+                        // queued and goes with the next flush or `tx_drain`.
+                        if let Tx::Ring { pending, .. } = &mut self.tx {
+                            *pending = 0;
+                        }
                         return Ok(());
                     }
                     let e = io::Error::last_os_error();
@@ -581,6 +585,41 @@ impl FastLink {
             },
             e,
         )
+    }
+
+    /// Flush until every queued TX slot has been taken by the kernel, or `deadline`.
+    pub fn tx_drain(&mut self, deadline: Instant) -> Result<()> {
+        loop {
+            let busy = match &mut self.tx {
+                Tx::Ring {
+                    map,
+                    slot,
+                    slots,
+                    pending,
+                    ..
+                } => {
+                    let busy = (0..*slots).any(|i| {
+                        let hdr = Self::tx_slot_ptr(map, *slot, i) as *const Tpacket2Hdr;
+                        // SAFETY: see tx_wait_slot.
+                        let st = unsafe { std::ptr::read_volatile(&(*hdr).tp_status) };
+                        st & TP_STATUS_SEND_REQUEST != 0
+                    });
+                    if busy {
+                        *pending = (*pending).max(1);
+                    }
+                    busy
+                }
+                Tx::Mmsg { .. } => false,
+            };
+            if !busy {
+                return Ok(());
+            }
+            self.tx_flush()?;
+            if Instant::now() >= deadline {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
     }
 
     /// Wait up to `deadline` for a free TX slot (the kernel frees them as frames leave).
