@@ -34,6 +34,7 @@ const TPACKET_V3: libc::c_int = 2;
 const PACKET_FANOUT_CPU: u32 = 2;
 const SO_ATTACH_FILTER: libc::c_int = 26;
 const SO_SNDBUFFORCE: libc::c_int = 32;
+const SO_TIMESTAMPNS: libc::c_int = 35;
 const ETH_P_ALL: u16 = 0x0003;
 
 const TP_STATUS_KERNEL: u32 = 0;
@@ -389,6 +390,11 @@ impl FastLink {
             setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog)
                 .map_err(|e| Error::io(ctx("attaching the receive filter"), e))?;
         }
+        // Turns on receive timestamping in the stack (net_enable_timestamp), so ring headers
+        // carry the skb's receive time (TP_STATUS_TS_SOFTWARE), not the time the ring was
+        // filled.
+        setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one)
+            .map_err(|e| Error::io(ctx("enabling receive timestamps"), e))?;
         setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
             .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
         let req = TpacketReq3 {
@@ -979,3 +985,7 @@ impl Link for FastLink {
 
 const _: () = assert!(std::mem::size_of::<Tpacket2Hdr>() == TPACKET2_HDRLEN);
 const _: () = assert!(std::mem::size_of::<BlockDesc>() == 32);
+
+#[cfg(test)]
+#[path = "fast_tests.rs"]
+mod tests;
