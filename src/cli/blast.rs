@@ -113,7 +113,7 @@ pub fn run(a: BlastArgs, stop: &AtomicBool) -> Result<i32> {
         std::fs::write(p, b"")
             .map_err(|e| Error::io(format!("creating --plot file {}", p.display()), e))?;
     }
-    if !a.json {
+    if !a.json && (req.count.is_some() || req.duration.is_some()) {
         println!(
             "BLAST {} {} with {}-byte ICMP data, {}",
             req.dest,
@@ -126,7 +126,7 @@ pub fn run(a: BlastArgs, stop: &AtomicBool) -> Result<i32> {
                 (Some(c), Some(d)) => format!("{c} requests or {} s", d.as_secs_f64()),
                 (Some(c), None) => format!("{c} requests"),
                 (None, Some(d)) => format!("{} s", d.as_secs_f64()),
-                (None, None) => unreachable!("validated"),
+                (None, None) => String::new(), // refused by blast::run below
             }
         );
     }

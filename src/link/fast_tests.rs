@@ -20,7 +20,12 @@ fn request(src: MacAddr, dst: MacAddr, seq: u16) -> Vec<u8> {
         ethertype: ETHERTYPE_IPV4,
     };
     let ip = Ipv4Repr::new(ME, PEER, 1);
-    build_icmp_frame(&eth, &ip, &IcmpRepr::echo_request(0x7a11, seq, vec![0xab; 32])).unwrap()
+    build_icmp_frame(
+        &eth,
+        &ip,
+        &IcmpRepr::echo_request(0x7a11, seq, vec![0xab; 32]),
+    )
+    .unwrap()
 }
 
 fn cfg() -> LinkConfig {
@@ -95,10 +100,20 @@ fn batch_send_and_ring_receive_with_kernel_timestamps_and_no_own_frames() {
         let mut seqs: Vec<u16> = seen.iter().map(|s| s.1).collect();
         seqs.sort();
         seqs.dedup();
-        assert_eq!(seqs, (0..=100).collect::<Vec<u16>>(), "{mode:?}: every reply once");
-        assert_eq!(kts, stats.received, "every ring frame carries a kernel timestamp");
+        assert_eq!(
+            seqs,
+            (0..=100).collect::<Vec<u16>>(),
+            "{mode:?}: every reply once"
+        );
+        assert_eq!(
+            kts, stats.received,
+            "every ring frame carries a kernel timestamp"
+        );
         for &(_, _, ts) in &seen {
-            assert!(ts >= before && ts <= after, "kernel timestamp inside the run");
+            assert!(
+                ts >= before && ts <= after,
+                "kernel timestamp inside the run"
+            );
         }
     }
 }
@@ -124,17 +139,37 @@ fn fanout_hands_each_reply_to_exactly_one_ring() {
         let end = Instant::now() + Duration::from_secs(2);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         while a.len() + b.len() < 50 && Instant::now() < end {
-            a.extend(collect(&mut l1, Instant::now() + Duration::from_millis(30), 50));
-            b.extend(collect(&mut l2, Instant::now() + Duration::from_millis(30), 50));
+            a.extend(collect(
+                &mut l1,
+                Instant::now() + Duration::from_millis(30),
+                50,
+            ));
+            b.extend(collect(
+                &mut l2,
+                Instant::now() + Duration::from_millis(30),
+                50,
+            ));
         }
         // Linger for stray duplicates.
-        a.extend(collect(&mut l1, Instant::now() + Duration::from_millis(100), 100));
-        b.extend(collect(&mut l2, Instant::now() + Duration::from_millis(100), 100));
+        a.extend(collect(
+            &mut l1,
+            Instant::now() + Duration::from_millis(100),
+            100,
+        ));
+        b.extend(collect(
+            &mut l2,
+            Instant::now() + Duration::from_millis(100),
+            100,
+        ));
         (a, b)
     });
     let mut all: Vec<u16> = a.iter().chain(&b).map(|s| s.1).collect();
     all.sort();
-    assert_eq!(all, (0..50).collect::<Vec<u16>>(), "each reply in exactly one ring");
+    assert_eq!(
+        all,
+        (0..50).collect::<Vec<u16>>(),
+        "each reply in exactly one ring"
+    );
 }
 
 #[test]
