@@ -30,8 +30,10 @@ use window::{Match, Window};
 pub const STAMP_BYTES: usize = 16;
 /// Slots of the matching window per sender thread.
 const WINDOW: usize = 1 << 18;
-/// At most this many frames per syscall.
-const MAX_BATCH: usize = 64;
+/// Default and largest number of frames per syscall.
+pub const DEFAULT_BATCH: usize = 64;
+/// Largest `--batch`.
+pub const MAX_BATCH: usize = 1024;
 /// Sleep in the kernel only when the next departure is further away than this; spin otherwise.
 const SPIN: Duration = Duration::from_micros(200);
 const MAX_IP_LEN: usize = 65535;
@@ -99,6 +101,9 @@ pub struct BlastRequest {
     pub tx_mode: TxMode,
     /// After the last request, wait this long for outstanding replies.
     pub wait: Duration,
+    /// At most this many frames per syscall (larger: fewer syscalls, but a later frame of a
+    /// batch leaves later than its send stamp says, which inflates its RTT).
+    pub batch: usize,
 }
 
 impl BlastRequest {
@@ -125,6 +130,7 @@ impl BlastRequest {
             #[cfg(target_os = "linux")]
             tx_mode: TxMode::Ring,
             wait: Duration::from_secs(1),
+            batch: DEFAULT_BATCH,
         }
     }
 }
@@ -167,6 +173,12 @@ fn validate(req: &BlastRequest) -> Result<()> {
     }
     if req.duration.is_some_and(|d| d.is_zero()) {
         return Err(Error::Invalid("--duration must be more than 0".into()));
+    }
+    if req.batch == 0 || req.batch > MAX_BATCH {
+        return Err(Error::Invalid(format!(
+            "--batch {}: expected 1..={MAX_BATCH}",
+            req.batch
+        )));
     }
     if req.threads == 0 {
         return Err(Error::Invalid("--threads must be at least 1".into()));
@@ -484,6 +496,7 @@ struct Worker<'a> {
     quota: Option<u64>,
     until: Option<Instant>,
     wait: Duration,
+    batch: usize,
     user_stop: &'a AtomicBool,
 }
 
@@ -771,6 +784,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             quota,
             until: None,
             wait: req.wait,
+            batch: req.batch,
             user_stop,
         });
     }

@@ -46,6 +46,10 @@ pub struct BlastArgs {
     /// After the last request, wait up to SECS for outstanding replies.
     #[arg(short = 'W', long = "wait", value_name = "SECS", default_value_t = 1.0)]
     pub wait: f64,
+    /// At most N frames per syscall (1..=1024; larger batches send faster but stamp later
+    /// frames of a batch early, inflating their RTT).
+    #[arg(long = "batch", value_name = "N", default_value_t = blast::DEFAULT_BATCH)]
+    pub batch: usize,
     /// IP time to live (1..=255).
     #[arg(short = 't', long = "ttl", value_name = "TTL", default_value_t = 64,
           value_parser = clap::value_parser!(u8).range(1..=255))]
@@ -90,6 +94,7 @@ pub fn request(a: &BlastArgs) -> Result<BlastRequest> {
         r.tx_mode = a.tx_mode;
     }
     r.wait = seconds("--wait", a.wait)?;
+    r.batch = a.batch;
     r.ttl = a.ttl;
     r.tos = a.tos.unwrap_or(0);
     r.dont_fragment = a.df;
