@@ -376,6 +376,8 @@ fn now_ns() -> u64 {
 }
 
 /// The link a worker drives: the fast path's batch API, or any [`Link`] one frame at a time.
+/// Not boxed: one per thread, and the fast variant is the hot one.
+#[allow(clippy::large_enum_variant)]
 enum WorkerLink {
     #[cfg(target_os = "linux")]
     Fast(FastLink),
@@ -570,10 +572,10 @@ impl Worker<'_> {
             let left = self.quota.map_or(u64::MAX, |q| q - seq);
             let due = match self.rate {
                 _ if now < t0 => 0,
-                None => MAX_BATCH as u64,
+                None => self.batch as u64,
                 Some(pps) => {
                     let by_now = (now.duration_since(t0).as_secs_f64() * pps) as u64 + 1;
-                    by_now.saturating_sub(seq).min(MAX_BATCH as u64)
+                    by_now.saturating_sub(seq).min(self.batch as u64)
                 }
             }
             .min(left) as usize;
@@ -609,7 +611,7 @@ impl Worker<'_> {
                 } else if next > now {
                     std::hint::spin_loop();
                 }
-            } else if due > 0 && due < MAX_BATCH {
+            } else if due > 0 && due < self.batch {
                 std::hint::spin_loop();
             }
         })();
