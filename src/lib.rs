@@ -4,6 +4,7 @@
 //! CLI → request → [`net`] (interface, route, next-hop MAC) → [`wire`] (build) → [`link`] (send)
 //! → [`link`] (receive) → [`wire`] (parse) → [`probe`] (match) → report.
 
+pub mod blast;
 pub mod cli;
 pub mod craft;
 pub mod dissect;

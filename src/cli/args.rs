@@ -43,6 +43,8 @@ pub enum Command {
     Decode(super::decode::DecodeArgs),
     /// Capture frames on an interface with an in-kernel BPF filter, one line each.
     Capture(super::capture::CaptureArgs),
+    /// Send echo requests at a set rate (or the maximum), match replies, report loss and latency.
+    Blast(Box<super::blast::BlastArgs>),
 }
 
 /// The flags every probe shares: IP options, interface and addresses, output.

@@ -2,6 +2,7 @@
 //! exit code (0 some reply, 1 no reply, 2 error — as iputils ping).
 
 pub mod args;
+pub mod blast;
 pub mod capture;
 pub mod craft;
 pub mod decode;
@@ -63,6 +64,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Send(a) => send::run(*a, &STOP),
         Command::Decode(a) => decode::run(a),
         Command::Capture(a) => capture::run(a, &STOP),
+        Command::Blast(a) => blast::run(*a, &STOP),
     }
 }
 

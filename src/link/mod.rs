@@ -5,6 +5,8 @@ use std::time::{Instant, SystemTime};
 use crate::Result;
 
 pub mod bpf;
+#[cfg(target_os = "linux")]
+pub mod fast;
 pub mod pcap;
 pub mod pnet;
 
@@ -52,6 +54,50 @@ pub enum RxFilter {
     ArpAndIcmp,
     /// A classic BPF program (e.g. compiled by [`crate::filter`]), attached in the kernel.
     Bpf(Vec<bpf::BpfInsn>),
+    /// ARP, plus IPv4 ICMP whose destination address is the given one (frame offset 30).
+    ArpAndIcmpTo(std::net::Ipv4Addr),
+}
+
+/// The classic BPF program for `filter` (None: accept everything).
+pub(crate) fn filter_program(filter: &RxFilter) -> Option<Vec<libc::sock_filter>> {
+    match filter {
+        RxFilter::All => None,
+        RxFilter::ArpAndIcmp => Some(pnet::arp_and_icmp_program()),
+        RxFilter::ArpAndIcmpTo(addr) => Some(pnet::arp_and_icmp_to_program(*addr)),
+        RxFilter::Bpf(p) => Some(p.iter().map(|i| i.to_sock_filter()).collect()),
+    }
+}
+
+/// Which implementation moves the frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `pnet_datalink`: one `sendto`/`recvfrom` per frame; portable.
+    Pnet,
+    /// Linux rings ([`fast::FastLink`]): TX ring or `sendmmsg`, TPACKET_V3 RX ring, fanout.
+    Fast,
+}
+
+impl Default for Backend {
+    /// `Fast` on Linux, `Pnet` elsewhere.
+    fn default() -> Self {
+        if cfg!(target_os = "linux") {
+            Backend::Fast
+        } else {
+            Backend::Pnet
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "pnet" => Ok(Backend::Pnet),
+            "fast" if cfg!(target_os = "linux") => Ok(Backend::Fast),
+            "fast" => Err("the fast backend needs Linux".into()),
+            _ => Err(format!("{s:?}: expected pnet or fast")),
+        }
+    }
 }
 
 /// How to open a link.
@@ -77,6 +123,25 @@ impl Default for LinkConfig {
 /// Open a link on `iface` (the backend is [`pnet::PnetLink`]).
 pub fn open(iface: &crate::net::Interface, cfg: &LinkConfig) -> Result<Box<dyn Link>> {
     Ok(Box::new(pnet::PnetLink::open(iface, cfg)?))
+}
+
+/// Open a link on `iface` with the chosen backend.
+pub fn open_backend(
+    backend: Backend,
+    iface: &crate::net::Interface,
+    cfg: &LinkConfig,
+) -> Result<Box<dyn Link>> {
+    match backend {
+        Backend::Pnet => open(iface, cfg),
+        #[cfg(target_os = "linux")]
+        Backend::Fast => Ok(Box::new(fast::FastLink::open(
+            iface,
+            cfg,
+            fast::FastOptions::default(),
+        )?)),
+        #[cfg(not(target_os = "linux"))]
+        Backend::Fast => Err(crate::Error::Invalid("the fast backend needs Linux".into())),
+    }
 }
 
 #[cfg(test)]

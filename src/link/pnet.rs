@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
 
-use super::{Link, LinkConfig, LinkStats, RxFilter, RxFrame};
+use super::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
 
@@ -58,11 +58,27 @@ pub(crate) fn arp_and_icmp_program() -> Vec<libc::sock_filter> {
     ]
 }
 
+/// Accept ARP, and IPv4 ICMP whose destination address (frame offset 30) is `addr`.
+pub(crate) fn arp_and_icmp_to_program(addr: std::net::Ipv4Addr) -> Vec<libc::sock_filter> {
+    const BPF_LDW_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    vec![
+        ins(BPF_LDH_ABS, 0, 0, 12),            // 0: A = ethertype
+        ins(BPF_JEQ_K, 5, 0, 0x0806),          // 1: ARP → 7
+        ins(BPF_JEQ_K, 0, 5, 0x0800),          // 2: not IPv4 → 8
+        ins(BPF_LDB_ABS, 0, 0, 23),            // 3: A = IPv4 protocol
+        ins(BPF_JEQ_K, 0, 3, 1),               // 4: not ICMP → 8
+        ins(BPF_LDW_ABS, 0, 0, 30),            // 5: A = IPv4 destination
+        ins(BPF_JEQ_K, 0, 1, u32::from(addr)), // 6: ours → 7, else 8
+        ins(BPF_RET_K, 0, 0, 0x0004_0000),     // 7: accept
+        ins(BPF_RET_K, 0, 0, 0),               // 8: drop
+    ]
+}
+
 /// Frames we sent recently, to recognise copies the kernel hands back to us
 /// (on `lo` each sent frame is received once more; without `PACKET_IGNORE_OUTGOING`
 /// the outgoing copy too). Matched by length and hash of the whole frame.
 #[derive(Debug, Default)]
-struct OwnFrames {
+pub(crate) struct OwnFrames {
     copies_per_send: usize,
     recent: VecDeque<(Instant, usize, u64)>,
 }
@@ -74,7 +90,20 @@ fn frame_hash(frame: &[u8]) -> u64 {
 }
 
 impl OwnFrames {
-    fn remember(&mut self, frame: &[u8], now: Instant) {
+    /// Expect `copies_per_send` copies of each sent frame to come back.
+    pub(crate) fn new(copies_per_send: usize) -> Self {
+        OwnFrames {
+            copies_per_send,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// Whether any copy is expected at all (else `take` is always false).
+    pub(crate) fn is_active(&self) -> bool {
+        self.copies_per_send > 0
+    }
+
+    pub(crate) fn remember(&mut self, frame: &[u8], now: Instant) {
         let key = (now, frame.len(), frame_hash(frame));
         for _ in 0..self.copies_per_send {
             if self.recent.len() >= OWN_MAX {
@@ -85,7 +114,7 @@ impl OwnFrames {
     }
 
     /// True (and forget one copy) when `frame` is a copy of something we sent.
-    fn take(&mut self, frame: &[u8], now: Instant) -> bool {
+    pub(crate) fn take(&mut self, frame: &[u8], now: Instant) -> bool {
         while let Some(&(t, _, _)) = self.recent.front() {
             if now.duration_since(t) > OWN_TTL {
                 self.recent.pop_front();
@@ -180,12 +209,7 @@ impl PnetLink {
         let one: libc::c_int = 1;
         let ignore_outgoing = setsockopt_raw(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
 
-        let program = match &cfg.filter {
-            RxFilter::All => None,
-            RxFilter::ArpAndIcmp => Some(arp_and_icmp_program()),
-            RxFilter::Bpf(p) => Some(p.iter().map(|i| i.to_sock_filter()).collect()),
-        };
-        if let Some(mut prog) = program {
+        if let Some(mut prog) = super::filter_program(&cfg.filter) {
             let fprog = libc::sock_fprog {
                 len: prog.len() as libc::c_ushort,
                 filter: prog.as_mut_ptr(),
@@ -444,6 +468,10 @@ mod tests {
                     Some(&b) => a = u32::from(b),
                     None => return 0,
                 },
+                0x20 => match pkt.get(k..k + 4) {
+                    Some(b) => a = u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+                    None => return 0,
+                },
                 BPF_JEQ_K => {
                     pc += usize::from(if a == i.k { i.jt } else { i.jf });
                 }
@@ -482,6 +510,29 @@ mod tests {
             }
         }
         assert_eq!(p.last().unwrap().code, BPF_RET_K);
+    }
+
+    #[test]
+    fn bpf_icmp_to_accepts_only_our_address() {
+        let me: std::net::Ipv4Addr = "192.0.2.2".parse().unwrap();
+        let p = arp_and_icmp_to_program(me);
+        let mut f = frame(0x0800, 1);
+        f[30..34].copy_from_slice(&me.octets());
+        assert!(run_bpf(&p, &f) > 0, "ICMP to us");
+        f[33] = 3;
+        assert_eq!(run_bpf(&p, &f), 0, "ICMP to someone else");
+        f[33] = 2;
+        f[23] = 17;
+        assert_eq!(run_bpf(&p, &f), 0, "UDP to us");
+        assert!(run_bpf(&p, &frame(0x0806, 0)) > 0, "ARP");
+        assert_eq!(run_bpf(&p, &frame(0x86dd, 58)), 0);
+        assert_eq!(run_bpf(&p, &f[..31]), 0, "runt");
+        for (i, ins) in p.iter().enumerate() {
+            if ins.code == BPF_JEQ_K {
+                assert!(i + 1 + usize::from(ins.jt) < p.len());
+                assert!(i + 1 + usize::from(ins.jf) < p.len());
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,155 @@
+//! `pktforge blast`: flags → [`BlastRequest`] → live progress, summary, JSON, SVG plot.
+
+use std::sync::atomic::AtomicBool;
+
+use clap::Args;
+
+use super::args::{parse_u8_any, IpOptionArgs, LinkArgs};
+use super::{options_request, path_request, resolve_host, seconds};
+use crate::blast::{self, BlastRequest, Rate};
+use crate::link::Backend;
+use crate::probe::options::parse_hex;
+use crate::{Error, Result};
+
+/// `pktforge blast` flags.
+#[derive(Debug, Args)]
+pub struct BlastArgs {
+    /// Host to send echo requests to (IPv4 address or name).
+    pub dest: String,
+    /// Frames per second over all threads, or `max`.
+    #[arg(
+        short = 'r',
+        long = "rate",
+        value_name = "PPS|max",
+        default_value = "1000"
+    )]
+    pub rate: Rate,
+    /// Stop after COUNT requests (over all threads).
+    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Stop sending after SECS seconds.
+    #[arg(short = 'd', long = "duration", value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// ICMP data bytes (at least 16: sequence number + send time).
+    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56)]
+    pub size: usize,
+    /// Sender threads, each with its own TX ring and RX ring (at most the interface's queues).
+    #[arg(long = "threads", value_name = "N", default_value_t = 1)]
+    pub threads: usize,
+    /// Link implementation: fast (Linux rings) or pnet (portable, one syscall per frame).
+    #[arg(long = "backend", value_name = "pnet|fast", default_value = "fast")]
+    pub backend: Backend,
+    /// How the fast backend transmits: ring (TPACKET TX ring) or sendmmsg.
+    #[cfg(target_os = "linux")]
+    #[arg(long = "tx-mode", value_name = "ring|sendmmsg", default_value = "ring")]
+    pub tx_mode: crate::link::fast::TxMode,
+    /// After the last request, wait up to SECS for outstanding replies.
+    #[arg(short = 'W', long = "wait", value_name = "SECS", default_value_t = 1.0)]
+    pub wait: f64,
+    /// At most N frames per syscall (1..=1024; larger batches send faster but stamp later
+    /// frames of a batch early, inflating their RTT).
+    #[arg(long = "batch", value_name = "N", default_value_t = blast::DEFAULT_BATCH)]
+    pub batch: usize,
+    /// IP time to live (1..=255).
+    #[arg(short = 't', long = "ttl", value_name = "TTL", default_value_t = 64,
+          value_parser = clap::value_parser!(u8).range(1..=255))]
+    pub ttl: u8,
+    /// IP TOS byte, decimal or 0x hex.
+    #[arg(short = 'Q', long = "tos", value_name = "TOS", value_parser = parse_u8_any)]
+    pub tos: Option<u8>,
+    /// Set Don't Fragment.
+    #[arg(long = "df")]
+    pub df: bool,
+    /// ICMP identifier of thread 0 (thread k uses ID + k; default: process id).
+    #[arg(long = "id", value_name = "ID")]
+    pub id: Option<u16>,
+    /// Up to 16 hex bytes repeated after the 16-byte stamp.
+    #[arg(short = 'p', long = "pattern", value_name = "HEX")]
+    pub pattern: Option<String>,
+    /// IP options.
+    #[command(flatten)]
+    pub ip_options: IpOptionArgs,
+    /// Interface and addresses.
+    #[command(flatten)]
+    pub link: LinkArgs,
+    /// Print the summary as one JSON object.
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Draw RTT over time and the RTT distribution into FILE (SVG).
+    #[arg(long = "plot", value_name = "FILE.svg")]
+    pub plot: Option<std::path::PathBuf>,
+}
+
+/// Turn `blast` flags into a typed request.
+pub fn request(a: &BlastArgs) -> Result<BlastRequest> {
+    let mut r = BlastRequest::new(resolve_host(&a.dest)?);
+    r.rate = a.rate;
+    r.count = a.count;
+    r.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
+    r.size = a.size;
+    r.threads = a.threads;
+    r.backend = a.backend;
+    #[cfg(target_os = "linux")]
+    {
+        r.tx_mode = a.tx_mode;
+    }
+    r.wait = seconds("--wait", a.wait)?;
+    r.batch = a.batch;
+    r.ttl = a.ttl;
+    r.tos = a.tos.unwrap_or(0);
+    r.dont_fragment = a.df;
+    if let Some(id) = a.id {
+        r.id = id;
+    }
+    if let Some(p) = &a.pattern {
+        r.pattern = parse_hex("-p", p)?;
+    }
+    r.options = options_request(&a.ip_options)?;
+    r.path = path_request(&a.link)?;
+    Ok(r)
+}
+
+/// Run `blast`: exit 0 when replies came, 1 when none did, 2 on error (the summary of what
+/// was sent is printed first).
+pub fn run(a: BlastArgs, stop: &AtomicBool) -> Result<i32> {
+    let req = request(&a)?;
+    if let Some(p) = &a.plot {
+        // Refuse an unwritable plot path before sending anything.
+        std::fs::write(p, b"")
+            .map_err(|e| Error::io(format!("creating --plot file {}", p.display()), e))?;
+    }
+    if !a.json && (req.count.is_some() || req.duration.is_some()) {
+        println!(
+            "BLAST {} {} with {}-byte ICMP data, {}",
+            req.dest,
+            match req.rate {
+                Rate::Max => "at max rate".to_string(),
+                Rate::Pps(r) => format!("at {r} pps"),
+            },
+            req.size,
+            match (req.count, req.duration) {
+                (Some(c), Some(d)) => format!("{c} requests or {} s", d.as_secs_f64()),
+                (Some(c), None) => format!("{c} requests"),
+                (None, Some(d)) => format!("{} s", d.as_secs_f64()),
+                (None, None) => String::new(), // refused by blast::run below
+            }
+        );
+    }
+    let out = blast::run(&req, stop, !a.json)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string(&out.summary).expect("summary serialises")
+        );
+    } else {
+        print!("{}", out.summary.to_text());
+    }
+    if let Some(p) = &a.plot {
+        std::fs::write(p, blast::plot::svg(&out.summary, &out.timeline))
+            .map_err(|e| Error::io(format!("writing --plot file {}", p.display()), e))?;
+    }
+    if let Some(e) = out.error {
+        return Err(e);
+    }
+    Ok(if out.summary.received > 0 { 0 } else { 1 })
+}

@@ -1,0 +1,243 @@
+//! `pktforge blast` across the namespace lab: real kernel responders, two routers.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{pktforge, stderr, stdout};
+use pktforge::lab::{Host, Lab};
+
+const B: &str = "203.0.113.2";
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    let text = stdout(out);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON summary in {text:?}"));
+    serde_json::from_str(line).expect("summary is valid JSON")
+}
+
+fn tx_packets(lab: &Lab) -> u64 {
+    let out = lab
+        .exec(
+            Host::A,
+            "cat",
+            &["/sys/class/net/a-r1/statistics/tx_packets"],
+        )
+        .unwrap();
+    stdout(&out).trim().parse().unwrap()
+}
+
+fn check_consistent(s: &serde_json::Value, sent: u64) {
+    let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} missing: {s}"));
+    assert_eq!(n("sent"), sent);
+    assert!(n("received") > 0);
+    assert_eq!(n("received") + n("lost"), n("sent"));
+    assert!(s["error"].is_null(), "{s}");
+    for k in [
+        "duplicates",
+        "out_of_order",
+        "late",
+        "corrupt",
+        "kernel_drops",
+    ] {
+        n(k);
+    }
+    let r = &s["rtt_us"];
+    let f = |k: &str| {
+        r[k].as_f64()
+            .unwrap_or_else(|| panic!("rtt {k} missing: {s}"))
+    };
+    assert!(f("min") > 0.0);
+    assert!(f("min") <= f("p50") && f("p50") <= f("p90") && f("p90") <= f("p99"));
+    assert!(f("p99") <= f("p999") && f("p999") <= f("max"));
+    let hist: u64 = s["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        hist,
+        n("received"),
+        "the histogram holds every matched reply"
+    );
+    assert!(s["achieved_rate"].as_f64().unwrap() > 0.0);
+    assert!(s["jitter_us"].as_f64().is_some());
+}
+
+#[test]
+fn blast_matches_every_reply_across_two_routers() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["blast", "--count", "2000", "--rate", "10000", "--json", B],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let s = json(&out);
+    check_consistent(&s, 2000);
+    assert_eq!(s["backend"], "fast");
+    assert_eq!(s["tx_mode"], "tx-ring");
+    assert_eq!(s["iface"], "a-r1");
+    assert_eq!(s["asked_rate"].as_f64(), Some(10000.0));
+    // Kernel responders on an idle lab: nothing should be lost, duplicated or reordered.
+    assert!(s["lost"].as_u64().unwrap() <= 20, "{s}");
+    assert_eq!(s["duplicates"], 0);
+    assert_eq!(s["corrupt"], 0);
+}
+
+#[test]
+fn blast_text_summary_histogram_and_plot() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let dir = std::env::temp_dir().join(format!("pfblast-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plot = dir.join("rtt.svg");
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "blast",
+            "-c",
+            "500",
+            "-r",
+            "5000",
+            "-s",
+            "100",
+            "-R",
+            "--plot",
+            plot.to_str().unwrap(),
+            B,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("--- 203.0.113.2 blast statistics ---"));
+    assert!(text.contains("500 sent, "));
+    assert!(text.contains("rtt us: min "));
+    assert!(text.contains("p99.9"));
+    assert!(text.contains("jitter"));
+    assert!(
+        text.lines().any(|l| l.contains(" us ") && l.ends_with('#')),
+        "text histogram"
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polyline") && svg.contains("<rect"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn blast_pnet_backend_and_sendmmsg_mode_work_too() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    for args in [
+        &["--backend", "pnet"][..],
+        &["--backend", "fast", "--tx-mode", "sendmmsg"][..],
+    ] {
+        let mut all = vec!["blast", "-c", "500", "-r", "5000", "--json"];
+        all.extend_from_slice(args);
+        all.push(B);
+        let out = pktforge(&lab, Host::A, &all);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let s = json(&out);
+        check_consistent(&s, 500);
+    }
+}
+
+#[test]
+fn blast_refuses_bad_input_before_sending() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    // Keep the kernel's own IPv6 chatter (router solicitations, MLD) off the counter we read.
+    lab.sysctl(Host::A, "net.ipv6.conf.a-r1.disable_ipv6", "1")
+        .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--rate", "0", "-c", "5"], "more than 0"),
+        (&["--rate=-100", "-c", "5"], "more than 0"),
+        (&["--rate", "fast", "-c", "5"], "max"),
+        (&[], "--count N or --duration"),
+        (&["-c", "0"], "at least 1"),
+        (&["-c", "5", "--threads", "2"], "transmit queue"),
+        (
+            &["-c", "5", "--threads", "2", "--backend", "pnet"],
+            "--backend fast",
+        ),
+        (&["-c", "5", "-s", "1473"], "the largest -s here is 1472"),
+        (&["-c", "5", "-s", "8"], "at least 16"),
+        (&["-c", "5", "--duration", "0"], "more than 0"),
+    ];
+    for (args, needle) in cases {
+        let before = tx_packets(&lab);
+        let mut all = vec!["blast"];
+        all.extend_from_slice(args);
+        all.push(B);
+        let out = pktforge(&lab, Host::A, &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(needle),
+            "{args:?}: expected {needle:?} in {err}"
+        );
+        assert_eq!(tx_packets(&lab), before, "{args:?}: nothing may be sent");
+    }
+}
+
+#[test]
+fn interface_going_down_ends_the_blast_with_an_error_and_a_summary() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let ns = lab.ns(Host::A);
+    let child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns,
+            env!("CARGO_BIN_EXE_pktforge"),
+            "blast",
+            "--duration",
+            "3",
+            "--rate",
+            "5000",
+            "--json",
+            B,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(700));
+    lab.ip(Host::A, &["link", "set", "a-r1", "down"]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    eprintln!("took {took:?}\n{}\n{}", stdout(&out), stderr(&out));
+    assert!(took < Duration::from_secs(20), "no hang");
+    assert_eq!(out.status.code(), Some(2), "an error exit");
+    let s = json(&out);
+    assert!(
+        s["sent"].as_u64().unwrap() > 0,
+        "the summary of what was sent"
+    );
+    assert!(s["received"].as_u64().unwrap() > 0);
+    let e = s["error"].as_str().expect("the summary names the error");
+    assert!(e.contains("a-r1"), "{e}");
+    assert!(
+        stderr(&out).contains("pktforge: "),
+        "the error is printed too"
+    );
+}
