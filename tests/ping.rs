@@ -456,3 +456,55 @@ fn ctrl_c_prints_the_summary_and_flushes_the_pcap() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn both_link_backends_ping_with_options_over_the_lab_and_loopback() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    for backend in ["pnet", "fast"] {
+        let out = pktforge(
+            &lab,
+            Host::A,
+            &["ping", "-c", "1", "-W", "2", "-R", "--backend", backend, B],
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}");
+        assert_eq!(
+            rr_lines(&stdout(&out)),
+            common::LINUX_RR_A_TO_B,
+            "{backend}"
+        );
+        let out = pktforge(
+            &lab,
+            Host::A,
+            &[
+                "ping",
+                "-c",
+                "2",
+                "-i",
+                "0.2",
+                "-W",
+                "2",
+                "--backend",
+                backend,
+                "127.0.0.1",
+            ],
+        );
+        assert!(
+            stdout(&out).contains("2 packets transmitted, 2 received, 0% packet loss"),
+            "{backend}"
+        );
+        assert!(
+            !stdout(&out).contains("DUP!"),
+            "{backend}: our own frames are never replies"
+        );
+    }
+    let out = pktforge(&lab, Host::A, &["ping", "-c", "1", "--backend", "bogus", B]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected pnet or fast"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -99,6 +99,10 @@ pub struct LinkArgs {
     /// Seconds to wait for an ARP reply from the next hop.
     #[arg(long = "arp-timeout", value_name = "SECS", default_value_t = 2.0)]
     pub arp_timeout: f64,
+    /// Link implementation: fast (Linux TX/RX rings, the default on Linux) or pnet (portable,
+    /// one syscall per frame).
+    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = crate::link::Backend::default())]
+    pub backend: crate::link::Backend,
 }
 
 /// Output flags shared by every probe.

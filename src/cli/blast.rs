@@ -7,7 +7,6 @@ use clap::Args;
 use super::args::{parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, path_request, resolve_host, seconds};
 use crate::blast::{self, BlastRequest, Rate};
-use crate::link::Backend;
 use crate::probe::options::parse_hex;
 use crate::{Error, Result};
 
@@ -36,9 +35,6 @@ pub struct BlastArgs {
     /// Sender threads, each with its own TX ring and RX ring (at most the interface's queues).
     #[arg(long = "threads", value_name = "N", default_value_t = 1)]
     pub threads: usize,
-    /// Link implementation: fast (Linux rings) or pnet (portable, one syscall per frame).
-    #[arg(long = "backend", value_name = "pnet|fast", default_value = "fast")]
-    pub backend: Backend,
     /// How the fast backend transmits: ring (TPACKET TX ring) or sendmmsg.
     #[cfg(target_os = "linux")]
     #[arg(long = "tx-mode", value_name = "ring|sendmmsg", default_value = "ring")]
@@ -88,7 +84,7 @@ pub fn request(a: &BlastArgs) -> Result<BlastRequest> {
     r.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     r.size = a.size;
     r.threads = a.threads;
-    r.backend = a.backend;
+    r.backend = a.link.backend;
     #[cfg(target_os = "linux")]
     {
         r.tx_mode = a.tx_mode;

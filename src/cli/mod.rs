@@ -74,6 +74,7 @@ pub fn target(dest: Ipv4Addr, a: &ProbeArgs) -> Result<Target> {
     t.options = options_request(&a.ip_options)?;
     t.path = path_request(&a.link)?;
     t.pcap = a.output.pcap.clone();
+    t.backend = a.link.backend;
     Ok(t)
 }
 

@@ -72,8 +72,9 @@ pub struct Opened {
     pub _lo: Option<LoopbackGuard>,
 }
 
-fn open(iface: Interface, filter: RxFilter) -> Result<Opened> {
-    let link = link::open(
+fn open(iface: Interface, filter: RxFilter, backend: link::Backend) -> Result<Opened> {
+    let link = link::open_backend(
+        backend,
         &iface,
         &LinkConfig {
             filter,
@@ -105,7 +106,7 @@ fn resolve_with(a: &FrameArgs, spec: &FrameSpec, filter: RxFilter) -> Result<(En
         ..path_request(&a.link)?
     };
     let plan = resolve::plan(&req)?;
-    let mut opened = open(plan.iface.clone(), filter)?;
+    let mut opened = open(plan.iface.clone(), filter, a.link.backend)?;
     let path = resolve::complete(plan, &req, opened.link.as_mut())?;
     let ep = Endpoints {
         src_mac: path.src_mac,
@@ -179,7 +180,10 @@ pub fn run(a: SendArgs, stop: &AtomicBool) -> Result<i32> {
         if frames.is_empty() {
             return Err(Error::Invalid("no frames to send".into()));
         }
-        (frames, open(iface::by_name(name)?, rx_filter)?)
+        (
+            frames,
+            open(iface::by_name(name)?, rx_filter, a.frame.link.backend)?,
+        )
     } else {
         let spec = a.frame.spec()?;
         // Refuse what cannot be built before touching the network.

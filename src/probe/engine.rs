@@ -65,6 +65,8 @@ pub struct Target {
     pub path: PathRequest,
     /// Write every frame sent and received here.
     pub pcap: Option<PathBuf>,
+    /// Which link implementation moves the frames.
+    pub backend: link::Backend,
 }
 
 impl Target {
@@ -81,6 +83,7 @@ impl Target {
                 ..Default::default()
             },
             pcap: None,
+            backend: link::Backend::default(),
         }
     }
 }
@@ -130,7 +133,8 @@ impl Session {
                 limit.saturating_sub(20 + option_bytes + 8)
             )));
         }
-        let mut link = link::open(
+        let mut link = link::open_backend(
+            t.backend,
             &plan.iface,
             &LinkConfig {
                 filter: RxFilter::ArpAndIcmp,
