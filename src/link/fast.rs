@@ -15,26 +15,25 @@ use std::sync::atomic::{fence, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::pnet::OwnFrames;
+use super::sys::{
+    packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
+    SO_ATTACH_FILTER, SO_TIMESTAMPNS,
+};
 use super::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
 
-const SOL_PACKET: libc::c_int = 263;
 const PACKET_ADD_MEMBERSHIP: libc::c_int = 1;
 const PACKET_RX_RING: libc::c_int = 5;
-const PACKET_STATISTICS: libc::c_int = 6;
 const PACKET_VERSION: libc::c_int = 10;
 const PACKET_TX_RING: libc::c_int = 13;
 const PACKET_FANOUT: libc::c_int = 18;
 const PACKET_QDISC_BYPASS: libc::c_int = 20;
-const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const PACKET_MR_PROMISC: libc::c_int = 1;
 const TPACKET_V2: libc::c_int = 1;
 const TPACKET_V3: libc::c_int = 2;
 const PACKET_FANOUT_CPU: u32 = 2;
-const SO_ATTACH_FILTER: libc::c_int = 26;
 const SO_SNDBUFFORCE: libc::c_int = 32;
-const SO_TIMESTAMPNS: libc::c_int = 35;
 const ETH_P_ALL: u16 = 0x0003;
 
 const TP_STATUS_KERNEL: u32 = 0;
@@ -175,51 +174,6 @@ impl Drop for Mmap {
         // SAFETY: unmapping exactly what `new` mapped.
         unsafe { libc::munmap(self.ptr.cast(), self.len) };
     }
-}
-
-struct Fd(RawFd);
-impl Drop for Fd {
-    fn drop(&mut self) {
-        // SAFETY: we own this descriptor.
-        unsafe { libc::close(self.0) };
-    }
-}
-
-fn setsockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
-    // SAFETY: val points to a live T of the given size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (val as *const T).cast(),
-            std::mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn packet_socket(iface: &Interface) -> Result<Fd> {
-    // Protocol 0: nothing is queued until bind.
-    // SAFETY: plain socket(2).
-    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return Err(match e.raw_os_error() {
-            Some(libc::EPERM) | Some(libc::EACCES) => Error::NoPermission {
-                iface: iface.name.clone(),
-                exe: std::env::current_exe()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|_| "pktforge".into()),
-            },
-            _ => Error::io(format!("opening a packet socket for {}", iface.name), e),
-        });
-    }
-    Ok(Fd(fd))
 }
 
 fn sockaddr_ll(ifindex: u32, protocol: u16) -> libc::sockaddr_ll {

@@ -9,6 +9,7 @@ pub mod bpf;
 pub mod fast;
 pub mod pcap;
 pub mod pnet;
+mod sys;
 
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]

@@ -11,17 +11,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
 
+use super::sys::{
+    packet_socket, setsockopt, socket_error, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
+    SO_ATTACH_FILTER, SO_TIMESTAMPNS,
+};
 use super::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
 
 // Linux uapi constants (stable ABI on the architectures we build for).
-const SOL_PACKET: libc::c_int = 263;
-const PACKET_STATISTICS: libc::c_int = 6;
-const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
-const SO_ATTACH_FILTER: libc::c_int = 26;
 const SO_RCVBUFFORCE: libc::c_int = 33;
-const SO_TIMESTAMPNS: libc::c_int = 35;
 const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
 
 /// Short poll timeout inside pnet's receiver; we poll the fd ourselves with the real
@@ -152,81 +151,34 @@ pub struct PnetLink {
     suppressed: u64,
 }
 
-/// Closes the fd unless disarmed (before pnet takes ownership).
-struct FdGuard(RawFd);
-impl Drop for FdGuard {
-    fn drop(&mut self) {
-        if self.0 >= 0 {
-            // SAFETY: we own this fd until disarmed.
-            unsafe { libc::close(self.0) };
-        }
-    }
-}
-
-fn setsockopt_raw<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
-    // SAFETY: val points to a live T of the given size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (val as *const T).cast(),
-            std::mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn exe_path() -> String {
-    std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "pktforge".into())
-}
-
 impl PnetLink {
     /// Open a packet socket on `iface` configured by `cfg`.
     pub fn open(iface: &Interface, cfg: &LinkConfig) -> Result<Self> {
-        // Protocol 0: nothing is queued until pnet binds it (ETH_P_ALL) to this interface,
-        // so no frame of another interface can slip in before the bind.
-        // SAFETY: plain socket(2).
-        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            let e = io::Error::last_os_error();
-            return Err(match e.raw_os_error() {
-                Some(libc::EPERM) | Some(libc::EACCES) => Error::NoPermission {
-                    iface: iface.name.clone(),
-                    exe: exe_path(),
-                },
-                _ => Error::io(format!("opening a packet socket for {}", iface.name), e),
-            });
-        }
-        let mut guard = FdGuard(fd);
+        // Protocol 0 until pnet binds it (ETH_P_ALL) to this interface.
+        let guard = packet_socket(iface)?;
+        let fd = guard.0;
 
         let one: libc::c_int = 1;
-        let ignore_outgoing = setsockopt_raw(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
+        let ignore_outgoing = setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
 
         if let Some(mut prog) = super::filter_program(&cfg.filter) {
             let fprog = libc::sock_fprog {
                 len: prog.len() as libc::c_ushort,
                 filter: prog.as_mut_ptr(),
             };
-            setsockopt_raw(fd, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog).map_err(|e| {
+            setsockopt(fd, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog).map_err(|e| {
                 Error::io(format!("attaching the receive filter on {}", iface.name), e)
             })?;
         }
 
         // Kernel receive timestamps; without them SIOCGSTAMPNS falls back to recv time.
-        let _ = setsockopt_raw(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one);
+        let _ = setsockopt(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one);
 
         if cfg.buffer_size > 0 {
             let size = libc::c_int::try_from(cfg.buffer_size / 2).unwrap_or(libc::c_int::MAX / 2);
             // The kernel doubles the value; FORCE (CAP_NET_ADMIN) ignores rmem_max.
-            if setsockopt_raw(fd, libc::SOL_SOCKET, SO_RCVBUFFORCE, &size).is_err() {
-                setsockopt_raw(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size).map_err(|e| {
+            if setsockopt(fd, libc::SOL_SOCKET, SO_RCVBUFFORCE, &size).is_err() {
+                setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &size).map_err(|e| {
                     Error::io(format!("setting receive buffer on {}", iface.name), e)
                 })?;
             }
@@ -242,7 +194,7 @@ impl PnetLink {
             ..Default::default()
         };
         // pnet owns the fd from here on (it closes it on its own errors too).
-        guard.0 = -1;
+        let _ = guard.into_raw();
         let (tx, rx) = match pnet_datalink::channel(&iface.to_pnet(), config) {
             Ok(Channel::Ethernet(tx, rx)) => (tx, rx),
             Ok(_) => {
@@ -251,15 +203,7 @@ impl PnetLink {
                     iface.name
                 )))
             }
-            Err(e) => {
-                return Err(match e.raw_os_error() {
-                    Some(libc::EPERM) | Some(libc::EACCES) => Error::NoPermission {
-                        iface: iface.name.clone(),
-                        exe: exe_path(),
-                    },
-                    _ => Error::io(format!("binding the packet socket to {}", iface.name), e),
-                })
-            }
+            Err(e) => return Err(socket_error(iface, "binding the packet socket", e)),
         };
 
         let copies_per_send = usize::from(iface.is_loopback) + usize::from(!ignore_outgoing);

@@ -1,0 +1,86 @@
+//! The packet-socket plumbing both link backends share: socket creation with the permission
+//! error users need, `setsockopt`, an owning descriptor, and Linux uapi constants.
+
+use std::io;
+use std::os::fd::RawFd;
+
+use crate::net::Interface;
+use crate::{Error, Result};
+
+// Linux uapi constants (stable ABI on the architectures we build for).
+pub(crate) const SOL_PACKET: libc::c_int = 263;
+pub(crate) const PACKET_STATISTICS: libc::c_int = 6;
+pub(crate) const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+pub(crate) const SO_ATTACH_FILTER: libc::c_int = 26;
+pub(crate) const SO_TIMESTAMPNS: libc::c_int = 35;
+
+/// An owned descriptor, closed on drop unless handed over with [`Fd::into_raw`].
+pub(crate) struct Fd(pub(crate) RawFd);
+
+impl Fd {
+    /// Give up ownership (e.g. to pnet, which closes it itself).
+    pub(crate) fn into_raw(self) -> RawFd {
+        let fd = self.0;
+        std::mem::forget(self);
+        fd
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own this descriptor.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+/// `setsockopt(2)` with a value of any plain type.
+pub(crate) fn setsockopt<T>(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    val: &T,
+) -> io::Result<()> {
+    // SAFETY: val points to a live T of the given size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (val as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The error for a refused packet socket: what is missing and how to grant it.
+pub(crate) fn socket_error(iface: &Interface, what: &str, e: io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => Error::NoPermission {
+            iface: iface.name.clone(),
+            exe: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "pktforge".into()),
+        },
+        _ => Error::io(format!("{what} for {}", iface.name), e),
+    }
+}
+
+/// An AF_PACKET raw socket with protocol 0: nothing is queued until it is bound with a
+/// protocol to one interface, so no frame of another interface slips in before the bind.
+pub(crate) fn packet_socket(iface: &Interface) -> Result<Fd> {
+    // SAFETY: plain socket(2).
+    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(socket_error(
+            iface,
+            "opening a packet socket",
+            io::Error::last_os_error(),
+        ));
+    }
+    Ok(Fd(fd))
+}
