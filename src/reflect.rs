@@ -58,6 +58,8 @@ pub struct ReflectConfig {
     pub duration: Option<Duration>,
     /// Write every frame received and sent here.
     pub pcap: Option<std::path::PathBuf>,
+    /// Which link implementation moves the frames.
+    pub backend: link::Backend,
 }
 
 impl ReflectConfig {
@@ -77,6 +79,7 @@ impl ReflectConfig {
             count: None,
             duration: None,
             pcap: None,
+            backend: link::Backend::default(),
         }
     }
 
@@ -421,7 +424,8 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
             ifc.name
         ))
     })?;
-    let mut link = link::open(
+    let mut link = link::open_backend(
+        cfg.backend,
         &ifc,
         &LinkConfig {
             filter: RxFilter::ArpAndIcmp,

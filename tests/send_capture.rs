@@ -290,9 +290,13 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
         "{err}"
     );
     let other_text = String::from_utf8_lossy(&others.stdout);
+    // Every flood frame reached r1-a and the witness kept all of them, although nobody read
+    // its output until the end (a slow reader must not cost frames at this rate).
     assert!(
-        other_text.lines().count() > 0,
-        "the flood never reached r1-a"
+        String::from_utf8_lossy(&others.stderr)
+            .contains("2000 frames captured, 0 dropped by kernel"),
+        "{}",
+        String::from_utf8_lossy(&others.stderr)
     );
     assert!(
         other_text.lines().all(|l| l.contains("ip-proto-17")),

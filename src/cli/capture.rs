@@ -26,6 +26,9 @@ pub struct CaptureArgs {
     /// Stop after COUNT frames.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
+    /// Link implementation: fast (Linux TPACKET_V3 ring, default on Linux) or pnet (portable).
+    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = crate::link::Backend::default())]
+    pub backend: crate::link::Backend,
     /// Stop after SECS seconds.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
@@ -63,7 +66,8 @@ pub fn run(a: CaptureArgs, stop: &AtomicBool) -> Result<i32> {
     }
     let duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     let ifc = iface::by_name(&a.iface)?;
-    let mut link = link::open(
+    let mut link = link::open_backend(
+        a.backend,
         &ifc,
         &LinkConfig {
             filter: RxFilter::Bpf(filter.program.clone()),

@@ -56,6 +56,9 @@ pub struct ReflectArgs {
     /// Print the counters as JSON.
     #[arg(long = "json")]
     pub json: bool,
+    /// Link implementation: fast (Linux rings, default on Linux) or pnet (portable).
+    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = crate::link::Backend::default())]
+    pub backend: crate::link::Backend,
 }
 
 /// Parse `ADDR[/PREFIX]`.
@@ -100,6 +103,7 @@ pub fn run(a: ReflectArgs, stop: &AtomicBool) -> Result<i32> {
     cfg.count = a.count;
     cfg.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     cfg.pcap = a.pcap;
+    cfg.backend = a.backend;
     let iface = a.iface.clone();
     let counters = reflect::run(&cfg, stop, &mut || {
         eprintln!("reflect: answering for {addr}/{prefix} on {iface} (Ctrl-C to stop)");

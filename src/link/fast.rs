@@ -55,11 +55,28 @@ const MIN_SLOT: usize = 2048;
 pub const MAX_SLOT: usize = 16384;
 /// TX ring size in bytes (per link).
 const TX_RING_BYTES: usize = 4 << 20;
-/// RX ring: blocks of 1 MiB, 4 of them, retired after 2 ms when not full.
-const RX_BLOCK: usize = 1 << 20;
-const RX_BLOCKS: usize = 4;
+/// RX ring: the kernel hands a block over when it is full or RX_RETIRE_MS after its first
+/// frame, however empty. Blocks are therefore kept small (just above the largest frame the MTU
+/// allows) and many, so a slow reader at a low rate still has buffer_size worth of blocks, not
+/// a few milliseconds' worth.
+const RX_MIN_BLOCK: usize = 4 << 10;
+const RX_MIN_BLOCKS: usize = 16;
+const RX_MAX_BYTES: usize = 64 << 20;
 const RX_FRAME: usize = 2048;
 const RX_RETIRE_MS: u32 = 2;
+
+/// RX block size and count for an interface MTU and a buffer size (bytes).
+///
+/// ```text
+/// veth (1500), 4 MiB  → 4 KiB × 1024     lo (65536), 4 MiB → 128 KiB × 32
+/// ```
+fn rx_geometry(mtu: u32, buffer_size: usize) -> (usize, usize) {
+    // Ethernet header, VLAN tag, tpacket3 header and sockaddr_ll, rounded generously.
+    let largest = mtu as usize + 14 + 4 + 256;
+    let block = largest.next_power_of_two().max(RX_MIN_BLOCK);
+    let blocks = (buffer_size.min(RX_MAX_BYTES) / block).max(RX_MIN_BLOCKS);
+    (block, blocks)
+}
 /// Frames per `sendmmsg` call.
 const MMSG_BATCH: usize = 256;
 
@@ -238,6 +255,9 @@ unsafe impl Send for Tx {}
 /// Receive ring cursor.
 struct Rx {
     map: Mmap,
+    /// Bytes per block and number of blocks.
+    block_size: usize,
+    blocks: usize,
     block: usize,
     /// Packets left in the current user-owned block, and the offset of the next one.
     left: u32,
@@ -351,18 +371,19 @@ impl FastLink {
             .map_err(|e| Error::io(ctx("enabling receive timestamps"), e))?;
         setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
             .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
+        let (block_size, blocks) = rx_geometry(iface.mtu, cfg.buffer_size);
         let req = TpacketReq3 {
-            block_size: RX_BLOCK as u32,
-            block_nr: RX_BLOCKS as u32,
+            block_size: block_size as u32,
+            block_nr: blocks as u32,
             frame_size: RX_FRAME as u32,
-            frame_nr: (RX_BLOCK * RX_BLOCKS / RX_FRAME) as u32,
+            frame_nr: (block_size * blocks / RX_FRAME) as u32,
             retire_blk_tov: RX_RETIRE_MS,
             sizeof_priv: 0,
             feature_req_word: 0,
         };
         setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
             .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
-        let rx_map = Mmap::new(rx_fd.0, RX_BLOCK * RX_BLOCKS)
+        let rx_map = Mmap::new(rx_fd.0, block_size * blocks)
             .map_err(|e| Error::io(ctx("mapping the RX ring"), e))?;
         bind(rx_fd.0, iface, ETH_P_ALL)?;
         if cfg.promiscuous {
@@ -391,6 +412,8 @@ impl FastLink {
             tx,
             rx: Rx {
                 map: rx_map,
+                block_size,
+                blocks,
                 block: 0,
                 left: 0,
                 offset: 0,
@@ -743,8 +766,8 @@ impl FastLink {
     fn next_rx(&mut self) -> Option<(*const u8, usize, SystemTime)> {
         loop {
             let base = self.rx.map.ptr;
-            // SAFETY: block < RX_BLOCKS, so the descriptor lies in the mapping.
-            let bd = unsafe { base.add(self.rx.block * RX_BLOCK) } as *mut BlockDesc;
+            // SAFETY: block < blocks, so the descriptor lies in the mapping.
+            let bd = unsafe { base.add(self.rx.block * self.rx.block_size) } as *mut BlockDesc;
             if self.rx.left == 0 {
                 if self.rx.offset != 0 {
                     // Finished with this block: give it back and move on.
@@ -752,7 +775,7 @@ impl FastLink {
                     // SAFETY: status word of a block we own.
                     unsafe { std::ptr::write_volatile(&mut (*bd).block_status, TP_STATUS_KERNEL) };
                     self.rx.offset = 0;
-                    self.rx.block = (self.rx.block + 1) % RX_BLOCKS;
+                    self.rx.block = (self.rx.block + 1) % self.rx.blocks;
                     continue;
                 }
                 // SAFETY: volatile read of a status the kernel writes.
@@ -771,7 +794,7 @@ impl FastLink {
                 self.rx.offset = first as usize;
             }
             let block_base = bd as *const u8;
-            if self.rx.offset + std::mem::size_of::<Tpacket3Hdr>() > RX_BLOCK {
+            if self.rx.offset + std::mem::size_of::<Tpacket3Hdr>() > self.rx.block_size {
                 self.rx.left = 0;
                 self.rx.offset = 1;
                 continue;
@@ -780,7 +803,7 @@ impl FastLink {
             let h = unsafe { &*(block_base.add(self.rx.offset) as *const Tpacket3Hdr) };
             let mac = usize::from(h.tp_mac);
             let len = h.tp_snaplen as usize;
-            let ok = self.rx.offset + mac + len <= RX_BLOCK;
+            let ok = self.rx.offset + mac + len <= self.rx.block_size;
             // SAFETY: bounds checked by `ok`.
             let ptr = unsafe { block_base.add(self.rx.offset + mac) };
             let ts = SystemTime::UNIX_EPOCH + Duration::new(u64::from(h.tp_sec), h.tp_nsec);
@@ -943,3 +966,23 @@ const _: () = assert!(std::mem::size_of::<BlockDesc>() == 32);
 #[cfg(test)]
 #[path = "fast_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod geometry_tests {
+    use super::*;
+
+    #[test]
+    fn rx_blocks_hold_the_largest_frame_and_fill_the_buffer() {
+        assert_eq!(rx_geometry(1500, 4 << 20), (4 << 10, 1024));
+        assert_eq!(rx_geometry(65536, 4 << 20), (128 << 10, 32));
+        assert_eq!(
+            rx_geometry(1500, 0),
+            (4 << 10, RX_MIN_BLOCKS),
+            "a floor of blocks"
+        );
+        assert_eq!(
+            rx_geometry(9000, 1 << 30).1 * rx_geometry(9000, 1 << 30).0,
+            RX_MAX_BYTES
+        );
+    }
+}
