@@ -70,7 +70,7 @@ rate() { python3 -c "print(f'{$COUNT/($2-$1):.0f}')"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 run_trafgen() { local t0 t1; t0=$(now)
-  ip netns exec "$NS" trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$COUNT" --cpus 1 -q -C >/dev/null 2>&1 || \
+  ip netns exec "$NS" trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$COUNT" --cpus 1 -C >/dev/null 2>&1 || \
   ip netns exec "$NS" trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$COUNT" --cpus 1 >/dev/null 2>&1
   t1=$(now); rate "$t0" "$t1"; }
 run_blast() { # ns threads tx-mode: timed like the others, by the wall clock of the whole process

@@ -84,7 +84,7 @@ fn blast_matches_every_reply_across_two_routers() {
     let s = json(&out);
     check_consistent(&s, 2000);
     assert_eq!(s["backend"], "fast");
-    assert_eq!(s["tx_mode"], "tx-ring");
+    assert_eq!(s["tx_mode"], "af_xdp", "auto settles on AF_XDP on veth");
     assert_eq!(s["iface"], "a-r1");
     assert_eq!(s["asked_rate"].as_f64(), Some(10000.0));
     // Kernel responders on an idle lab: nothing should be lost, duplicated or reordered.
@@ -136,7 +136,7 @@ fn blast_text_summary_histogram_and_plot() {
 }
 
 #[test]
-fn blast_pnet_backend_and_sendmmsg_mode_work_too() {
+fn blast_pnet_backend_and_every_fast_tx_mode_work_too() {
     if !common::can_run_lab() {
         return;
     }
@@ -144,6 +144,8 @@ fn blast_pnet_backend_and_sendmmsg_mode_work_too() {
     for args in [
         &["--backend", "pnet"][..],
         &["--backend", "fast", "--tx-mode", "sendmmsg"][..],
+        &["--backend", "fast", "--tx-mode", "ring"][..],
+        &["--backend", "fast", "--tx-mode", "xdp"][..],
     ] {
         let mut all = vec!["blast", "-c", "500", "-r", "5000", "--json"];
         all.extend_from_slice(args);
@@ -152,7 +154,17 @@ fn blast_pnet_backend_and_sendmmsg_mode_work_too() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         let s = json(&out);
         check_consistent(&s, 500);
+        if args.contains(&"xdp") {
+            assert_eq!(s["tx_mode"], "af_xdp", "AF_XDP copy mode binds on veth");
+        }
     }
+    // The default (auto) settles on AF_XDP here and says so.
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["blast", "-c", "200", "-r", "5000", "--json", B],
+    );
+    assert_eq!(json(&out)["tx_mode"], "af_xdp");
 }
 
 #[test]

@@ -128,7 +128,7 @@ impl BlastRequest {
             },
             backend: Backend::default(),
             #[cfg(target_os = "linux")]
-            tx_mode: TxMode::Ring,
+            tx_mode: TxMode::Auto,
             wait: Duration::from_secs(1),
             batch: DEFAULT_BATCH,
         }
@@ -698,7 +698,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         promiscuous: false,
         buffer_size: 4 << 20,
     };
-    let open = |iface: &crate::net::Interface| -> Result<WorkerLink> {
+    let open = |iface: &crate::net::Interface, queue: u32| -> Result<WorkerLink> {
         match req.backend {
             #[cfg(target_os = "linux")]
             Backend::Fast => Ok(WorkerLink::Fast(FastLink::open(
@@ -707,6 +707,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
                 FastOptions {
                     tx_mode: req.tx_mode,
                     max_frame: frame_len,
+                    queue,
                 },
             )?)),
             _ => Ok(WorkerLink::Other(
@@ -715,7 +716,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             )),
         }
     };
-    let mut first = open(&plan.iface)?;
+    let mut first = open(&plan.iface, 0)?;
     let _lo_guard = if plan.iface.is_loopback {
         Some(LoopbackGuard::enable()?)
     } else {
@@ -730,9 +731,15 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         resolve::complete(plan, &path_req, l)?
     };
     let mut links = vec![first];
-    for _ in 1..req.threads {
-        links.push(open(&path.plan.iface)?);
+    for queue in 1..req.threads {
+        links.push(open(&path.plan.iface, queue as u32)?);
     }
+    // What the links really transmit with (`auto` settles on AF_XDP or the TX ring).
+    let tx_mode_used = match &links[0] {
+        #[cfg(target_os = "linux")]
+        WorkerLink::Fast(f) => f.tx_mode().to_string(),
+        _ => "sendto".to_string(),
+    };
     #[cfg(target_os = "linux")]
     if links.len() > 1 {
         let group = (std::process::id() & 0xffff) as u16;
@@ -835,7 +842,15 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
-    Ok(merge(req, &path, &shared, results, frame_len, elapsed))
+    Ok(merge(
+        req,
+        &path,
+        &shared,
+        results,
+        frame_len,
+        elapsed,
+        tx_mode_used,
+    ))
 }
 
 fn merge(
@@ -845,6 +860,7 @@ fn merge(
     results: Vec<WorkerResult>,
     frame_len: usize,
     elapsed: f64,
+    tx_mode_used: String,
 ) -> BlastOutcome {
     let mut rtt = stats::rtt_histogram();
     let mut gaps = Gaps::default();
@@ -894,14 +910,7 @@ fn merge(
             Backend::Fast => "fast".into(),
             Backend::Pnet => "pnet".into(),
         },
-        #[cfg(target_os = "linux")]
-        tx_mode: match (req.backend, req.tx_mode) {
-            (Backend::Fast, TxMode::Ring) => "tx-ring".into(),
-            (Backend::Fast, TxMode::Mmsg) => "sendmmsg".into(),
-            _ => "sendto".into(),
-        },
-        #[cfg(not(target_os = "linux"))]
-        tx_mode: "sendto".into(),
+        tx_mode: tx_mode_used,
         threads: req.threads,
         frame_bytes: frame_len,
         sent,

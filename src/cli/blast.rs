@@ -35,9 +35,14 @@ pub struct BlastArgs {
     /// Sender threads, each with its own TX ring and RX ring (at most the interface's queues).
     #[arg(long = "threads", value_name = "N", default_value_t = 1)]
     pub threads: usize,
-    /// How the fast backend transmits: ring (TPACKET TX ring) or sendmmsg.
+    /// How the fast backend transmits: auto (AF_XDP when the interface allows, else the TX
+    /// ring), xdp (AF_XDP copy mode, one queue per thread), ring (TPACKET TX ring), sendmmsg.
     #[cfg(target_os = "linux")]
-    #[arg(long = "tx-mode", value_name = "ring|sendmmsg", default_value = "ring")]
+    #[arg(
+        long = "tx-mode",
+        value_name = "auto|xdp|ring|sendmmsg",
+        default_value = "auto"
+    )]
     pub tx_mode: crate::link::fast::TxMode,
     /// After the last request, wait up to SECS for outstanding replies.
     #[arg(short = 'W', long = "wait", value_name = "SECS", default_value_t = 1.0)]

@@ -19,6 +19,7 @@ use super::sys::{
     packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
     SO_ATTACH_FILTER, SO_TIMESTAMPNS,
 };
+use super::xdp::{self, XdpTx};
 use super::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
@@ -88,6 +89,22 @@ pub enum TxMode {
     Ring,
     /// `sendmmsg`: frames in preallocated buffers, one syscall per batch (one copy each).
     Mmsg,
+    /// AF_XDP in copy mode: frames written into a UMEM, one `sendto` transmits a batch
+    /// ([`super::xdp`]); bound to one queue ([`FastOptions::queue`]).
+    Xdp,
+    /// AF_XDP when the interface and kernel allow it, else the TX ring.
+    Auto,
+}
+
+impl std::fmt::Display for TxMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TxMode::Ring => "tx-ring",
+            TxMode::Mmsg => "sendmmsg",
+            TxMode::Xdp => "af_xdp",
+            TxMode::Auto => "auto",
+        })
+    }
 }
 
 impl std::str::FromStr for TxMode {
@@ -96,7 +113,9 @@ impl std::str::FromStr for TxMode {
         match s {
             "ring" => Ok(TxMode::Ring),
             "sendmmsg" | "mmsg" => Ok(TxMode::Mmsg),
-            _ => Err(format!("{s:?}: expected ring or sendmmsg")),
+            "xdp" | "af_xdp" => Ok(TxMode::Xdp),
+            "auto" => Ok(TxMode::Auto),
+            _ => Err(format!("{s:?}: expected auto, xdp, ring or sendmmsg")),
         }
     }
 }
@@ -247,6 +266,7 @@ enum Tx {
         msgs: Vec<libc::mmsghdr>,
         addr: Box<libc::sockaddr_ll>,
     },
+    Xdp(Box<XdpTx>),
 }
 
 // SAFETY: the raw pointers point into memory owned by the value itself (mapping, vectors).
@@ -273,6 +293,8 @@ pub struct FastOptions {
     pub tx_mode: TxMode,
     /// Largest frame this link will send (sizes the TX slots); 0: 1514.
     pub max_frame: usize,
+    /// The device queue an AF_XDP socket binds to (one socket per queue).
+    pub queue: u32,
 }
 
 /// A fast-path link on one interface (see the module docs).
@@ -315,7 +337,33 @@ impl FastLink {
             .map_err(|e| Error::io(ctx("setting PACKET_QDISC_BYPASS"), e))?;
         let sndbuf: libc::c_int = 4 << 20;
         let _ = setsockopt(tx_fd.0, libc::SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf);
-        let tx = match opts.tx_mode {
+        let xdp_fits = max_frame <= xdp::FRAME_SIZE as usize;
+        let mut mode = opts.tx_mode;
+        let mut xdp_tx = None;
+        if matches!(mode, TxMode::Xdp | TxMode::Auto) {
+            match XdpTx::open(iface.index, opts.queue) {
+                Ok(x) if xdp_fits => xdp_tx = Some(Box::new(x)),
+                Ok(_) if mode == TxMode::Xdp => {
+                    return Err(Error::Invalid(format!(
+                        "a {max_frame}-byte frame does not fit an AF_XDP frame ({} bytes)",
+                        xdp::FRAME_SIZE
+                    )))
+                }
+                Err(e) if mode == TxMode::Xdp => {
+                    return Err(Error::io(
+                        ctx(&format!("opening an AF_XDP socket on queue {}", opts.queue)),
+                        e,
+                    ))
+                }
+                _ => mode = TxMode::Ring,
+            }
+        }
+        let tx = match mode {
+            TxMode::Xdp | TxMode::Auto => Tx::Xdp(
+                xdp_tx
+                    .take()
+                    .ok_or_else(|| Error::Invalid("AF_XDP socket missing".into()))?,
+            ),
             TxMode::Ring => {
                 setsockopt(tx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V2)
                     .map_err(|e| Error::io(ctx("selecting TPACKET_V2"), e))?;
@@ -451,6 +499,16 @@ impl FastLink {
     pub fn max_frame(&self) -> usize {
         match &self.tx {
             Tx::Ring { slot, .. } | Tx::Mmsg { slot, .. } => slot - TX_DATA_OFFSET,
+            Tx::Xdp(_) => xdp::FRAME_SIZE as usize,
+        }
+    }
+
+    /// How this link transmits (what `TxMode::Auto` settled on).
+    pub fn tx_mode(&self) -> TxMode {
+        match &self.tx {
+            Tx::Ring { .. } => TxMode::Ring,
+            Tx::Mmsg { .. } => TxMode::Mmsg,
+            Tx::Xdp(_) => TxMode::Xdp,
         }
     }
 
@@ -461,7 +519,12 @@ impl FastLink {
 
     /// Flush queued TX slots with one syscall. Returns an error when the kernel refuses.
     fn tx_flush(&mut self) -> Result<()> {
+        if let Tx::Xdp(x) = &mut self.tx {
+            let r = x.kick();
+            return r.map_err(|e| self.tx_error(e));
+        }
         match &mut self.tx {
+            Tx::Xdp(_) => Ok(()),
             Tx::Ring { pending, .. } => {
                 if *pending == 0 {
                     return Ok(());
@@ -593,6 +656,10 @@ impl FastLink {
                     busy
                 }
                 Tx::Mmsg { .. } => false,
+                Tx::Xdp(x) => {
+                    x.reap();
+                    x.in_flight() > 0
+                }
             };
             if !busy {
                 return Ok(());
@@ -608,7 +675,7 @@ impl FastLink {
     /// Wait up to `deadline` for a free TX slot (the kernel frees them as frames leave).
     fn tx_wait_slot(&mut self, deadline: Instant) -> Result<bool> {
         loop {
-            let free = match &self.tx {
+            let free = match &mut self.tx {
                 Tx::Ring {
                     map, slot, next, ..
                 } => {
@@ -625,6 +692,7 @@ impl FastLink {
                     st & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING) == 0
                 }
                 Tx::Mmsg { .. } => true,
+                Tx::Xdp(x) => x.has_room(),
             };
             if free {
                 return Ok(true);
@@ -634,15 +702,19 @@ impl FastLink {
             if Instant::now() >= deadline {
                 return Ok(false);
             }
+            let fd = match &self.tx {
+                Tx::Xdp(x) => x.raw_fd(),
+                _ => self.tx_fd.0,
+            };
             let mut p = libc::pollfd {
-                fd: self.tx_fd.0,
+                fd,
                 events: libc::POLLOUT,
                 revents: 0,
             };
             // SAFETY: one valid pollfd.
             unsafe { libc::poll(&mut p, 1, 1) };
             if p.revents & libc::POLLERR != 0 {
-                return Err(self.sock_error(self.tx_fd.0));
+                return Err(self.sock_error(fd));
             }
         }
     }
@@ -738,6 +810,11 @@ impl FastLink {
                 }
                 // Compact skipped slots is unnecessary: a 0 length ends the batch, so keep
                 // only the prefix before the first skipped one.
+            }
+            Tx::Xdp(x) => {
+                let (calls, sent) = x.queue(n, fill);
+                queued = calls;
+                self.sent += sent;
             }
         }
         self.tx_flush()?;

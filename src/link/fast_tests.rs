@@ -58,7 +58,7 @@ fn batch_send_and_ring_receive_with_kernel_timestamps_and_no_own_frames() {
     }
     let v = VethPair::new("fk");
     let peer_mac = v.ns2.run(|| iface::by_name("veth2").unwrap().mac.unwrap());
-    for mode in [TxMode::Ring, TxMode::Mmsg] {
+    for mode in [TxMode::Ring, TxMode::Mmsg, TxMode::Xdp] {
         let (seen, stats, kts, before, after) = v.ns1.run(move || {
             let me = iface::by_name("veth1").unwrap();
             let my_mac = me.mac.unwrap();
@@ -68,6 +68,7 @@ fn batch_send_and_ring_receive_with_kernel_timestamps_and_no_own_frames() {
                 FastOptions {
                     tx_mode: mode,
                     max_frame: 0,
+                    queue: 0,
                 },
             )
             .unwrap();
@@ -189,6 +190,7 @@ fn oversized_frame_is_refused_before_sending() {
             FastOptions {
                 tx_mode: TxMode::Ring,
                 max_frame: MAX_FRAME + 1,
+                queue: 0,
             },
         )
         .map(|_| ())

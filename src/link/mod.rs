@@ -10,6 +10,8 @@ pub mod fast;
 pub mod pcap;
 pub mod pnet;
 mod sys;
+#[cfg(target_os = "linux")]
+mod xdp;
 
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]
