@@ -4,14 +4,14 @@
 # Needs (Debian): netsniff-ng (trafgen), iproute2, iputils-ping, procps, python3.
 #
 # Part 1, TX frames/s on a veth pair in a namespace this script creates (pfbench-<pid>):
-#   v0 (198.51.100.1/24) <-> v1 (up, no address). The sink (SINK=xdp, the default) is an XDP
-#   program on v1 that drops every frame in the veth driver (benches/xdp_drop.py, loaded with
-#   bpf(2), no compiler needed), as pktgen-style measurements do: the sink then costs every
-#   sender the same little, and the senders' own costs show. SINK=stack instead lets v1's
-#   kernel receive path drop them (destination MAC 02:00:00:00:00:02 is nobody's:
-#   PACKET_OTHERHOST), which costs more per frame than the senders do on this 2-core machine. Same 60-byte frames (64 with FCS) for all:
-#   trafgen (C, TX ring, qdisc bypass, --cpus 1), pktforge blast (fast: TX ring and sendmmsg,
-#   1 thread; 2 threads on a second pair with 2 queues) and a per-frame pnet_datalink loop
+#   v0 (198.51.100.1/24) <-> v1 (up, no address). The sink (SINK=stack, the default) is v1's
+#   kernel receive path: the frames carry a destination MAC nobody owns (02:00:00:00:00:02), so
+#   the stack drops them as PACKET_OTHERHOST. SINK=xdp instead attaches an XDP program to v1
+#   that drops every frame in the veth driver (benches/xdp_drop.py, loaded with bpf(2), no
+#   compiler needed), as pktgen-style measurements do; on veth that puts the peer in NAPI mode,
+#   which costs a little more per frame here, and the ratios come out the same. Same 60-byte frames (64 with FCS) for all:
+#   trafgen (C, TX ring, qdisc bypass, --cpus 1), pktforge blast (fast: AF_XDP copy mode, TX ring
+#   and sendmmsg, 1 thread; AF_XDP and TX ring with 2 threads on a second pair with 2 queues) and a per-frame pnet_datalink loop
 #   (examples/pnet_loop.rs). Each REPS times, COUNT frames; medians and ratios printed.
 # Part 2, in the lab (pktforge lab up --prefix pfbl<pid>): the highest echo rate a -> b
 #   (kernel responders, two Linux routers) with < 1% loss, its RTT percentiles, and Linux
@@ -21,7 +21,7 @@ set -euo pipefail
 COUNT=${COUNT:-2000000}
 REPS=${REPS:-5}
 BATCH=${BATCH:-256}   # frames per syscall for the TX part (blast --batch)
-SINK=${SINK:-xdp}     # xdp | stack
+SINK=${SINK:-stack}   # stack | xdp
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
 NS=pfbench-$$
@@ -86,17 +86,22 @@ echo "== TX, 60-byte frames (64 on the wire), $COUNT frames x $REPS, blast --bat
 declare -A R
 for i in $(seq "$REPS"); do
   R[trafgen]+="$(run_trafgen) "
+  R[xdp1]+="$(run_blast "$NS" 1 xdp) "
   R[ring1]+="$(run_blast "$NS" 1 ring) "
   R[mmsg1]+="$(run_blast "$NS" 1 sendmmsg) "
+  R[xdp2]+="$(run_blast "$NS2" 2 xdp) "
   R[ring2]+="$(run_blast "$NS2" 2 ring) "
   R[pnet]+="$(run_pnet) "
 done
 declare -A M
-for k in trafgen ring1 mmsg1 ring2 pnet; do
+for k in trafgen xdp1 ring1 mmsg1 xdp2 ring2 pnet; do
   M[$k]=$(echo "${R[$k]}" | tr ' ' '\n' | grep . | median)
   printf "%-34s median %10s frames/s   runs: %s\n" "$k" "${M[$k]}" "${R[$k]}"
 done
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
+echo "pktforge AF_XDP, 1 thread / trafgen:      $(ratio "${M[xdp1]}" "${M[trafgen]}")"
+echo "pktforge AF_XDP, 1 thread / pnet loop:    $(ratio "${M[xdp1]}" "${M[pnet]}")"
+echo "pktforge AF_XDP, 2 threads / 1 thread:    $(ratio "${M[xdp2]}" "${M[xdp1]}")"
 echo "pktforge ring, 1 thread / trafgen:        $(ratio "${M[ring1]}" "${M[trafgen]}")"
 echo "pktforge sendmmsg, 1 thread / trafgen:    $(ratio "${M[mmsg1]}" "${M[trafgen]}")"
 echo "pktforge ring, 1 thread / pnet loop:      $(ratio "${M[ring1]}" "${M[pnet]}")"
