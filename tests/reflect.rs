@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use common::{pktforge, stderr, stdout};
 use pktforge::lab::{Host, Lab};
@@ -13,35 +12,16 @@ const R: &str = "203.0.113.9";
 
 /// Start a reflector in b and wait until its socket is open.
 fn start_reflector(lab: &Lab, extra: &[&str]) -> Child {
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.ns(Host::B),
-            env!("CARGO_BIN_EXE_pktforge"),
-        ])
-        .args([
-            "reflect",
-            "-I",
-            Lab::B_IFACE,
-            "--ip",
-            "203.0.113.9/24",
-            "--json",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.contains("answering for 203.0.113.9/24 on b-r2"),
-        "{line}"
-    );
-    child
+    let mut args = vec![
+        "reflect",
+        "-I",
+        Lab::B_IFACE,
+        "--ip",
+        "203.0.113.9/24",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    common::spawn_ready(lab, Host::B, &args, "answering for 203.0.113.9/24 on b-r2")
 }
 
 #[test]

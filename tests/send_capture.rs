@@ -2,8 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{pktforge, stderr, stdout};
 use pktforge::lab::{Host, Lab};
@@ -178,25 +177,9 @@ fn send_refuses_frames_over_the_mtu_unless_forced_and_replays_hex() {
 
 /// Start `pktforge capture` in r1 and wait until its filter is attached.
 fn start_capture(lab: &Lab, args: &[&str]) -> std::process::Child {
-    let mut all = vec!["netns", "exec", &lab.ns(Host::R1)]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>();
-    all.push(env!("CARGO_BIN_EXE_pktforge").into());
-    all.push("capture".into());
-    all.extend(args.iter().map(|s| s.to_string()));
-    let mut child = Command::new("ip")
-        .args(&all)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("capturing on r1-a"), "{line}");
-    child
+    let mut all = vec!["capture"];
+    all.extend_from_slice(args);
+    common::spawn_ready(lab, Host::R1, &all, "capturing on r1-a")
 }
 
 #[test]

@@ -58,6 +58,31 @@ pub fn pktforge(lab: &Lab, host: Host, args: &[&str]) -> Output {
     out
 }
 
+/// Start pktforge in a host's namespace in the background (output piped) and wait until its
+/// first line on standard error contains `ready`: its socket is open and filtering.
+pub fn spawn_ready(lab: &Lab, host: Host, args: &[&str], ready: &str) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns(host),
+            env!("CARGO_BIN_EXE_pktforge"),
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting pktforge");
+    let mut line = String::new();
+    BufReader::new(child.stderr.as_mut().expect("piped stderr"))
+        .read_line(&mut line)
+        .expect("reading pktforge's first line");
+    assert!(line.contains(ready), "expected {ready:?}, got: {line}");
+    child
+}
+
 /// Standard output as text.
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
