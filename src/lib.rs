@@ -5,7 +5,6 @@
 //! → [`link`] (receive) → [`wire`] (parse) → [`probe`] (match) → report.
 
 pub mod blast;
-pub mod cli;
 pub mod craft;
 pub mod dissect;
 pub mod error;

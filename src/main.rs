@@ -1,3 +1,8 @@
+//! The `pktforge` command line: a thin layer over the library (argument parsing, text and JSON
+//! rendering of the library's events, exit codes).
+
+mod cli;
+
 fn main() {
-    std::process::exit(pktforge::cli::main());
+    std::process::exit(cli::main());
 }

@@ -101,8 +101,8 @@ pub struct LinkArgs {
     pub arp_timeout: f64,
     /// Link implementation: fast (Linux TX/RX rings, the default on Linux) or pnet (portable,
     /// one syscall per frame).
-    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = crate::link::Backend::default())]
-    pub backend: crate::link::Backend,
+    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
+    pub backend: pktforge::link::Backend,
 }
 
 /// Output flags shared by every probe.

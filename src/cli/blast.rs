@@ -6,9 +6,9 @@ use clap::Args;
 
 use super::args::{parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, path_request, resolve_host, seconds};
-use crate::blast::{self, BlastRequest, Rate};
-use crate::probe::options::parse_hex;
-use crate::{Error, Result};
+use pktforge::blast::{self, BlastRequest, Rate};
+use pktforge::probe::options::parse_hex;
+use pktforge::{Error, Result};
 
 /// `pktforge blast` flags.
 #[derive(Debug, Args)]
@@ -43,7 +43,7 @@ pub struct BlastArgs {
         value_name = "auto|xdp|ring|sendmmsg",
         default_value = "auto"
     )]
-    pub tx_mode: crate::link::fast::TxMode,
+    pub tx_mode: pktforge::link::fast::TxMode,
     /// After the last request, wait up to SECS for outstanding replies.
     #[arg(short = 'W', long = "wait", value_name = "SECS", default_value_t = 1.0)]
     pub wait: f64,

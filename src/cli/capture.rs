@@ -8,12 +8,12 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::Args;
 
 use super::seconds;
-use crate::dissect::{dissect_frame, render_text, summary};
-use crate::filter::Filter;
-use crate::link::pcap::PcapWriter;
-use crate::link::{self, LinkConfig, RxFilter};
-use crate::net::iface;
-use crate::{Error, Result};
+use pktforge::dissect::{dissect_frame, render_text, summary};
+use pktforge::filter::Filter;
+use pktforge::link::pcap::PcapWriter;
+use pktforge::link::{self, LinkConfig, RxFilter};
+use pktforge::net::iface;
+use pktforge::{Error, Result};
 
 /// `pktforge capture` flags.
 #[derive(Debug, Args)]
@@ -27,8 +27,8 @@ pub struct CaptureArgs {
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
     /// Link implementation: fast (Linux TPACKET_V3 ring, default on Linux) or pnet (portable).
-    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = crate::link::Backend::default())]
-    pub backend: crate::link::Backend,
+    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
+    pub backend: pktforge::link::Backend,
     /// Stop after SECS seconds.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,

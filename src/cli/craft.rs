@@ -9,12 +9,12 @@ use clap::Args;
 
 use super::args::{parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, resolve_host};
-use crate::craft::{fill_payload, Endpoints, FrameSpec, IcmpSpec, OFFLINE_SRC};
-use crate::dissect::{dissect_frame, hexdump_beside, render_text};
-use crate::link::pcap::PcapWriter;
-use crate::probe::options::parse_hex;
-use crate::wire::{hop::ms_since_midnight_ut, parse_mac, MacAddr};
-use crate::{Error, Result};
+use pktforge::craft::{fill_payload, Endpoints, FrameSpec, IcmpSpec, OFFLINE_SRC};
+use pktforge::dissect::{dissect_frame, hexdump_beside, render_text};
+use pktforge::link::pcap::PcapWriter;
+use pktforge::probe::options::parse_hex;
+use pktforge::wire::{hop::ms_since_midnight_ut, parse_mac, MacAddr};
+use pktforge::{Error, Result};
 
 fn parse_u16_any(s: &str) -> std::result::Result<u16, String> {
     let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {

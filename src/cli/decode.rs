@@ -8,10 +8,10 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use crate::dissect::{dissect_frame, render_text, Dissection};
-use crate::link::pcap::PcapReader;
-use crate::probe::options::parse_hex;
-use crate::{Error, Result};
+use pktforge::dissect::{dissect_frame, render_text, Dissection};
+use pktforge::link::pcap::PcapReader;
+use pktforge::probe::options::parse_hex;
+use pktforge::{Error, Result};
 
 /// `pktforge decode` flags.
 #[derive(Debug, Args)]
@@ -40,7 +40,7 @@ struct JsonFrame<'a> {
 pub fn run(a: DecodeArgs) -> Result<i32> {
     let frames: Vec<(Option<SystemTime>, Vec<u8>)> = if let Some(p) = &a.pcap {
         let r = PcapReader::open(p)?;
-        if r.linktype() != crate::link::pcap::LINKTYPE_ETHERNET {
+        if r.linktype() != pktforge::link::pcap::LINKTYPE_ETHERNET {
             return Err(Error::Invalid(format!(
                 "{}: link type {} is not Ethernet (1)",
                 p.display(),

@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 
-use crate::lab::Lab;
-use crate::Result;
+use pktforge::lab::Lab;
+use pktforge::Result;
 
 /// `pktforge lab`.
 #[derive(Debug, Args)]

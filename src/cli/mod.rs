@@ -21,13 +21,13 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::net::resolve::PathRequest;
-use crate::probe::engine::Target;
-use crate::probe::options::{
+use pktforge::net::resolve::PathRequest;
+use pktforge::probe::engine::Target;
+use pktforge::probe::options::{
     parse_addr_list, parse_hex, parse_timestamp_mode, OptionsRequest, SourceRoute,
 };
-use crate::wire::parse_mac;
-use crate::{Error, Result};
+use pktforge::wire::parse_mac;
+use pktforge::{Error, Result};
 use args::{Cli, Command, IpOptionArgs, LinkArgs, ProbeArgs};
 use query::QueryKind;
 
@@ -121,7 +121,7 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
 }
 
 /// A MAC address flag; the error names the flag.
-fn mac_flag(flag: &str, s: &str) -> Result<crate::wire::MacAddr> {
+fn mac_flag(flag: &str, s: &str) -> Result<pktforge::wire::MacAddr> {
     parse_mac(s).map_err(|e| Error::Invalid(format!("{flag}: {e}")))
 }
 

@@ -6,9 +6,9 @@ use clap::Args;
 
 use super::args::{parse_u8_any, ProbeArgs};
 use super::{report, resolve_host, seconds, target};
-use crate::probe::options::parse_hex;
-use crate::probe::ping::{self, PingRequest};
-use crate::Result;
+use pktforge::probe::options::parse_hex;
+use pktforge::probe::ping::{self, PingRequest};
+use pktforge::Result;
 
 /// `pktforge ping` flags, named as in iputils ping.
 #[derive(Debug, Args)]

@@ -11,12 +11,12 @@ use serde_json::json;
 use super::args::ProbeArgs;
 use super::report::{summary_text, PingReporter};
 use super::{resolve_host, seconds, target};
-use crate::probe::engine::{self, Event, Flow, ProbeKind, Schedule, Session, Target};
-use crate::probe::kinds::{
+use pktforge::probe::engine::{self, Event, Flow, ProbeKind, Schedule, Session, Target};
+use pktforge::probe::kinds::{
     Advertisement, Info, Mask, MaskAnswer, RouterSolicit, Timestamp, TimestampAnswer,
 };
-use crate::probe::ping::PingSummary;
-use crate::{Error, Result};
+use pktforge::probe::ping::PingSummary;
+use pktforge::{Error, Result};
 
 /// The all-routers group, where router solicitations go (RFC 1256).
 const ALL_ROUTERS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 2);

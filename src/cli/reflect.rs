@@ -6,8 +6,8 @@ use std::sync::atomic::AtomicBool;
 use clap::Args;
 
 use super::seconds;
-use crate::reflect::{self, Counters, ReflectConfig};
-use crate::{Error, Result};
+use pktforge::reflect::{self, Counters, ReflectConfig};
+use pktforge::{Error, Result};
 
 /// `pktforge reflect` flags.
 #[derive(Debug, Args)]
@@ -57,8 +57,8 @@ pub struct ReflectArgs {
     #[arg(long = "json")]
     pub json: bool,
     /// Link implementation: fast (Linux rings, default on Linux) or pnet (portable).
-    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = crate::link::Backend::default())]
-    pub backend: crate::link::Backend,
+    #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
+    pub backend: pktforge::link::Backend,
 }
 
 /// Parse `ADDR[/PREFIX]`.

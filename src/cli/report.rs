@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use crate::probe::ping::{PingEvent, PingSummary};
-use crate::wire::{IpOption, TimestampFlag};
+use pktforge::probe::ping::{PingEvent, PingSummary};
+use pktforge::wire::{IpOption, TimestampFlag};
 
 /// Prints ping events as they happen and the summary at the end.
 pub struct PingReporter {

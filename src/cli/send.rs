@@ -10,16 +10,16 @@ use clap::Args;
 
 use super::craft::FrameArgs;
 use super::{capture::print_rx, capture::time_of_day, path_request, seconds};
-use crate::craft::{Endpoints, FrameSpec};
-use crate::dissect::{dissect_frame, render_text, summary};
-use crate::filter::Filter;
-use crate::link::pcap::{PcapReader, PcapWriter};
-use crate::link::{self, Link, LinkConfig, RxFilter};
-use crate::net::loopback::LoopbackGuard;
-use crate::net::resolve::{self, PathRequest};
-use crate::net::{iface, Interface};
-use crate::probe::options::parse_hex;
-use crate::{Error, Result};
+use pktforge::craft::{Endpoints, FrameSpec};
+use pktforge::dissect::{dissect_frame, render_text, summary};
+use pktforge::filter::Filter;
+use pktforge::link::pcap::{PcapReader, PcapWriter};
+use pktforge::link::{self, Link, LinkConfig, RxFilter};
+use pktforge::net::loopback::LoopbackGuard;
+use pktforge::net::resolve::{self, PathRequest};
+use pktforge::net::{iface, Interface};
+use pktforge::probe::options::parse_hex;
+use pktforge::{Error, Result};
 
 /// `pktforge send` flags: every `craft` flag, plus where and how often.
 #[derive(Debug, Args)]

@@ -10,8 +10,8 @@ use clap::Args;
 use super::args::ProbeArgs;
 use super::names::Names;
 use super::{resolve_host, seconds, target};
-use crate::probe::trace::{self, Hop, TraceRequest, TraceStart};
-use crate::Result;
+use pktforge::probe::trace::{self, Hop, TraceRequest, TraceStart};
+use pktforge::Result;
 
 /// `pktforge trace` flags, named as in traceroute.
 #[derive(Debug, Args)]
