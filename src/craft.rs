@@ -108,8 +108,20 @@ pub struct Endpoints {
     pub src_ip: Ipv4Addr,
 }
 
-/// Source address `craft` uses without `-I` or `--src` (TEST-NET-1).
+/// Source address a frame crafted offline (no interface, no source given) gets (TEST-NET-1).
 pub const OFFLINE_SRC: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
+
+impl Endpoints {
+    /// The addresses a frame crafted without a path gets: those `path` overrides, zero MACs
+    /// and [`OFFLINE_SRC`] for the rest.
+    pub fn offline(path: &crate::net::resolve::PathRequest) -> Endpoints {
+        Endpoints {
+            src_mac: path.src_mac.unwrap_or(MacAddr::zero()),
+            dst_mac: path.dst_mac.unwrap_or(MacAddr::zero()),
+            src_ip: path.src.unwrap_or(OFFLINE_SRC),
+        }
+    }
+}
 
 impl FrameSpec {
     /// An echo request to `dest` with every other field at its default.

@@ -8,12 +8,16 @@ pub mod blast;
 pub mod craft;
 pub mod dissect;
 pub mod error;
+pub mod event;
 pub mod filter;
 pub mod lab;
 pub mod link;
 pub mod net;
 pub mod probe;
 pub mod reflect;
+mod stop;
 pub mod wire;
 
-pub use error::{Error, Result};
+pub use error::{Error, Field, Result};
+pub use event::Event;
+pub use stop::Stop;

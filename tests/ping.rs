@@ -298,10 +298,16 @@ fn json_output_has_one_object_per_reply_and_a_summary() {
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
     let kinds: Vec<&str> = objs.iter().map(|o| o["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["start", "reply", "reply", "summary"]);
-    assert_eq!(objs[1]["ttl"], 62);
-    assert!(objs[1]["options"][0].as_str().unwrap().starts_with("RR"));
-    assert_eq!(objs[3]["received"], 2);
+    // Every probe sent has its request record (with its send time) before its reply.
+    assert_eq!(
+        kinds,
+        ["start", "request", "reply", "request", "reply", "summary"]
+    );
+    assert!(objs[1]["time_us"].as_u64().unwrap() > 0);
+    assert_eq!(objs[1]["seq"], objs[2]["seq"]);
+    assert_eq!(objs[2]["ttl"], 62);
+    assert!(objs[2]["options"][0].as_str().unwrap().starts_with("RR"));
+    assert_eq!(objs[5]["received"], 2);
 }
 
 #[test]

@@ -26,12 +26,15 @@ fn linux_answers_timestamp_requests_with_three_times() {
     assert!(text.contains("2 packets transmitted, 2 received"));
 
     let out = pktforge(&lab, Host::A, &["timestamp", "-c", "1", "--json", B]);
-    let reply: serde_json::Value =
-        serde_json::from_str(stdout(&out).lines().nth(1).unwrap()).unwrap();
+    let reply: serde_json::Value = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "reply")
+        .unwrap();
     // Both ends read the same kernel clock, so the true offset is 0 and the estimate can be off
     // by at most half the round trip (plus the 1 ms resolution of ICMP timestamps).
     let ans = &reply["answer"];
-    let offset = ans["offset_ms"].as_f64().unwrap();
+    let offset = ans["offset_us"].as_f64().unwrap() / 1e3;
     let rtt = ans["rtt_from_stamps_ms"].as_i64().unwrap() as f64;
     assert!(offset.abs() <= rtt / 2.0 + 1.0, "{ans}");
 }

@@ -111,7 +111,11 @@ fn reflector_answers_ping_timestamp_mask_and_solicitations() {
     // The reflector stopped by itself after 5 answers and reports its counters.
     let done = child.wait_with_output().unwrap();
     assert!(done.status.success());
-    let c: serde_json::Value = serde_json::from_slice(&done.stdout).unwrap();
+    let c: serde_json::Value = String::from_utf8_lossy(&done.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "summary")
+        .unwrap();
     eprintln!("{c}");
     assert_eq!(c["echo_replies"], 3);
     assert_eq!(c["timestamp_replies"], 1);

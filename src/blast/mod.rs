@@ -902,7 +902,6 @@ fn merge(
     };
     let (gap_mean_us, jitter_us) = gaps.mean_stddev_us().unzip();
     let summary = BlastSummary {
-        kind: "summary",
         dest: req.dest.to_string(),
         src: path.plan.src_ip.to_string(),
         iface: path.plan.iface.name.clone(),

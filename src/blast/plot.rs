@@ -208,7 +208,6 @@ mod tests {
         }
         r.close_interval(10_000_000_000);
         let summary = BlastSummary {
-            kind: "summary",
             dest: "203.0.113.2".into(),
             src: "192.0.2.2".into(),
             iface: "a-r1".into(),

@@ -225,9 +225,6 @@ pub fn buckets(h: &Histogram<u64>) -> Vec<Bucket> {
 /// Everything a blast reports at the end.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BlastSummary {
-    /// Always "summary" (for JSON lines).
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub dest: String,
     pub src: String,
     pub iface: String,

@@ -1,51 +1,13 @@
-//! The top level of the command line and the argument groups several subcommands share (clap
-//! derive). Values are checked here only for their form; the request layer checks what they mean.
+//! The argument groups several subcommands share (clap derive), and the parsers of flag values.
+//! Values are checked here only for their form; the library checks what they mean.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Args;
 
-/// Hand-crafted Ethernet/IPv4/ICMP frames over AF_PACKET.
-#[derive(Debug, Parser)]
-#[command(name = "pktforge", version, about, propagate_version = true)]
-pub struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// Subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Send ICMP echo requests and show the replies (like iputils ping), with IP options.
-    Ping(Box<super::ping::PingArgs>),
-    /// Build or remove the four-namespace lab (a - r1 - r2 - b) of TESTING.md.
-    Lab(super::lab::LabArgs),
-    /// Trace the route with ICMP echo and rising TTL (like traceroute -I), options-aware.
-    Trace(Box<super::trace::TraceArgs>),
-    /// ICMP timestamp request (13/14): remote clock, RTT and clock offset (like clockdiff).
-    Timestamp(Box<super::query::QueryArgs>),
-    /// ICMP address mask request (17/18): the mask as dotted quad and prefix length.
-    Mask(Box<super::query::QueryArgs>),
-    /// ICMP information request (15/16), obsolete; says plainly when nobody answers.
-    Info(Box<super::query::QueryArgs>),
-    /// ICMP router solicitation (10) to 224.0.0.2 on -I IFACE; lists router advertisements (9).
-    Rsol(Box<super::query::QueryArgs>),
-    /// Answer ARP, echo, timestamp (and mask, router solicitation) at L2 for an address the
-    /// kernel does not own.
-    Reflect(Box<super::reflect::ReflectArgs>),
-    /// Build one frame from flags and show its bytes and dissection (no network needed).
-    Craft(Box<super::craft::CraftArgs>),
-    /// Put crafted (or replayed) frames on an interface and show what answers.
-    Send(Box<super::send::SendArgs>),
-    /// Dissect frames given as hex, on standard input, or in a pcap file.
-    Decode(super::decode::DecodeArgs),
-    /// Capture frames on an interface with an in-kernel BPF filter, one line each.
-    Capture(super::capture::CaptureArgs),
-    /// Send echo requests at a set rate (or the maximum), match replies, report loss and latency.
-    Blast(Box<super::blast::BlastArgs>),
-}
+use pktforge::probe::options::TimestampMode;
+use pktforge::Error;
 
 /// The flags every probe shares: IP options, interface and addresses, output.
 #[derive(Debug, Args, Clone)]
@@ -116,6 +78,16 @@ pub struct OutputArgs {
     pub json: bool,
 }
 
+/// A 16-bit number given in decimal or `0x` hex.
+pub fn parse_u16_any(s: &str) -> Result<u16, String> {
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse::<u32>(),
+    }
+    .map_err(|_| format!("{s:?} is not a number (decimal or 0x hex)"))?;
+    u16::try_from(v).map_err(|_| format!("{v} is out of range 0..=65535"))
+}
+
 /// A byte given in decimal or `0x` hex.
 pub fn parse_u8_any(s: &str) -> Result<u8, String> {
     let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
@@ -124,4 +96,100 @@ pub fn parse_u8_any(s: &str) -> Result<u8, String> {
     }
     .map_err(|_| format!("{s:?} is not a number (decimal or 0x hex)"))?;
     u8::try_from(v).map_err(|_| format!("{v} is out of range 0..=255"))
+}
+
+/// Parse a dotted-quad list `A,B,C` as given to `--lsrr`, `--ssrr` and `tsprespec=`.
+pub fn parse_addr_list(flag: &str, s: &str) -> pktforge::Result<Vec<Ipv4Addr>> {
+    s.split(',')
+        .map(|part| {
+            part.trim().parse::<Ipv4Addr>().map_err(|_| {
+                Error::Invalid(format!(
+                    "{flag}: {part:?} is not an IPv4 address (expected A.B.C.D[,A.B.C.D...])"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Parse a `--timestamp` value: `tsonly`, `tsandaddr` or `tsprespec=ADDR[,ADDR...]`.
+pub fn parse_timestamp_mode(s: &str) -> pktforge::Result<TimestampMode> {
+    match s {
+        "tsonly" => Ok(TimestampMode::TsOnly),
+        "tsandaddr" => Ok(TimestampMode::TsAndAddr),
+        _ => match s.strip_prefix("tsprespec=") {
+            Some(list) => Ok(TimestampMode::Prespecified(parse_addr_list(
+                "--timestamp tsprespec",
+                list,
+            )?)),
+            None => Err(Error::Invalid(format!(
+                "--timestamp {s:?}: expected tsonly, tsandaddr or tsprespec=ADDR[,ADDR...]"
+            ))),
+        },
+    }
+}
+
+/// Parse hex bytes (`0x` prefix, spaces, `:` and `-` separators allowed).
+pub fn parse_hex(flag: &str, s: &str) -> pktforge::Result<Vec<u8>> {
+    let digits: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| !matches!(c, ' ' | ':' | '-' | '_'))
+        .collect();
+    if digits.is_empty() {
+        return Err(Error::Invalid(format!("{flag}: empty hex string")));
+    }
+    if !digits.len().is_multiple_of(2) {
+        return Err(Error::Invalid(format!(
+            "{flag}: hex string {s:?} has an odd number of digits ({})",
+            digits.len()
+        )));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| {
+                Error::Invalid(format!(
+                    "{flag}: {:?} in {s:?} is not a hex byte",
+                    &digits[i..i + 2]
+                ))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pktforge::probe::options::OptionsRequest;
+
+    #[test]
+    fn hex_and_timestamp_parsing() {
+        assert_eq!(
+            parse_hex("x", "0x94 04 00 00").unwrap(),
+            vec![0x94, 4, 0, 0]
+        );
+        assert!(parse_hex("x", "abc")
+            .unwrap_err()
+            .to_string()
+            .contains("odd"));
+        assert!(parse_hex("x", "zz").is_err());
+        assert_eq!(
+            parse_timestamp_mode("tsonly").unwrap(),
+            TimestampMode::TsOnly
+        );
+        let five = OptionsRequest {
+            timestamp: Some(
+                parse_timestamp_mode("tsprespec=1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8").unwrap(),
+            ),
+            ..Default::default()
+        };
+        assert!(five
+            .build("203.0.113.2".parse().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("at most 4"));
+        assert!(parse_timestamp_mode("bogus").is_err());
+        assert!(parse_addr_list("--lsrr", "1.2.3.4,300.1.1.1").is_err());
+    }
 }

@@ -1,14 +1,14 @@
 //! `pktforge blast`: flags → [`BlastRequest`] → live progress, summary, JSON, SVG plot.
 
-use std::sync::atomic::AtomicBool;
-
 use clap::Args;
 
-use super::args::{parse_u8_any, IpOptionArgs, LinkArgs};
+use super::args::{parse_hex, parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, path_request, resolve_host, seconds};
 use pktforge::blast::{self, BlastRequest, Rate};
-use pktforge::probe::options::parse_hex;
-use pktforge::{Error, Result};
+use pktforge::event::{Command, Event, Start, Summary, Totals};
+use pktforge::{Error, Result, Stop};
+
+use super::render::Render;
 
 /// `pktforge blast` flags.
 #[derive(Debug, Args)]
@@ -112,7 +112,7 @@ pub fn request(a: &BlastArgs) -> Result<BlastRequest> {
 
 /// Run `blast`: exit 0 when replies came, 1 when none did, 2 on error (the summary of what
 /// was sent is printed first).
-pub fn run(a: BlastArgs, stop: &AtomicBool) -> Result<i32> {
+pub fn run(a: BlastArgs, stop: &Stop) -> Result<i32> {
     let req = request(&a)?;
     if let Some(p) = &a.plot {
         // Refuse an unwritable plot path before sending anything.
@@ -136,12 +136,21 @@ pub fn run(a: BlastArgs, stop: &AtomicBool) -> Result<i32> {
             }
         );
     }
+    let mut render = Render::new(a.json);
+    if a.json {
+        render.event(&Event::Start(Start {
+            dest: Some(req.dest),
+            ..Start::new(Command::Blast)
+        }));
+    }
     let out = blast::run(&req, stop, !a.json)?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string(&out.summary).expect("summary serialises")
-        );
+        render.event(&Event::Summary(Summary {
+            command: Command::Blast,
+            elapsed_us: out.summary.elapsed_seconds * 1e6,
+            interrupted: out.summary.interrupted,
+            totals: Totals::Blast(Box::new(out.summary.clone())),
+        }));
     } else {
         print!("{}", out.summary.to_text());
     }

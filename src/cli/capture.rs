@@ -2,18 +2,14 @@
 //! the full dissection with `-v`. The filter runs in the kernel as classic BPF.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
 
+use super::render::Render;
 use super::seconds;
-use pktforge::dissect::{dissect_frame, render_text, summary};
 use pktforge::filter::Filter;
-use pktforge::link::pcap::PcapWriter;
-use pktforge::link::{self, LinkConfig, RxFilter};
-use pktforge::net::iface;
-use pktforge::{Error, Result};
+use pktforge::probe::capture::CaptureRequest;
+use pktforge::{Result, Stop};
 
 /// `pktforge capture` flags.
 #[derive(Debug, Args)]
@@ -46,94 +42,18 @@ pub struct CaptureArgs {
     pub no_promisc: bool,
 }
 
-/// `HH:MM:SS.nnnnnnnnn` (UTC) of a time since the epoch.
-pub fn time_of_day(d: Duration) -> String {
-    let s = d.as_secs() % 86400;
-    format!(
-        "{:02}:{:02}:{:02}.{:09}",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60,
-        d.subsec_nanos()
-    )
-}
-
-/// Run `capture` until the count, the duration or Ctrl-C; exit 0.
-pub fn run(a: CaptureArgs, stop: &AtomicBool) -> Result<i32> {
-    let filter = Filter::compile(&a.filter.join(" "))?;
-    if a.count == Some(0) {
-        return Err(Error::Invalid("-c COUNT must be at least 1".into()));
-    }
-    let duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
-    let ifc = iface::by_name(&a.iface)?;
-    let mut link = link::open_backend(
-        a.backend,
-        &ifc,
-        &LinkConfig {
-            filter: RxFilter::Bpf(filter.program.clone()),
-            promiscuous: !a.no_promisc,
-            buffer_size: 4 << 20,
-        },
-    )?;
-    let mut pcap = a.pcap.as_ref().map(PcapWriter::create).transpose()?;
-    let what = match &filter.expr {
-        Some(e) => format!(" filter {e}"),
-        None => String::new(),
-    };
-    eprintln!(
-        "pktforge: capturing on {}{what} ({} BPF instructions in the kernel)",
-        ifc.name,
-        filter.program.len()
-    );
-    let start = Instant::now();
-    let end = duration.map(|d| start + d);
-    let mut n = 0u64;
-    while !stop.load(Ordering::SeqCst) && a.count.is_none_or(|c| n < c) {
-        // Wake at least every 200 ms to notice Ctrl-C.
-        let mut deadline = Instant::now() + Duration::from_millis(200);
-        if let Some(e) = end {
-            if Instant::now() >= e {
-                break;
-            }
-            deadline = deadline.min(e);
-        }
-        let Some(rx) = link.recv(deadline)? else {
-            continue;
-        };
-        n += 1;
-        let ts = rx.timestamp;
-        let t = ts
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        if let Some(w) = pcap.as_mut() {
-            w.write(ts, rx.data)?;
-        }
-        print_rx(rx.data, t, a.verbose, a.json);
-    }
-    if let Some(w) = pcap.as_mut() {
-        w.flush()?;
-    }
-    let st = link.stats();
-    eprintln!("{n} frames captured, {} dropped by kernel", st.kernel_drops);
+/// Run `capture` until the count, the duration or a signal; exit 0.
+pub fn run(a: CaptureArgs, stop: &Stop) -> Result<i32> {
+    let mut req = CaptureRequest::new(a.iface.clone());
+    req.filter = Filter::compile(&a.filter.join(" "))?;
+    req.count = a.count;
+    req.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
+    req.promiscuous = !a.no_promisc;
+    req.backend = a.backend;
+    req.pcap = a.pcap.clone();
+    req.dissect = a.verbose || a.json;
+    let mut out = Render::new(a.json);
+    out.verbose = a.verbose;
+    req.run_with(stop, &mut |ev| out.event(ev))?;
     Ok(0)
-}
-
-/// Print one received frame: a line (and the tree with `verbose`), or a JSON object.
-pub fn print_rx(data: &[u8], t: Duration, verbose: bool, json: bool) {
-    if json {
-        let d = dissect_frame(data);
-        let v = serde_json::json!({
-            "time": t.as_secs_f64(),
-            "summary": summary(data),
-            "dissection": d,
-        });
-        println!("{v}");
-        return;
-    }
-    println!("{} {}", time_of_day(t), summary(data));
-    if verbose {
-        for l in render_text(&dissect_frame(data)) {
-            println!("    {l}");
-        }
-    }
 }

@@ -4,13 +4,15 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::Args;
 
-use pktforge::dissect::{dissect_frame, render_text, Dissection};
+use super::args::parse_hex;
+use super::render::{time_of_day, Render};
+use pktforge::dissect::{dissect_frame, render_text, summary};
+use pktforge::event::{self, Command, Event, Frame, FrameTotals, Start, Summary, Totals};
 use pktforge::link::pcap::PcapReader;
-use pktforge::probe::options::parse_hex;
 use pktforge::{Error, Result};
 
 /// `pktforge decode` flags.
@@ -25,15 +27,6 @@ pub struct DecodeArgs {
     /// One JSON object per frame (the same tree: key, name, value, offset, len, status).
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(serde::Serialize)]
-struct JsonFrame<'a> {
-    frame: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    time: Option<f64>,
-    #[serde(flatten)]
-    dissection: &'a Dissection,
 }
 
 /// Run `decode`.
@@ -77,24 +70,35 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
             })
             .collect::<Result<_>>()?
     };
-    let mut all_complete = true;
+    let mut out = Render::new(a.json);
+    if a.json {
+        out.event(&Event::Start(Start::new(Command::Decode)));
+    }
+    let started = Instant::now();
+    let mut totals = FrameTotals::default();
     for (i, (t, bytes)) in frames.iter().enumerate() {
         let d = dissect_frame(bytes);
-        all_complete &= d.complete;
-        let time = t.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+        totals.received += 1;
+        if !d.complete {
+            totals.incomplete += 1;
+        }
+        let time_us = t.map(event::time_us);
         if a.json {
-            let j = JsonFrame {
-                frame: i + 1,
-                time: time.map(|d| d.as_secs_f64()),
-                dissection: &d,
-            };
-            println!("{}", serde_json::to_string(&j).unwrap_or_default());
+            out.event(&Event::Frame(Frame {
+                index: i as u64 + 1,
+                time_us,
+                direction: None,
+                bytes: bytes.len(),
+                summary: summary(bytes),
+                hex: None,
+                dissection: Some(d),
+            }));
         } else {
             if i > 0 {
                 println!();
             }
-            let when = time
-                .map(|d| format!(", at {}", super::capture::time_of_day(d)))
+            let when = time_us
+                .map(|t| format!(", at {}", time_of_day(Duration::from_micros(t))))
                 .unwrap_or_default();
             println!("Frame {}: {} bytes{when}", i + 1, bytes.len());
             for l in render_text(&d) {
@@ -102,5 +106,13 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
             }
         }
     }
-    Ok(if all_complete { 0 } else { 1 })
+    if a.json {
+        out.event(&Event::Summary(Summary {
+            command: Command::Decode,
+            elapsed_us: event::us(started.elapsed()),
+            interrupted: false,
+            totals: Totals::Frames(totals.clone()),
+        }));
+    }
+    Ok(if totals.incomplete == 0 { 0 } else { 1 })
 }

@@ -1,38 +1,89 @@
-//! The command line: parse arguments into typed requests, run them, print reports, pick the
-//! exit code (0 some reply, 1 no reply, 2 error — as iputils ping).
+//! The command line: parse arguments into typed requests, run them on the library, render its
+//! event stream as text or JSON, pick the exit code (0 some reply, 1 no reply, 2 error — as
+//! iputils ping).
 
-pub mod args;
-pub mod blast;
-pub mod capture;
-pub mod craft;
-pub mod decode;
-pub mod lab;
-pub mod names;
-pub mod ping;
-pub mod query;
-pub mod reflect;
-pub mod report;
-pub mod send;
-pub mod trace;
+mod args;
+mod blast;
+mod capture;
+mod craft;
+mod decode;
+mod frame;
+mod lab;
+mod man;
+mod names;
+mod ping;
+mod query;
+mod reflect;
+mod render;
+mod send;
+mod trace;
 
 use std::net::{Ipv4Addr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
+use args::{parse_addr_list, parse_hex, parse_timestamp_mode, IpOptionArgs, LinkArgs, ProbeArgs};
+use pktforge::event::{Summary, Totals};
 use pktforge::net::resolve::PathRequest;
 use pktforge::probe::engine::Target;
-use pktforge::probe::options::{
-    parse_addr_list, parse_hex, parse_timestamp_mode, OptionsRequest, SourceRoute,
-};
+use pktforge::probe::options::{OptionsRequest, SourceRoute};
+use pktforge::probe::query::QueryKind;
 use pktforge::wire::parse_mac;
-use pktforge::{Error, Result};
-use args::{Cli, Command, IpOptionArgs, LinkArgs, ProbeArgs};
-use query::QueryKind;
+use pktforge::{Error, Field, Result, Stop};
 
-/// Set by Ctrl-C: the running probe stops, prints its summary and flushes its pcap.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// Hand-crafted Ethernet/IPv4/ICMP frames over AF_PACKET.
+#[derive(Debug, Parser)]
+#[command(name = "pktforge", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send ICMP echo requests and show the replies (like iputils ping), with IP options.
+    Ping(Box<ping::PingArgs>),
+    /// Build or remove the four-namespace lab (a - r1 - r2 - b: two Linux routers between two hosts).
+    Lab(lab::LabArgs),
+    /// Trace the route with ICMP echo and rising TTL (like traceroute -I), options-aware.
+    Trace(Box<trace::TraceArgs>),
+    /// ICMP timestamp request (13/14): remote clock, RTT and clock offset (like clockdiff).
+    Timestamp(Box<query::QueryArgs>),
+    /// ICMP address mask request (17/18): the mask as dotted quad and prefix length.
+    Mask(Box<query::QueryArgs>),
+    /// ICMP information request (15/16), obsolete; says plainly when nobody answers.
+    Info(Box<query::QueryArgs>),
+    /// ICMP router solicitation (10) to 224.0.0.2 on -I IFACE; lists router advertisements (9).
+    Rsol(Box<query::QueryArgs>),
+    /// Answer ARP, echo, timestamp (and mask, router solicitation) at L2 for an address the
+    /// kernel does not own.
+    Reflect(Box<reflect::ReflectArgs>),
+    /// Build one frame from flags and show its bytes and dissection (no network needed).
+    Craft(Box<craft::CraftArgs>),
+    /// Put crafted (or replayed) frames on an interface and show what answers.
+    Send(Box<send::SendArgs>),
+    /// Dissect frames given as hex, on standard input, or in a pcap file.
+    Decode(decode::DecodeArgs),
+    /// Capture frames on an interface with an in-kernel BPF filter, one line each.
+    Capture(capture::CaptureArgs),
+    /// Send echo requests at a set rate (or the maximum), match replies, report loss and latency.
+    Blast(Box<blast::BlastArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output, or write one page per subcommand into
+    /// a directory.
+    Man {
+        /// Write pktforge.1 and pktforge-SUBCOMMAND.1 here instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
+}
 
 /// Run the command line and return the process exit code.
 pub fn main() -> i32 {
@@ -40,31 +91,93 @@ pub fn main() -> i32 {
     // SAFETY: setting a signal disposition to SIG_DFL has no preconditions.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
-    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
-    match run(cli) {
+    let stop = Stop::new();
+    let on_signal = stop.clone();
+    let _ = ctrlc::set_handler(move || on_signal.stop());
+    let command = cli.command;
+    let flags = flag_names(&command);
+    match run(command, &stop) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pktforge: {e}");
+            eprintln!("pktforge: {}", e.render(&flags));
             2
         }
     }
 }
 
-fn run(cli: Cli) -> Result<i32> {
-    match cli.command {
-        Command::Ping(a) => ping::run(*a, &STOP),
+fn run(command: Command, stop: &Stop) -> Result<i32> {
+    match command {
+        Command::Ping(a) => ping::run(*a, stop),
         Command::Lab(a) => lab::run(a.action),
-        Command::Trace(a) => trace::run(*a, &STOP),
-        Command::Timestamp(a) => query::run(QueryKind::Timestamp, *a, &STOP),
-        Command::Mask(a) => query::run(QueryKind::Mask, *a, &STOP),
-        Command::Info(a) => query::run(QueryKind::Info, *a, &STOP),
-        Command::Rsol(a) => query::run(QueryKind::Rsol, *a, &STOP),
-        Command::Reflect(a) => reflect::run(*a, &STOP),
+        Command::Trace(a) => trace::run(*a, stop),
+        Command::Timestamp(a) => query::run(QueryKind::Timestamp, *a, stop),
+        Command::Mask(a) => query::run(QueryKind::Mask, *a, stop),
+        Command::Info(a) => query::run(QueryKind::Info, *a, stop),
+        Command::Rsol(a) => query::run(QueryKind::Rsol, *a, stop),
+        Command::Reflect(a) => reflect::run(*a, stop),
         Command::Craft(a) => craft::run(*a),
-        Command::Send(a) => send::run(*a, &STOP),
+        Command::Send(a) => send::run(*a, stop),
         Command::Decode(a) => decode::run(a),
-        Command::Capture(a) => capture::run(a, &STOP),
-        Command::Blast(a) => blast::run(*a, &STOP),
+        Command::Capture(a) => capture::run(a, stop),
+        Command::Blast(a) => blast::run(*a, stop),
+        Command::Completions { shell } => man::completions(shell),
+        Command::Man { out_dir } => man::man(out_dir.as_deref()),
+    }
+}
+
+/// How this subcommand's flags name each request field in error messages.
+fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
+    // trace follows traceroute: -w is the per-probe wait, -t the TOS, -s... as ping elsewhere.
+    let trace = matches!(command, Command::Trace(_));
+    let blast = matches!(command, Command::Blast(_));
+    let long_count = matches!(command, Command::Reflect(_));
+    move |f| match f {
+        Field::Count if long_count => "--count",
+        Field::Count => "-c",
+        Field::Interval => "-i",
+        Field::DataSize => "-s",
+        Field::Pattern => "-p",
+        Field::Ttl => "-t",
+        Field::Tos if trace => "-t",
+        Field::Tos => "-Q",
+        Field::Timeout if trace => "-w",
+        Field::Timeout => "-W",
+        Field::Deadline => "-w",
+        Field::FirstTtl => "-f",
+        Field::MaxTtl => "-m",
+        Field::ProbesPerHop => "-q",
+        Field::InFlight => "-N",
+        Field::LooseSourceRoute => "--lsrr",
+        Field::StrictSourceRoute => "--ssrr",
+        Field::IpOption => "--ip-option",
+        Field::Timestamp => "--timestamp",
+        Field::SrcMac => "--src-mac",
+        Field::DstMac => "--dst-mac",
+        Field::Src => "--src",
+        Field::Iface => "-I",
+        Field::ArpTimeout => "--arp-timeout",
+        Field::Rate if blast => "--rate",
+        Field::Rate => "--rate",
+        Field::Duration => "--duration",
+        Field::Threads => "--threads",
+        Field::Batch => "--batch",
+        Field::Backend => "--backend",
+        Field::ResponderAddress => "--ip",
+        Field::Mask => "--mask",
+        Field::RateLimit => "--rate-limit",
+        Field::Filter => "filter",
+        Field::Force => "--force",
+        Field::Input => "input",
+        Field::LabPrefix => "--prefix",
+        _ => f.name(),
+    }
+}
+
+/// 0 when some probe was answered, 1 when none was (iputils).
+fn exit_code(s: &Summary) -> i32 {
+    match &s.totals {
+        Totals::Probe(p) if p.received > 0 => 0,
+        _ => 1,
     }
 }
 

@@ -1,14 +1,12 @@
 //! `pktforge ping`: iputils-compatible flags → [`PingRequest`] → report.
 
-use std::sync::atomic::AtomicBool;
-
 use clap::Args;
 
-use super::args::{parse_u8_any, ProbeArgs};
-use super::{report, resolve_host, seconds, target};
-use pktforge::probe::options::parse_hex;
-use pktforge::probe::ping::{self, PingRequest};
-use pktforge::Result;
+use super::args::{parse_hex, parse_u16_any, parse_u8_any, ProbeArgs};
+use super::render::Render;
+use super::{exit_code, resolve_host, seconds, target};
+use pktforge::probe::ping::PingRequest;
+use pktforge::{Result, Stop};
 
 /// `pktforge ping` flags, named as in iputils ping.
 #[derive(Debug, Args)]
@@ -60,7 +58,7 @@ pub struct PingArgs {
     #[arg(long = "df")]
     pub df: bool,
     /// ICMP identifier (default: process id).
-    #[arg(long = "id", value_name = "ID")]
+    #[arg(long = "id", value_name = "ID", value_parser = parse_u16_any)]
     pub id: Option<u16>,
     /// IP options, interface, addresses and output.
     #[command(flatten)]
@@ -68,12 +66,12 @@ pub struct PingArgs {
 }
 
 /// Run `ping`; exit code 0 when any reply came, 1 when none did.
-pub fn run(a: PingArgs, stop: &AtomicBool) -> Result<i32> {
+pub fn run(a: PingArgs, stop: &Stop) -> Result<i32> {
     let req = request(&a)?;
-    let mut reporter = report::PingReporter::new(a.probe.output.json, a.quiet);
-    let summary = ping::run(&req, stop, &mut |ev| reporter.event(ev))?;
-    reporter.summary(&summary);
-    Ok(if summary.received > 0 { 0 } else { 1 })
+    let mut out = Render::new(a.probe.output.json);
+    out.quiet = a.quiet;
+    let summary = req.run_with(stop, &mut |ev| out.event(ev))?;
+    Ok(exit_code(&summary))
 }
 
 /// Turn `ping` flags into a typed request; refuses malformed values with the flag named.

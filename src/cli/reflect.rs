@@ -1,13 +1,15 @@
 //! `pktforge reflect`: the L2 responder.
 
 use std::net::Ipv4Addr;
-use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use clap::Args;
 
+use super::render::Render;
 use super::seconds;
+use pktforge::event::{self, Command, Event, Start, Summary, Totals};
 use pktforge::reflect::{self, Counters, ReflectConfig};
-use pktforge::{Error, Result};
+use pktforge::{Error, Result, Stop};
 
 /// `pktforge reflect` flags.
 #[derive(Debug, Args)]
@@ -89,7 +91,7 @@ pub fn parse_mask(s: &str) -> Result<Ipv4Addr> {
 }
 
 /// Run the responder and print its counters.
-pub fn run(a: ReflectArgs, stop: &AtomicBool) -> Result<i32> {
+pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     let (addr, prefix) = parse_addr_prefix(&a.ip)?;
     let mut cfg = ReflectConfig::new(&a.iface, addr);
     cfg.prefix = prefix;
@@ -105,18 +107,30 @@ pub fn run(a: ReflectArgs, stop: &AtomicBool) -> Result<i32> {
     cfg.pcap = a.pcap;
     cfg.backend = a.backend;
     let iface = a.iface.clone();
+    let mut out = Render::new(a.json);
+    let started = Instant::now();
     let counters = reflect::run(&cfg, stop, &mut || {
         eprintln!("reflect: answering for {addr}/{prefix} on {iface} (Ctrl-C to stop)");
+        out.event(&Event::Start(Start {
+            iface: Some(iface.clone()),
+            src: Some(addr),
+            ..Start::new(Command::Reflect)
+        }));
     })?;
-    print_counters(&counters, a.json);
+    if a.json {
+        out.event(&Event::Summary(Summary {
+            command: Command::Reflect,
+            elapsed_us: event::us(started.elapsed()),
+            interrupted: stop.is_stopped(),
+            totals: Totals::Reflect(counters),
+        }));
+    } else {
+        print_counters(&counters);
+    }
     Ok(0)
 }
 
-fn print_counters(c: &Counters, json: bool) {
-    if json {
-        println!("{}", serde_json::to_string(c).unwrap_or_default());
-        return;
-    }
+fn print_counters(c: &Counters) {
     let rows = [
         ("frames seen", c.frames),
         ("ARP replies", c.arp_replies),

@@ -1,17 +1,16 @@
 //! `pktforge trace`: traceroute -I with IP options, hop table or JSON.
 
-use std::io::Write;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::args::ProbeArgs;
 use super::names::Names;
+use super::render::Render;
 use super::{resolve_host, seconds, target};
-use pktforge::probe::trace::{self, Hop, TraceRequest, TraceStart};
-use pktforge::Result;
+use pktforge::event::{Event, Totals};
+use pktforge::probe::trace::TraceRequest;
+use pktforge::{Result, Stop};
 
 /// `pktforge trace` flags, named as in traceroute.
 #[derive(Debug, Args)]
@@ -61,7 +60,7 @@ pub struct TraceArgs {
 }
 
 /// Run `trace`; exit 0 when the destination answered, 1 otherwise.
-pub fn run(a: TraceArgs, stop: &AtomicBool) -> Result<i32> {
+pub fn run(a: TraceArgs, stop: &Stop) -> Result<i32> {
     let mut req = TraceRequest::new(resolve_host(&a.dest)?);
     req.target = target(req.target.dest, &a.probe)?;
     req.first_ttl = a.first;
@@ -74,96 +73,27 @@ pub fn run(a: TraceArgs, stop: &AtomicBool) -> Result<i32> {
     let json = a.probe.output.json;
     let names = (!a.numeric && !json).then(Names::default);
 
-    // Hops go to a printer thread so that waiting for names never holds up the probes.
-    let (tx, rx) = mpsc::channel::<Hop>();
-    let printer_names = names.clone();
-    let show_rr = a.probe.ip_options.record_route;
+    // Events go to a printer thread so that waiting for names never holds up the probes.
+    let (tx, rx) = mpsc::channel::<Event>();
+    let mut out = Render::new(json);
+    out.show_rr = a.probe.ip_options.record_route;
+    out.names = names.clone();
     let printer = std::thread::spawn(move || {
-        for hop in rx {
-            print_hop(&hop, json, show_rr, printer_names.as_ref());
+        for ev in rx {
+            out.event(&ev);
         }
     });
-    let summary = trace::run(&req, stop, &mut |s| print_start(s, json), &mut |hop| {
-        if let Some(n) = &names {
+    let summary = req.run_with(stop, &mut |ev| {
+        if let (Some(n), Event::Hop(hop)) = (&names, ev) {
             hop.probes
                 .iter()
                 .filter_map(|p| p.from)
                 .for_each(|a| n.prefetch(a));
         }
-        let _ = tx.send(hop.clone());
+        let _ = tx.send(ev.clone());
     });
     drop(tx);
     let _ = printer.join();
-    let summary = summary?;
-    if json {
-        let mut v = serde_json::to_value(&summary).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("type".into(), "summary".into());
-        }
-        println!("{v}");
-    }
-    Ok(if summary.reached { 0 } else { 1 })
-}
-
-fn print_start(s: &TraceStart, json: bool) {
-    if json {
-        let mut v = serde_json::to_value(s).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("type".into(), "start".into());
-        }
-        println!("{v}");
-    } else {
-        println!(
-            "traceroute to {} ({}), {} hops max, {} byte packets",
-            s.dest, s.dest, s.max_hops, s.packet_bytes
-        );
-    }
-}
-
-fn print_hop(hop: &Hop, json: bool, show_rr: bool, names: Option<&Names>) {
-    let mut out = std::io::stdout().lock();
-    if json {
-        let mut v = serde_json::to_value(hop).unwrap_or_default();
-        if let Some(o) = v.as_object_mut() {
-            o.insert("type".into(), "hop".into());
-            if let Some(rr) = hop.recorded_route() {
-                o.insert(
-                    "recorded_route".into(),
-                    serde_json::to_value(rr).unwrap_or_default(),
-                );
-            }
-        }
-        let _ = writeln!(out, "{v}");
-        return;
-    }
-    let mut line = format!("{:>2} ", hop.ttl);
-    let mut last = None;
-    for p in &hop.probes {
-        match (p.from, p.rtt_ms) {
-            (Some(from), Some(rtt)) => {
-                if last != Some(from) {
-                    let label = match names.and_then(|n| n.get(from, Duration::from_secs(2))) {
-                        Some(name) => format!("{name} ({from})"),
-                        None => from.to_string(),
-                    };
-                    line.push_str(&format!(" {label}"));
-                    last = Some(from);
-                }
-                line.push_str(&format!("  {rtt:.3} ms"));
-                if let Some(m) = &p.marker {
-                    line.push_str(&format!(" {m}"));
-                }
-            }
-            _ => line.push_str(" *"),
-        }
-    }
-    line.push('\n');
-    if show_rr {
-        if let Some(rr) = hop.recorded_route() {
-            let list: Vec<String> = rr.iter().map(|a| a.to_string()).collect();
-            line.push_str(&format!("     RR: {}\n", list.join(" ")));
-        }
-    }
-    let _ = out.write_all(line.as_bytes());
-    let _ = out.flush();
+    let reached = matches!(&summary?.totals, Totals::Trace(t) if t.reached);
+    Ok(if reached { 0 } else { 1 })
 }

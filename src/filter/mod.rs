@@ -90,11 +90,21 @@ impl Filter {
     /// Parse and compile `text` (empty: accept every frame).
     pub fn compile(text: &str) -> Result<Filter> {
         let expr = parse(text)?;
-        let program = match &expr {
-            Some(e) => compile(e)?,
-            None => vec![BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN)],
-        };
-        Ok(Filter { expr, program })
+        match expr {
+            Some(e) => Ok(Filter {
+                program: compile(&e)?,
+                expr: Some(e),
+            }),
+            None => Ok(Filter::everything()),
+        }
+    }
+
+    /// The filter that accepts every frame.
+    pub fn everything() -> Filter {
+        Filter {
+            expr: None,
+            program: vec![BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN)],
+        }
     }
 
     /// Whether the program accepts `frame` (run in user space as the kernel would).

@@ -9,20 +9,37 @@ use crate::wire::{build_arp_frame, parse_frame, ArpRepr, MacAddr, L3};
 use crate::{Error, Result};
 
 /// What the user asked for: the IP destination on the wire and optional overrides.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PathRequest {
     /// The address the first frame is sent to at the IP layer (for a source route, the first hop).
     pub dst: Option<Ipv4Addr>,
-    /// `-I IFACE`: send on this interface instead of the routed one.
+    /// Send on this interface instead of the routed one.
     pub iface: Option<String>,
-    /// `--src`: the IPv4 source address (may be spoofed).
+    /// The IPv4 source address (may be spoofed).
     pub src: Option<Ipv4Addr>,
-    /// `--src-mac`: the Ethernet source address.
+    /// The Ethernet source address.
     pub src_mac: Option<MacAddr>,
-    /// `--dst-mac`: the Ethernet destination (skips neighbour lookup and ARP).
+    /// The Ethernet destination (skips neighbour lookup and ARP).
     pub dst_mac: Option<MacAddr>,
     /// How long to wait for an ARP reply.
     pub arp_timeout: Duration,
+}
+
+/// How long a path waits for an ARP reply unless told otherwise.
+pub const DEFAULT_ARP_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Default for PathRequest {
+    /// The routed interface and source, the neighbour cache or ARP (2 s wait) for the MAC.
+    fn default() -> Self {
+        PathRequest {
+            dst: None,
+            iface: None,
+            src: None,
+            src_mac: None,
+            dst_mac: None,
+            arp_timeout: DEFAULT_ARP_TIMEOUT,
+        }
+    }
 }
 
 /// Where frames go, before the next-hop MAC is known: needs no packet socket.
@@ -78,7 +95,7 @@ pub fn plan(req: &PathRequest) -> Result<Plan> {
             .or_else(|| iface.ipv4.first().map(|(a, _)| *a))
             .ok_or_else(|| {
                 Error::Invalid(format!(
-                    "interface {} has no IPv4 address; give one with --src",
+                    "interface {} has no IPv4 address; give a source address",
                     iface.name
                 ))
             })?,

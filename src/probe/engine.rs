@@ -9,9 +9,12 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::event::{
+    self, time_us, Answer, Command, IcmpError, Malformed, ProbeTotals, RttStats, Start, Summary,
+    Totals,
+};
 use crate::link::{self, pcap::PcapWriter, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, Path, PathRequest};
@@ -21,7 +24,7 @@ use crate::wire::{
     build_icmp_frame_into, emit_options, explain_pointer, parse_frame, EthernetRepr, IcmpMessage,
     IcmpRepr, IpOption, Ipv4Repr, ETHERTYPE_IPV4, L3, L4,
 };
-use crate::{Error, Result};
+use crate::{Error, Field, Result, Stop};
 
 /// IP protocol number of ICMP.
 pub const IPPROTO_ICMP: u8 = 1;
@@ -30,8 +33,6 @@ const MAX_IP_LEN: usize = 65535;
 
 /// What a probe kind contributes to the engine.
 pub trait ProbeKind {
-    /// The fields a direct answer carries (e.g. the three timestamps of a timestamp reply).
-    type Answer;
     /// ICMP type of our requests, to recognise them quoted inside ICMP errors.
     fn request_type(&self) -> u8;
     /// ICMP identifier our requests carry (None when the kind has none, e.g. router solicitation).
@@ -41,7 +42,7 @@ pub trait ProbeKind {
     /// Adjust the IP header of probe `seq` (trace sets the TTL here).
     fn adjust_ip(&mut self, _seq: u16, _ip: &mut Ipv4Repr) {}
     /// If `msg` directly answers one of our requests: its sequence number and fields.
-    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, Self::Answer)>;
+    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, Answer)>;
     /// Whether an answer sent to `dst` may be ours (`src` is our source address).
     fn accepts_dst(&self, dst: Ipv4Addr, src: Ipv4Addr) -> bool {
         dst == src
@@ -78,10 +79,7 @@ impl Target {
             tos: 0,
             dont_fragment: false,
             options: OptionsRequest::default(),
-            path: PathRequest {
-                arp_timeout: Duration::from_secs(2),
-                ..Default::default()
-            },
+            path: PathRequest::default(),
             pcap: None,
             backend: link::Backend::default(),
         }
@@ -99,7 +97,37 @@ pub struct Session {
     options: Vec<IpOption>,
     option_bytes: usize,
     frame: Vec<u8>,
+    notices: Vec<String>,
     _lo_guard: Option<LoopbackGuard>,
+}
+
+/// Check that a datagram of `data` bytes after a `header_bytes` transport header, with
+/// `option_bytes` of IP options, fits `iface`'s MTU and IPv4; returns its IP length.
+pub fn check_fits(
+    iface: &crate::net::Interface,
+    option_bytes: usize,
+    header_bytes: usize,
+    data: usize,
+) -> Result<usize> {
+    let ip_bytes = 20 + option_bytes + header_bytes + data;
+    let limit = (iface.mtu as usize).min(MAX_IP_LEN);
+    if ip_bytes <= limit {
+        return Ok(ip_bytes);
+    }
+    Err(Error::TooLarge {
+        field: Field::DataSize,
+        value: data,
+        ip_bytes,
+        option_bytes,
+        header_bytes,
+        limit,
+        limited_by: if limit == MAX_IP_LEN {
+            "IPv4".to_string()
+        } else {
+            format!("the MTU of {}", iface.name)
+        },
+        largest: limit.saturating_sub(20 + option_bytes + header_bytes),
+    })
 }
 
 impl Session {
@@ -108,7 +136,7 @@ impl Session {
     /// when the next hop's MAC is unknown, ARP requests.
     pub fn open(t: &Target, icmp_len: usize) -> Result<Session> {
         if t.ttl == 0 {
-            return Err(Error::Invalid("TTL must be 1..=255".into()));
+            return Err(Error::invalid(Field::Ttl, "must be 1..=255"));
         }
         let options = t.options.build(t.dest)?;
         let option_bytes = emit_options(&options)?.len();
@@ -118,21 +146,7 @@ impl Session {
             ..t.path.clone()
         };
         let plan = resolve::plan(&path_req)?;
-        let ip_bytes = 20 + option_bytes + icmp_len;
-        let limit = (plan.iface.mtu as usize).min(MAX_IP_LEN);
-        if ip_bytes > limit {
-            let data = icmp_len.saturating_sub(8);
-            return Err(Error::Invalid(format!(
-                "-s {data} makes a {ip_bytes}-byte IP packet (20 header + {option_bytes} options + \
-                 8 ICMP + {data} data) but {} allows {limit}: the largest -s here is {}",
-                if limit == MAX_IP_LEN {
-                    "IPv4".to_string()
-                } else {
-                    format!("the MTU of {}", plan.iface.name)
-                },
-                limit.saturating_sub(20 + option_bytes + 8)
-            )));
-        }
+        let ip_bytes = check_fits(&plan.iface, option_bytes, 8, icmp_len.saturating_sub(8))?;
         let mut link = link::open_backend(
             t.backend,
             &plan.iface,
@@ -143,14 +157,15 @@ impl Session {
             },
         )?;
         // Linux drops frames injected on lo unless lo accepts local sources (net::loopback).
+        let mut notices = Vec::new();
         let lo_guard = if plan.iface.is_loopback {
             let g = LoopbackGuard::enable()?;
             if !g.changed().is_empty() {
-                eprintln!(
-                    "pktforge: note: set {} = 1 for this run (Linux drops frames injected on lo \
-                     otherwise); restored on exit",
+                notices.push(format!(
+                    "set {} = 1 for this run (Linux drops frames injected on lo otherwise); \
+                     restored on exit",
                     g.changed().join(", ")
-                );
+                ));
             }
             Some(g)
         } else {
@@ -179,6 +194,7 @@ impl Session {
             link,
             path,
             pcap,
+            notices,
             _lo_guard: lo_guard,
         })
     }
@@ -186,6 +202,30 @@ impl Session {
     /// The resolved path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What the user should know about this session (settings changed for the run); taken
+    /// once.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// The start record of a run on this session: where frames go, `data_bytes` of data after
+    /// the ICMP header.
+    pub fn start_record(&self, command: Command, dest: Ipv4Addr, data_bytes: usize) -> Start {
+        let plan = &self.path.plan;
+        Start {
+            dest: Some(dest),
+            wire_dst: Some(plan.dst_ip),
+            src: Some(plan.src_ip),
+            iface: Some(plan.iface.name.clone()),
+            next_hop: Some(plan.next_hop),
+            dst_mac: Some(self.path.dst_mac.to_string()),
+            data_bytes: Some(data_bytes),
+            ip_bytes: Some(20 + self.option_bytes + 8 + data_bytes),
+            option_bytes: Some(self.option_bytes),
+            ..Start::new(command)
+        }
     }
 
     /// Bytes of IP options each probe carries.
@@ -243,28 +283,16 @@ pub struct Schedule {
 
 /// What the engine saw, in the order it happened.
 #[derive(Debug, Clone)]
-pub enum Event<A> {
-    /// Probe `seq` left at `at`.
-    Sent {
-        /// Sequence number.
-        seq: u16,
-        /// Send time.
-        at: SystemTime,
-    },
-    /// A direct answer to probe `seq`.
-    Reply(Reply<A>),
-    /// An ICMP error quoting probe `seq`.
+pub enum ProbeEvent {
+    /// A probe left.
+    Sent(event::Request),
+    /// A direct answer to a probe.
+    Reply(event::Reply),
+    /// An ICMP error quoting one of our probes.
     Error(IcmpError),
     /// An ICMP error sent to us whose quoted datagram cannot be read (truncated, bogus
     /// header): it cannot be matched to a probe, so it is shown for what it is.
-    Malformed {
-        /// Sender.
-        from: Ipv4Addr,
-        /// What the error says ("Time to live exceeded", ...).
-        description: String,
-        /// Why the quote could not be read.
-        problem: String,
-    },
+    Malformed(Malformed),
     /// Probe `seq` got nothing within the timeout.
     Timeout {
         /// Sequence number.
@@ -272,60 +300,18 @@ pub enum Event<A> {
     },
 }
 
-/// A direct answer.
-#[derive(Debug, Clone)]
-pub struct Reply<A> {
-    /// Sequence number answered.
-    pub seq: u16,
-    /// Who answered.
-    pub from: Ipv4Addr,
-    /// TTL of the answer.
-    pub ttl: u8,
-    /// ICMP bytes (header and data).
-    pub icmp_bytes: usize,
-    /// Kernel receive time minus send time, in ms.
-    pub rtt_ms: f64,
-    /// Not the first answer to this probe.
-    pub duplicate: bool,
-    /// The answer's IP options, with this host's own record and stamp added as the receiving
-    /// IP module adds them (Linux does this on input; it is what `ping -R` shows).
-    pub options: Vec<IpOption>,
-    /// Receive time (kernel timestamp).
-    pub at: SystemTime,
-    /// The kind's fields.
-    pub answer: A,
-}
-
-/// An ICMP error about one of our probes.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct IcmpError {
-    /// Sequence number of the probe it is about.
-    pub seq: u16,
-    /// The router or host that sent it.
-    pub from: Ipv4Addr,
-    /// TTL of the error.
-    pub ttl: u8,
-    /// ICMP type.
-    pub icmp_type: u8,
-    /// ICMP code.
-    pub code: u8,
-    /// iputils' wording, e.g. "Source Route Failed".
-    pub description: String,
-    /// For a parameter problem: the field or option the pointer names.
-    pub detail: Option<String>,
-    /// The IP options of our probe as the error's sender quoted them.
-    #[serde(serialize_with = "ser_options")]
-    pub quoted_options: Vec<IpOption>,
-    /// Kernel receive time minus send time, in ms.
-    pub rtt_ms: f64,
-}
-
-/// Serialize options as their one-line text form.
-pub fn ser_options<S: serde::Serializer>(
-    opts: &[IpOption],
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_seq(opts.iter().map(|o| o.to_string()))
+impl ProbeEvent {
+    /// The record this event is reported as; None for timeouts, which drivers report in their
+    /// own way (a `*` in a trace, nothing in ping).
+    pub fn to_event(&self) -> Option<event::Event> {
+        Some(match self {
+            ProbeEvent::Sent(r) => event::Event::Request(r.clone()),
+            ProbeEvent::Reply(r) => event::Event::Reply(r.clone()),
+            ProbeEvent::Error(e) => event::Event::IcmpError(e.clone()),
+            ProbeEvent::Malformed(m) => event::Event::Malformed(m.clone()),
+            ProbeEvent::Timeout { .. } => return None,
+        })
+    }
 }
 
 /// What the caller wants after an event.
@@ -341,7 +327,7 @@ pub enum Flow {
 
 /// Totals of a run.
 #[derive(Debug, Clone, Default)]
-pub struct Totals {
+pub struct RunTotals {
     /// Probes sent.
     pub transmitted: u64,
     /// Probes answered directly (first answers only).
@@ -358,7 +344,33 @@ pub struct Totals {
     pub rtt: RttAccumulator,
 }
 
-/// Running min/max/sum/sum² of RTTs in ms.
+impl RunTotals {
+    /// The summary record of a request/reply run to `dest`.
+    pub fn summary(&self, command: Command, dest: Ipv4Addr, stop: &Stop) -> Summary {
+        let lost = self.transmitted - self.received.min(self.transmitted);
+        Summary {
+            command,
+            elapsed_us: event::us(self.elapsed),
+            interrupted: stop.is_stopped(),
+            totals: Totals::Probe(ProbeTotals {
+                dest,
+                sent: self.transmitted,
+                received: self.received,
+                duplicates: self.duplicates,
+                errors: self.errors,
+                loss_percent: if self.transmitted == 0 {
+                    0.0
+                } else {
+                    100.0 * lost as f64 / self.transmitted as f64
+                },
+                rtt_us: self.rtt.stats(),
+                routers: None,
+            }),
+        }
+    }
+}
+
+/// Running min/max/sum/sum² of RTTs in µs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RttAccumulator {
     n: u64,
@@ -369,17 +381,17 @@ pub struct RttAccumulator {
 }
 
 impl RttAccumulator {
-    /// Add one sample.
-    pub fn add(&mut self, ms: f64) {
-        if self.n == 0 || ms < self.min {
-            self.min = ms;
+    /// Add one sample (µs).
+    pub fn add(&mut self, us: f64) {
+        if self.n == 0 || us < self.min {
+            self.min = us;
         }
-        if self.n == 0 || ms > self.max {
-            self.max = ms;
+        if self.n == 0 || us > self.max {
+            self.max = us;
         }
         self.n += 1;
-        self.sum += ms;
-        self.sum2 += ms * ms;
+        self.sum += us;
+        self.sum2 += us * us;
     }
 
     /// min/avg/max/mdev as iputils computes them; None without samples.
@@ -394,21 +406,9 @@ impl RttAccumulator {
             avg,
             max: self.max,
             mdev: (self.sum2 / n - avg * avg).max(0.0).sqrt(),
+            percentiles: None,
         })
     }
-}
-
-/// min/avg/max/mdev in ms.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct RttStats {
-    /// Smallest.
-    pub min: f64,
-    /// Mean.
-    pub avg: f64,
-    /// Largest.
-    pub max: f64,
-    /// sqrt(mean(x²) − mean(x)²).
-    pub mdev: f64,
 }
 
 struct Pending {
@@ -423,11 +423,11 @@ pub fn run<K: ProbeKind>(
     session: &mut Session,
     kind: &mut K,
     schedule: &Schedule,
-    stop: &AtomicBool,
-    on_event: &mut dyn FnMut(&Event<K::Answer>) -> Flow,
-) -> Result<Totals> {
+    stop: &Stop,
+    on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
+) -> Result<RunTotals> {
     let started = Instant::now();
-    let mut totals = Totals::default();
+    let mut totals = RunTotals::default();
     let result = run_loop(
         session,
         kind,
@@ -446,9 +446,9 @@ fn run_loop<K: ProbeKind>(
     s: &mut Session,
     kind: &mut K,
     schedule: &Schedule,
-    stop: &AtomicBool,
-    on_event: &mut dyn FnMut(&Event<K::Answer>) -> Flow,
-    totals: &mut Totals,
+    stop: &Stop,
+    on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
+    totals: &mut RunTotals,
     started: Instant,
 ) -> Result<()> {
     let deadline = schedule.deadline.map(|d| started + d);
@@ -459,7 +459,7 @@ fn run_loop<K: ProbeKind>(
     let mut sending = true;
     loop {
         let now = Instant::now();
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| now >= d) {
+        if stop.is_stopped() || deadline.is_some_and(|d| now >= d) {
             return Ok(());
         }
         if schedule.count.is_some_and(|c| totals.transmitted >= c) {
@@ -471,7 +471,7 @@ fn run_loop<K: ProbeKind>(
                 p.settled = true;
                 outstanding -= 1;
                 totals.timeouts += 1;
-                if on_event(&Event::Timeout { seq: *seq }) == Flow::Stop {
+                if on_event(&ProbeEvent::Timeout { seq: *seq }) == Flow::Stop {
                     return Ok(());
                 }
             }
@@ -498,7 +498,14 @@ fn run_loop<K: ProbeKind>(
             );
             outstanding += 1;
             next_send = (next_send + schedule.interval).max(now);
-            match on_event(&Event::Sent { seq, at }) {
+            let sent = event::Request {
+                seq,
+                time_us: time_us(at),
+                dest: s.ip.dst,
+                ttl: s.ip.ttl,
+                ip_bytes: s.frame.len().saturating_sub(s.eth.header_len()),
+            };
+            match on_event(&ProbeEvent::Sent(sent)) {
                 Flow::Stop => return Ok(()),
                 Flow::StopSending => sending = false,
                 Flow::Continue => {}
@@ -525,18 +532,20 @@ fn run_loop<K: ProbeKind>(
         let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut pending) else {
             continue;
         };
-        match &ev {
-            Event::Reply(r) if r.duplicate => totals.duplicates += 1,
-            Event::Reply(r) => {
-                totals.received += 1;
-                totals.rtt.add(r.rtt_ms);
-            }
-            Event::Error(_) => totals.errors += 1,
-            _ => {}
-        }
         let seq = match &ev {
-            Event::Reply(r) => r.seq,
-            Event::Error(e) => e.seq,
+            ProbeEvent::Reply(r) if r.duplicate => {
+                totals.duplicates += 1;
+                r.seq
+            }
+            ProbeEvent::Reply(r) => {
+                totals.received += 1;
+                totals.rtt.add(r.rtt_us);
+                r.seq
+            }
+            ProbeEvent::Error(e) => {
+                totals.errors += 1;
+                e.seq
+            }
             _ => 0,
         };
         if let Some(p) = pending.get_mut(&seq) {
@@ -560,7 +569,7 @@ fn classify<K: ProbeKind>(
     bytes: &[u8],
     at: SystemTime,
     pending: &mut HashMap<u16, Pending>,
-) -> Option<Event<K::Answer>> {
+) -> Option<ProbeEvent> {
     let frame = parse_frame(bytes).ok()?;
     let L3::Ipv4 { ip, l4 } = frame.l3 else {
         return None;
@@ -568,28 +577,27 @@ fn classify<K: ProbeKind>(
     let L4::Icmp(icmp) = l4 else {
         return None;
     };
-    // In ms, to the µs: kernel timestamps are ns but our send time is a user-space clock read.
-    let rtt = |sent: SystemTime| {
-        (at.duration_since(sent).unwrap_or_default().as_secs_f64() * 1e6).round() / 1e3
-    };
+    // Kernel timestamps are ns but our send time is a user-space clock read: keep ns anyway.
+    let rtt = |sent: SystemTime| event::us(at.duration_since(sent).unwrap_or_default());
+    let time = time_us(at);
     if let Some((seq, answer)) = kind.answer(&icmp.repr.message, at) {
         if !kind.accepts_dst(ip.repr.dst, our_src) {
             return None;
         }
         let p = pending.get_mut(&seq)?;
         p.answers += 1;
-        let icmp_bytes = usize::from(ip.total_len).saturating_sub(ip.header_len);
+        let bytes = usize::from(ip.total_len).saturating_sub(ip.header_len);
         let mut options = ip.repr.options;
         record_hop(&mut options, ip.repr.dst, ms_since_midnight_ut(at));
-        return Some(Event::Reply(Reply {
+        return Some(ProbeEvent::Reply(event::Reply {
             seq,
             from: ip.repr.src,
+            bytes,
             ttl: ip.repr.ttl,
-            icmp_bytes,
-            rtt_ms: rtt(p.at),
+            rtt_us: rtt(p.at),
+            time_us: time,
             duplicate: p.answers > 1,
             options,
-            at,
             answer,
         }));
     }
@@ -600,11 +608,12 @@ fn classify<K: ProbeKind>(
     let quote = match msg.quote()? {
         Ok(q) => q,
         Err(e) => {
-            return Some(Event::Malformed {
+            return Some(ProbeEvent::Malformed(Malformed {
                 from: ip.repr.src,
                 description: msg.describe(),
                 problem: e.to_string(),
-            })
+                time_us: time,
+            }))
         }
     };
     let qp = &quote.payload;
@@ -628,16 +637,17 @@ fn classify<K: ProbeKind>(
         }
         _ => None,
     };
-    Some(Event::Error(IcmpError {
+    Some(ProbeEvent::Error(IcmpError {
         seq,
         from: ip.repr.src,
         ttl: ip.repr.ttl,
         icmp_type: icmp.icmp_type,
-        code: icmp.code,
+        icmp_code: icmp.code,
         description: msg.describe(),
         detail,
         quoted_options: quote.ip.repr.options,
-        rtt_ms: rtt(p.at),
+        rtt_us: rtt(p.at),
+        time_us: time,
     }))
 }
 
@@ -673,7 +683,7 @@ mod tests {
             quote: vec![0x45, 0, 0, 84, 0, 1, 0, 0, 1, 1, 0, 0],
         });
         match classify(&kind, us, &f, SystemTime::now(), &mut pending) {
-            Some(Event::Malformed { description, .. }) => {
+            Some(ProbeEvent::Malformed(Malformed { description, .. })) => {
                 assert_eq!(description, "Time to live exceeded")
             }
             other => panic!("expected Malformed, got {other:?}"),

@@ -4,6 +4,7 @@
 use std::net::Ipv4Addr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::event::{AdvertisedRouter, Answer};
 use crate::probe::engine::ProbeKind;
 use crate::wire::hop::ms_since_midnight_ut;
 use crate::wire::IcmpMessage;
@@ -14,13 +15,6 @@ pub struct Echo {
     /// Identifier.
     pub id: u16,
     data: Vec<u8>,
-}
-
-/// What an echo reply carries beyond the common fields.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct EchoAnswer {
-    /// The echoed data differs from what we sent (after the timestamp).
-    pub data_mismatch: bool,
 }
 
 impl Echo {
@@ -42,7 +36,6 @@ impl Echo {
 }
 
 impl ProbeKind for Echo {
-    type Answer = EchoAnswer;
     fn request_type(&self) -> u8 {
         8
     }
@@ -61,12 +54,12 @@ impl ProbeKind for Echo {
             data: self.data.clone(),
         }
     }
-    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, EchoAnswer)> {
+    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, Answer)> {
         match msg {
             IcmpMessage::EchoReply { id, seq, data } if *id == self.id => {
                 let skip = 16.min(self.data.len());
                 let data_mismatch = data.get(skip..) != self.data.get(skip..);
-                Some((*seq, EchoAnswer { data_mismatch }))
+                Some((*seq, Answer::Echo { data_mismatch }))
             }
             _ => None,
         }
@@ -80,28 +73,7 @@ pub struct Timestamp {
     pub id: u16,
 }
 
-/// The three times of a timestamp reply and what they say about the remote clock.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct TimestampAnswer {
-    /// Our send time (ms since midnight UT), echoed back.
-    pub originate: u32,
-    /// When the remote received the request (its clock).
-    pub receive: u32,
-    /// When the remote sent the reply (its clock).
-    pub transmit: u32,
-    /// When we received the reply (our clock, ms since midnight UT).
-    pub returned: u32,
-    /// Remote clock minus ours, estimated from the four times as clockdiff does (ms):
-    /// ((receive − originate) + (transmit − returned)) / 2.
-    pub offset_ms: f64,
-    /// Round trip less the remote's holding time, from the four times (ms).
-    pub rtt_from_stamps_ms: i64,
-    /// A timestamp with the high bit set: not ms since midnight UT (RFC 792).
-    pub nonstandard: bool,
-}
-
 impl ProbeKind for Timestamp {
-    type Answer = TimestampAnswer;
     fn request_type(&self) -> u8 {
         13
     }
@@ -117,7 +89,7 @@ impl ProbeKind for Timestamp {
             transmit: 0,
         }
     }
-    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, TimestampAnswer)> {
+    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, Answer)> {
         let IcmpMessage::TimestampReply {
             id,
             seq,
@@ -151,21 +123,16 @@ fn day_diff(a: u32, b: u32) -> i64 {
 }
 
 /// The clockdiff arithmetic on the four times of a timestamp exchange.
-pub fn timestamp_answer(
-    originate: u32,
-    receive: u32,
-    transmit: u32,
-    returned: u32,
-) -> TimestampAnswer {
+pub fn timestamp_answer(originate: u32, receive: u32, transmit: u32, returned: u32) -> Answer {
     let hi = 0x8000_0000;
     let nonstandard = (receive | transmit) & hi != 0;
     let (r, t) = (receive & !hi, transmit & !hi);
-    TimestampAnswer {
-        originate,
-        receive,
-        transmit,
-        returned,
-        offset_ms: (day_diff(r, originate) + day_diff(t, returned)) as f64 / 2.0,
+    Answer::Timestamp {
+        originate_ms: originate,
+        receive_ms: receive,
+        transmit_ms: transmit,
+        arrival_ms: returned,
+        offset_us: (day_diff(r, originate) + day_diff(t, returned)) as f64 * 1e3 / 2.0,
         rtt_from_stamps_ms: day_diff(returned, originate) - day_diff(t, r),
         nonstandard,
     }
@@ -178,15 +145,6 @@ pub struct Mask {
     pub id: u16,
 }
 
-/// An address mask reply's mask.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct MaskAnswer {
-    /// The mask as sent.
-    pub mask: Ipv4Addr,
-    /// Its prefix length, None when the mask is not contiguous.
-    pub prefix: Option<u8>,
-}
-
 /// Prefix length of a contiguous mask (None for e.g. 255.0.255.0).
 pub fn mask_prefix(mask: Ipv4Addr) -> Option<u8> {
     let m = u32::from(mask);
@@ -195,7 +153,6 @@ pub fn mask_prefix(mask: Ipv4Addr) -> Option<u8> {
 }
 
 impl ProbeKind for Mask {
-    type Answer = MaskAnswer;
     fn request_type(&self) -> u8 {
         17
     }
@@ -209,13 +166,13 @@ impl ProbeKind for Mask {
             mask: Ipv4Addr::UNSPECIFIED,
         }
     }
-    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, MaskAnswer)> {
+    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, Answer)> {
         match *msg {
             IcmpMessage::AddressMaskReply { id, seq, mask } if id == self.id => Some((
                 seq,
-                MaskAnswer {
+                Answer::Mask {
                     mask,
-                    prefix: mask_prefix(mask),
+                    prefix_len: mask_prefix(mask),
                 },
             )),
             _ => None,
@@ -231,7 +188,6 @@ pub struct Info {
 }
 
 impl ProbeKind for Info {
-    type Answer = ();
     fn request_type(&self) -> u8 {
         15
     }
@@ -241,9 +197,9 @@ impl ProbeKind for Info {
     fn request(&mut self, seq: u16, _at: SystemTime) -> IcmpMessage {
         IcmpMessage::InfoRequest { id: self.id, seq }
     }
-    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, ())> {
+    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, Answer)> {
         match *msg {
-            IcmpMessage::InfoReply { id, seq } if id == self.id => Some((seq, ())),
+            IcmpMessage::InfoReply { id, seq } if id == self.id => Some((seq, Answer::Info)),
             _ => None,
         }
     }
@@ -253,17 +209,7 @@ impl ProbeKind for Info {
 #[derive(Debug, Clone, Default)]
 pub struct RouterSolicit;
 
-/// One router advertisement.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Advertisement {
-    /// How long the advertised addresses are valid (s).
-    pub lifetime: u16,
-    /// (router address, preference) pairs.
-    pub routers: Vec<(Ipv4Addr, i32)>,
-}
-
 impl ProbeKind for RouterSolicit {
-    type Answer = Advertisement;
     fn request_type(&self) -> u8 {
         10
     }
@@ -273,7 +219,7 @@ impl ProbeKind for RouterSolicit {
     fn request(&mut self, _seq: u16, _at: SystemTime) -> IcmpMessage {
         IcmpMessage::RouterSolicitation
     }
-    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, Advertisement)> {
+    fn answer(&self, msg: &IcmpMessage, _at: SystemTime) -> Option<(u16, Answer)> {
         match msg {
             // Advertisements carry no sequence number: each answers the solicitation(s) sent
             // so far; the engine attributes them to the first.
@@ -281,9 +227,15 @@ impl ProbeKind for RouterSolicit {
                 lifetime, routers, ..
             } => Some((
                 1,
-                Advertisement {
-                    lifetime: *lifetime,
-                    routers: routers.clone(),
+                Answer::RouterAdvertisement {
+                    lifetime_s: *lifetime,
+                    routers: routers
+                        .iter()
+                        .map(|&(address, preference)| AdvertisedRouter {
+                            address,
+                            preference,
+                        })
+                        .collect(),
                 },
             )),
             _ => None,
@@ -310,12 +262,20 @@ mod tests {
     #[test]
     fn clockdiff_arithmetic() {
         // Remote clock 100 ms ahead, 10 ms each way, 2 ms holding time.
-        let a = timestamp_answer(1_000, 1_110, 1_112, 1_022);
-        assert_eq!(a.offset_ms, 100.0);
-        assert_eq!(a.rtt_from_stamps_ms, 20);
+        let fields = |a| match a {
+            Answer::Timestamp {
+                offset_us,
+                rtt_from_stamps_ms,
+                ..
+            } => (offset_us / 1e3, rtt_from_stamps_ms),
+            other => panic!("{other:?}"),
+        };
+        let (offset_ms, rtt_ms) = fields(timestamp_answer(1_000, 1_110, 1_112, 1_022));
+        assert_eq!(offset_ms, 100.0);
+        assert_eq!(rtt_ms, 20);
         // Across midnight.
-        let a = timestamp_answer(86_399_990, 5, 6, 86_399_999 - 2);
-        assert!(a.offset_ms.abs() < 20.0, "{a:?}");
+        let (offset_ms, _) = fields(timestamp_answer(86_399_990, 5, 6, 86_399_999 - 2));
+        assert!(offset_ms.abs() < 20.0, "{offset_ms}");
     }
 
     #[test]
@@ -330,7 +290,12 @@ mod tests {
             seq: 3,
             data: data.clone(),
         };
-        assert!(!e.answer(&reply, SystemTime::now()).unwrap().1.data_mismatch);
+        assert!(matches!(
+            e.answer(&reply, SystemTime::now()).unwrap().1,
+            Answer::Echo {
+                data_mismatch: false
+            }
+        ));
         let other = IcmpMessage::EchoReply {
             id: 8,
             seq: 3,

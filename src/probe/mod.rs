@@ -1,7 +1,10 @@
 //! The request/reply engine: send probes, match what answers them, time them.
 
+pub mod capture;
 pub mod engine;
 pub mod kinds;
 pub mod options;
 pub mod ping;
+pub mod query;
+pub mod send;
 pub mod trace;

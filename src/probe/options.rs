@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 
 use crate::wire::{emit_options, IpOption};
-use crate::{Error, Result};
+use crate::{Error, Field, Result};
 
 /// Largest number of addresses a source-route option holds (3 + 4 × 9 = 39 bytes).
 pub const MAX_ROUTE_HOPS: usize = 9;
@@ -26,10 +26,11 @@ impl SourceRoute {
             SourceRoute::Loose(h) | SourceRoute::Strict(h) => h,
         }
     }
-    fn flag(&self) -> &'static str {
+    /// The request field it is.
+    pub fn field(&self) -> Field {
         match self {
-            SourceRoute::Loose(_) => "--lsrr",
-            SourceRoute::Strict(_) => "--ssrr",
+            SourceRoute::Loose(_) => Field::LooseSourceRoute,
+            SourceRoute::Strict(_) => Field::StrictSourceRoute,
         }
     }
 }
@@ -48,13 +49,13 @@ pub enum TimestampMode {
 /// Every IP option flag a probe accepts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OptionsRequest {
-    /// `-R`: record route, with as many slots as fit (9 alone).
+    /// Record route, with as many slots as fit (9 alone).
     pub record_route: bool,
-    /// `--lsrr` / `--ssrr`.
+    /// A loose or strict source route.
     pub source_route: Option<SourceRoute>,
-    /// `--timestamp`.
+    /// The timestamp option.
     pub timestamp: Option<TimestampMode>,
-    /// `--ip-option HEX`: raw option bytes, emitted verbatim.
+    /// Raw option bytes, emitted verbatim.
     pub raw: Vec<Vec<u8>>,
 }
 
@@ -83,18 +84,17 @@ impl OptionsRequest {
         if let Some(sr) = &self.source_route {
             let hops = sr.hops();
             if hops.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "{} needs at least one hop",
-                    sr.flag()
-                )));
+                return Err(Error::invalid(sr.field(), "needs at least one hop"));
             }
             if hops.len() > MAX_ROUTE_HOPS {
-                return Err(Error::Invalid(format!(
-                    "{} takes at most {MAX_ROUTE_HOPS} hops (a source route option holds 9 \
-                     addresses: hops 2..n and the destination), got {}",
-                    sr.flag(),
-                    hops.len()
-                )));
+                return Err(Error::invalid(
+                    sr.field(),
+                    format!(
+                        "takes at most {MAX_ROUTE_HOPS} hops (a source route option holds 9 \
+                         addresses: hops 2..n and the destination), got {}",
+                        hops.len()
+                    ),
+                ));
             }
             let mut route: Vec<Ipv4Addr> = hops[1..].to_vec();
             route.push(dest);
@@ -113,6 +113,16 @@ impl OptionsRequest {
                 TimestampMode::TsOnly => IpOption::timestamp_only((room / 4).clamp(1, 9))?,
                 TimestampMode::TsAndAddr => {
                     IpOption::timestamp_and_address((room / 8).clamp(1, 4))?
+                }
+                TimestampMode::Prespecified(addrs) if addrs.len() > 4 => {
+                    return Err(Error::invalid(
+                        Field::Timestamp,
+                        format!(
+                            "prespecified takes at most 4 addresses (4 address+timestamp pairs \
+                             fill the 40 option bytes), got {}",
+                            addrs.len()
+                        ),
+                    ))
                 }
                 TimestampMode::Prespecified(addrs) => {
                     IpOption::timestamp_prespecified(addrs.clone())?
@@ -135,73 +145,6 @@ impl OptionsRequest {
         emit_options(&opts)?;
         Ok(opts)
     }
-}
-
-/// Parse a dotted-quad list `A,B,C` as given to `--lsrr`, `--ssrr` and `tsprespec=`.
-pub fn parse_addr_list(flag: &str, s: &str) -> Result<Vec<Ipv4Addr>> {
-    s.split(',')
-        .map(|part| {
-            part.trim().parse::<Ipv4Addr>().map_err(|_| {
-                Error::Invalid(format!(
-                    "{flag}: {part:?} is not an IPv4 address (expected A.B.C.D[,A.B.C.D...])"
-                ))
-            })
-        })
-        .collect()
-}
-
-/// Parse a `--timestamp` value: `tsonly`, `tsandaddr` or `tsprespec=ADDR[,ADDR...]`.
-pub fn parse_timestamp_mode(s: &str) -> Result<TimestampMode> {
-    match s {
-        "tsonly" => Ok(TimestampMode::TsOnly),
-        "tsandaddr" => Ok(TimestampMode::TsAndAddr),
-        _ => match s.strip_prefix("tsprespec=") {
-            Some(list) => {
-                let addrs = parse_addr_list("--timestamp tsprespec", list)?;
-                if addrs.len() > 4 {
-                    return Err(Error::Invalid(format!(
-                        "--timestamp tsprespec takes at most 4 addresses (4 address+timestamp \
-                         pairs fill the 40 option bytes), got {}",
-                        addrs.len()
-                    )));
-                }
-                Ok(TimestampMode::Prespecified(addrs))
-            }
-            None => Err(Error::Invalid(format!(
-                "--timestamp {s:?}: expected tsonly, tsandaddr or tsprespec=ADDR[,ADDR...]"
-            ))),
-        },
-    }
-}
-
-/// Parse hex bytes (`0x` prefix, spaces, `:` and `-` separators allowed).
-pub fn parse_hex(flag: &str, s: &str) -> Result<Vec<u8>> {
-    let digits: String = s
-        .trim()
-        .trim_start_matches("0x")
-        .chars()
-        .filter(|c| !matches!(c, ' ' | ':' | '-' | '_'))
-        .collect();
-    if digits.is_empty() {
-        return Err(Error::Invalid(format!("{flag}: empty hex string")));
-    }
-    if !digits.len().is_multiple_of(2) {
-        return Err(Error::Invalid(format!(
-            "{flag}: hex string {s:?} has an odd number of digits ({})",
-            digits.len()
-        )));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| {
-                Error::Invalid(format!(
-                    "{flag}: {:?} in {s:?} is not a hex byte",
-                    &digits[i..i + 2]
-                ))
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -263,30 +206,5 @@ mod tests {
         };
         let err = req.build(a("203.0.113.2")).unwrap_err().to_string();
         assert!(err.contains("40"), "{err}");
-    }
-
-    #[test]
-    fn hex_and_timestamp_parsing() {
-        assert_eq!(
-            parse_hex("x", "0x94 04 00 00").unwrap(),
-            vec![0x94, 4, 0, 0]
-        );
-        assert!(parse_hex("x", "abc")
-            .unwrap_err()
-            .to_string()
-            .contains("odd"));
-        assert!(parse_hex("x", "zz").is_err());
-        assert_eq!(
-            parse_timestamp_mode("tsonly").unwrap(),
-            TimestampMode::TsOnly
-        );
-        assert!(
-            parse_timestamp_mode("tsprespec=1.2.3.4,1.2.3.5,1.2.3.6,1.2.3.7,1.2.3.8")
-                .unwrap_err()
-                .to_string()
-                .contains("at most 4")
-        );
-        assert!(parse_timestamp_mode("bogus").is_err());
-        assert!(parse_addr_list("--lsrr", "1.2.3.4,300.1.1.1").is_err());
     }
 }

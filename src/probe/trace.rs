@@ -2,13 +2,15 @@
 //! reported once all its probes are settled and every hop before it was reported.
 
 use std::net::Ipv4Addr;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
-use crate::probe::engine::{self, Event, Flow, ProbeKind, Session, Target};
-use crate::probe::kinds::{Echo, EchoAnswer};
+use crate::event::{
+    self, Answer, Command, Event, Hop, HopProbe, Notice, Summary, Totals, TraceTotals,
+};
+use crate::probe::engine::{self, Flow, ProbeEvent, ProbeKind, Session, Target};
+use crate::probe::kinds::Echo;
 use crate::wire::{IcmpMessage, IpOption, Ipv4Repr};
-use crate::{Error, Result};
+use crate::{Error, Field, Result, Stop};
 
 /// A validated trace request.
 #[derive(Debug, Clone)]
@@ -47,22 +49,26 @@ impl TraceRequest {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.first_ttl == 0 || self.max_hops == 0 {
-            return Err(Error::Invalid(
-                "-f FIRST_TTL and -m MAX_HOPS must be 1..=255".into(),
-            ));
+        if self.first_ttl == 0 {
+            return Err(Error::invalid(Field::FirstTtl, "must be 1..=255"));
+        }
+        if self.max_hops == 0 {
+            return Err(Error::invalid(Field::MaxTtl, "must be 1..=255"));
         }
         if self.first_ttl > self.max_hops {
-            return Err(Error::Invalid(format!(
-                "-f {} is beyond -m {}: the first TTL must not exceed the last",
-                self.first_ttl, self.max_hops
-            )));
+            return Err(Error::Beyond {
+                field: Field::FirstTtl,
+                value: self.first_ttl.to_string(),
+                limit: Field::MaxTtl,
+                limit_value: self.max_hops.to_string(),
+                rule: "the first TTL must not exceed the last".into(),
+            });
         }
         if self.probes == 0 || self.probes > 10 {
-            return Err(Error::Invalid("-q PROBES must be 1..=10".into()));
+            return Err(Error::invalid(Field::ProbesPerHop, "must be 1..=10"));
         }
         if self.in_flight == 0 {
-            return Err(Error::Invalid("-N must be at least 1".into()));
+            return Err(Error::invalid(Field::InFlight, "must be at least 1"));
         }
         Ok(())
     }
@@ -77,72 +83,6 @@ impl TraceRequest {
     }
 }
 
-/// The outcome of one probe.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ProbeResult {
-    /// Who answered (None: timed out).
-    pub from: Option<Ipv4Addr>,
-    /// Round trip (ms).
-    pub rtt_ms: Option<f64>,
-    /// traceroute's marker: `!H`, `!N`, `!P`, `!S`, `!F`, `!X`, ... (None for time exceeded and
-    /// the destination's reply).
-    pub marker: Option<String>,
-    /// IP options as they came back: quoted inside the error, or the reply's own.
-    #[serde(serialize_with = "engine::ser_options")]
-    pub options: Vec<IpOption>,
-}
-
-/// One hop line.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Hop {
-    /// The TTL probed.
-    pub ttl: u8,
-    /// One result per probe, in send order.
-    pub probes: Vec<ProbeResult>,
-}
-
-impl Hop {
-    /// The route recorded so far (record route option), from the first probe that has one.
-    pub fn recorded_route(&self) -> Option<Vec<Ipv4Addr>> {
-        self.probes.iter().find_map(|p| {
-            p.options.iter().find_map(|o| match o {
-                IpOption::RecordRoute { .. } => Some(o.recorded()),
-                _ => None,
-            })
-        })
-    }
-}
-
-/// How the trace ended.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TraceSummary {
-    /// The destination.
-    pub dest: Ipv4Addr,
-    /// The destination answered.
-    pub reached: bool,
-    /// An unreachable (or other error) ended it at this TTL.
-    pub stopped_by: Option<String>,
-    /// Hops reported.
-    pub hops: usize,
-    /// Probes sent.
-    pub sent: u64,
-}
-
-/// Where the trace goes, known once the path is resolved.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TraceStart {
-    /// Destination.
-    pub dest: Ipv4Addr,
-    /// Our source address.
-    pub src: Ipv4Addr,
-    /// Interface.
-    pub iface: String,
-    /// Last TTL.
-    pub max_hops: u8,
-    /// IP bytes of each probe.
-    pub packet_bytes: usize,
-}
-
 /// The echo kind with the TTL set from the sequence number.
 struct TtlEcho<'a> {
     echo: Echo,
@@ -150,7 +90,6 @@ struct TtlEcho<'a> {
 }
 
 impl ProbeKind for TtlEcho<'_> {
-    type Answer = EchoAnswer;
     fn request_type(&self) -> u8 {
         self.echo.request_type()
     }
@@ -163,7 +102,7 @@ impl ProbeKind for TtlEcho<'_> {
     fn adjust_ip(&mut self, seq: u16, ip: &mut Ipv4Repr) {
         ip.ttl = self.req.ttl_of(seq);
     }
-    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, EchoAnswer)> {
+    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, Answer)> {
         self.echo.answer(msg, at)
     }
 }
@@ -188,128 +127,146 @@ pub fn unreachable_marker(code: u8, mtu: Option<u16>) -> Option<String> {
     })
 }
 
-/// Run a trace; `on_start` once the path is known, `on_hop` for each completed hop in order.
-pub fn run(
-    req: &TraceRequest,
-    stop: &AtomicBool,
-    on_start: &mut dyn FnMut(&TraceStart),
-    on_hop: &mut dyn FnMut(&Hop),
-) -> Result<TraceSummary> {
-    req.validate()?;
-    let echo = Echo::new(req.id, req.size, &[]);
-    let mut session = Session::open(&req.target, echo.icmp_len())?;
-    on_start(&TraceStart {
-        dest: req.target.dest,
-        src: session.path().plan.src_ip,
-        iface: session.path().plan.iface.name.clone(),
-        max_hops: req.max_hops,
-        packet_bytes: 20 + session.option_bytes() + echo.icmp_len(),
-    });
-    let hops_n = usize::from(req.max_hops - req.first_ttl) + 1;
-    let q = usize::from(req.probes);
-    let mut results: Vec<Option<ProbeResult>> = vec![None; hops_n * q];
-    let mut printed = 0usize; // hops reported so far
-    let mut last_ttl: Option<u8> = None; // the destination (or an unreachable) answered here
-    let mut stopped_by: Option<String> = None;
-    let mut sent_upto = 0u16;
-    let mut kind = TtlEcho { echo, req };
-    let schedule = engine::Schedule {
-        count: Some((hops_n * q) as u64),
-        interval: Duration::ZERO,
-        window: req.in_flight,
-        timeout: req.wait,
-        deadline: None,
-        collect: false,
-    };
-    let totals = engine::run(&mut session, &mut kind, &schedule, stop, &mut |ev| {
-        let (seq, result) = match ev {
-            Event::Sent { seq, .. } => {
-                sent_upto = *seq;
-                return match last_ttl {
-                    Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
-                    _ => Flow::Continue,
-                };
-            }
-            Event::Timeout { seq } => (
-                *seq,
-                ProbeResult {
-                    from: None,
-                    rtt_ms: None,
-                    marker: None,
-                    options: Vec::new(),
-                },
-            ),
-            Event::Reply(r) if !r.duplicate => {
-                let ttl = req.ttl_of(r.seq);
-                last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
-                (
-                    r.seq,
-                    ProbeResult {
-                        from: Some(r.from),
-                        rtt_ms: Some(r.rtt_ms),
-                        marker: None,
-                        options: r.options.clone(),
-                    },
-                )
-            }
-            Event::Reply(_) | Event::Malformed { .. } => return Flow::Continue,
-            Event::Error(e) => {
-                let marker = match e.icmp_type {
-                    11 => None,
-                    3 => unreachable_marker(e.code, None),
-                    t => Some(format!("!<{t}/{}>", e.code)),
-                };
-                if e.icmp_type != 11 {
-                    let ttl = req.ttl_of(e.seq);
-                    last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
-                    if marker.is_some() && stopped_by.is_none() {
-                        stopped_by = Some(e.description.clone());
-                    }
-                }
-                (
-                    e.seq,
-                    ProbeResult {
-                        from: Some(e.from),
-                        rtt_ms: Some(e.rtt_ms),
-                        marker,
-                        options: e.quoted_options.clone(),
-                    },
-                )
-            }
-        };
-        let idx = usize::from(seq.max(1) - 1);
-        if idx < results.len() && results[idx].is_none() {
-            results[idx] = Some(result);
-        }
-        // Report every hop now complete, in order, up to the last one.
-        while printed < hops_n {
-            let ttl = req.first_ttl + printed as u8;
-            if last_ttl.is_some_and(|t| ttl > t) {
-                break;
-            }
-            let slots = &results[printed * q..(printed + 1) * q];
-            if slots.iter().any(Option::is_none) {
-                break;
-            }
-            on_hop(&Hop {
-                ttl,
-                probes: slots.iter().flatten().cloned().collect(),
-            });
-            printed += 1;
-        }
-        match last_ttl {
-            Some(t) if printed > usize::from(t - req.first_ttl) => Flow::Stop,
-            Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
-            _ => Flow::Continue,
-        }
-    })?;
-    Ok(TraceSummary {
-        dest: req.target.dest,
-        reached: last_ttl.is_some() && stopped_by.is_none(),
-        stopped_by,
-        hops: printed,
-        sent: totals.transmitted,
+/// The route recorded so far (record route option), from the first probe that has one.
+fn recorded_route(probes: &[HopProbe]) -> Option<Vec<Ipv4Addr>> {
+    probes.iter().find_map(|p| {
+        p.options.iter().find_map(|o| match o {
+            IpOption::RecordRoute { .. } => Some(o.recorded()),
+            _ => None,
+        })
     })
+}
+
+impl TraceRequest {
+    /// Run the trace, reporting each event to `on_event`: the start, every request, each hop
+    /// once all its probes are settled and every hop before it was reported, then the summary.
+    pub fn run_with(&self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
+        let req = self;
+        req.validate()?;
+        let echo = Echo::new(req.id, req.size, &[]);
+        let mut session = Session::open(&req.target, echo.icmp_len())?;
+        let mut start = session.start_record(Command::Trace, req.target.dest, req.size);
+        start.max_hops = Some(req.max_hops);
+        on_event(&Event::Start(start));
+        for message in session.take_notices() {
+            on_event(&Event::Notice(Notice { message }));
+        }
+        let hops_n = usize::from(req.max_hops - req.first_ttl) + 1;
+        let q = usize::from(req.probes);
+        let mut results: Vec<Option<HopProbe>> = vec![None; hops_n * q];
+        let mut printed = 0usize; // hops reported so far
+        let mut last_ttl: Option<u8> = None; // the destination (or an unreachable) answered here
+        let mut stopped_by: Option<String> = None;
+        let mut sent_upto = 0u16;
+        let mut kind = TtlEcho { echo, req };
+        let schedule = engine::Schedule {
+            count: Some((hops_n * q) as u64),
+            interval: Duration::ZERO,
+            window: req.in_flight,
+            timeout: req.wait,
+            deadline: None,
+            collect: false,
+        };
+        let totals = engine::run(&mut session, &mut kind, &schedule, stop, &mut |ev| {
+            let (seq, result) = match ev {
+                ProbeEvent::Sent(r) => {
+                    sent_upto = r.seq;
+                    on_event(&Event::Request(r.clone()));
+                    return match last_ttl {
+                        Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
+                        _ => Flow::Continue,
+                    };
+                }
+                ProbeEvent::Timeout { seq } => (
+                    *seq,
+                    HopProbe {
+                        from: None,
+                        rtt_us: None,
+                        marker: None,
+                        options: Vec::new(),
+                    },
+                ),
+                ProbeEvent::Reply(r) if !r.duplicate => {
+                    let ttl = req.ttl_of(r.seq);
+                    last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
+                    (
+                        r.seq,
+                        HopProbe {
+                            from: Some(r.from),
+                            rtt_us: Some(r.rtt_us),
+                            marker: None,
+                            options: r.options.clone(),
+                        },
+                    )
+                }
+                ProbeEvent::Reply(_) | ProbeEvent::Malformed(_) => return Flow::Continue,
+                ProbeEvent::Error(e) => {
+                    let marker = match e.icmp_type {
+                        11 => None,
+                        3 => unreachable_marker(e.icmp_code, None),
+                        t => Some(format!("!<{t}/{}>", e.icmp_code)),
+                    };
+                    if e.icmp_type != 11 {
+                        let ttl = req.ttl_of(e.seq);
+                        last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
+                        if marker.is_some() && stopped_by.is_none() {
+                            stopped_by = Some(e.description.clone());
+                        }
+                    }
+                    (
+                        e.seq,
+                        HopProbe {
+                            from: Some(e.from),
+                            rtt_us: Some(e.rtt_us),
+                            marker,
+                            options: e.quoted_options.clone(),
+                        },
+                    )
+                }
+            };
+            let idx = usize::from(seq.max(1) - 1);
+            if idx < results.len() && results[idx].is_none() {
+                results[idx] = Some(result);
+            }
+            // Report every hop now complete, in order, up to the last one.
+            while printed < hops_n {
+                let ttl = req.first_ttl + printed as u8;
+                if last_ttl.is_some_and(|t| ttl > t) {
+                    break;
+                }
+                let slots = &results[printed * q..(printed + 1) * q];
+                if slots.iter().any(Option::is_none) {
+                    break;
+                }
+                let probes: Vec<HopProbe> = slots.iter().flatten().cloned().collect();
+                on_event(&Event::Hop(Hop {
+                    ttl,
+                    recorded_route: recorded_route(&probes),
+                    probes,
+                }));
+                printed += 1;
+            }
+            match last_ttl {
+                Some(t) if printed > usize::from(t - req.first_ttl) => Flow::Stop,
+                Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
+                _ => Flow::Continue,
+            }
+        })?;
+        let summary = Summary {
+            command: Command::Trace,
+            elapsed_us: event::us(totals.elapsed),
+            interrupted: stop.is_stopped(),
+            totals: Totals::Trace(TraceTotals {
+                dest: req.target.dest,
+                reached: last_ttl.is_some() && stopped_by.is_none(),
+                stopped_by,
+                hops: printed,
+                sent: totals.transmitted,
+            }),
+        };
+        on_event(&Event::Summary(summary.clone()));
+        Ok(summary)
+    }
 }
 
 #[cfg(test)]
@@ -334,7 +291,7 @@ mod tests {
         let mut r = TraceRequest::new(Ipv4Addr::LOCALHOST);
         r.first_ttl = 10;
         r.max_hops = 5;
-        assert!(r.validate().unwrap_err().to_string().contains("-f 10"));
+        assert_eq!(r.validate().unwrap_err().field(), Some(Field::FirstTtl));
         r.first_ttl = 0;
         assert!(r.validate().is_err());
     }

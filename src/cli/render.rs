@@ -1,0 +1,503 @@
+//! Turning the library's event stream into what the user reads: the text iputils, traceroute
+//! and tcpdump users know, or one JSON object per event (`--json`).
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use pktforge::dissect::render_text;
+use pktforge::event::{
+    Answer, Command, Direction, Event, Frame, Hop, IcmpError, ProbeTotals, Reply, Start, Summary,
+    Totals,
+};
+use pktforge::wire::{IpOption, TimestampFlag};
+
+use super::names::Names;
+
+/// How the stream is shown.
+#[derive(Default)]
+pub struct Render {
+    /// One JSON object per event instead of text.
+    pub json: bool,
+    /// Only the header and the summary (probes); only summaries for frames (send).
+    pub quiet: bool,
+    /// Full dissection under each frame line.
+    pub verbose: bool,
+    /// Under each trace hop, the route recorded so far.
+    pub show_rr: bool,
+    /// Reverse names for trace hops.
+    pub names: Option<Names>,
+    /// The interface and wait, for the note when no router advertised (rsol).
+    pub wait: Option<Duration>,
+    command: Option<Command>,
+    iface: Option<String>,
+    last_route: Option<Vec<Ipv4Addr>>,
+}
+
+impl Render {
+    /// A renderer for JSON lines or text.
+    pub fn new(json: bool) -> Self {
+        Render {
+            json,
+            ..Render::default()
+        }
+    }
+
+    /// Show one event.
+    pub fn event(&mut self, ev: &Event) {
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", serde_json::to_string(ev).unwrap_or_default());
+            let _ = out.flush();
+            return;
+        }
+        let text = match ev {
+            Event::Start(s) => self.start(s),
+            Event::Notice(n) => {
+                eprintln!("pktforge: {}", n.message);
+                return;
+            }
+            _ if self.quiet && !matches!(ev, Event::Summary(_) | Event::Frame(_)) => return,
+            Event::Request(_) | Event::Timeout(_) | Event::Progress(_) => return,
+            Event::Reply(r) => self.reply(r),
+            Event::IcmpError(e) => self.icmp_error(e),
+            Event::Malformed(m) => format!(
+                "From {}: {} (malformed: {})\n",
+                m.from, m.description, m.problem
+            ),
+            Event::Hop(h) => self.hop(h),
+            Event::Frame(f) => self.frame(f),
+            Event::Summary(s) => self.summary(s),
+            _ => return,
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    fn start(&mut self, s: &Start) -> String {
+        self.command = Some(s.command);
+        self.iface.clone_from(&s.iface);
+        let dest = s.dest.map(|d| d.to_string()).unwrap_or_default();
+        let src = s.src.map(|d| d.to_string()).unwrap_or_default();
+        let iface = s.iface.clone().unwrap_or_default();
+        match s.command {
+            Command::Ping => format!(
+                "PING {dest} ({dest}) from {src} {iface}: {}({}) bytes of data.\n",
+                s.data_bytes.unwrap_or(0),
+                s.ip_bytes.unwrap_or(0)
+            ),
+            Command::Trace => format!(
+                "traceroute to {dest} ({dest}), {} hops max, {} byte packets\n",
+                s.max_hops.unwrap_or(0),
+                s.ip_bytes.unwrap_or(0)
+            ),
+            c @ (Command::Timestamp | Command::Mask | Command::Info | Command::Rsol) => {
+                let name = query_name(c);
+                format!(
+                    "{} {dest} ({}) from {src} {iface}: ICMP {name} request.\n",
+                    name.to_uppercase(),
+                    s.wire_dst.map(|d| d.to_string()).unwrap_or_default(),
+                )
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn reply(&mut self, r: &Reply) -> String {
+        let mut s = match (&r.answer, self.command) {
+            (Answer::Echo { data_mismatch }, _) => format!(
+                "{} bytes from {}: icmp_seq={} ttl={} time={}{}{}\n",
+                r.bytes,
+                r.from,
+                r.seq,
+                r.ttl,
+                format_ms(r.rtt_us / 1e3),
+                if r.duplicate { " (DUP!)" } else { "" },
+                if *data_mismatch { " (BAD DATA)" } else { "" }
+            ),
+            (answer, _) => format!(
+                "{} bytes from {}: icmp_seq={} ttl={} time={:.3} ms {}{}\n",
+                r.bytes,
+                r.from,
+                r.seq,
+                r.ttl,
+                r.rtt_us / 1e3,
+                answer_text(answer),
+                if r.duplicate { " (DUP!)" } else { "" }
+            ),
+        };
+        for opt in &r.options {
+            s.push_str(&self.option_lines(opt));
+        }
+        s
+    }
+
+    fn icmp_error(&self, e: &IcmpError) -> String {
+        let mut s = format!("From {} icmp_seq={} {}", e.from, e.seq, e.description);
+        if self.command != Some(Command::Ping) {
+            s.push('\n');
+            return s;
+        }
+        if let Some(d) = &e.detail {
+            s.push_str(&format!(" ({d})"));
+        }
+        s.push('\n');
+        for opt in &e.quoted_options {
+            s.push_str(&format!("    quoted: {opt}\n"));
+        }
+        s
+    }
+
+    fn hop(&self, hop: &Hop) -> String {
+        let mut line = format!("{:>2} ", hop.ttl);
+        let mut last = None;
+        for p in &hop.probes {
+            match (p.from, p.rtt_us) {
+                (Some(from), Some(rtt)) => {
+                    if last != Some(from) {
+                        let name = self
+                            .names
+                            .as_ref()
+                            .and_then(|n| n.get(from, Duration::from_secs(2)));
+                        let label = match name {
+                            Some(name) => format!("{name} ({from})"),
+                            None => from.to_string(),
+                        };
+                        line.push_str(&format!(" {label}"));
+                        last = Some(from);
+                    }
+                    line.push_str(&format!("  {:.3} ms", rtt / 1e3));
+                    if let Some(m) = &p.marker {
+                        line.push_str(&format!(" {m}"));
+                    }
+                }
+                _ => line.push_str(" *"),
+            }
+        }
+        line.push('\n');
+        if self.show_rr {
+            if let Some(rr) = &hop.recorded_route {
+                let list: Vec<String> = rr.iter().map(|a| a.to_string()).collect();
+                line.push_str(&format!("     RR: {}\n", list.join(" ")));
+            }
+        }
+        line
+    }
+
+    fn frame(&self, f: &Frame) -> String {
+        let when = f
+            .time_us
+            .map(|t| time_of_day(Duration::from_micros(t)))
+            .unwrap_or_default();
+        let mut s = match (self.command, f.direction) {
+            (Some(Command::Send), Some(Direction::Out)) if self.quiet => return String::new(),
+            (Some(Command::Send), Some(Direction::Out)) => format!("> {when} {}\n", f.summary),
+            (Some(Command::Send), _) => format!("< {when} {}\n", f.summary),
+            _ => format!("{when} {}\n", f.summary),
+        };
+        let tree = match (self.command, f.direction) {
+            (Some(Command::Send), Some(Direction::In)) => !self.quiet,
+            _ => self.verbose,
+        };
+        if tree {
+            if let Some(d) = &f.dissection {
+                for l in render_text(d) {
+                    s.push_str(&format!("    {l}\n"));
+                }
+            }
+        }
+        s
+    }
+
+    fn summary(&self, s: &Summary) -> String {
+        match (&s.totals, s.command) {
+            (Totals::Probe(p), Command::Ping) => summary_text(p, s.elapsed_us, "ping"),
+            (Totals::Probe(p), Command::Rsol) => {
+                let mut t = format!(
+                    "\n--- {} router solicitation ---\n{} solicitations sent, {} advertisement(s) \
+                     from {} router(s)\n",
+                    p.dest,
+                    p.sent,
+                    p.received + p.duplicates,
+                    p.routers.as_ref().map_or(0, Vec::len)
+                );
+                if p.received == 0 {
+                    t.push_str(&no_answer_note(
+                        Command::Rsol,
+                        self.iface.as_deref().unwrap_or(""),
+                        self.wait.unwrap_or_default(),
+                    ));
+                }
+                t
+            }
+            (Totals::Probe(p), c) => {
+                let mut t = summary_text(p, s.elapsed_us, &query_name(c).replace(' ', "-"));
+                if p.received == 0 {
+                    t.push_str(&no_answer_note(c, "", Duration::ZERO));
+                }
+                t
+            }
+            (Totals::Frames(f), Command::Capture) => {
+                eprintln!(
+                    "{} frames captured, {} dropped by kernel",
+                    f.received, f.dropped_by_kernel
+                );
+                String::new()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// iputils' multi-line rendering of a reply's options.
+    pub fn option_lines(&mut self, opt: &IpOption) -> String {
+        match opt {
+            IpOption::RecordRoute { .. } => {
+                let route = opt.recorded();
+                if self.last_route.as_ref() == Some(&route) {
+                    return "RR: \t(same route)\n".into();
+                }
+                let s = addr_lines("RR", &route);
+                self.last_route = Some(route);
+                s
+            }
+            IpOption::LooseSourceRoute { route, .. } => addr_lines("LSRR", route),
+            IpOption::StrictSourceRoute { route, .. } => addr_lines("SSRR", route),
+            IpOption::Timestamp {
+                flag,
+                entries,
+                overflow,
+                pointer,
+            } => {
+                let filled = (usize::from(*pointer).saturating_sub(5))
+                    / if matches!(flag, TimestampFlag::TsOnly) {
+                        4
+                    } else {
+                        8
+                    };
+                let mut s = String::new();
+                let mut prev: Option<u32> = None;
+                for (i, e) in entries.iter().take(filled).enumerate() {
+                    s.push_str(if i == 0 { "TS: \t" } else { "\t" });
+                    if let Some(a) = e.addr {
+                        s.push_str(&format!("{a}\t"));
+                    }
+                    match prev {
+                        None => s.push_str(&format!("{} absolute\n", e.timestamp)),
+                        Some(p) => {
+                            s.push_str(&format!("{}\n", i64::from(e.timestamp) - i64::from(p)))
+                        }
+                    }
+                    prev = Some(e.timestamp);
+                }
+                if filled == 0 {
+                    s.push_str("TS: \t(no stamps)\n");
+                }
+                if *overflow > 0 {
+                    s.push_str(&format!("Unrecorded hops: {overflow}\n"));
+                }
+                s
+            }
+            IpOption::EndOfList | IpOption::Nop => String::new(),
+            other => format!("{other}\n"),
+        }
+    }
+}
+
+/// The query's name in words, as its header and summary say it.
+fn query_name(c: Command) -> &'static str {
+    match c {
+        Command::Timestamp => "timestamp",
+        Command::Mask => "address mask",
+        Command::Info => "information",
+        Command::Rsol => "router solicitation",
+        other => other.name(),
+    }
+}
+
+/// Why nobody answered, in a sentence, for the queries modern stacks ignore.
+fn no_answer_note(c: Command, iface: &str, wait: Duration) -> String {
+    let s = match c {
+        Command::Timestamp => {
+            "No host answered the timestamp requests (firewalls often drop them).".into()
+        }
+        Command::Mask => "No host answered: Linux and most modern stacks do not answer address \
+             mask requests (RFC 1122 3.2.2.9 makes it optional); `pktforge reflect --mask` does."
+            .into(),
+        Command::Info => "No host answered: information request/reply (15/16) is obsolete (RFC \
+             1122 3.2.2.7) and modern stacks, Linux included, never answer it."
+            .into(),
+        Command::Rsol => format!(
+            "No router advertised on {iface} within {} s (Linux routers send ICMP router \
+             advertisements only when a daemon such as rdisc, or `pktforge reflect --advertise`, \
+             runs).",
+            wait.as_secs_f64()
+        ),
+        _ => return String::new(),
+    };
+    s + "\n"
+}
+
+/// A query answer's fields in words.
+fn answer_text(a: &Answer) -> String {
+    match a {
+        Answer::Timestamp {
+            originate_ms,
+            receive_ms,
+            transmit_ms,
+            offset_us,
+            nonstandard,
+            ..
+        } => format!(
+            "orig={} recv={} xmit={} offset={:+.1} ms{}",
+            stamp_of_day(*originate_ms),
+            stamp_of_day(*receive_ms),
+            stamp_of_day(*transmit_ms),
+            offset_us / 1e3,
+            if *nonstandard {
+                " (non-standard timestamps)"
+            } else {
+                ""
+            }
+        ),
+        Answer::Mask {
+            mask,
+            prefix_len: Some(p),
+        } => format!("mask {mask} (/{p})"),
+        Answer::Mask { mask, .. } => format!("mask {mask} (not contiguous)"),
+        Answer::Info => "information reply".into(),
+        Answer::RouterAdvertisement {
+            lifetime_s,
+            routers,
+        } => {
+            let mut s = format!(
+                "router advertisement, lifetime {lifetime_s} s, {} address(es)",
+                routers.len()
+            );
+            for r in routers {
+                s.push_str(&format!(
+                    "\n    router {}  preference {}",
+                    r.address, r.preference
+                ));
+            }
+            s
+        }
+        Answer::Echo { .. } => String::new(),
+        _ => String::new(),
+    }
+}
+
+/// ms since midnight UT as HH:MM:SS.mmm (UTC); the high bit marks a non-standard value.
+pub fn stamp_of_day(ms: u32) -> String {
+    time_of_day(Duration::from_millis(u64::from(ms & 0x7fff_ffff)))[..12].to_string()
+}
+
+/// `HH:MM:SS.uuuuuu` (UTC) of a time since the epoch (or since midnight), as tcpdump prints it.
+pub fn time_of_day(d: Duration) -> String {
+    let s = d.as_secs() % 86400;
+    format!(
+        "{:02}:{:02}:{:02}.{:06}",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60,
+        d.subsec_micros()
+    )
+}
+
+/// iputils' closing statistics for any request/reply probe (`what`: "ping", "timestamp", ...).
+fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
+    let mut line = format!(
+        "\n--- {} {what} statistics ---\n{} packets transmitted, {} received",
+        p.dest, p.sent, p.received
+    );
+    if p.duplicates > 0 {
+        line.push_str(&format!(", +{} duplicates", p.duplicates));
+    }
+    if p.errors > 0 {
+        line.push_str(&format!(", +{} errors", p.errors));
+    }
+    line.push_str(&format!(
+        ", {}% packet loss, time {}ms\n",
+        format_g(p.loss_percent),
+        (elapsed_us / 1e3) as u64
+    ));
+    if let Some(r) = p.rtt_us {
+        line.push_str(&format!(
+            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms\n",
+            r.min / 1e3,
+            r.avg / 1e3,
+            r.max / 1e3,
+            r.mdev / 1e3
+        ));
+    }
+    line
+}
+
+fn addr_lines(tag: &str, addrs: &[Ipv4Addr]) -> String {
+    let mut s = String::new();
+    for (i, a) in addrs.iter().enumerate() {
+        s.push_str(&if i == 0 {
+            format!("{tag}: \t{a}\n")
+        } else {
+            format!("\t{a}\n")
+        });
+    }
+    if addrs.is_empty() {
+        s.push_str(&format!("{tag}: \t(empty)\n"));
+    }
+    s
+}
+
+/// iputils' RTT precision: 3 decimals under 1 ms, 2 under 10, 1 under 100, else whole.
+fn format_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{ms:.3} ms")
+    } else if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// printf's %g for a percentage: whole numbers plain, else up to 6 significant digits.
+fn format_g(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        let s = format!(
+            "{v:.*}",
+            5usize.saturating_sub(v.abs().log10().floor().max(0.0) as usize)
+        );
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_print_like_printf_g() {
+        assert_eq!(format_g(0.0), "0");
+        assert_eq!(format_g(100.0), "100");
+        assert_eq!(format_g(100.0 / 3.0), "33.3333");
+        assert_eq!(format_g(2.0 / 3.0 * 100.0), "66.6667");
+    }
+
+    #[test]
+    fn rtt_precision_follows_iputils() {
+        assert_eq!(format_ms(0.12345), "0.123 ms");
+        assert_eq!(format_ms(1.2345), "1.23 ms");
+        assert_eq!(format_ms(12.345), "12.3 ms");
+        assert_eq!(format_ms(123.45), "123 ms");
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert_eq!(stamp_of_day(0), "00:00:00.000");
+        assert_eq!(stamp_of_day(34_262_123), "09:31:02.123");
+        assert_eq!(stamp_of_day(0x8000_0000 | 1_000), "00:00:01.000");
+    }
+}

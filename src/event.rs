@@ -1,0 +1,510 @@
+//! The one record type every run reports.
+//!
+//! Every driver (ping, trace, the ICMP queries, send, capture, decode, craft, blast, reflect)
+//! reports what happens as a stream of [`Event`]s, and returns its [`Summary`] (also the stream's
+//! last event). A front end renders the same stream as text or, serialized with serde, as JSON
+//! Lines: one object per event, tagged by `"type"`.
+//!
+//! One set of names and units for all of them:
+//! - every duration is in microseconds, with the unit in the name (`rtt_us`, `elapsed_us`);
+//! - every point in time is `time_us`, whole microseconds since the Unix epoch;
+//! - addresses are dotted quads, MACs `aa:bb:cc:dd:ee:ff`, IP options their one-line text.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::dissect::Dissection;
+use crate::wire::IpOption;
+
+/// One thing a run saw or did, in the order it happened.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The run has started: what it does and where frames go.
+    Start(Start),
+    /// A probe left.
+    Request(Request),
+    /// A direct answer to one of our probes.
+    Reply(Reply),
+    /// An ICMP error about one of our probes.
+    IcmpError(IcmpError),
+    /// An ICMP error to us whose quoted datagram cannot be read.
+    Malformed(Malformed),
+    /// A probe got no answer in time.
+    Timeout(Timeout),
+    /// A trace's hop, once all its probes are settled.
+    Hop(Hop),
+    /// A frame captured, decoded, crafted or answered.
+    Frame(Frame),
+    /// Something the user should know that is not an error (a setting changed for the run).
+    Notice(Notice),
+    /// Interim totals of a long run.
+    Progress(Progress),
+    /// The totals at the end of a run: always the last event.
+    Summary(Summary),
+}
+
+/// Which subcommand (driver) a record comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Command {
+    /// Echo request/reply.
+    Ping,
+    /// Rising-TTL echo.
+    Trace,
+    /// ICMP timestamp request/reply.
+    Timestamp,
+    /// ICMP address mask request/reply.
+    Mask,
+    /// ICMP information request/reply.
+    Info,
+    /// Router solicitation.
+    Rsol,
+    /// Hand-made frames sent.
+    Send,
+    /// Frames received.
+    Capture,
+    /// Frames read from hex or a pcap.
+    Decode,
+    /// A frame built.
+    Craft,
+    /// The high-rate generator.
+    Blast,
+    /// The L2 responder.
+    Reflect,
+}
+
+impl Command {
+    /// The subcommand's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Ping => "ping",
+            Command::Trace => "trace",
+            Command::Timestamp => "timestamp",
+            Command::Mask => "mask",
+            Command::Info => "info",
+            Command::Rsol => "rsol",
+            Command::Send => "send",
+            Command::Capture => "capture",
+            Command::Decode => "decode",
+            Command::Craft => "craft",
+            Command::Blast => "blast",
+            Command::Reflect => "reflect",
+        }
+    }
+}
+
+/// Where a run sends and listens. Fields a command has no use for are absent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Start {
+    /// The subcommand.
+    pub command: Command,
+    /// When the run started.
+    pub time_us: u64,
+    /// The host probed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest: Option<Ipv4Addr>,
+    /// The IP destination on the wire (the first hop of a source route).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire_dst: Option<Ipv4Addr>,
+    /// Our source address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src: Option<Ipv4Addr>,
+    /// Interface used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iface: Option<String>,
+    /// Next hop (gateway or the destination).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_hop: Option<Ipv4Addr>,
+    /// Next hop's MAC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst_mac: Option<String>,
+    /// Data bytes of each request (after the ICMP header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_bytes: Option<usize>,
+    /// IP bytes of each request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_bytes: Option<usize>,
+    /// Bytes of IP options in each request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub option_bytes: Option<usize>,
+    /// A trace's last TTL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_hops: Option<u8>,
+}
+
+impl Start {
+    /// A start record for `command` at the present time, every other field absent.
+    pub fn new(command: Command) -> Self {
+        Start {
+            command,
+            time_us: time_us(SystemTime::now()),
+            dest: None,
+            wire_dst: None,
+            src: None,
+            iface: None,
+            next_hop: None,
+            dst_mac: None,
+            data_bytes: None,
+            ip_bytes: None,
+            option_bytes: None,
+            max_hops: None,
+        }
+    }
+}
+
+/// A probe sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    /// Sequence number.
+    pub seq: u16,
+    /// When it left (the clock read just before the send call).
+    pub time_us: u64,
+    /// Its IP destination on the wire.
+    pub dest: Ipv4Addr,
+    /// Its IP TTL.
+    pub ttl: u8,
+    /// IP bytes sent.
+    pub ip_bytes: usize,
+}
+
+/// A direct answer to a probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reply {
+    /// Sequence number answered.
+    pub seq: u16,
+    /// Who answered.
+    pub from: Ipv4Addr,
+    /// ICMP bytes (header and data), as ping prints them.
+    pub bytes: usize,
+    /// TTL of the answer.
+    pub ttl: u8,
+    /// Round-trip time: kernel receive timestamp minus send time.
+    pub rtt_us: f64,
+    /// Receive time (kernel timestamp).
+    pub time_us: u64,
+    /// Not the first answer to this probe.
+    pub duplicate: bool,
+    /// The answer's IP options, with this host's own record and stamp added as the receiving
+    /// IP module adds them (what `ping -R` shows).
+    #[serde(serialize_with = "ser_options")]
+    pub options: Vec<IpOption>,
+    /// What the answer says, by kind.
+    pub answer: Answer,
+}
+
+/// The fields of a direct answer, by probe kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Answer {
+    /// An echo reply.
+    Echo {
+        /// The echoed data differs from what we sent.
+        data_mismatch: bool,
+    },
+    /// A timestamp reply: three times of day in ms since midnight UT (RFC 792).
+    Timestamp {
+        /// Our originate timestamp, echoed.
+        originate_ms: u32,
+        /// When the peer received the request.
+        receive_ms: u32,
+        /// When the peer sent the reply.
+        transmit_ms: u32,
+        /// Our receive time as ms since midnight UT.
+        arrival_ms: u32,
+        /// Peer clock minus ours, clockdiff-style: ((recv − orig) + (xmit − arrival)) / 2.
+        offset_us: f64,
+        /// Round trip seen by the stamps: (arrival − orig) − (xmit − recv), in ms (the stamps'
+        /// resolution).
+        rtt_from_stamps_ms: i64,
+        /// A stamp has the high bit set (not ms since midnight UT).
+        nonstandard: bool,
+    },
+    /// An address mask reply.
+    Mask {
+        /// The mask.
+        mask: Ipv4Addr,
+        /// Its prefix length, if the mask is contiguous.
+        prefix_len: Option<u8>,
+    },
+    /// An information reply (obsolete).
+    Info,
+    /// A router advertisement.
+    RouterAdvertisement {
+        /// Lifetime in seconds (the protocol field).
+        lifetime_s: u16,
+        /// Advertised routers.
+        routers: Vec<AdvertisedRouter>,
+    },
+}
+
+/// One router of an advertisement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AdvertisedRouter {
+    /// Its address.
+    pub address: Ipv4Addr,
+    /// Its preference (higher is preferred).
+    pub preference: i32,
+}
+
+/// An ICMP error about one of our probes.
+#[derive(Debug, Clone, Serialize)]
+pub struct IcmpError {
+    /// Sequence number of the probe it is about.
+    pub seq: u16,
+    /// The router or host that sent it.
+    pub from: Ipv4Addr,
+    /// TTL of the error.
+    pub ttl: u8,
+    /// ICMP type.
+    pub icmp_type: u8,
+    /// ICMP code.
+    pub icmp_code: u8,
+    /// iputils' wording, e.g. "Source Route Failed".
+    pub description: String,
+    /// For a parameter problem: the field or option the pointer names.
+    pub detail: Option<String>,
+    /// The IP options of our probe as the error's sender quoted them.
+    #[serde(serialize_with = "ser_options")]
+    pub quoted_options: Vec<IpOption>,
+    /// Receive time minus the probe's send time.
+    pub rtt_us: f64,
+    /// Receive time.
+    pub time_us: u64,
+}
+
+/// An ICMP error sent to us whose quoted datagram cannot be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Malformed {
+    /// Sender.
+    pub from: Ipv4Addr,
+    /// What the error says ("Time to live exceeded", ...).
+    pub description: String,
+    /// Why the quote could not be read.
+    pub problem: String,
+    /// Receive time.
+    pub time_us: u64,
+}
+
+/// A probe that got nothing within its wait.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeout {
+    /// Sequence number.
+    pub seq: u16,
+}
+
+/// The outcome of one trace probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct HopProbe {
+    /// Who answered (None: timed out).
+    pub from: Option<Ipv4Addr>,
+    /// Round trip.
+    pub rtt_us: Option<f64>,
+    /// traceroute's marker: `!H`, `!N`, `!P`, `!S`, `!F`, `!X`, ... (None for time exceeded and
+    /// the destination's reply).
+    pub marker: Option<String>,
+    /// IP options as they came back: quoted inside the error, or the reply's own.
+    #[serde(serialize_with = "ser_options")]
+    pub options: Vec<IpOption>,
+}
+
+/// One hop of a trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hop {
+    /// The TTL probed.
+    pub ttl: u8,
+    /// One result per probe, in send order.
+    pub probes: Vec<HopProbe>,
+    /// The route recorded so far (record route option), from the first probe that has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_route: Option<Vec<Ipv4Addr>>,
+}
+
+/// Which way a frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Sent by this host.
+    Out,
+    /// Received.
+    In,
+}
+
+/// One frame, with its one-line summary and (when asked) its full dissection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Frame {
+    /// 1-based position in the run.
+    pub index: u64,
+    /// When it was captured or sent (absent for frames without a time: hex input, craft).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_us: Option<u64>,
+    /// Which way it went, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    /// Its length in bytes.
+    pub bytes: usize,
+    /// tcpdump-style one-line summary.
+    pub summary: String,
+    /// The frame's bytes as hex, when asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
+    /// Every field, named (absent unless asked).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub dissection: Option<Dissection>,
+}
+
+/// Something the user should know that is not an error.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    /// What happened, in a sentence.
+    pub message: String,
+}
+
+/// Interim totals of a long run (blast prints one a second).
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    /// Time since the run started.
+    pub elapsed_us: f64,
+    /// Frames sent so far.
+    pub sent: u64,
+    /// Replies matched so far.
+    pub received: u64,
+    /// Send rate over the last interval, frames per second.
+    pub tx_rate: f64,
+    /// Receive rate over the last interval, frames per second.
+    pub rx_rate: f64,
+}
+
+/// RTT statistics, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RttStats {
+    /// Smallest.
+    pub min: f64,
+    /// Mean.
+    pub avg: f64,
+    /// Largest.
+    pub max: f64,
+    /// Standard deviation: sqrt(mean(x²) − mean(x)²), iputils' "mdev".
+    pub mdev: f64,
+    /// Percentiles, when the run kept a histogram (blast).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub percentiles: Option<Percentiles>,
+}
+
+/// RTT percentiles in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+}
+
+/// The totals at the end of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The subcommand.
+    pub command: Command,
+    /// Wall time of the run.
+    pub elapsed_us: f64,
+    /// The run was ended by a signal (or its stop handle) before it finished.
+    pub interrupted: bool,
+    /// The totals, by kind of run.
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// The totals of a run, by kind.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Totals {
+    /// A request/reply run: ping, the ICMP queries.
+    Probe(ProbeTotals),
+    /// A trace.
+    Trace(TraceTotals),
+    /// Frames moved: send, capture, decode, craft.
+    Frames(FrameTotals),
+    /// A blast.
+    Blast(Box<crate::blast::stats::BlastSummary>),
+    /// A reflector.
+    Reflect(crate::reflect::Counters),
+}
+
+/// The totals of a request/reply run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeTotals {
+    /// The host probed.
+    pub dest: Ipv4Addr,
+    /// Requests sent.
+    pub sent: u64,
+    /// Distinct requests answered.
+    pub received: u64,
+    /// Extra answers to already answered requests.
+    pub duplicates: u64,
+    /// ICMP errors about our requests.
+    pub errors: u64,
+    /// Requests not answered, in percent of those sent.
+    pub loss_percent: f64,
+    /// RTT statistics over the first answers; absent without answers.
+    pub rtt_us: Option<RttStats>,
+    /// Routers heard (router solicitation only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routers: Option<Vec<Ipv4Addr>>,
+}
+
+/// How a trace ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceTotals {
+    /// The destination.
+    pub dest: Ipv4Addr,
+    /// The destination answered.
+    pub reached: bool,
+    /// An unreachable (or other error) ended it: what it said.
+    pub stopped_by: Option<String>,
+    /// Hops reported.
+    pub hops: usize,
+    /// Probes sent.
+    pub sent: u64,
+}
+
+/// Frames moved by send, capture, decode or craft.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FrameTotals {
+    /// Frames sent.
+    pub sent: u64,
+    /// Frames received (or read, or built).
+    pub received: u64,
+    /// Frames the kernel dropped before we read them.
+    pub dropped_by_kernel: u64,
+    /// Frames that did not decode completely.
+    pub incomplete: u64,
+}
+
+/// A point in time as whole microseconds since the Unix epoch (0 before it).
+pub fn time_us(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// A duration in microseconds, to the nanosecond.
+pub fn us(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e3
+}
+
+/// Serialize options as their one-line text form.
+pub(crate) fn ser_options<S: serde::Serializer>(
+    opts: &[IpOption],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(opts.iter().map(|o| o.to_string()))
+}

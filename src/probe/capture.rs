@@ -1,0 +1,130 @@
+//! Capture: frames received on one interface, filtered in the kernel, each reported as a
+//! [`Frame`] record (one-line summary, and the full dissection when asked), optionally written
+//! to a pcap.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::dissect::{dissect_frame, summary};
+use crate::event::{self, Command, Event, Frame, FrameTotals, Notice, Start, Summary, Totals};
+use crate::filter::Filter;
+use crate::link::pcap::PcapWriter;
+use crate::link::{self, LinkConfig, RxFilter};
+use crate::net::iface;
+use crate::{Error, Field, Result, Stop};
+
+/// What to capture and where it goes.
+#[derive(Debug, Clone)]
+pub struct CaptureRequest {
+    /// Interface to capture on.
+    pub iface: String,
+    /// The filter (compiled to classic BPF and run in the kernel).
+    pub filter: Filter,
+    /// Stop after this many frames.
+    pub count: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Put the interface in promiscuous mode.
+    pub promiscuous: bool,
+    /// Which link implementation receives.
+    pub backend: link::Backend,
+    /// Also write the frames here (pcap, nanosecond kernel timestamps).
+    pub pcap: Option<PathBuf>,
+    /// Put the full dissection into each frame record.
+    pub dissect: bool,
+}
+
+impl CaptureRequest {
+    /// Capture everything on `iface`, in promiscuous mode, until stopped.
+    pub fn new(iface: impl Into<String>) -> Self {
+        CaptureRequest {
+            iface: iface.into(),
+            filter: Filter::everything(),
+            count: None,
+            duration: None,
+            promiscuous: true,
+            backend: link::Backend::default(),
+            pcap: None,
+            dissect: false,
+        }
+    }
+
+    /// Capture until the count, the duration or `stop`, reporting the start, a notice saying
+    /// what runs in the kernel, every frame, then the summary.
+    pub fn run_with(&self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
+        if self.count == Some(0) {
+            return Err(Error::invalid(Field::Count, "must be at least 1"));
+        }
+        let ifc = iface::by_name(&self.iface)?;
+        let mut link = link::open_backend(
+            self.backend,
+            &ifc,
+            &LinkConfig {
+                filter: RxFilter::Bpf(self.filter.program.clone()),
+                promiscuous: self.promiscuous,
+                buffer_size: 4 << 20,
+            },
+        )?;
+        let mut pcap = self.pcap.as_ref().map(PcapWriter::create).transpose()?;
+        on_event(&Event::Start(Start {
+            iface: Some(ifc.name.clone()),
+            ..Start::new(Command::Capture)
+        }));
+        let what = match &self.filter.expr {
+            Some(e) => format!(" filter {e}"),
+            None => String::new(),
+        };
+        on_event(&Event::Notice(Notice {
+            message: format!(
+                "capturing on {}{what} ({} BPF instructions in the kernel)",
+                ifc.name,
+                self.filter.program.len()
+            ),
+        }));
+        let start = Instant::now();
+        let end = self.duration.map(|d| start + d);
+        let mut n = 0u64;
+        let result = (|| -> Result<()> {
+            while !stop.is_stopped() && self.count.is_none_or(|c| n < c) {
+                // Wake at least every 200 ms to notice a stop.
+                let mut deadline = Instant::now() + Duration::from_millis(200);
+                if let Some(e) = end {
+                    if Instant::now() >= e {
+                        break;
+                    }
+                    deadline = deadline.min(e);
+                }
+                let Some(rx) = link.recv(deadline)? else {
+                    continue;
+                };
+                n += 1;
+                if let Some(w) = pcap.as_mut() {
+                    w.write(rx.timestamp, rx.data)?;
+                }
+                on_event(&Event::Frame(Frame {
+                    index: n,
+                    time_us: Some(event::time_us(rx.timestamp)),
+                    direction: None,
+                    bytes: rx.data.len(),
+                    summary: summary(rx.data),
+                    hex: None,
+                    dissection: self.dissect.then(|| dissect_frame(rx.data)),
+                }));
+            }
+            Ok(())
+        })();
+        let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
+        let summary = Summary {
+            command: Command::Capture,
+            elapsed_us: event::us(start.elapsed()),
+            interrupted: stop.is_stopped(),
+            totals: Totals::Frames(FrameTotals {
+                received: n,
+                dropped_by_kernel: link.stats().kernel_drops,
+                ..FrameTotals::default()
+            }),
+        };
+        on_event(&Event::Summary(summary.clone()));
+        result.and(flushed).map(|()| summary)
+    }
+}

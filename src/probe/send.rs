@@ -1,0 +1,328 @@
+//! Send: crafted frames (or frames given as bytes) put on the wire on one interface, paced with
+//! absolute deadlines, and what answers shown while sending and for a wait after.
+//!
+//! Two steps, so a front end can show what will go out before it does:
+//! [`SendRequest::prepare`] resolves the path, opens the link and builds the first frame;
+//! [`PreparedSend::run_with`] sends.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::craft::{Endpoints, FrameSpec};
+use crate::dissect::{dissect_frame, summary};
+use crate::event::{self, Command, Direction, Event, Frame, FrameTotals, Start, Summary, Totals};
+use crate::filter::Filter;
+use crate::link::pcap::PcapWriter;
+use crate::link::{self, Link, LinkConfig, RxFilter};
+use crate::net::loopback::LoopbackGuard;
+use crate::net::resolve::{self, PathRequest};
+use crate::net::{iface, Interface};
+use crate::wire::{EthernetRepr, ETHERNET_HEADER_LEN};
+use crate::{Error, Field, Result, Stop};
+
+/// What frames to send.
+#[derive(Debug, Clone)]
+pub enum FrameSource {
+    /// A crafted frame, its path resolved as ping resolves it (route, interface, source,
+    /// next-hop MAC); frame i carries the ICMP sequence number + i (as nping does), so answers
+    /// can be told apart.
+    Crafted {
+        /// The frame.
+        spec: Box<FrameSpec>,
+        /// Interface and address overrides.
+        path: PathRequest,
+    },
+    /// Frames sent as they are, in turn, on a named interface.
+    Raw {
+        /// The interface.
+        iface: String,
+        /// The frames.
+        frames: Vec<Vec<u8>>,
+    },
+}
+
+/// A send request.
+#[derive(Debug, Clone)]
+pub struct SendRequest {
+    /// The frames.
+    pub source: FrameSource,
+    /// Frames to send.
+    pub count: u64,
+    /// Time between frames (absolute deadlines: no drift).
+    pub period: Duration,
+    /// After sending, listen this long (also while sending) and report what matches `show`.
+    pub wait: Option<Duration>,
+    /// What the wait reports.
+    pub show: Filter,
+    /// Send frames larger than the interface MTU anyway.
+    pub force: bool,
+    /// Write every frame sent and received here (pcap).
+    pub pcap: Option<PathBuf>,
+    /// Put the full dissection into each frame record.
+    pub dissect: bool,
+    /// Which link implementation moves the frames.
+    pub backend: link::Backend,
+}
+
+/// A send ready to go: the link is open and the first frame built.
+pub struct PreparedSend {
+    req: SendRequest,
+    iface: Interface,
+    link: Box<dyn Link>,
+    frames: Vec<Vec<u8>>,
+    crafted: Option<(FrameSpec, Endpoints)>,
+    _lo: Option<LoopbackGuard>,
+}
+
+impl SendRequest {
+    /// Check the request, resolve the path, open the link and build the frames. Nothing is
+    /// sent except, when the next hop's MAC is unknown, ARP requests.
+    pub fn prepare(self) -> Result<PreparedSend> {
+        if self.count == 0 {
+            return Err(Error::invalid(Field::Count, "must be at least 1"));
+        }
+        // The kernel passes what the wait shows, and ARP (for resolving the next hop).
+        let kernel = match &self.show.expr {
+            Some(e) => Filter::compile(&format!("({e}) or arp"))?,
+            None => self.show.clone(),
+        };
+        let rx_filter = RxFilter::Bpf(kernel.program);
+        let (iface, link, lo, frames, crafted) = match &self.source {
+            FrameSource::Raw {
+                iface: name,
+                frames,
+            } => {
+                if frames.is_empty() {
+                    return Err(Error::invalid(Field::Input, "holds no frames to send"));
+                }
+                let ifc = iface::by_name(name)?;
+                let (link, lo) = open(&ifc, rx_filter, self.backend)?;
+                (ifc, link, lo, frames.clone(), None)
+            }
+            FrameSource::Crafted { spec, path } => {
+                let (ifc, link, lo, ep) = resolve_path(spec, path, rx_filter, self.backend)?;
+                let first = spec.build(&ep)?;
+                (ifc, link, lo, vec![first], Some(((**spec).clone(), ep)))
+            }
+        };
+        for f in &frames {
+            check_mtu(f, &iface, self.force)?;
+        }
+        Ok(PreparedSend {
+            req: self,
+            iface,
+            link,
+            frames,
+            crafted,
+            _lo: lo,
+        })
+    }
+}
+
+/// The addresses a crafted frame gets from its path: resolved as ping resolves them (route,
+/// interface, source, next-hop MAC from the neighbour cache or ARP); `path` overrides each
+/// part.
+pub fn resolve_endpoints(
+    spec: &FrameSpec,
+    path: &PathRequest,
+    backend: link::Backend,
+) -> Result<Endpoints> {
+    let filter = RxFilter::ArpAndIcmp;
+    Ok(resolve_path(spec, path, filter, backend)?.3)
+}
+
+type Resolved = (Interface, Box<dyn Link>, Option<LoopbackGuard>, Endpoints);
+
+fn resolve_path(
+    spec: &FrameSpec,
+    path: &PathRequest,
+    filter: RxFilter,
+    backend: link::Backend,
+) -> Result<Resolved> {
+    // Refuse what cannot be built before touching the network.
+    spec.build(&Endpoints::offline(path))?;
+    let req = PathRequest {
+        dst: Some(spec.wire_dst()),
+        ..path.clone()
+    };
+    let plan = resolve::plan(&req)?;
+    let (mut link, lo) = open(&plan.iface, filter, backend)?;
+    let path = resolve::complete(plan, &req, link.as_mut())?;
+    let ep = Endpoints {
+        src_mac: path.src_mac,
+        dst_mac: path.dst_mac,
+        src_ip: path.plan.src_ip,
+    };
+    Ok((path.plan.iface.clone(), link, lo, ep))
+}
+
+/// Open a link on `iface` with `filter`; on lo, with lo set to accept our frames.
+fn open(
+    iface: &Interface,
+    filter: RxFilter,
+    backend: link::Backend,
+) -> Result<(Box<dyn Link>, Option<LoopbackGuard>)> {
+    let link = link::open_backend(
+        backend,
+        iface,
+        &LinkConfig {
+            filter,
+            promiscuous: false,
+            buffer_size: 4 << 20,
+        },
+    )?;
+    let lo = if iface.is_loopback {
+        Some(LoopbackGuard::enable()?)
+    } else {
+        None
+    };
+    Ok((link, lo))
+}
+
+/// Refuse a frame whose IP part is over the MTU, unless forced.
+fn check_mtu(frame: &[u8], iface: &Interface, force: bool) -> Result<()> {
+    let eh = EthernetRepr::parse(frame).map_or(ETHERNET_HEADER_LEN, |(_, len)| len);
+    let l3 = frame.len().saturating_sub(eh);
+    if l3 > iface.mtu as usize && !force {
+        return Err(Error::OverMtu {
+            frame_bytes: frame.len(),
+            l3_bytes: l3,
+            mtu: iface.mtu,
+            iface: iface.name.clone(),
+        });
+    }
+    Ok(())
+}
+
+impl PreparedSend {
+    /// The interface the frames go out of.
+    pub fn iface(&self) -> &Interface {
+        &self.iface
+    }
+
+    /// The frames: the first crafted one, or every raw frame.
+    pub fn frames(&self) -> &[Vec<u8>] {
+        &self.frames
+    }
+
+    /// Send, reporting the start, every frame sent (direction out) and every frame received
+    /// that the filter shows (direction in), then the summary.
+    pub fn run_with(mut self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
+        on_event(&Event::Start(Start {
+            iface: Some(self.iface.name.clone()),
+            ..Start::new(Command::Send)
+        }));
+        let mut pcap = self.req.pcap.as_ref().map(PcapWriter::create).transpose()?;
+        let start = Instant::now();
+        let mut totals = FrameTotals::default();
+        let mut index = 0u64;
+        let result = self.send_all(stop, on_event, &mut pcap, &mut totals, &mut index);
+        let send_time = start.elapsed();
+        let result = result.and_then(|()| match self.req.wait {
+            Some(w) => self.listen(w, stop, on_event, &mut pcap, &mut totals, &mut index),
+            None => Ok(()),
+        });
+        let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
+        totals.dropped_by_kernel = self.link.stats().kernel_drops;
+        let summary = Summary {
+            command: Command::Send,
+            // From the first send to the last: what the pacing held.
+            elapsed_us: event::us(send_time),
+            interrupted: stop.is_stopped(),
+            totals: Totals::Frames(totals),
+        };
+        on_event(&Event::Summary(summary.clone()));
+        result.and(flushed).map(|()| summary)
+    }
+
+    fn frame_record(&self, index: u64, at: SystemTime, data: &[u8], dir: Direction) -> Event {
+        Event::Frame(Frame {
+            index,
+            time_us: Some(event::time_us(at)),
+            direction: Some(dir),
+            bytes: data.len(),
+            summary: summary(data),
+            hex: None,
+            dissection: self.req.dissect.then(|| dissect_frame(data)),
+        })
+    }
+
+    fn on_rx(
+        &mut self,
+        on_event: &mut dyn FnMut(&Event),
+        pcap: &mut Option<PcapWriter>,
+        totals: &mut FrameTotals,
+        index: &mut u64,
+        until: Instant,
+    ) -> Result<bool> {
+        let Some(rx) = self.link.recv(until)? else {
+            return Ok(false);
+        };
+        if !self.req.show.matches(rx.data) {
+            return Ok(true);
+        }
+        let (data, at) = (rx.data.to_vec(), rx.timestamp);
+        totals.received += 1;
+        *index += 1;
+        if let Some(w) = pcap.as_mut() {
+            w.write(at, &data)?;
+        }
+        on_event(&self.frame_record(*index, at, &data, Direction::In));
+        Ok(true)
+    }
+
+    fn send_all(
+        &mut self,
+        stop: &Stop,
+        on_event: &mut dyn FnMut(&Event),
+        pcap: &mut Option<PcapWriter>,
+        totals: &mut FrameTotals,
+        index: &mut u64,
+    ) -> Result<()> {
+        let start = Instant::now();
+        while totals.sent < self.req.count && !stop.is_stopped() {
+            // Absolute deadline for frame `sent`: no drift however long each send takes.
+            let due = start + self.req.period.mul_f64(totals.sent as f64);
+            while Instant::now() < due {
+                if self.req.wait.is_some() {
+                    self.on_rx(on_event, pcap, totals, index, due)?;
+                } else {
+                    std::thread::sleep(due - Instant::now());
+                }
+            }
+            let frame = match &mut self.crafted {
+                Some((spec, ep)) if totals.sent > 0 => {
+                    spec.icmp.seq = spec.icmp.seq.wrapping_add(1);
+                    spec.build(ep)?
+                }
+                _ => self.frames[(totals.sent % self.frames.len() as u64) as usize].clone(),
+            };
+            self.link.send(&frame)?;
+            let at = SystemTime::now();
+            totals.sent += 1;
+            *index += 1;
+            if let Some(w) = pcap.as_mut() {
+                w.write(at, &frame)?;
+            }
+            on_event(&self.frame_record(*index, at, &frame, Direction::Out));
+        }
+        Ok(())
+    }
+
+    fn listen(
+        &mut self,
+        wait: Duration,
+        stop: &Stop,
+        on_event: &mut dyn FnMut(&Event),
+        pcap: &mut Option<PcapWriter>,
+        totals: &mut FrameTotals,
+        index: &mut u64,
+    ) -> Result<()> {
+        let end = Instant::now() + wait;
+        while !stop.is_stopped() && Instant::now() < end {
+            let until = end.min(Instant::now() + Duration::from_millis(200));
+            self.on_rx(on_event, pcap, totals, index, until)?;
+        }
+        Ok(())
+    }
+}
