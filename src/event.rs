@@ -490,6 +490,9 @@ pub struct FrameTotals {
     pub incomplete: u64,
 }
 
+/// The JSON Schema (draft 2020-12) every record's JSON form validates against.
+pub const JSON_SCHEMA: &str = include_str!("event.schema.json");
+
 /// A point in time as whole microseconds since the Unix epoch (0 before it).
 pub fn time_us(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)

@@ -16,6 +16,8 @@ pub mod net;
 pub mod probe;
 pub mod reflect;
 mod stop;
+#[cfg(test)]
+pub(crate) mod testns;
 pub mod wire;
 
 pub use error::{Error, Field, Result};

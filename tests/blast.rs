@@ -42,7 +42,7 @@ fn check_consistent(s: &serde_json::Value, sent: u64) {
         "out_of_order",
         "late",
         "corrupt",
-        "kernel_drops",
+        "dropped_by_kernel",
     ] {
         n(k);
     }

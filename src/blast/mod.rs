@@ -728,7 +728,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             WorkerLink::Fast(l) => l,
             WorkerLink::Other(l, _) => l.as_mut(),
         };
-        resolve::complete(plan, &path_req, l)?
+        crate::link::path::complete(plan, &path_req, l)?
     };
     let mut links = vec![first];
     for queue in 1..req.threads {
@@ -855,7 +855,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
 
 fn merge(
     req: &BlastRequest,
-    path: &resolve::Path,
+    path: &crate::link::path::Path,
     shared: &Shared,
     results: Vec<WorkerResult>,
     frame_len: usize,

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
 
+use crate::event::{Percentiles, RttStats};
+
 /// Highest RTT the histogram holds (60 s, in ns); higher values are clamped.
 const RTT_MAX_NS: u64 = 60_000_000_000;
 /// RTT-over-time points kept per thread before adjacent intervals are merged.
@@ -156,35 +158,27 @@ fn merge_points(a: TimePoint, b: Option<TimePoint>) -> TimePoint {
     }
 }
 
-/// RTT statistics in microseconds.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct RttSummary {
-    pub min: f64,
-    pub mean: f64,
-    pub stddev: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
-}
+/// RTT statistics in microseconds: the record every run reports.
+pub type RttSummary = RttStats;
 
-impl RttSummary {
+impl RttStats {
     /// From an RTT histogram in ns; None when empty.
-    pub fn from_histogram(h: &Histogram<u64>) -> Option<RttSummary> {
+    pub fn from_histogram(h: &Histogram<u64>) -> Option<RttStats> {
         if h.is_empty() {
             return None;
         }
         let us = |v: u64| v as f64 / 1e3;
-        Some(RttSummary {
+        Some(RttStats {
             min: us(h.min()),
-            mean: h.mean() / 1e3,
-            stddev: h.stdev() / 1e3,
-            p50: us(h.value_at_quantile(0.5)),
-            p90: us(h.value_at_quantile(0.9)),
-            p99: us(h.value_at_quantile(0.99)),
-            p999: us(h.value_at_quantile(0.999)),
+            avg: h.mean() / 1e3,
             max: us(h.max()),
+            mdev: h.stdev() / 1e3,
+            percentiles: Some(Percentiles {
+                p50: us(h.value_at_quantile(0.5)),
+                p90: us(h.value_at_quantile(0.9)),
+                p99: us(h.value_at_quantile(0.99)),
+                p999: us(h.value_at_quantile(0.999)),
+            }),
         })
     }
 }
@@ -249,6 +243,7 @@ pub struct BlastSummary {
     /// Replies whose ICMP checksum or sequence field did not check out.
     pub corrupt: u64,
     /// Frames the kernel dropped because a receive ring was full.
+    #[serde(rename = "dropped_by_kernel")]
     pub kernel_drops: u64,
     /// Asked rate in frames/s (None: `--rate max`).
     pub asked_rate: Option<f64>,
@@ -256,9 +251,11 @@ pub struct BlastSummary {
     pub achieved_rate: f64,
     /// Replies received / the same span plus the wait for the last replies.
     pub rx_rate: f64,
-    /// Seconds from the first to the last send.
+    /// Seconds from the first to the last send (in JSON: `send_us`).
+    #[serde(rename = "send_us", serialize_with = "seconds_as_us")]
     pub send_seconds: f64,
-    /// Whole run, seconds.
+    /// Whole run, seconds (in JSON: the summary's `elapsed_us`).
+    #[serde(skip)]
     pub elapsed_seconds: f64,
     /// Mean inter-departure gap per sender thread (µs) and its standard deviation: the jitter.
     pub gap_mean_us: Option<f64>,
@@ -267,8 +264,13 @@ pub struct BlastSummary {
     pub histogram: Vec<Bucket>,
     /// Why the run ended early, if it did.
     pub error: Option<String>,
-    /// Whether Ctrl-C ended it.
+    /// Whether Ctrl-C ended it (in JSON: the summary's `interrupted`).
+    #[serde(skip)]
     pub interrupted: bool,
+}
+
+fn seconds_as_us<S: serde::Serializer>(s: &f64, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_f64(s * 1e6)
 }
 
 fn fmt_rate(r: f64) -> String {
@@ -330,10 +332,16 @@ impl BlastSummary {
         }
         match &self.rtt_us {
             Some(r) => {
+                let p = r.percentiles.unwrap_or(Percentiles {
+                    p50: r.avg,
+                    p90: r.max,
+                    p99: r.max,
+                    p999: r.max,
+                });
                 let _ = writeln!(
                     s,
                     "rtt us: min {:.1} p50 {:.1} p90 {:.1} p99 {:.1} p99.9 {:.1} max {:.1} (mean {:.1}, stddev {:.1})",
-                    r.min, r.p50, r.p90, r.p99, r.p999, r.max, r.mean, r.stddev
+                    r.min, p.p50, p.p90, p.p99, p.p999, r.max, r.avg, r.mdev
                 );
                 s.push_str(&text_histogram(&self.histogram));
             }

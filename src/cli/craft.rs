@@ -8,8 +8,9 @@ use clap::Args;
 
 use super::frame::FrameArgs;
 use super::path_request;
+use super::render::Render;
 use pktforge::dissect::{dissect_frame, hexdump_beside, render_text, summary};
-use pktforge::event::{Event, Frame};
+use pktforge::event::{self, Command, Event, Frame, FrameTotals, Start, Summary, Totals};
 use pktforge::link::pcap::PcapWriter;
 use pktforge::probe::send::resolve_endpoints;
 use pktforge::Result;
@@ -56,7 +57,10 @@ fn print_frame(frame: &[u8], hex: bool, json: bool) {
     if hex {
         println!("{}", hex_text());
     } else if json {
-        let record = Event::Frame(Frame {
+        let started = std::time::Instant::now();
+        let mut out = Render::new(true);
+        out.event(&Event::Start(Start::new(Command::Craft)));
+        out.event(&Event::Frame(Frame {
             index: 1,
             time_us: None,
             direction: None,
@@ -64,8 +68,16 @@ fn print_frame(frame: &[u8], hex: bool, json: bool) {
             summary: summary(frame),
             hex: Some(hex_text()),
             dissection: Some(dissect_frame(frame)),
-        });
-        println!("{}", serde_json::to_string(&record).unwrap_or_default());
+        }));
+        out.event(&Event::Summary(Summary {
+            command: Command::Craft,
+            elapsed_us: event::us(started.elapsed()),
+            interrupted: false,
+            totals: Totals::Frames(FrameTotals {
+                received: 1,
+                ..FrameTotals::default()
+            }),
+        }));
     } else {
         let d = dissect_frame(frame);
         print!("{}", hexdump_beside(frame, &render_text(&d)));

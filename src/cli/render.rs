@@ -45,6 +45,10 @@ impl Render {
 
     /// Show one event.
     pub fn event(&mut self, ev: &Event) {
+        if let Event::Notice(n) = ev {
+            // For the person watching, also when standard output is JSON.
+            eprintln!("pktforge: {}", n.message);
+        }
         if self.json {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", serde_json::to_string(ev).unwrap_or_default());
@@ -53,10 +57,7 @@ impl Render {
         }
         let text = match ev {
             Event::Start(s) => self.start(s),
-            Event::Notice(n) => {
-                eprintln!("pktforge: {}", n.message);
-                return;
-            }
+            Event::Notice(_) => return,
             _ if self.quiet && !matches!(ev, Event::Summary(_) | Event::Frame(_)) => return,
             Event::Request(_) | Event::Timeout(_) | Event::Progress(_) => return,
             Event::Reply(r) => self.reply(r),

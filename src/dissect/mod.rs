@@ -130,7 +130,8 @@ impl Node {
 /// A dissected frame: its layers, top level first.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Dissection {
-    /// Frame length in bytes.
+    /// Frame length in bytes (the frame record's `bytes` in JSON).
+    #[serde(skip)]
     pub len: usize,
     /// Ethernet, 802.1Q, ARP / IPv4, ICMP, data, padding, undecoded — in frame order.
     pub layers: Vec<Node>,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::*;
 use crate::link::RxFilter;
 use crate::net::iface;
-use crate::net::testns::{self, VethPair};
+use crate::testns::{self, VethPair};
 use crate::wire::{build_icmp_frame, EthernetRepr, IcmpRepr, Ipv4Repr, MacAddr, ETHERTYPE_IPV4};
 
 const ME: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);

@@ -7,6 +7,7 @@ use crate::Result;
 pub mod bpf;
 #[cfg(target_os = "linux")]
 pub mod fast;
+pub mod path;
 pub mod pcap;
 pub mod pnet;
 mod sys;

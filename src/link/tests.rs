@@ -12,8 +12,8 @@ use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 
 use super::*;
-use crate::net::testns::{self, NetNs, VethPair};
 use crate::net::{iface, neigh};
+use crate::testns::{self, NetNs, VethPair};
 
 /// A complete Ethernet + IPv4 + ICMP echo request, built by hand with pnet_packet views.
 fn echo_request(

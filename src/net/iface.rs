@@ -183,7 +183,7 @@ pub fn name_of_index(index: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::testns::{self, NetNs};
+    use crate::testns::{self, NetNs};
 
     #[test]
     fn nonzero_mac_filters_zero() {

@@ -10,8 +10,5 @@ pub mod neigh;
 pub mod resolve;
 pub mod route;
 
-#[cfg(test)]
-pub(crate) mod testns;
-
 pub use iface::Interface;
 pub use route::Route;

@@ -1,11 +1,11 @@
-//! From a destination to a complete L2 path: interface, source address, next hop and its MAC.
+//! From a destination to a plan: interface, source address and next hop, as the kernel routes
+//! it. [`crate::link::path`] completes a plan with the next hop's MAC.
 
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::link::Link;
-use crate::net::{iface, neigh, route, Interface};
-use crate::wire::{build_arp_frame, parse_frame, ArpRepr, MacAddr, L3};
+use crate::net::{iface, route, Interface};
+use crate::wire::MacAddr;
 use crate::{Error, Result};
 
 /// What the user asked for: the IP destination on the wire and optional overrides.
@@ -57,17 +57,6 @@ pub struct Plan {
     pub gateway: Option<Ipv4Addr>,
 }
 
-/// A complete path: everything needed to build the Ethernet + IPv4 headers.
-#[derive(Debug, Clone)]
-pub struct Path {
-    /// Interface, addresses and next hop.
-    pub plan: Plan,
-    /// Ethernet source.
-    pub src_mac: MacAddr,
-    /// Ethernet destination (next hop's MAC).
-    pub dst_mac: MacAddr,
-}
-
 /// Ask the kernel which interface, source and next hop reach `req.dst`.
 pub fn plan(req: &PathRequest) -> Result<Plan> {
     let dst = req
@@ -109,28 +98,6 @@ pub fn plan(req: &PathRequest) -> Result<Plan> {
     })
 }
 
-/// Complete a plan with MAC addresses: overrides first, then the kernel's neighbour cache, then
-/// an ARP request sent and answered on `link`.
-pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Path> {
-    let src_mac = req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero());
-    let dst_mac = if let Some(m) = req.dst_mac {
-        m
-    } else if plan.iface.is_loopback {
-        MacAddr::zero()
-    } else if let Some(m) = group_mac(plan.next_hop, &plan.iface) {
-        m
-    } else if let Some(m) = neigh::lookup(&plan.iface.name, plan.next_hop) {
-        m
-    } else {
-        arp_resolve(link, &plan, src_mac, req.arp_timeout)?
-    };
-    Ok(Path {
-        plan,
-        src_mac,
-        dst_mac,
-    })
-}
-
 /// The MAC of a multicast group (RFC 1112: 01:00:5e + low 23 bits) or of a broadcast address
 /// (limited, or the directed broadcast of one of the interface's networks); None for unicast.
 pub fn group_mac(ip: Ipv4Addr, iface: &Interface) -> Option<MacAddr> {
@@ -143,52 +110,6 @@ pub fn group_mac(ip: Ipv4Addr, iface: &Interface) -> Option<MacAddr> {
         .iter()
         .any(|(a, p)| *p < 31 && (u32::from(*a) | (u32::MAX >> p)) == u32::from(ip));
     (ip.is_broadcast() || directed).then(MacAddr::broadcast)
-}
-
-/// Send ARP requests for `plan.next_hop` and wait for the answer, retrying every 250 ms.
-fn arp_resolve(
-    link: &mut dyn Link,
-    plan: &Plan,
-    src_mac: MacAddr,
-    timeout: Duration,
-) -> Result<MacAddr> {
-    // Ask with the interface's own address when it has one: a spoofed sender would teach the
-    // neighbour a false mapping.
-    let sender_ip = plan
-        .iface
-        .ipv4
-        .first()
-        .map(|(a, _)| *a)
-        .unwrap_or(plan.src_ip);
-    let request = ArpRepr::request(src_mac, sender_ip, plan.next_hop);
-    let frame = build_arp_frame(src_mac, MacAddr::broadcast(), &request);
-    let start = Instant::now();
-    let end = start + timeout;
-    let retry = Duration::from_millis(250);
-    let mut next_send = start;
-    loop {
-        let now = Instant::now();
-        if now >= end {
-            return Err(Error::ArpTimeout {
-                target: plan.next_hop,
-                iface: plan.iface.name.clone(),
-                timeout_ms: timeout.as_millis() as u64,
-            });
-        }
-        if now >= next_send {
-            link.send(&frame)?;
-            next_send = now + retry;
-        }
-        if let Some(rx) = link.recv(next_send.min(end))? {
-            if let Ok(f) = parse_frame(rx.data) {
-                if let L3::Arp(arp) = f.l3 {
-                    if arp.op == 2 && arp.sender_ip == plan.next_hop {
-                        return Ok(arp.sender_mac);
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -395,7 +395,7 @@ pub fn lookup(dst: Ipv4Addr, src: Option<Ipv4Addr>, oif: Option<u32>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::testns::{self, NetNs, VethPair};
+    use crate::testns::{self, NetNs, VethPair};
 
     fn nlmsg(ty: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();

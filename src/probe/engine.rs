@@ -15,9 +15,10 @@ use crate::event::{
     self, time_us, Answer, Command, IcmpError, Malformed, ProbeTotals, RttStats, Start, Summary,
     Totals,
 };
+use crate::link::path::{self, Path};
 use crate::link::{self, pcap::PcapWriter, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
-use crate::net::resolve::{self, Path, PathRequest};
+use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
@@ -171,7 +172,7 @@ impl Session {
         } else {
             None
         };
-        let path = resolve::complete(plan, &path_req, link.as_mut())?;
+        let path = path::complete(plan, &path_req, link.as_mut())?;
         let pcap = match &t.pcap {
             Some(p) => Some(PcapWriter::create(p)?),
             None => None,

@@ -147,7 +147,7 @@ fn resolve_path(
     };
     let plan = resolve::plan(&req)?;
     let (mut link, lo) = open(&plan.iface, filter, backend)?;
-    let path = resolve::complete(plan, &req, link.as_mut())?;
+    let path = crate::link::path::complete(plan, &req, link.as_mut())?;
     let ep = Endpoints {
         src_mac: path.src_mac,
         dst_mac: path.dst_mac,
