@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! pktforge: hand-crafted Ethernet + IPv4 + ICMP frames sent and captured over AF_PACKET.
 //!
 //! Data flows one way:
