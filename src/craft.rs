@@ -152,7 +152,7 @@ impl FrameSpec {
         let mut b = vec![0u8; 28];
         // 20-byte header, no options: cannot fail.
         let _ = ip.emit(&mut b, 8);
-        echo.emit(&mut b[20..]);
+        let _ = echo.emit(&mut b[20..]);
         b
     }
 
@@ -277,7 +277,7 @@ impl FrameSpec {
         let message = if fixed && !self.payload.is_empty() {
             let typed = IcmpRepr::new(message);
             let mut b = vec![0u8; typed.buffer_len()];
-            typed.emit(&mut b);
+            let _ = typed.emit(&mut b);
             let mut data = b[8..].to_vec();
             data.extend_from_slice(&self.payload);
             Other {
