@@ -21,7 +21,10 @@ use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
-use crate::wire::{build_icmp_frame, checksum, EthernetRepr, IcmpRepr, Ipv4Repr, ETHERTYPE_IPV4};
+use crate::wire::{
+    build_icmp_frame, checksum, EthernetFrame, EthernetRepr, IcmpPacket, IcmpRepr, Ipv4Packet,
+    Ipv4Repr, ETHERTYPE_IPV4, IP_PROTO_ICMP,
+};
 use crate::{Error, Result};
 use stats::{BlastSummary, Gaps, Recorder, RttSummary};
 use window::{Match, Window};
@@ -327,44 +330,42 @@ enum Rx {
 
 /// Recognise a reply to one of our requests without allocating. Bounds-checked throughout.
 fn classify(f: &[u8], base_id: u16, threads: usize) -> Rx {
-    let get = |r: std::ops::Range<usize>| f.get(r);
-    if get(12..14) != Some(&[0x08, 0x00]) {
-        return Rx::NotOurs;
-    }
-    let Some(&vihl) = f.get(14) else {
+    let Ok(eth) = EthernetFrame::new_checked(f) else {
         return Rx::NotOurs;
     };
-    let ihl = usize::from(vihl & 0x0f) * 4;
-    if vihl >> 4 != 4 || ihl < 20 || f.get(23) != Some(&1) {
+    if eth.ethertype() != ETHERTYPE_IPV4 {
         return Rx::NotOurs;
     }
-    let Some(fr) = get(20..22) else {
+    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
         return Rx::NotOurs;
     };
-    if u16::from_be_bytes([fr[0], fr[1]]) & 0x3fff != 0 {
-        return Rx::NotOurs; // a fragment
+    // A datagram cut short (total length past the bytes) is not a reply we can check.
+    if ip.protocol() != IP_PROTO_ICMP
+        || ip.is_fragment()
+        || usize::from(ip.total_len()) > ip.as_bytes().len()
+    {
+        return Rx::NotOurs;
     }
-    let tot = usize::from(u16::from_be_bytes([f[16], f[17]]));
-    let Some(icmp) = get(14 + ihl..14 + tot.max(ihl)) else {
+    let Ok(icmp) = IcmpPacket::new_checked(ip.payload()) else {
         return Rx::NotOurs;
     };
-    if icmp.len() < 8 + STAMP_BYTES || icmp[0] != 0 || icmp[1] != 0 {
+    let data = icmp.data();
+    if data.len() < STAMP_BYTES || icmp.msg_type() != 0 || icmp.code() != 0 {
         return Rx::NotOurs;
     }
-    let id = u16::from_be_bytes([icmp[4], icmp[5]]);
-    let thread = usize::from(id.wrapping_sub(base_id));
+    let thread = usize::from(icmp.ident().wrapping_sub(base_id));
     if thread >= threads {
         return Rx::NotOurs;
     }
-    let seq = u64::from_le_bytes(icmp[8..16].try_into().unwrap_or_default());
-    if checksum(icmp) != 0 || u16::from_be_bytes([icmp[6], icmp[7]]) != seq as u16 {
+    let le64 = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+    let seq = le64(&data[..8]);
+    if !icmp.verify_checksum() || icmp.seq_no() != seq as u16 {
         return Rx::Corrupt;
     }
-    let sent_ns = u64::from_le_bytes(icmp[16..24].try_into().unwrap_or_default());
     Rx::Reply {
         thread,
         seq,
-        sent_ns,
+        sent_ns: le64(&data[8..16]),
     }
 }
 
