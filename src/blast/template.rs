@@ -1,6 +1,10 @@
 //! The per-thread request frame, with the checksum of its constant part precomputed.
 
 use super::STAMP_BYTES;
+use crate::wire::field::icmp as field;
+
+/// End of the sequence number + send time at the start of the ICMP data.
+const STAMP_END: usize = field::DATA + STAMP_BYTES;
 use crate::wire::{build_icmp_frame, checksum, EthernetRepr, IcmpRepr, Ipv4Repr};
 use crate::Result;
 
@@ -27,8 +31,8 @@ impl Template {
         let icmp_off = frame.len() - icmp.buffer_len();
         // Checksum, ICMP sequence and stamp change per frame: sum the rest once.
         let mut z = frame[icmp_off..].to_vec();
-        z[2..4].fill(0);
-        z[6..8 + STAMP_BYTES].fill(0);
+        z[field::CHECKSUM].fill(0);
+        z[field::SEQ.start..STAMP_END].fill(0);
         let base_sum = u32::from(!checksum(&z));
         Ok(Template {
             frame,
@@ -45,17 +49,18 @@ impl Template {
         f.copy_from_slice(&self.frame);
         let i = self.icmp;
         let s16 = seq as u16;
-        f[i + 6..i + 8].copy_from_slice(&s16.to_be_bytes());
-        f[i + 8..i + 16].copy_from_slice(&seq.to_le_bytes());
-        f[i + 16..i + 24].copy_from_slice(&ns.to_le_bytes());
+        let m = &mut f[i..];
+        m[field::SEQ].copy_from_slice(&s16.to_be_bytes());
+        m[field::DATA..field::DATA + 8].copy_from_slice(&seq.to_le_bytes());
+        m[field::DATA + 8..STAMP_END].copy_from_slice(&ns.to_le_bytes());
         let mut sum = self.base_sum + u32::from(s16);
-        for w in f[i + 8..i + 24].chunks_exact(2) {
+        for w in m[field::DATA..STAMP_END].chunks_exact(2) {
             sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
         }
         while sum >> 16 != 0 {
             sum = (sum & 0xffff) + (sum >> 16);
         }
-        f[i + 2..i + 4].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        m[field::CHECKSUM].copy_from_slice(&(!(sum as u16)).to_be_bytes());
         len
     }
 }
