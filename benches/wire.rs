@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pktforge::wire::{
-    build_icmp_frame, build_icmp_frame_into, checksum, parse_frame, EthernetRepr, IcmpRepr,
-    IpOption, Ipv4Repr, MacAddr, ETHERTYPE_IPV4, IP_PROTO_ICMP,
+    build_icmp_frame, build_icmp_frame_into, checksum, parse_frame, EthernetFrame, EthernetRepr,
+    IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, ETHERTYPE_IPV4, IP_PROTO_ICMP,
 };
 
 fn setup(options: Vec<IpOption>) -> (EthernetRepr, Ipv4Repr, IcmpRepr) {
@@ -69,6 +69,38 @@ fn benches(c: &mut Criterion) {
     let frame = build_icmp_frame(&eth_rr, &reply_ip, &reply).unwrap();
     c.bench_function("parse_frame echo reply with RR", |b| {
         b.iter(|| parse_frame(black_box(&frame)).unwrap())
+    });
+
+    // The borrowed views over the same frame: what a reply matcher reads (no allocation).
+    c.bench_function(
+        "views: echo reply with RR, id/seq/ttl + options walk",
+        |b| {
+            b.iter(|| {
+                let f = black_box(&frame[..]);
+                let eth = EthernetFrame::new_checked(f).unwrap();
+                let ip = Ipv4Packet::new_checked(eth.payload()).unwrap();
+                let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+                let opts = ip.option_iter().filter(Result::is_ok).count();
+                (
+                    icmp.echo_id_seq(),
+                    ip.ttl(),
+                    ip.src(),
+                    opts,
+                    icmp.verify_checksum(),
+                )
+            })
+        },
+    );
+    let (eth0, ip0, icmp0) = setup(Vec::new());
+    let plain = build_icmp_frame(&eth0, &ip0, &icmp0).unwrap();
+    c.bench_function("views: echo frame, no options, id/seq/ttl", |b| {
+        b.iter(|| {
+            let f = black_box(&plain[..]);
+            let eth = EthernetFrame::new_checked(f).unwrap();
+            let ip = Ipv4Packet::new_checked(eth.payload()).unwrap();
+            let icmp = IcmpPacket::new_checked(ip.payload()).unwrap();
+            (icmp.echo_id_seq(), ip.ttl(), ip.src(), ip.dst())
+        })
     });
 
     // Reference: the same 98-byte echo frame (no options) written with pnet's mutable views

@@ -164,7 +164,7 @@ impl FrameSpec {
         let mut b = vec![0u8; 28];
         // 20-byte header, no options: cannot fail.
         let _ = ip.emit(&mut b, 8);
-        echo.emit(&mut b[20..]);
+        let _ = echo.emit(&mut b[crate::wire::IPV4_MIN_HEADER_LEN..]);
         b
     }
 
@@ -289,7 +289,7 @@ impl FrameSpec {
         let message = if fixed && !self.payload.is_empty() {
             let typed = IcmpRepr::new(message);
             let mut b = vec![0u8; typed.buffer_len()];
-            typed.emit(&mut b);
+            let _ = typed.emit(&mut b);
             let mut data = b[8..].to_vec();
             data.extend_from_slice(&self.payload);
             Other {
@@ -339,12 +339,15 @@ impl FrameSpec {
                 )));
             }
             let eh = eth.header_len();
-            frame[eh] = (v << 4) | (frame[eh] & 0x0f);
+            use crate::wire::field::ipv4 as f;
+            let h = &mut frame[eh..];
+            h[f::VER_IHL] = (v << 4) | (h[f::VER_IHL] & 0x0f);
             if self.ip_checksum.is_none() {
+                // Over the header as laid out (an IHL override may say otherwise).
                 let hl = ip.header_len()?;
-                frame[eh + 10..eh + 12].fill(0);
-                let ck = checksum(&frame[eh..eh + hl]);
-                frame[eh + 10..eh + 12].copy_from_slice(&ck.to_be_bytes());
+                h[f::CHECKSUM].fill(0);
+                let ck = checksum(&h[..hl]);
+                h[f::CHECKSUM].copy_from_slice(&ck.to_be_bytes());
             }
         }
         Ok(frame)

@@ -17,8 +17,9 @@ use crate::net::{iface, Interface};
 use crate::probe::kinds::mask_prefix;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
-    build_arp_frame, build_icmp_frame, parse_frame, ArpRepr, EthernetRepr, IcmpMessage, IcmpRepr,
-    IpOption, Ipv4Repr, MacAddr, ParsedIpv4, ARP_REPLY, ARP_REQUEST, ETHERTYPE_IPV4, L3, L4,
+    build_arp_frame, build_icmp_frame, parse_options, ArpRepr, EthernetFrame, EthernetRepr,
+    IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, ARP_REPLY,
+    ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP,
 };
 use crate::{Error, Result};
 
@@ -194,22 +195,38 @@ impl Responder {
     /// The reply to `frame` received at `at`, if any.
     pub fn respond(&mut self, frame: &[u8], at: SystemTime) -> Option<Vec<u8>> {
         self.counters.frames += 1;
-        let Ok(parsed) = parse_frame(frame) else {
+        // Read through the views; the reply is built from Reprs.
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
             self.counters.malformed += 1;
             return None;
         };
-        let reply = match parsed.l3 {
-            L3::Arp(arp) => self.arp(&arp),
-            L3::Ipv4 { ip, l4 } => match l4 {
-                L4::Icmp(icmp) if ip.checksum_ok && icmp.checksum_ok => {
-                    self.icmp(parsed.eth.src, &ip, &icmp.repr.message, at)
-                }
-                _ => {
+        let reply = match eth.ethertype() {
+            ETHERTYPE_ARP => match ArpRepr::parse(eth.payload()) {
+                Ok(arp) => self.arp(&arp),
+                Err(_) => {
                     self.counters.malformed += 1;
                     None
                 }
             },
-            L3::Other(_) => None,
+            ETHERTYPE_IPV4 => {
+                let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+                    self.counters.malformed += 1;
+                    return None;
+                };
+                let icmp = (ip.protocol() == IP_PROTO_ICMP && ip.frag_offset() == 0).then(|| {
+                    IcmpPacket::new_checked(ip.payload()).and_then(|v| IcmpRepr::parse(&v))
+                });
+                match icmp {
+                    Some(Ok(icmp)) if ip.verify_checksum() && icmp.checksum_ok => {
+                        self.icmp(eth.src(), &ip, &icmp.repr.message, at)
+                    }
+                    _ => {
+                        self.counters.malformed += 1;
+                        None
+                    }
+                }
+            }
+            _ => None,
         }?;
         if reply.len() > frame.len().max(ETH_MIN_FRAME) {
             self.counters.would_amplify += 1;
@@ -236,11 +253,11 @@ impl Responder {
     fn icmp(
         &mut self,
         peer_mac: MacAddr,
-        ip: &ParsedIpv4,
+        ip: &Ipv4Packet<&[u8]>,
         msg: &IcmpMessage,
         at: SystemTime,
     ) -> Option<Vec<u8>> {
-        let dst = ip.repr.dst;
+        let dst = ip.dst();
         let solicitation = matches!(msg, IcmpMessage::RouterSolicitation);
         let for_us = dst == self.cfg.addr
             || (solicitation && self.cfg.advertise && dst == ALL_ROUTERS)
@@ -251,7 +268,7 @@ impl Responder {
             }
             return None;
         }
-        if ip.repr.more_fragments || ip.repr.frag_offset != 0 {
+        if ip.is_fragment() {
             self.counters.malformed += 1;
             return None;
         }
@@ -296,9 +313,9 @@ impl Responder {
         };
         // As the receiving IP module: record and stamp ourselves, then build the options the
         // reply carries.
-        let mut options = ip.repr.options.clone();
+        let mut options = parse_options(ip.options());
         record_hop(&mut options, self.cfg.addr, now);
-        let Some((reply_dst, mut options)) = reply_options(ip.repr.src, options) else {
+        let Some((reply_dst, mut options)) = reply_options(ip.src(), options) else {
             self.counters.route_not_done += 1;
             self.undo_count(&message);
             return None;
@@ -311,8 +328,8 @@ impl Responder {
         };
         let mut rip = Ipv4Repr::new(self.cfg.addr, reply_dst, 1);
         rip.ttl = if solicitation { 1 } else { 64 };
-        rip.tos = ip.repr.tos;
-        rip.id = ip.repr.id;
+        rip.tos = ip.tos();
+        rip.id = ip.ident();
         record_hop(
             &mut options,
             self.cfg.addr,
@@ -531,7 +548,7 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{build_icmp_frame, EthernetRepr};
+    use crate::wire::{build_icmp_frame, parse_frame, EthernetRepr, L3};
 
     fn a(s: &str) -> Ipv4Addr {
         s.parse().unwrap()

@@ -158,3 +158,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn qinq_stack_shows_every_tag() {
+    let rr = hex(testutil::RR_REPLY);
+    let mut f = rr[..12].to_vec();
+    f.extend(hex("88a8 a064 8100 2007 0800"));
+    f.extend(&rr[14..]);
+    let d = dissect_frame(&f);
+    assert!(d.complete, "{d:#?}");
+    assert_eq!(d.find("eth.type").unwrap().value, "0x88a8 (802.1ad)");
+    assert_eq!(values(&d, "vlan.id"), ["100", "7"]);
+    assert_eq!(values(&d, "vlan.priority"), ["5", "1"]);
+    assert_eq!(
+        values(&d, "vlan.etype"),
+        ["0x8100 (802.1Q)", "0x0800 (IPv4)"]
+    );
+    assert_eq!(d.find("ip.ttl").unwrap().offset, 22 + 8);
+    // Cut inside the inner tag: the rest is undecoded, never a panic.
+    let d = dissect_frame(&f[..19]);
+    assert!(!d.complete);
+    assert_eq!(values(&d, "vlan.id"), ["100"]);
+}

@@ -19,6 +19,7 @@ use std::net::Ipv4Addr;
 use crate::link::bpf::{
     BpfInsn, JEQ_K, JSET_K, LDX_B_MSH, LD_B_ABS, LD_B_IND, LD_H_ABS, LD_W_ABS, MAX_INSNS, RET_K,
 };
+use crate::wire::{field, names, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP, MAX_FRAG_OFFSET};
 use crate::{Error, Result};
 
 /// The grammar, shown with every parse error.
@@ -236,25 +237,28 @@ impl Parser {
 }
 
 fn icmp_type(s: &str) -> Option<u8> {
-    Some(match s {
-        "echo-reply" => 0,
-        "unreach" => 3,
-        "source-quench" => 4,
-        "redirect" => 5,
-        "echo-request" | "echo" => 8,
-        "router-advert" => 9,
-        "router-solicit" => 10,
-        "time-exceeded" => 11,
-        "param-problem" => 12,
-        "timestamp" => 13,
-        "timestamp-reply" => 14,
-        "info-request" => 15,
-        "info-reply" => 16,
-        "mask-request" => 17,
-        "mask-reply" => 18,
-        n => return n.parse().ok(),
-    })
+    names::icmp_type_by_keyword(s)
 }
+
+/// Absolute offsets in an untagged frame (the kernel strips VLAN tags before the filter runs),
+/// from the views' field constants.
+mod off {
+    use crate::wire::field;
+    use crate::wire::ETHERNET_HEADER_LEN;
+    const L3: usize = ETHERNET_HEADER_LEN;
+    pub const ETHERTYPE: u32 = field::ether::ETHERTYPE.start as u32;
+    pub const IP: u32 = L3 as u32;
+    pub const IP_PROTOCOL: u32 = (L3 + field::ipv4::PROTOCOL) as u32;
+    pub const IP_FLG_OFF: u32 = (L3 + field::ipv4::FLG_OFF.start) as u32;
+    pub const IP_SRC: u32 = (L3 + field::ipv4::SRC.start) as u32;
+    pub const IP_DST: u32 = (L3 + field::ipv4::DST.start) as u32;
+    pub const ARP_SPA: u32 = (L3 + field::arp::SPA.start) as u32;
+    pub const ARP_TPA: u32 = (L3 + field::arp::TPA.start) as u32;
+}
+
+const IPV4: u32 = ETHERTYPE_IPV4 as u32;
+const ARP: u32 = ETHERTYPE_ARP as u32;
+const ICMP: u32 = IP_PROTO_ICMP as u32;
 
 /// An instruction whose jump targets are labels, resolved when the program is laid out.
 struct Pending {
@@ -310,33 +314,40 @@ impl Gen {
             }
             Expr::Not(a) => self.expr(a, f, t),
             Expr::Ip => {
-                self.op(LD_H_ABS, 12);
-                self.jmp(JEQ_K, 0x0800, Some(t), Some(f));
+                self.op(LD_H_ABS, off::ETHERTYPE);
+                self.jmp(JEQ_K, IPV4, Some(t), Some(f));
             }
             Expr::Arp => {
-                self.op(LD_H_ABS, 12);
-                self.jmp(JEQ_K, 0x0806, Some(t), Some(f));
+                self.op(LD_H_ABS, off::ETHERTYPE);
+                self.jmp(JEQ_K, ARP, Some(t), Some(f));
             }
             Expr::Icmp => {
-                self.op(LD_H_ABS, 12);
-                self.jmp(JEQ_K, 0x0800, None, Some(f));
-                self.op(LD_B_ABS, 23);
-                self.jmp(JEQ_K, 1, Some(t), Some(f));
+                self.op(LD_H_ABS, off::ETHERTYPE);
+                self.jmp(JEQ_K, IPV4, None, Some(f));
+                self.op(LD_B_ABS, off::IP_PROTOCOL);
+                self.jmp(JEQ_K, ICMP, Some(t), Some(f));
             }
             Expr::IcmpType(n) => {
-                self.op(LD_H_ABS, 12);
-                self.jmp(JEQ_K, 0x0800, None, Some(f));
-                self.op(LD_B_ABS, 23);
-                self.jmp(JEQ_K, 1, None, Some(f));
-                self.op(LD_H_ABS, 20);
-                self.jmp(JSET_K, 0x1fff, Some(f), None);
-                self.op(LDX_B_MSH, 14);
-                self.op(LD_B_IND, 14);
+                self.op(LD_H_ABS, off::ETHERTYPE);
+                self.jmp(JEQ_K, IPV4, None, Some(f));
+                self.op(LD_B_ABS, off::IP_PROTOCOL);
+                self.jmp(JEQ_K, ICMP, None, Some(f));
+                self.op(LD_H_ABS, off::IP_FLG_OFF);
+                self.jmp(JSET_K, u32::from(MAX_FRAG_OFFSET), Some(f), None);
+                // X = 4 × IHL, read at the IPv4 header's first byte; the type is X bytes on.
+                self.op(LDX_B_MSH, off::IP);
+                self.op(LD_B_IND, off::IP + field::icmp::TYPE as u32);
                 self.jmp(JEQ_K, u32::from(*n), Some(t), Some(f));
             }
-            Expr::Host(a) => self.addr(*a, &[26, 30], &[28, 38], t, f),
-            Expr::Src(a) => self.addr(*a, &[26], &[28], t, f),
-            Expr::Dst(a) => self.addr(*a, &[30], &[38], t, f),
+            Expr::Host(a) => self.addr(
+                *a,
+                &[off::IP_SRC, off::IP_DST],
+                &[off::ARP_SPA, off::ARP_TPA],
+                t,
+                f,
+            ),
+            Expr::Src(a) => self.addr(*a, &[off::IP_SRC], &[off::ARP_SPA], t, f),
+            Expr::Dst(a) => self.addr(*a, &[off::IP_DST], &[off::ARP_TPA], t, f),
         }
     }
 
@@ -344,8 +355,8 @@ impl Gen {
     fn addr(&mut self, a: Ipv4Addr, ip_at: &[u32], arp_at: &[u32], t: usize, f: usize) {
         let k = u32::from(a);
         let arp = self.label();
-        self.op(LD_H_ABS, 12);
-        self.jmp(JEQ_K, 0x0800, None, Some(arp));
+        self.op(LD_H_ABS, off::ETHERTYPE);
+        self.jmp(JEQ_K, IPV4, None, Some(arp));
         for (i, &at) in ip_at.iter().enumerate() {
             self.op(LD_W_ABS, at);
             let last = i + 1 == ip_at.len();
@@ -353,7 +364,7 @@ impl Gen {
         }
         self.place(arp);
         // A still holds the EtherType here.
-        self.jmp(JEQ_K, 0x0806, None, Some(f));
+        self.jmp(JEQ_K, ARP, None, Some(f));
         for (i, &at) in arp_at.iter().enumerate() {
             self.op(LD_W_ABS, at);
             let last = i + 1 == arp_at.len();

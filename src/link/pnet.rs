@@ -45,15 +45,23 @@ fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
 
 /// Accept ARP, and IPv4 whose protocol byte (frame offset 23) is 1 (ICMP); drop the rest.
 /// Untagged Ethernet only.
+/// Frame offsets the programs below load, from the wire views' field constants (untagged: the
+/// kernel strips VLAN tags before socket filters run).
+const OFF_ETHERTYPE: u32 = crate::wire::field::ether::ETHERTYPE.start as u32;
+const OFF_IP_PROTOCOL: u32 =
+    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv4::PROTOCOL) as u32;
+const OFF_IP_DST: u32 =
+    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv4::DST.start) as u32;
+
 pub(crate) fn arp_and_icmp_program() -> Vec<libc::sock_filter> {
     vec![
-        ins(BPF_LDH_ABS, 0, 0, 12),        // 0: A = ethertype
-        ins(BPF_JEQ_K, 3, 0, 0x0806),      // 1: ARP → 5 (accept)
-        ins(BPF_JEQ_K, 0, 3, 0x0800),      // 2: not IPv4 → 6 (drop)
-        ins(BPF_LDB_ABS, 0, 0, 23),        // 3: A = IPv4 protocol
-        ins(BPF_JEQ_K, 0, 1, 1),           // 4: ICMP → 5, else 6
-        ins(BPF_RET_K, 0, 0, 0x0004_0000), // 5: accept (up to 256 KiB)
-        ins(BPF_RET_K, 0, 0, 0),           // 6: drop
+        ins(BPF_LDH_ABS, 0, 0, OFF_ETHERTYPE),   // 0: A = ethertype
+        ins(BPF_JEQ_K, 3, 0, 0x0806),            // 1: ARP → 5 (accept)
+        ins(BPF_JEQ_K, 0, 3, 0x0800),            // 2: not IPv4 → 6 (drop)
+        ins(BPF_LDB_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
+        ins(BPF_JEQ_K, 0, 1, 1),                 // 4: ICMP → 5, else 6
+        ins(BPF_RET_K, 0, 0, 0x0004_0000),       // 5: accept (up to 256 KiB)
+        ins(BPF_RET_K, 0, 0, 0),                 // 6: drop
     ]
 }
 
@@ -61,15 +69,15 @@ pub(crate) fn arp_and_icmp_program() -> Vec<libc::sock_filter> {
 pub(crate) fn arp_and_icmp_to_program(addr: std::net::Ipv4Addr) -> Vec<libc::sock_filter> {
     const BPF_LDW_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
     vec![
-        ins(BPF_LDH_ABS, 0, 0, 12),            // 0: A = ethertype
-        ins(BPF_JEQ_K, 5, 0, 0x0806),          // 1: ARP → 7
-        ins(BPF_JEQ_K, 0, 5, 0x0800),          // 2: not IPv4 → 8
-        ins(BPF_LDB_ABS, 0, 0, 23),            // 3: A = IPv4 protocol
-        ins(BPF_JEQ_K, 0, 3, 1),               // 4: not ICMP → 8
-        ins(BPF_LDW_ABS, 0, 0, 30),            // 5: A = IPv4 destination
-        ins(BPF_JEQ_K, 0, 1, u32::from(addr)), // 6: ours → 7, else 8
-        ins(BPF_RET_K, 0, 0, 0x0004_0000),     // 7: accept
-        ins(BPF_RET_K, 0, 0, 0),               // 8: drop
+        ins(BPF_LDH_ABS, 0, 0, OFF_ETHERTYPE),   // 0: A = ethertype
+        ins(BPF_JEQ_K, 5, 0, 0x0806),            // 1: ARP → 7
+        ins(BPF_JEQ_K, 0, 5, 0x0800),            // 2: not IPv4 → 8
+        ins(BPF_LDB_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
+        ins(BPF_JEQ_K, 0, 3, 1),                 // 4: not ICMP → 8
+        ins(BPF_LDW_ABS, 0, 0, OFF_IP_DST),      // 5: A = IPv4 destination
+        ins(BPF_JEQ_K, 0, 1, u32::from(addr)),   // 6: ours → 7, else 8
+        ins(BPF_RET_K, 0, 0, 0x0004_0000),       // 7: accept
+        ins(BPF_RET_K, 0, 0, 0),                 // 8: drop
     ]
 }
 

@@ -22,8 +22,9 @@ use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
-    build_icmp_frame_into, emit_options, explain_pointer, parse_frame, EthernetRepr, IcmpMessage,
-    IcmpRepr, IpOption, Ipv4Repr, ETHERTYPE_IPV4, L3, L4,
+    build_icmp_frame_into, emit_options, explain_pointer, parse_options, EthernetFrame,
+    EthernetRepr, IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr,
+    ETHERTYPE_IPV4,
 };
 use crate::{Error, Field, Result, Stop};
 
@@ -571,30 +572,34 @@ fn classify<K: ProbeKind>(
     at: SystemTime,
     pending: &mut HashMap<u16, Pending>,
 ) -> Option<ProbeEvent> {
-    let frame = parse_frame(bytes).ok()?;
-    let L3::Ipv4 { ip, l4 } = frame.l3 else {
+    // Through the views: nothing is allocated for a frame that is not ours.
+    let eth = EthernetFrame::new_checked(bytes).ok()?;
+    if eth.ethertype() != ETHERTYPE_IPV4 {
         return None;
-    };
-    let L4::Icmp(icmp) = l4 else {
+    }
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.protocol() != IPPROTO_ICMP || ip.frag_offset() != 0 {
         return None;
-    };
+    }
+    let icmp_view = IcmpPacket::new_checked(ip.payload()).ok()?;
+    let icmp = IcmpRepr::parse(&icmp_view).ok()?;
     // Kernel timestamps are ns but our send time is a user-space clock read: keep ns anyway.
     let rtt = |sent: SystemTime| event::us(at.duration_since(sent).unwrap_or_default());
     let time = time_us(at);
     if let Some((seq, answer)) = kind.answer(&icmp.repr.message, at) {
-        if !kind.accepts_dst(ip.repr.dst, our_src) {
+        if !kind.accepts_dst(ip.dst(), our_src) {
             return None;
         }
         let p = pending.get_mut(&seq)?;
         p.answers += 1;
-        let bytes = usize::from(ip.total_len).saturating_sub(ip.header_len);
-        let mut options = ip.repr.options;
-        record_hop(&mut options, ip.repr.dst, ms_since_midnight_ut(at));
+        let bytes = usize::from(ip.total_len()).saturating_sub(ip.header_len());
+        let mut options = parse_options(ip.options());
+        record_hop(&mut options, ip.dst(), ms_since_midnight_ut(at));
         return Some(ProbeEvent::Reply(event::Reply {
             seq,
-            from: ip.repr.src,
+            from: ip.src(),
             bytes,
-            ttl: ip.repr.ttl,
+            ttl: ip.ttl(),
             rtt_us: rtt(p.at),
             time_us: time,
             duplicate: p.answers > 1,
@@ -602,35 +607,34 @@ fn classify<K: ProbeKind>(
             answer,
         }));
     }
-    if ip.repr.dst != our_src {
+    if ip.dst() != our_src {
         return None;
     }
     let msg = &icmp.repr.message;
-    let quote = match msg.quote()? {
+    let quote = match icmp_view.quote()? {
         Ok(q) => q,
         Err(e) => {
             return Some(ProbeEvent::Malformed(Malformed {
-                from: ip.repr.src,
+                from: ip.src(),
                 description: msg.describe(),
                 problem: e.to_string(),
                 time_us: time,
             }))
         }
     };
-    let qp = &quote.payload;
-    if quote.ip.repr.protocol != IPPROTO_ICMP
-        || quote.ip.repr.src != our_src
-        || qp.len() < 8
-        || qp[0] != kind.request_type()
-    {
+    if quote.protocol() != IPPROTO_ICMP || quote.src() != our_src {
+        return None;
+    }
+    let quoted = IcmpPacket::new_checked(quote.payload()).ok()?;
+    if quoted.msg_type() != kind.request_type() {
         return None;
     }
     if let Some(id) = kind.id() {
-        if u16::from_be_bytes([qp[4], qp[5]]) != id {
+        if quoted.ident() != id {
             return None;
         }
     }
-    let seq = u16::from_be_bytes([qp[6], qp[7]]);
+    let seq = quoted.seq_no();
     let p = pending.get(&seq)?;
     let detail = match msg {
         IcmpMessage::ParameterProblem { pointer, quote, .. } => {
@@ -640,13 +644,13 @@ fn classify<K: ProbeKind>(
     };
     Some(ProbeEvent::Error(IcmpError {
         seq,
-        from: ip.repr.src,
-        ttl: ip.repr.ttl,
+        from: ip.src(),
+        ttl: ip.ttl(),
         icmp_type: icmp.icmp_type,
         icmp_code: icmp.code,
         description: msg.describe(),
         detail,
-        quoted_options: quote.ip.repr.options,
+        quoted_options: parse_options(quote.options()),
         rtt_us: rtt(p.at),
         time_us: time,
     }))

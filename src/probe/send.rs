@@ -17,7 +17,7 @@ use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
 use crate::net::{iface, Interface};
-use crate::wire::{EthernetRepr, ETHERNET_HEADER_LEN};
+use crate::wire::{EthernetFrame, ETHERNET_HEADER_LEN};
 use crate::{Error, Field, Result, Stop};
 
 /// What frames to send.
@@ -181,7 +181,7 @@ fn open(
 
 /// Refuse a frame whose IP part is over the MTU, unless forced.
 fn check_mtu(frame: &[u8], iface: &Interface, force: bool) -> Result<()> {
-    let eh = EthernetRepr::parse(frame).map_or(ETHERNET_HEADER_LEN, |(_, len)| len);
+    let eh = EthernetFrame::new_checked(frame).map_or(ETHERNET_HEADER_LEN, |e| e.header_len());
     let l3 = frame.len().saturating_sub(eh);
     if l3 > iface.mtu as usize && !force {
         return Err(Error::OverMtu {

@@ -10,6 +10,29 @@ pub const ARP_REQUEST: u16 = 1;
 /// ARP operation: reply.
 pub const ARP_REPLY: u16 = 2;
 
+/// Byte ranges of an Ethernet/IPv4 ARP packet (RFC 826).
+pub mod field {
+    use std::ops::Range;
+    /// Hardware type (1 = Ethernet).
+    pub const HTYPE: Range<usize> = 0..2;
+    /// Protocol type (0x0800 = IPv4).
+    pub const PTYPE: Range<usize> = 2..4;
+    /// Hardware address length (6).
+    pub const HLEN: usize = 4;
+    /// Protocol address length (4).
+    pub const PLEN: usize = 5;
+    /// Operation.
+    pub const OPER: Range<usize> = 6..8;
+    /// Sender hardware address.
+    pub const SHA: Range<usize> = 8..14;
+    /// Sender protocol address.
+    pub const SPA: Range<usize> = 14..18;
+    /// Target hardware address.
+    pub const THA: Range<usize> = 18..24;
+    /// Target protocol address.
+    pub const TPA: Range<usize> = 24..28;
+}
+
 /// An Ethernet/IPv4 ARP packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ArpRepr {
@@ -48,7 +71,12 @@ impl ArpRepr {
         if bytes.len() < Self::BUFFER_LEN {
             return Err(WireError::truncated("ARP", Self::BUFFER_LEN, bytes.len()));
         }
-        let (htype, ptype, hlen, plen) = (be16(bytes, 0), be16(bytes, 2), bytes[4], bytes[5]);
+        let (htype, ptype, hlen, plen) = (
+            be16(bytes, field::HTYPE.start),
+            be16(bytes, field::PTYPE.start),
+            bytes[field::HLEN],
+            bytes[field::PLEN],
+        );
         if htype != 1 || ptype != 0x0800 || hlen != 6 || plen != 4 {
             return Err(WireError::malformed(
                 "ARP",
@@ -59,11 +87,11 @@ impl ArpRepr {
             ));
         }
         Ok(ArpRepr {
-            op: be16(bytes, 6),
-            sender_mac: mac_at(bytes, 8),
-            sender_ip: ip_at(bytes, 14),
-            target_mac: mac_at(bytes, 18),
-            target_ip: ip_at(bytes, 24),
+            op: be16(bytes, field::OPER.start),
+            sender_mac: mac_at(bytes, field::SHA.start),
+            sender_ip: ip_at(bytes, field::SPA.start),
+            target_mac: mac_at(bytes, field::THA.start),
+            target_ip: ip_at(bytes, field::TPA.start),
         })
     }
 
@@ -72,21 +100,26 @@ impl ArpRepr {
         Self::BUFFER_LEN
     }
 
-    /// Write the packet into the start of `buf`.
-    ///
-    /// # Panics
-    /// If `buf` is shorter than 28 bytes (a caller bug).
-    pub fn emit(&self, buf: &mut [u8]) {
-        assert!(buf.len() >= Self::BUFFER_LEN, "ARP emit buffer too short");
-        buf[0..2].copy_from_slice(&1u16.to_be_bytes());
-        buf[2..4].copy_from_slice(&0x0800u16.to_be_bytes());
-        buf[4] = 6;
-        buf[5] = 4;
-        buf[6..8].copy_from_slice(&self.op.to_be_bytes());
-        buf[8..14].copy_from_slice(&self.sender_mac.octets());
-        buf[14..18].copy_from_slice(&self.sender_ip.octets());
-        buf[18..24].copy_from_slice(&self.target_mac.octets());
-        buf[24..28].copy_from_slice(&self.target_ip.octets());
+    /// Write the packet into the start of `buf`; returns its length. `Truncated` when `buf`
+    /// is shorter than 28 bytes.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
+        if buf.len() < Self::BUFFER_LEN {
+            return Err(WireError::truncated(
+                "ARP output buffer",
+                Self::BUFFER_LEN,
+                buf.len(),
+            ));
+        }
+        buf[field::HTYPE].copy_from_slice(&1u16.to_be_bytes());
+        buf[field::PTYPE].copy_from_slice(&0x0800u16.to_be_bytes());
+        buf[field::HLEN] = 6;
+        buf[field::PLEN] = 4;
+        buf[field::OPER].copy_from_slice(&self.op.to_be_bytes());
+        buf[field::SHA].copy_from_slice(&self.sender_mac.octets());
+        buf[field::SPA].copy_from_slice(&self.sender_ip.octets());
+        buf[field::THA].copy_from_slice(&self.target_mac.octets());
+        buf[field::TPA].copy_from_slice(&self.target_ip.octets());
+        Ok(Self::BUFFER_LEN)
     }
 }
 
@@ -103,7 +136,7 @@ mod tests {
             Ipv4Addr::new(192, 0, 2, 1),
         );
         let mut b = [0u8; 28];
-        a.emit(&mut b);
+        a.emit(&mut b).unwrap();
         assert_eq!(
             &b[..],
             &hex("0001 0800 06 04 0001 72b6fa7b54a8 c0000202 000000000000 c0000201")[..]

@@ -1,6 +1,9 @@
-//! Ethernet II header, with an optional 802.1Q VLAN tag.
+//! Ethernet II header with a stack of 802.1Q / 802.1ad VLAN tags: a borrowed view
+//! ([`EthernetFrame`]) for reading and rewriting in place, and a [`EthernetRepr`] for building.
 
-use super::{be16, ser_mac, MacAddr, WireError};
+use pnet_packet::ethernet::EthernetPacket as PnetEthernet;
+
+use super::{ser_mac, MacAddr, WireError};
 
 /// EtherType of IPv4.
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
@@ -8,10 +11,234 @@ pub const ETHERTYPE_IPV4: u16 = 0x0800;
 pub const ETHERTYPE_ARP: u16 = 0x0806;
 /// EtherType (TPID) of an 802.1Q VLAN tag.
 pub const ETHERTYPE_VLAN: u16 = 0x8100;
+/// EtherType (TPID) of an 802.1ad service tag (the outer tag of QinQ).
+pub const ETHERTYPE_QINQ: u16 = 0x88a8;
+/// The pre-standard QinQ TPID some switches still send.
+pub const ETHERTYPE_QINQ_9100: u16 = 0x9100;
 /// Length of an untagged Ethernet header.
-pub const ETHERNET_HEADER_LEN: usize = 14;
+pub const ETHERNET_HEADER_LEN: usize = field::PAYLOAD;
 /// Minimum Ethernet frame length without the FCS; shorter frames are padded to it.
 pub const ETHERNET_MIN_FRAME_LEN: usize = 60;
+
+/// Byte ranges of the Ethernet header, and of one VLAN tag relative to where it starts.
+pub mod field {
+    use std::ops::Range;
+    /// Destination MAC.
+    pub const DST: Range<usize> = 0..6;
+    /// Source MAC.
+    pub const SRC: Range<usize> = 6..12;
+    /// EtherType of an untagged frame, or the TPID of the first tag.
+    pub const ETHERTYPE: Range<usize> = 12..14;
+    /// Where the payload (or the first tag's TCI) starts in an untagged frame.
+    pub const PAYLOAD: usize = 14;
+    /// Length one VLAN tag adds (TPID + TCI).
+    pub const TAG_LEN: usize = 4;
+    /// Tag control information, relative to the end of the TPID before it.
+    pub const TAG_TCI: Range<usize> = 0..2;
+    /// The EtherType (or next TPID) after a tag, relative to the end of the TPID before it.
+    pub const TAG_ETHERTYPE: Range<usize> = 2..4;
+}
+
+/// Whether `t` is a TPID that starts a VLAN tag (0x8100, 0x88a8, 0x9100).
+pub fn is_vlan_tpid(t: u16) -> bool {
+    matches!(t, ETHERTYPE_VLAN | ETHERTYPE_QINQ | ETHERTYPE_QINQ_9100)
+}
+
+/// One VLAN tag of a frame's stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct VlanTag {
+    /// Byte offset of the tag's TPID in the frame.
+    pub offset: usize,
+    /// Its TPID (0x8100, 0x88a8 or 0x9100).
+    pub tpid: u16,
+    /// Tag control information: PCP (3 bits), DEI (1), VLAN id (12).
+    pub tci: u16,
+}
+
+impl VlanTag {
+    /// Priority code point.
+    pub fn pcp(&self) -> u8 {
+        (self.tci >> 13) as u8
+    }
+    /// Drop eligible indicator.
+    pub fn dei(&self) -> bool {
+        self.tci & 0x1000 != 0
+    }
+    /// VLAN id.
+    pub fn vid(&self) -> u16 {
+        self.tci & 0x0fff
+    }
+}
+
+/// The tags of a frame, outermost first. Stops (without panicking) where a tag is cut short.
+#[derive(Debug, Clone)]
+pub struct VlanTags<'a> {
+    bytes: &'a [u8],
+    /// Offset of the next EtherType/TPID field.
+    at: usize,
+}
+
+impl Iterator for VlanTags<'_> {
+    type Item = VlanTag;
+    fn next(&mut self) -> Option<VlanTag> {
+        let tpid = read16(self.bytes, self.at)?;
+        if !is_vlan_tpid(tpid) {
+            return None;
+        }
+        let body = self.at + 2;
+        let tci = read16(self.bytes, body + field::TAG_TCI.start)?;
+        read16(self.bytes, body + field::TAG_ETHERTYPE.start)?;
+        let tag = VlanTag {
+            offset: self.at,
+            tpid,
+            tci,
+        };
+        self.at += field::TAG_LEN;
+        Some(tag)
+    }
+}
+
+fn read16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// A borrowed view of an Ethernet frame (header, tag stack, payload), in the style of smoltcp's
+/// `Packet<T: AsRef<[u8]>>`. After [`new_checked`](Self::new_checked) every accessor is in
+/// bounds; MAC and EtherType reads go through `pnet_packet`'s `EthernetPacket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EthernetFrame<T: AsRef<[u8]>> {
+    buffer: T,
+    /// Header length including the tag stack.
+    header_len: usize,
+}
+
+impl<T: AsRef<[u8]>> EthernetFrame<T> {
+    /// Wrap `buffer` without checking it. The tag stack is walked within the bytes present;
+    /// MAC and EtherType accessors panic when the buffer is under 14 bytes.
+    pub fn new_unchecked(buffer: T) -> Self {
+        let header_len = Self::walk(buffer.as_ref()).0;
+        EthernetFrame { buffer, header_len }
+    }
+
+    /// Wrap `buffer`, refusing one shorter than the header with its whole tag stack.
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
+        let b = buffer.as_ref();
+        if b.len() < ETHERNET_HEADER_LEN {
+            return Err(WireError::truncated(
+                "Ethernet",
+                ETHERNET_HEADER_LEN,
+                b.len(),
+            ));
+        }
+        let (header_len, complete) = Self::walk(b);
+        if !complete {
+            return Err(WireError::truncated(
+                "Ethernet 802.1Q",
+                header_len + field::TAG_LEN,
+                b.len(),
+            ));
+        }
+        Ok(EthernetFrame { buffer, header_len })
+    }
+
+    /// (header length, whether the stack ended in a whole EtherType field).
+    fn walk(b: &[u8]) -> (usize, bool) {
+        let mut tags = VlanTags {
+            bytes: b,
+            at: field::ETHERTYPE.start,
+        };
+        for _ in tags.by_ref() {}
+        let hl = tags.at + 2;
+        // The walk stopped at a non-TPID EtherType (complete) or a cut tag.
+        let complete = match read16(b, tags.at) {
+            Some(t) => !is_vlan_tpid(t),
+            None => false,
+        };
+        (hl, complete)
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// The frame's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    fn pnet(&self) -> PnetEthernet<'_> {
+        PnetEthernet::new(self.buffer.as_ref())
+            .expect("EthernetFrame made with new_unchecked over fewer than 14 bytes")
+    }
+
+    /// Destination MAC.
+    #[inline]
+    pub fn dst(&self) -> MacAddr {
+        self.pnet().get_destination()
+    }
+
+    /// Source MAC.
+    #[inline]
+    pub fn src(&self) -> MacAddr {
+        self.pnet().get_source()
+    }
+
+    /// The EtherType field right after the MACs (a TPID when tagged).
+    #[inline]
+    pub fn outer_ethertype(&self) -> u16 {
+        self.pnet().get_ethertype().0
+    }
+
+    /// The VLAN tags, outermost first.
+    pub fn tags(&self) -> VlanTags<'_> {
+        VlanTags {
+            bytes: self.buffer.as_ref(),
+            at: field::ETHERTYPE.start,
+        }
+    }
+
+    /// How many VLAN tags the frame carries.
+    pub fn tag_count(&self) -> usize {
+        (self.header_len - ETHERNET_HEADER_LEN) / field::TAG_LEN
+    }
+
+    /// The EtherType after the tag stack (the payload's protocol).
+    #[inline]
+    pub fn ethertype(&self) -> u16 {
+        read16(self.buffer.as_ref(), self.header_len - 2).unwrap_or(0)
+    }
+
+    /// Header length with the tag stack: 14 + 4 × tags.
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+
+    /// The bytes after the header and its tags.
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        self.buffer.as_ref().get(self.header_len..).unwrap_or(&[])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> EthernetFrame<T> {
+    /// Set the destination MAC.
+    pub fn set_dst(&mut self, mac: MacAddr) {
+        self.buffer.as_mut()[field::DST].copy_from_slice(&mac.octets());
+    }
+
+    /// Set the source MAC.
+    pub fn set_src(&mut self, mac: MacAddr) {
+        self.buffer.as_mut()[field::SRC].copy_from_slice(&mac.octets());
+    }
+
+    /// The bytes after the header and its tags, writable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let hl = self.header_len;
+        self.buffer.as_mut().get_mut(hl..).unwrap_or(&mut [])
+    }
+}
 
 /// An Ethernet II header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -22,77 +249,63 @@ pub struct EthernetRepr {
     /// Source MAC.
     #[serde(serialize_with = "ser_mac")]
     pub src: MacAddr,
-    /// 802.1Q tag control information (PCP, DEI, VLAN id), if the frame is tagged.
+    /// 802.1Q tag control information (PCP, DEI, VLAN id), if the frame is tagged (the outer
+    /// tag's, when the frame carries a stack).
     pub vlan: Option<u16>,
     /// EtherType of the payload (the inner one when tagged).
     pub ethertype: u16,
 }
 
 impl EthernetRepr {
-    /// Parse an Ethernet header; returns it and its length (14, or 18 when VLAN-tagged).
-    pub fn parse(bytes: &[u8]) -> Result<(EthernetRepr, usize), WireError> {
-        if bytes.len() < ETHERNET_HEADER_LEN {
-            return Err(WireError::truncated(
-                "Ethernet",
-                ETHERNET_HEADER_LEN,
-                bytes.len(),
-            ));
-        }
-        let dst = mac_at(bytes, 0);
-        let src = mac_at(bytes, 6);
-        let ethertype = be16(bytes, 12);
-        if ethertype != ETHERTYPE_VLAN {
-            let repr = EthernetRepr {
-                dst,
-                src,
-                vlan: None,
-                ethertype,
-            };
-            return Ok((repr, ETHERNET_HEADER_LEN));
-        }
-        if bytes.len() < 18 {
-            return Err(WireError::truncated("Ethernet 802.1Q", 18, bytes.len()));
-        }
-        let repr = EthernetRepr {
-            dst,
-            src,
-            vlan: Some(be16(bytes, 14)),
-            ethertype: be16(bytes, 16),
-        };
-        Ok((repr, 18))
+    /// Read the header from a view: the MACs, the outer tag (if any) and the inner EtherType.
+    pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr, WireError> {
+        Ok(EthernetRepr {
+            dst: frame.dst(),
+            src: frame.src(),
+            vlan: frame.tags().next().map(|t| t.tci),
+            ethertype: frame.ethertype(),
+        })
+    }
+
+    /// Parse the Ethernet header at the start of `bytes`; returns it and the header length
+    /// (14, 18 with one tag, 22 with two...).
+    pub fn parse_bytes(bytes: &[u8]) -> Result<(EthernetRepr, usize), WireError> {
+        let frame = EthernetFrame::new_checked(bytes)?;
+        Ok((EthernetRepr::parse(&frame)?, frame.header_len()))
     }
 
     /// Header length: 14, or 18 with a VLAN tag.
     pub fn header_len(&self) -> usize {
         if self.vlan.is_some() {
-            18
+            ETHERNET_HEADER_LEN + field::TAG_LEN
         } else {
             ETHERNET_HEADER_LEN
         }
     }
 
-    /// Write the header into the start of `buf`.
-    ///
-    /// # Panics
-    /// If `buf` is shorter than [`header_len`](Self::header_len) (a caller bug; the frame
-    /// builders in [`super::frame`] always size the buffer).
-    pub fn emit(&self, buf: &mut [u8]) {
+    /// Write the header into the start of `buf`; returns its length. `Truncated` when `buf`
+    /// is shorter than [`header_len`](Self::header_len).
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
         let need = self.header_len();
-        assert!(
-            buf.len() >= need,
-            "Ethernet emit buffer {} < {need}",
-            buf.len()
-        );
-        buf[0..6].copy_from_slice(&self.dst.octets());
-        buf[6..12].copy_from_slice(&self.src.octets());
-        match self.vlan {
-            Some(tci) => {
-                buf[12..14].copy_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
-                buf[14..16].copy_from_slice(&tci.to_be_bytes());
-                buf[16..18].copy_from_slice(&self.ethertype.to_be_bytes());
-            }
-            None => buf[12..14].copy_from_slice(&self.ethertype.to_be_bytes()),
+        if buf.len() < need {
+            return Err(WireError::truncated(
+                "Ethernet output buffer",
+                need,
+                buf.len(),
+            ));
         }
+        buf[field::DST].copy_from_slice(&self.dst.octets());
+        buf[field::SRC].copy_from_slice(&self.src.octets());
+        let mut at = field::ETHERTYPE.start;
+        if let Some(tci) = self.vlan {
+            buf[at..at + 2].copy_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
+            let body = at + 2;
+            buf[body + field::TAG_TCI.start..body + field::TAG_TCI.end]
+                .copy_from_slice(&tci.to_be_bytes());
+            at = body + field::TAG_ETHERTYPE.start;
+        }
+        buf[at..at + 2].copy_from_slice(&self.ethertype.to_be_bytes());
+        Ok(need)
     }
 }
 
@@ -140,14 +353,14 @@ mod tests {
     fn parse_captured_header() {
         // Captured on a veth: echo reply to 5a:7f:53:3d:69:e5 (host a) from 72:b6:fa:7b:54:a8 (r1).
         let b = hex("5a7f533d69e5 72b6fa7b54a8 0800 4f00");
-        let (e, n) = EthernetRepr::parse(&b).unwrap();
+        let (e, n) = EthernetRepr::parse_bytes(&b).unwrap();
         assert_eq!(n, 14);
         assert_eq!(e.dst, MacAddr::new(0x5a, 0x7f, 0x53, 0x3d, 0x69, 0xe5));
         assert_eq!(e.src, MacAddr::new(0x72, 0xb6, 0xfa, 0x7b, 0x54, 0xa8));
         assert_eq!(e.vlan, None);
         assert_eq!(e.ethertype, ETHERTYPE_IPV4);
         let mut out = [0u8; 14];
-        e.emit(&mut out);
+        e.emit(&mut out).unwrap();
         assert_eq!(&out[..], &b[..14]);
     }
 
@@ -160,15 +373,15 @@ mod tests {
             ethertype: ETHERTYPE_ARP,
         };
         let mut out = [0u8; 18];
-        e.emit(&mut out);
+        e.emit(&mut out).unwrap();
         assert_eq!(&out[12..18], &hex("8100 2064 0806")[..]);
-        assert_eq!(EthernetRepr::parse(&out).unwrap(), (e, 18));
+        assert_eq!(EthernetRepr::parse_bytes(&out).unwrap(), (e, 18));
         assert!(matches!(
-            EthernetRepr::parse(&out[..16]),
+            EthernetRepr::parse_bytes(&out[..16]),
             Err(WireError::Truncated { needed: 18, .. })
         ));
         assert!(matches!(
-            EthernetRepr::parse(&out[..13]),
+            EthernetRepr::parse_bytes(&out[..13]),
             Err(WireError::Truncated {
                 needed: 14,
                 got: 13,

@@ -1,9 +1,11 @@
 //! Whole Ethernet frames: parse one layer after another, and build ICMP and ARP frames.
 
 use super::arp::ArpRepr;
-use super::ether::{EthernetRepr, ETHERNET_MIN_FRAME_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4};
+use super::ether::{
+    EthernetFrame, EthernetRepr, ETHERNET_MIN_FRAME_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4,
+};
 use super::icmp::{IcmpRepr, ParsedIcmp};
-use super::ipv4::{Ipv4Repr, ParsedIpv4, IP_PROTO_ICMP};
+use super::ipv4::{Ipv4Packet, Ipv4Repr, ParsedIpv4, IP_PROTO_ICMP};
 use super::{MacAddr, WireError};
 
 /// What an Ethernet frame carries.
@@ -51,14 +53,17 @@ pub struct Frame {
 /// (else `Err`); ICMP that does not parse is [`L4::Malformed`]. Trailing Ethernet padding is cut
 /// by the IPv4 total length.
 pub fn parse_frame(bytes: &[u8]) -> Result<Frame, WireError> {
-    let (eth, hl) = EthernetRepr::parse(bytes)?;
-    let rest = &bytes[hl..];
+    let frame = EthernetFrame::new_checked(bytes)?;
+    let eth = EthernetRepr::parse(&frame)?;
+    let rest = frame.payload();
     let l3 = match eth.ethertype {
         ETHERTYPE_ARP => L3::Arp(ArpRepr::parse(rest)?),
         ETHERTYPE_IPV4 => {
-            let (ip, payload) = Ipv4Repr::parse(rest)?;
+            let packet = Ipv4Packet::new_checked(rest)?;
+            let ip = Ipv4Repr::parse(&packet)?;
+            let payload = packet.into_payload();
             let l4 = if ip.repr.protocol == IP_PROTO_ICMP && ip.repr.frag_offset == 0 {
-                match IcmpRepr::parse(payload) {
+                match IcmpRepr::parse_bytes(payload) {
                     Ok(p) => L4::Icmp(p),
                     Err(error) => L4::Malformed {
                         error,
@@ -110,12 +115,14 @@ pub fn build_icmp_frame_into(
     let ih = ip.header_len()?;
     let icmp_len = icmp.buffer_len();
     buf.resize(eh + ih + icmp_len, 0);
-    eth.emit(&mut buf[..eh]);
-    if let Err(e) = ip.emit(&mut buf[eh..eh + ih], icmp_len) {
+    let r = eth
+        .emit(&mut buf[..eh])
+        .and_then(|_| ip.emit(&mut buf[eh..eh + ih], icmp_len))
+        .and_then(|_| icmp.emit(&mut buf[eh + ih..]));
+    if let Err(e) = r {
         buf.clear();
         return Err(e);
     }
-    icmp.emit(&mut buf[eh + ih..]);
     Ok(())
 }
 
@@ -130,8 +137,9 @@ pub fn build_arp_frame(src_mac: MacAddr, dst_mac: MacAddr, arp: &ArpRepr) -> Vec
     };
     let eh = eth.header_len();
     let mut buf = vec![0u8; (eh + ArpRepr::BUFFER_LEN).max(ETHERNET_MIN_FRAME_LEN)];
-    eth.emit(&mut buf);
-    arp.emit(&mut buf[eh..]);
+    // The buffer is sized for both: neither emit can fail.
+    let _ = eth.emit(&mut buf);
+    let _ = arp.emit(&mut buf[eh..]);
     buf
 }
 
@@ -313,7 +321,7 @@ mod tests {
     fn malformed_icmp_and_other() {
         let (eth, mut ipr, _) = echo_frame(vec![]);
         let mut b = vec![0u8; 14 + 20 + 4];
-        eth.emit(&mut b);
+        eth.emit(&mut b).unwrap();
         ipr.emit(&mut b[14..], 4).unwrap();
         let f = parse_frame(&b).unwrap();
         assert!(matches!(

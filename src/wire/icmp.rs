@@ -2,12 +2,258 @@
 
 use std::net::Ipv4Addr;
 
+use pnet_packet::icmp::IcmpPacket as PnetIcmp;
+
 use super::ipopt::{IPOPT_LSRR, IPOPT_RR, IPOPT_SSRR, IPOPT_TS};
-use super::ipv4::{Ipv4Repr, ParsedIpv4};
+use super::ipv4::{Ipv4Packet, Ipv4Repr, ParsedIpv4};
+use super::names;
 use super::{be16, be32, checksum, ip_at, WireError};
 
 /// Length of the fixed ICMP header (type, code, checksum, 4 more bytes).
-pub const ICMP_HEADER_LEN: usize = 8;
+pub const ICMP_HEADER_LEN: usize = field::DATA;
+
+/// Byte ranges of an ICMP message (RFC 792).
+pub mod field {
+    use std::ops::Range;
+    /// Type.
+    pub const TYPE: usize = 0;
+    /// Code.
+    pub const CODE: usize = 1;
+    /// Checksum over the whole message.
+    pub const CHECKSUM: Range<usize> = 2..4;
+    /// The 4 type-specific bytes after the checksum.
+    pub const REST: Range<usize> = 4..8;
+    /// Identifier of echo-like types (echo, timestamp, information, address mask).
+    pub const IDENT: Range<usize> = 4..6;
+    /// Sequence number of echo-like types.
+    pub const SEQ: Range<usize> = 6..8;
+    /// Parameter problem: the pointer.
+    pub const POINTER: usize = 4;
+    /// Redirect: the gateway address.
+    pub const GATEWAY: Range<usize> = 4..8;
+    /// Destination unreachable code 4: the next-hop MTU (RFC 1191).
+    pub const NEXT_HOP_MTU: Range<usize> = 6..8;
+    /// Router advertisement: number of addresses, entry size (words), lifetime.
+    pub const RA_NUM_ADDRS: usize = 4;
+    /// Router advertisement: address entry size in 32-bit words.
+    pub const RA_ENTRY_SIZE: usize = 5;
+    /// Router advertisement: lifetime in seconds.
+    pub const RA_LIFETIME: Range<usize> = 6..8;
+    /// Where the data (or a quoted datagram, or the type's body) starts.
+    pub const DATA: usize = 8;
+    /// Timestamp messages: originate, receive, transmit timestamps.
+    pub const TS_ORIGINATE: Range<usize> = 8..12;
+    /// Receive timestamp.
+    pub const TS_RECEIVE: Range<usize> = 12..16;
+    /// Transmit timestamp.
+    pub const TS_TRANSMIT: Range<usize> = 16..20;
+    /// Address mask messages: the mask.
+    pub const MASK: Range<usize> = 8..12;
+}
+
+/// ICMP type numbers pktforge handles by name.
+pub mod types {
+    /// Echo reply.
+    pub const ECHO_REPLY: u8 = 0;
+    /// Destination unreachable.
+    pub const DEST_UNREACHABLE: u8 = 3;
+    /// Source quench.
+    pub const SOURCE_QUENCH: u8 = 4;
+    /// Redirect.
+    pub const REDIRECT: u8 = 5;
+    /// Echo request.
+    pub const ECHO_REQUEST: u8 = 8;
+    /// Router advertisement.
+    pub const ROUTER_ADVERTISEMENT: u8 = 9;
+    /// Router solicitation.
+    pub const ROUTER_SOLICITATION: u8 = 10;
+    /// Time exceeded.
+    pub const TIME_EXCEEDED: u8 = 11;
+    /// Parameter problem.
+    pub const PARAMETER_PROBLEM: u8 = 12;
+    /// Timestamp request.
+    pub const TIMESTAMP: u8 = 13;
+    /// Timestamp reply.
+    pub const TIMESTAMP_REPLY: u8 = 14;
+    /// Information request.
+    pub const INFO_REQUEST: u8 = 15;
+    /// Information reply.
+    pub const INFO_REPLY: u8 = 16;
+    /// Address mask request.
+    pub const MASK_REQUEST: u8 = 17;
+    /// Address mask reply.
+    pub const MASK_REPLY: u8 = 18;
+}
+
+/// Whether ICMP type `t` is an error that quotes the offending datagram (3, 4, 5, 11, 12).
+pub fn is_error_type(t: u8) -> bool {
+    matches!(t, 3 | 4 | 5 | 11 | 12)
+}
+
+/// Whether ICMP type `t` carries an identifier and sequence number (echo, timestamp,
+/// information and address mask, requests and replies).
+pub fn has_id_seq(t: u8) -> bool {
+    matches!(t, 0 | 8 | 13..=18)
+}
+
+/// A borrowed view of an ICMP message (the whole IP payload), in the style of smoltcp's
+/// `Packet<T: AsRef<[u8]>>`. [`new_checked`](Self::new_checked) makes sure the 8-byte header is
+/// there; type-specific bodies are bounds-checked by their accessors. Type, code and checksum
+/// are read through `pnet_packet`'s `IcmpPacket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> IcmpPacket<T> {
+    /// Wrap `buffer` without checking: header accessors panic under 8 bytes.
+    pub fn new_unchecked(buffer: T) -> Self {
+        IcmpPacket { buffer }
+    }
+
+    /// Wrap `buffer`, refusing fewer than 8 bytes.
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
+        let n = buffer.as_ref().len();
+        if n < ICMP_HEADER_LEN {
+            return Err(WireError::truncated("ICMP", ICMP_HEADER_LEN, n));
+        }
+        Ok(IcmpPacket { buffer })
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// The message's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    #[inline]
+    fn pnet(&self) -> PnetIcmp<'_> {
+        PnetIcmp::new(self.buffer.as_ref())
+            .expect("IcmpPacket made with new_unchecked over fewer than 4 bytes")
+    }
+
+    #[inline]
+    fn be16_at(&self, r: std::ops::Range<usize>) -> u16 {
+        let b = self.buffer.as_ref();
+        u16::from_be_bytes([b[r.start], b[r.start + 1]])
+    }
+
+    /// Type.
+    #[inline]
+    pub fn msg_type(&self) -> u8 {
+        self.pnet().get_icmp_type().0
+    }
+    /// Code.
+    #[inline]
+    pub fn code(&self) -> u8 {
+        self.pnet().get_icmp_code().0
+    }
+    /// Checksum field.
+    #[inline]
+    pub fn checksum(&self) -> u16 {
+        self.pnet().get_checksum()
+    }
+    /// Whether the checksum verifies over the whole message.
+    pub fn verify_checksum(&self) -> bool {
+        checksum(self.buffer.as_ref()) == 0
+    }
+    /// The 4 type-specific header bytes.
+    pub fn rest_of_header(&self) -> [u8; 4] {
+        let b = self.buffer.as_ref();
+        let r = field::REST.start;
+        [b[r], b[r + 1], b[r + 2], b[r + 3]]
+    }
+    /// Bytes 4..6 read as an identifier (meaningful for [`has_id_seq`] types).
+    #[inline]
+    pub fn ident(&self) -> u16 {
+        self.be16_at(field::IDENT)
+    }
+    /// Bytes 6..8 read as a sequence number (meaningful for [`has_id_seq`] types).
+    #[inline]
+    pub fn seq_no(&self) -> u16 {
+        self.be16_at(field::SEQ)
+    }
+    /// `(id, seq)` of an echo-like type, `None` for the others.
+    pub fn echo_id_seq(&self) -> Option<(u16, u16)> {
+        has_id_seq(self.msg_type()).then(|| (self.ident(), self.seq_no()))
+    }
+    /// Parameter problem's pointer (byte 4).
+    pub fn pointer(&self) -> u8 {
+        self.buffer.as_ref()[field::POINTER]
+    }
+    /// Redirect's gateway (bytes 4..8).
+    pub fn gateway(&self) -> Ipv4Addr {
+        ip_at(self.buffer.as_ref(), field::GATEWAY.start)
+    }
+    /// Destination unreachable's next-hop MTU (bytes 6..8).
+    pub fn next_hop_mtu(&self) -> u16 {
+        self.be16_at(field::NEXT_HOP_MTU)
+    }
+    /// Everything after the 8-byte header: echo data, a quoted datagram, a type's body.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        self.buffer.as_ref().get(field::DATA..).unwrap_or(&[])
+    }
+    /// Whether this is an error quoting a datagram (types 3, 4, 5, 11, 12).
+    pub fn is_error(&self) -> bool {
+        is_error_type(self.msg_type())
+    }
+    /// The datagram an error quotes, as a checked IPv4 view (its total length may exceed what is
+    /// quoted). `None` for non-error types; `Err` when the quote is cut inside the IP header or
+    /// is not IPv4.
+    pub fn quote(&self) -> Option<Result<Ipv4Packet<&[u8]>, WireError>> {
+        self.is_error()
+            .then(|| Ipv4Packet::new_checked(self.data()))
+    }
+    /// The three timestamps of a timestamp request or reply, if the message holds them.
+    pub fn timestamps(&self) -> Option<(u32, u32, u32)> {
+        let b = self.buffer.as_ref();
+        b.get(..field::TS_TRANSMIT.end)?;
+        Some((
+            be32(b, field::TS_ORIGINATE.start),
+            be32(b, field::TS_RECEIVE.start),
+            be32(b, field::TS_TRANSMIT.start),
+        ))
+    }
+    /// The mask of an address mask request or reply, if the message holds it.
+    pub fn mask(&self) -> Option<Ipv4Addr> {
+        let b = self.buffer.as_ref();
+        b.get(..field::MASK.end)?;
+        Some(ip_at(b, field::MASK.start))
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> IcmpPacket<T> {
+    /// Set the type.
+    pub fn set_msg_type(&mut self, t: u8) {
+        self.buffer.as_mut()[field::TYPE] = t;
+    }
+    /// Set the code.
+    pub fn set_code(&mut self, c: u8) {
+        self.buffer.as_mut()[field::CODE] = c;
+    }
+    /// Set the checksum field.
+    pub fn set_checksum(&mut self, c: u16) {
+        self.buffer.as_mut()[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    }
+    /// Compute and write the checksum over the whole message.
+    pub fn fill_checksum(&mut self) {
+        self.set_checksum(0);
+        let c = checksum(self.buffer.as_ref());
+        self.set_checksum(c);
+    }
+    /// The bytes after the 8-byte header, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        self.buffer
+            .as_mut()
+            .get_mut(field::DATA..)
+            .unwrap_or(&mut [])
+    }
+}
 
 /// An ICMP message, by type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
@@ -117,9 +363,10 @@ pub struct Quote {
 impl Quote {
     /// `(id, seq)` of a quoted ICMP echo request (or reply), if that is what was quoted.
     pub fn echo_id_seq(&self) -> Option<(u16, u16)> {
-        let p = &self.payload;
-        if self.ip.repr.protocol == 1 && p.len() >= 8 && (p[0] == 8 || p[0] == 0) {
-            Some((be16(p, 4), be16(p, 6)))
+        let icmp = IcmpPacket::new_checked(&self.payload[..]).ok()?;
+        let t = icmp.msg_type();
+        if self.ip.repr.protocol == 1 && (t == types::ECHO_REQUEST || t == types::ECHO_REPLY) {
+            Some((icmp.ident(), icmp.seq_no()))
         } else {
             None
         }
@@ -186,7 +433,7 @@ impl IcmpMessage {
     /// the IP header (or is not IPv4). `None` for non-error kinds.
     pub fn quote(&self) -> Option<Result<Quote, WireError>> {
         let q = self.quote_bytes()?;
-        Some(Ipv4Repr::parse(q).map(|(ip, payload)| Quote {
+        Some(Ipv4Repr::parse_bytes(q).map(|(ip, payload)| Quote {
             ip,
             payload: payload.to_vec(),
         }))
@@ -216,58 +463,27 @@ impl IcmpMessage {
     /// "Frag needed and DF set (mtu = 1400)", "Redirect Host(New nexthop: 192.0.2.1)".
     pub fn describe(&self) -> String {
         use IcmpMessage::*;
+        let t = self.icmp_type();
+        let ping = |t: u8| names::icmp_type(t).map_or("", |e| e.ping);
+        // Types whose code picks the wording: the code table's iputils column, or "Bad Code".
+        let by_code = |code: u8| match names::icmp_code(t, code) {
+            Some(e) if !e.ping.is_empty() => e.ping.to_string(),
+            _ => format!("{}, Bad Code: {code}", ping(t)),
+        };
         match self {
-            EchoReply { .. } => "Echo Reply".into(),
-            EchoRequest { .. } => "Echo Request".into(),
             DestUnreachable {
-                code, next_hop_mtu, ..
-            } => match code {
-                0 => "Destination Net Unreachable".into(),
-                1 => "Destination Host Unreachable".into(),
-                2 => "Destination Protocol Unreachable".into(),
-                3 => "Destination Port Unreachable".into(),
-                4 => format!("Frag needed and DF set (mtu = {next_hop_mtu})"),
-                5 => "Source Route Failed".into(),
-                6 => "Destination Net Unknown".into(),
-                7 => "Destination Host Unknown".into(),
-                8 => "Source Host Isolated".into(),
-                9 => "Destination Net Prohibited".into(),
-                10 => "Destination Host Prohibited".into(),
-                11 => "Destination Net Unreachable for Type of Service".into(),
-                12 => "Destination Host Unreachable for Type of Service".into(),
-                13 => "Packet filtered".into(),
-                14 => "Precedence Violation".into(),
-                15 => "Precedence Cutoff".into(),
-                c => format!("Dest Unreachable, Bad Code: {c}"),
-            },
-            SourceQuench { .. } => "Source Quench".into(),
-            Redirect { code, gateway, .. } => {
-                let what = match code {
-                    0 => "Redirect Network".to_string(),
-                    1 => "Redirect Host".into(),
-                    2 => "Redirect Type of Service and Network".into(),
-                    3 => "Redirect Type of Service and Host".into(),
-                    c => format!("Redirect, Bad Code: {c}"),
-                };
-                format!("{what}(New nexthop: {gateway})")
-            }
+                code: 4,
+                next_hop_mtu,
+                ..
+            } => format!("Frag needed and DF set (mtu = {next_hop_mtu})"),
+            DestUnreachable { code, .. } | TimeExceeded { code, .. } => by_code(*code),
+            Redirect { code, gateway, .. } => format!("{}(New nexthop: {gateway})", by_code(*code)),
             RouterAdvertisement { routers, .. } => {
-                format!("Router Advertisement ({} routers)", routers.len())
+                format!("{} ({} routers)", ping(t), routers.len())
             }
-            RouterSolicitation => "Router Solicitation".into(),
-            TimeExceeded { code, .. } => match code {
-                0 => "Time to live exceeded".into(),
-                1 => "Frag reassembly time exceeded".into(),
-                c => format!("Time exceeded, Bad Code: {c}"),
-            },
-            ParameterProblem { pointer, .. } => format!("Parameter problem: pointer = {pointer}"),
-            TimestampRequest { .. } => "Timestamp".into(),
-            TimestampReply { .. } => "Timestamp Reply".into(),
-            InfoRequest { .. } => "Information Request".into(),
-            InfoReply { .. } => "Information Reply".into(),
-            AddressMaskRequest { .. } => "Address Mask Request".into(),
-            AddressMaskReply { .. } => "Address Mask Reply".into(),
+            ParameterProblem { pointer, .. } => format!("{}: pointer = {pointer}", ping(t)),
             Other { icmp_type, .. } => format!("Bad ICMP type: {icmp_type}"),
+            _ => ping(t).to_string(),
         }
     }
 }
@@ -297,45 +513,46 @@ impl IcmpRepr {
         ICMP_HEADER_LEN + self.message.rest_and_body_len()
     }
 
-    /// Write the message into the start of `buf`; the checksum covers the whole message unless
-    /// overridden.
-    ///
-    /// # Panics
-    /// If `buf` is shorter than [`buffer_len`](Self::buffer_len) (a caller bug; the frame
-    /// builders always size the buffer).
-    pub fn emit(&self, buf: &mut [u8]) {
+    /// Write the message into the start of `buf`; returns its length. The checksum covers the
+    /// whole message unless overridden. `Truncated` when `buf` is shorter than
+    /// [`buffer_len`](Self::buffer_len).
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, WireError> {
         use IcmpMessage::*;
         let len = self.buffer_len();
-        assert!(buf.len() >= len, "ICMP emit buffer {} < {len}", buf.len());
+        if buf.len() < len {
+            return Err(WireError::truncated("ICMP output buffer", len, buf.len()));
+        }
         let b = &mut buf[..len];
-        b[0] = self.message.icmp_type();
-        b[1] = self.code_override.unwrap_or_else(|| self.message.code());
-        b[2..8].fill(0);
+        b[field::TYPE] = self.message.icmp_type();
+        b[field::CODE] = self.code_override.unwrap_or_else(|| self.message.code());
+        b[field::CHECKSUM.start..field::DATA].fill(0);
         let id_seq = |b: &mut [u8], id: u16, seq: u16| {
-            b[4..6].copy_from_slice(&id.to_be_bytes());
-            b[6..8].copy_from_slice(&seq.to_be_bytes());
+            b[field::IDENT].copy_from_slice(&id.to_be_bytes());
+            b[field::SEQ].copy_from_slice(&seq.to_be_bytes());
         };
         match &self.message {
             EchoReply { id, seq, data } | EchoRequest { id, seq, data } => {
                 id_seq(b, *id, *seq);
-                b[8..].copy_from_slice(data);
+                b[field::DATA..].copy_from_slice(data);
             }
             DestUnreachable {
                 next_hop_mtu,
                 quote,
                 ..
             } => {
-                b[6..8].copy_from_slice(&next_hop_mtu.to_be_bytes());
-                b[8..].copy_from_slice(quote);
+                b[field::NEXT_HOP_MTU].copy_from_slice(&next_hop_mtu.to_be_bytes());
+                b[field::DATA..].copy_from_slice(quote);
             }
-            SourceQuench { quote } | TimeExceeded { quote, .. } => b[8..].copy_from_slice(quote),
+            SourceQuench { quote } | TimeExceeded { quote, .. } => {
+                b[field::DATA..].copy_from_slice(quote)
+            }
             Redirect { gateway, quote, .. } => {
-                b[4..8].copy_from_slice(&gateway.octets());
-                b[8..].copy_from_slice(quote);
+                b[field::GATEWAY].copy_from_slice(&gateway.octets());
+                b[field::DATA..].copy_from_slice(quote);
             }
             ParameterProblem { pointer, quote, .. } => {
-                b[4] = *pointer;
-                b[8..].copy_from_slice(quote);
+                b[field::POINTER] = *pointer;
+                b[field::DATA..].copy_from_slice(quote);
             }
             RouterAdvertisement {
                 lifetime,
@@ -343,12 +560,12 @@ impl IcmpRepr {
                 routers,
             } => {
                 let n = routers.len().min(255);
-                b[4] = n as u8;
-                b[5] = *entry_size;
-                b[6..8].copy_from_slice(&lifetime.to_be_bytes());
+                b[field::RA_NUM_ADDRS] = n as u8;
+                b[field::RA_ENTRY_SIZE] = *entry_size;
+                b[field::RA_LIFETIME].copy_from_slice(&lifetime.to_be_bytes());
                 let stride = ra_stride(*entry_size);
                 for (i, (addr, pref)) in routers.iter().take(n).enumerate() {
-                    let at = 8 + i * stride;
+                    let at = field::DATA + i * stride;
                     b[at..at + 4].copy_from_slice(&addr.octets());
                     b[at + 4..at + 8].copy_from_slice(&pref.to_be_bytes());
                     b[at + 8..at + stride].fill(0);
@@ -370,36 +587,41 @@ impl IcmpRepr {
                 transmit,
             } => {
                 id_seq(b, *id, *seq);
-                b[8..12].copy_from_slice(&originate.to_be_bytes());
-                b[12..16].copy_from_slice(&receive.to_be_bytes());
-                b[16..20].copy_from_slice(&transmit.to_be_bytes());
+                b[field::TS_ORIGINATE].copy_from_slice(&originate.to_be_bytes());
+                b[field::TS_RECEIVE].copy_from_slice(&receive.to_be_bytes());
+                b[field::TS_TRANSMIT].copy_from_slice(&transmit.to_be_bytes());
             }
             InfoRequest { id, seq } | InfoReply { id, seq } => id_seq(b, *id, *seq),
             AddressMaskRequest { id, seq, mask } | AddressMaskReply { id, seq, mask } => {
                 id_seq(b, *id, *seq);
-                b[8..12].copy_from_slice(&mask.octets());
+                b[field::MASK].copy_from_slice(&mask.octets());
             }
             Other { rest, data, .. } => {
-                b[4..8].copy_from_slice(rest);
-                b[8..].copy_from_slice(data);
+                b[field::REST].copy_from_slice(rest);
+                b[field::DATA..].copy_from_slice(data);
             }
         }
         let ck = match self.checksum_override {
             Some(c) => c,
             None => checksum(b),
         };
-        b[2..4].copy_from_slice(&ck.to_be_bytes());
+        b[field::CHECKSUM].copy_from_slice(&ck.to_be_bytes());
+        Ok(len)
     }
 
-    /// Parse an ICMP message (the whole IP payload). Fewer bytes than the type needs
-    /// (8; 20 for timestamps; 12 for address masks; the entries of a router advertisement)
-    /// is `Truncated`. Bytes beyond a fixed-size message are ignored.
-    pub fn parse(bytes: &[u8]) -> Result<ParsedIcmp, WireError> {
+    /// Parse an ICMP message (the whole IP payload) from bytes: [`IcmpPacket::new_checked`]
+    /// then [`parse`](Self::parse).
+    pub fn parse_bytes(bytes: &[u8]) -> Result<ParsedIcmp, WireError> {
+        IcmpRepr::parse(&IcmpPacket::new_checked(bytes)?)
+    }
+
+    /// Read the message of a checked view. Fewer bytes than the type needs (20 for
+    /// timestamps; 12 for address masks; the entries of a router advertisement) is
+    /// `Truncated`. Bytes beyond a fixed-size message are ignored.
+    pub fn parse<T: AsRef<[u8]>>(packet: &IcmpPacket<T>) -> Result<ParsedIcmp, WireError> {
         use IcmpMessage::*;
-        if bytes.len() < ICMP_HEADER_LEN {
-            return Err(WireError::truncated("ICMP", ICMP_HEADER_LEN, bytes.len()));
-        }
-        let (t, code) = (bytes[0], bytes[1]);
+        let bytes = packet.as_bytes();
+        let (t, code) = (packet.msg_type(), packet.code());
         let need = |n: usize, layer: &'static str| {
             if bytes.len() < n {
                 Err(WireError::truncated(layer, n, bytes.len()))
@@ -407,8 +629,8 @@ impl IcmpRepr {
                 Ok(())
             }
         };
-        let (id, seq) = (be16(bytes, 4), be16(bytes, 6));
-        let body = bytes[8..].to_vec();
+        let (id, seq) = (packet.ident(), packet.seq_no());
+        let body = packet.data().to_vec();
         let message = match t {
             0 => EchoReply {
                 id,
@@ -422,17 +644,20 @@ impl IcmpRepr {
             },
             3 => DestUnreachable {
                 code,
-                next_hop_mtu: be16(bytes, 6),
+                next_hop_mtu: packet.next_hop_mtu(),
                 quote: body,
             },
             4 => SourceQuench { quote: body },
             5 => Redirect {
                 code,
-                gateway: ip_at(bytes, 4),
+                gateway: packet.gateway(),
                 quote: body,
             },
             9 => {
-                let (n, entry_size) = (usize::from(bytes[4]), bytes[5]);
+                let (n, entry_size) = (
+                    usize::from(bytes[field::RA_NUM_ADDRS]),
+                    bytes[field::RA_ENTRY_SIZE],
+                );
                 if entry_size < 2 {
                     return Err(WireError::malformed(
                         "ICMP router advertisement",
@@ -440,13 +665,13 @@ impl IcmpRepr {
                     ));
                 }
                 let stride = ra_stride(entry_size);
-                need(8 + n * stride, "ICMP router advertisement")?;
+                need(field::DATA + n * stride, "ICMP router advertisement")?;
                 RouterAdvertisement {
-                    lifetime: be16(bytes, 6),
+                    lifetime: be16(bytes, field::RA_LIFETIME.start),
                     entry_size,
                     routers: (0..n)
                         .map(|i| {
-                            let at = 8 + i * stride;
+                            let at = field::DATA + i * stride;
                             (ip_at(bytes, at), be32(bytes, at + 4) as i32)
                         })
                         .collect(),
@@ -456,13 +681,12 @@ impl IcmpRepr {
             11 => TimeExceeded { code, quote: body },
             12 => ParameterProblem {
                 code,
-                pointer: bytes[4],
+                pointer: packet.pointer(),
                 quote: body,
             },
             13 | 14 => {
-                need(20, "ICMP timestamp")?;
-                let (originate, receive, transmit) =
-                    (be32(bytes, 8), be32(bytes, 12), be32(bytes, 16));
+                need(field::TS_TRANSMIT.end, "ICMP timestamp")?;
+                let (originate, receive, transmit) = packet.timestamps().unwrap_or_default();
                 if t == 13 {
                     TimestampRequest {
                         id,
@@ -484,8 +708,8 @@ impl IcmpRepr {
             15 => InfoRequest { id, seq },
             16 => InfoReply { id, seq },
             17 | 18 => {
-                need(12, "ICMP address mask")?;
-                let mask = ip_at(bytes, 8);
+                need(field::MASK.end, "ICMP address mask")?;
+                let mask = packet.mask().unwrap_or(Ipv4Addr::UNSPECIFIED);
                 if t == 17 {
                     AddressMaskRequest { id, seq, mask }
                 } else {
@@ -495,7 +719,7 @@ impl IcmpRepr {
             _ => Other {
                 icmp_type: t,
                 code,
-                rest: [bytes[4], bytes[5], bytes[6], bytes[7]],
+                rest: packet.rest_of_header(),
                 data: body,
             },
         };
@@ -503,8 +727,8 @@ impl IcmpRepr {
             repr: IcmpRepr::new(message),
             icmp_type: t,
             code,
-            checksum: be16(bytes, 2),
-            checksum_ok: checksum(bytes) == 0,
+            checksum: packet.checksum(),
+            checksum_ok: packet.verify_checksum(),
         })
     }
 }
@@ -642,7 +866,7 @@ pub(crate) mod tests {
     /// The ICMP part of a captured frame (after Ethernet and the IP header).
     fn icmp_of(frame_hex: &str) -> (ParsedIpv4, Vec<u8>) {
         let f = hex(frame_hex);
-        let (ip, payload) = Ipv4Repr::parse(&f[14..]).unwrap();
+        let (ip, payload) = Ipv4Repr::parse_bytes(&f[14..]).unwrap();
         (ip, payload.to_vec())
     }
 
@@ -650,7 +874,7 @@ pub(crate) mod tests {
     fn dest_unreachable_source_route_failed() {
         let (outer, icmp) = icmp_of(testutil::SR_FAILED);
         assert!(outer.checksum_ok);
-        let p = IcmpRepr::parse(&icmp).unwrap();
+        let p = IcmpRepr::parse_bytes(&icmp).unwrap();
         assert!(p.checksum_ok);
         assert_eq!((p.icmp_type, p.code), (3, 5));
         assert_eq!(p.repr.message.describe(), "Source Route Failed");
@@ -672,7 +896,7 @@ pub(crate) mod tests {
         assert_eq!(q.payload.len(), 16);
         // Re-emit byte for byte.
         let mut out = vec![0u8; p.repr.buffer_len()];
-        p.repr.emit(&mut out);
+        p.repr.emit(&mut out).unwrap();
         assert_eq!(out, icmp);
     }
 
@@ -684,7 +908,7 @@ pub(crate) mod tests {
             outer.repr.options[0].recorded(),
             vec![ip("192.0.2.2"), ip("192.0.2.1"), ip("192.0.2.1")]
         );
-        let p = IcmpRepr::parse(&icmp).unwrap();
+        let p = IcmpRepr::parse_bytes(&icmp).unwrap();
         assert!(p.checksum_ok);
         assert_eq!(p.repr.message.describe(), "Time to live exceeded");
         let q = p.repr.message.quote().unwrap().unwrap();
@@ -704,7 +928,7 @@ pub(crate) mod tests {
     #[test]
     fn parameter_problem_into_lsrr() {
         let (_, icmp) = icmp_of(testutil::PARAM_PROBLEM_LSRR);
-        let p = IcmpRepr::parse(&icmp).unwrap();
+        let p = IcmpRepr::parse_bytes(&icmp).unwrap();
         assert!(p.checksum_ok);
         let IcmpMessage::ParameterProblem { pointer, quote, .. } = &p.repr.message else {
             panic!("{:?}", p.repr.message)
@@ -766,7 +990,7 @@ pub(crate) mod tests {
     #[test]
     fn truncated_messages() {
         assert!(matches!(
-            IcmpRepr::parse(&[8, 0, 0]),
+            IcmpRepr::parse_bytes(&[8, 0, 0]),
             Err(WireError::Truncated {
                 needed: 8,
                 got: 3,
@@ -775,7 +999,7 @@ pub(crate) mod tests {
         ));
         let ts = hex("0d00 0000 0001 0002 00000001 00000002");
         assert!(matches!(
-            IcmpRepr::parse(&ts),
+            IcmpRepr::parse_bytes(&ts),
             Err(WireError::Truncated {
                 layer: "ICMP timestamp",
                 needed: 20,
@@ -783,14 +1007,14 @@ pub(crate) mod tests {
             })
         ));
         assert!(matches!(
-            IcmpRepr::parse(&hex("1100 0000 0001 0002 ffff")),
+            IcmpRepr::parse_bytes(&hex("1100 0000 0001 0002 ffff")),
             Err(WireError::Truncated { needed: 12, .. })
         ));
         assert!(matches!(
-            IcmpRepr::parse(&hex("0900 0000 0202 0708 c0000201 00000001")),
+            IcmpRepr::parse_bytes(&hex("0900 0000 0202 0708 c0000201 00000001")),
             Err(WireError::Truncated { needed: 24, .. })
         ));
-        assert!(IcmpRepr::parse(&hex("0900 0000 0201 0708")).is_err());
+        assert!(IcmpRepr::parse_bytes(&hex("0900 0000 0201 0708")).is_err());
         // A quote cut inside its IP header is an error from quote().
         let m = IcmpMessage::TimeExceeded {
             code: 0,
@@ -814,7 +1038,7 @@ pub(crate) mod tests {
     #[test]
     fn echo_reply_captured_and_checksums() {
         let (_, icmp) = icmp_of(testutil::RR_REPLY);
-        let p = IcmpRepr::parse(&icmp).unwrap();
+        let p = IcmpRepr::parse_bytes(&icmp).unwrap();
         assert!(p.checksum_ok);
         let IcmpMessage::EchoReply { id, seq, data } = &p.repr.message else {
             panic!()
@@ -828,9 +1052,9 @@ pub(crate) mod tests {
         r.checksum_override = Some(0x1234);
         r.code_override = Some(7);
         let mut out = vec![0u8; r.buffer_len()];
-        r.emit(&mut out);
+        r.emit(&mut out).unwrap();
         assert_eq!(&out[1..4], &[7, 0x12, 0x34]);
-        let back = IcmpRepr::parse(&out).unwrap();
+        let back = IcmpRepr::parse_bytes(&out).unwrap();
         assert!(!back.checksum_ok);
         assert_eq!(back.code, 7);
         assert_eq!(back.describe(), "Echo Reply, code 7");
@@ -979,7 +1203,7 @@ pub(crate) mod tests {
     proptest! {
         #[test]
         fn parse_and_quote_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            if let Ok(p) = IcmpRepr::parse(&bytes) {
+            if let Ok(p) = IcmpRepr::parse_bytes(&bytes) {
                 let _ = p.describe();
                 if let Some(Ok(q)) = p.repr.message.quote() {
                     let _ = q.echo_id_seq();
@@ -997,8 +1221,8 @@ pub(crate) mod tests {
         fn round_trip_every_kind(m in arb_message()) {
             let r = IcmpRepr::new(m);
             let mut b = vec![0u8; r.buffer_len()];
-            r.emit(&mut b);
-            let p = IcmpRepr::parse(&b).unwrap();
+            r.emit(&mut b).unwrap();
+            let p = IcmpRepr::parse_bytes(&b).unwrap();
             prop_assert!(p.checksum_ok);
             prop_assert_eq!(p.code, r.message.code());
             prop_assert_eq!(p.icmp_type, r.message.icmp_type());

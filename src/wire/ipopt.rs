@@ -336,16 +336,17 @@ impl IpOption {
         let len = self.wire_len();
         let out = &mut out[..len];
         match self {
-            IpOption::EndOfList => out[0] = IPOPT_EOL,
-            IpOption::Nop => out[0] = IPOPT_NOP,
+            IpOption::EndOfList => out[field::TYPE] = IPOPT_EOL,
+            IpOption::Nop => out[field::TYPE] = IPOPT_NOP,
             IpOption::RecordRoute { pointer, slots: a }
             | IpOption::LooseSourceRoute { pointer, route: a }
             | IpOption::StrictSourceRoute { pointer, route: a } => {
-                out[0] = self.option_type().unwrap_or(0);
-                out[1] = len as u8;
-                out[2] = *pointer;
+                out[field::TYPE] = self.option_type().unwrap_or(0);
+                out[field::LENGTH] = len as u8;
+                out[field::POINTER] = *pointer;
                 for (i, addr) in a.iter().enumerate() {
-                    out[3 + 4 * i..7 + 4 * i].copy_from_slice(&addr.octets());
+                    let at = field::ROUTE_DATA + 4 * i;
+                    out[at..at + 4].copy_from_slice(&addr.octets());
                 }
             }
             IpOption::Timestamp {
@@ -354,11 +355,11 @@ impl IpOption {
                 flag,
                 entries,
             } => {
-                out[0] = IPOPT_TS;
-                out[1] = len as u8;
-                out[2] = *pointer;
-                out[3] = (overflow << 4) | flag.to_u8();
-                let mut at = 4;
+                out[field::TYPE] = IPOPT_TS;
+                out[field::LENGTH] = len as u8;
+                out[field::POINTER] = *pointer;
+                out[field::TS_OFLW_FLG] = (overflow << 4) | flag.to_u8();
+                let mut at = field::TS_DATA;
                 for e in entries {
                     if let Some(a) = e.addr {
                         out[at..at + 4].copy_from_slice(&a.octets());
@@ -416,6 +417,242 @@ pub fn emit_options(opts: &[IpOption]) -> Result<Vec<u8>, WireError> {
     Ok(out)
 }
 
+/// Byte offsets inside one IP option (RFC 791 3.1).
+pub mod field {
+    /// Option type (copied flag, class, number).
+    pub const TYPE: usize = 0;
+    /// Option length, counting the type and length bytes (absent in EOL and NOP).
+    pub const LENGTH: usize = 1;
+    /// Pointer of RR, LSRR, SSRR and TS: 1-based offset of the next free slot.
+    pub const POINTER: usize = 2;
+    /// Overflow (high nibble) and flag (low nibble) of the timestamp option.
+    pub const TS_OFLW_FLG: usize = 3;
+    /// First address of RR, LSRR and SSRR.
+    pub const ROUTE_DATA: usize = 3;
+    /// First entry of the timestamp option.
+    pub const TS_DATA: usize = 4;
+}
+
+/// A borrowed view of one option in an IPv4 option area, as [`IpOptions`] yields it: its
+/// bytes are whole (the length byte fits the area), but its contents are not validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpOptionView<'a> {
+    offset: usize,
+    bytes: &'a [u8],
+}
+
+impl<'a> IpOptionView<'a> {
+    /// Offset of the option in the option area.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+    /// The option's bytes (1 for EOL and NOP, else its length field's worth).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+    /// The option type byte.
+    pub fn option_type(&self) -> u8 {
+        self.bytes[field::TYPE]
+    }
+    /// The copied flag, class (0 control, 2 debugging) and number of the type byte.
+    pub fn type_parts(&self) -> (bool, u8, u8) {
+        let t = self.option_type();
+        (t & 0x80 != 0, (t >> 5) & 3, t & 31)
+    }
+    /// Bytes the option takes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+    /// Whether the option is empty (never: it has at least its type byte).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+    /// The length field (`None` for EOL and NOP, which have none).
+    pub fn length_field(&self) -> Option<u8> {
+        match self.option_type() {
+            IPOPT_EOL | IPOPT_NOP => None,
+            _ => self.bytes.get(field::LENGTH).copied(),
+        }
+    }
+    /// Whether this type carries a pointer (RR, LSRR, SSRR, TS).
+    pub fn has_pointer(&self) -> bool {
+        matches!(
+            self.option_type(),
+            IPOPT_RR | IPOPT_LSRR | IPOPT_SSRR | IPOPT_TS
+        )
+    }
+    /// The pointer of RR, LSRR, SSRR and TS, if the option is long enough to hold it.
+    pub fn pointer(&self) -> Option<u8> {
+        if self.has_pointer() {
+            self.bytes.get(field::POINTER).copied()
+        } else {
+            None
+        }
+    }
+    /// The timestamp option's overflow/flag byte, if present.
+    pub fn ts_overflow_flag(&self) -> Option<u8> {
+        if self.option_type() == IPOPT_TS {
+            self.bytes.get(field::TS_OFLW_FLG).copied()
+        } else {
+            None
+        }
+    }
+    /// The option's data: the addresses of a route, the entries of a timestamp, the bytes
+    /// after the length of any other option; empty for EOL and NOP (and when cut short).
+    pub fn data(&self) -> &'a [u8] {
+        let from = match self.option_type() {
+            IPOPT_EOL | IPOPT_NOP => return &[],
+            IPOPT_RR | IPOPT_LSRR | IPOPT_SSRR => field::ROUTE_DATA,
+            IPOPT_TS => field::TS_DATA,
+            _ => field::POINTER,
+        };
+        self.bytes.get(from..).unwrap_or(&[])
+    }
+}
+
+/// Why an option area could not be walked further.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionFault {
+    /// The area ends right after the type byte.
+    NoLength {
+        /// Option type.
+        option_type: u8,
+    },
+    /// The length byte is 0 or 1.
+    LengthBelowTwo {
+        /// Option type.
+        option_type: u8,
+        /// Its length field.
+        len: u8,
+    },
+    /// The length byte runs past the area.
+    LengthBeyond {
+        /// Option type.
+        option_type: u8,
+        /// Its length field.
+        len: u8,
+        /// Bytes left in the area from the option's start.
+        remain: usize,
+    },
+}
+
+impl fmt::Display for OptionFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            OptionFault::NoLength { option_type: t } => {
+                write!(f, "option type {t} truncated: no length byte")
+            }
+            OptionFault::LengthBelowTwo {
+                option_type: t,
+                len,
+            } => {
+                write!(f, "option type {t} has length {len}, below the minimum 2")
+            }
+            OptionFault::LengthBeyond {
+                option_type: t,
+                len,
+                remain,
+            } => write!(
+                f,
+                "option type {t} has length {len} but only {remain} bytes of options remain"
+            ),
+        }
+    }
+}
+
+/// An option that could not be delimited: where, the rest of the area, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedOption<'a> {
+    /// Offset in the option area.
+    pub offset: usize,
+    /// The area from that offset to its end.
+    pub rest: &'a [u8],
+    /// Why.
+    pub fault: OptionFault,
+}
+
+/// The options of an IPv4 option area, one view at a time. Stops after an EOL (the rest is
+/// padding, see [`consumed`](Self::consumed)) and after the first option it cannot delimit
+/// (yielded as `Err`). Never panics on any input.
+#[derive(Debug, Clone)]
+pub struct IpOptions<'a> {
+    area: &'a [u8],
+    at: usize,
+    done: bool,
+}
+
+impl<'a> IpOptions<'a> {
+    /// Walk `area` (the bytes after the 20-byte IPv4 header, up to IHL × 4).
+    pub fn new(area: &'a [u8]) -> Self {
+        IpOptions {
+            area,
+            at: 0,
+            done: false,
+        }
+    }
+
+    /// Bytes walked so far: after the iterator ends, where padding after an EOL begins (or the
+    /// area's end).
+    pub fn consumed(&self) -> usize {
+        self.at
+    }
+}
+
+impl<'a> Iterator for IpOptions<'a> {
+    type Item = Result<IpOptionView<'a>, MalformedOption<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let offset = self.at;
+        let rest = self.area.get(offset..).filter(|r| !r.is_empty())?;
+        let t = rest[field::TYPE];
+        let one = |this: &mut Self| {
+            this.at += 1;
+            Some(Ok(IpOptionView {
+                offset,
+                bytes: &rest[..1],
+            }))
+        };
+        match t {
+            IPOPT_EOL => {
+                self.done = true;
+                return one(self);
+            }
+            IPOPT_NOP => return one(self),
+            _ => {}
+        }
+        let fault = match rest.get(field::LENGTH).copied() {
+            None => OptionFault::NoLength { option_type: t },
+            Some(len) if len < 2 => OptionFault::LengthBelowTwo {
+                option_type: t,
+                len,
+            },
+            Some(len) if usize::from(len) > rest.len() => OptionFault::LengthBeyond {
+                option_type: t,
+                len,
+                remain: rest.len(),
+            },
+            Some(len) => {
+                let len = usize::from(len);
+                self.at += len;
+                return Some(Ok(IpOptionView {
+                    offset,
+                    bytes: &rest[..len],
+                }));
+            }
+        };
+        self.done = true;
+        self.at = self.area.len();
+        Some(Err(MalformedOption {
+            offset,
+            rest,
+            fault,
+        }))
+    }
+}
+
 fn malformed(rest: &[u8], reason: String) -> IpOption {
     IpOption::Malformed {
         bytes: rest.to_vec(),
@@ -428,58 +665,31 @@ fn malformed(rest: &[u8], reason: String) -> IpOption {
 /// and parsing stops there. After an EOL (which is reported) the padding is skipped.
 pub fn parse_options(area: &[u8]) -> Vec<IpOption> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < area.len() {
-        let rest = &area[i..];
-        let t = rest[0];
-        match t {
-            IPOPT_EOL => {
-                out.push(IpOption::EndOfList);
-                break;
-            }
-            IPOPT_NOP => {
-                out.push(IpOption::Nop);
-                i += 1;
-                continue;
-            }
-            _ => {}
+    for item in IpOptions::new(area) {
+        match item {
+            Ok(v) => match IpOption::parse(&v) {
+                Ok(o) => out.push(o),
+                Err(reason) => {
+                    out.push(malformed(&area[v.offset()..], reason));
+                    break;
+                }
+            },
+            Err(m) => out.push(malformed(m.rest, m.fault.to_string())),
         }
-        if rest.len() < 2 {
-            out.push(malformed(
-                rest,
-                format!("option type {t} truncated: no length byte"),
-            ));
-            break;
-        }
-        let len = usize::from(rest[1]);
-        if len < 2 {
-            out.push(malformed(
-                rest,
-                format!("option type {t} has length {len}, below the minimum 2"),
-            ));
-            break;
-        }
-        if len > rest.len() {
-            out.push(malformed(
-                rest,
-                format!(
-                    "option type {t} has length {len} but only {} bytes of options remain",
-                    rest.len()
-                ),
-            ));
-            break;
-        }
-        let opt = &rest[..len];
-        match parse_one(opt) {
-            Ok(o) => out.push(o),
-            Err(reason) => {
-                out.push(malformed(rest, reason));
-                break;
-            }
-        }
-        i += len;
     }
     out
+}
+
+impl IpOption {
+    /// The typed option of a view, or why its contents are bogus (pointer out of range, a
+    /// length that is not whole addresses or entries).
+    pub fn parse(view: &IpOptionView<'_>) -> Result<IpOption, String> {
+        match view.option_type() {
+            IPOPT_EOL => Ok(IpOption::EndOfList),
+            IPOPT_NOP => Ok(IpOption::Nop),
+            _ => parse_one(view.bytes()),
+        }
+    }
 }
 
 /// Parse one option whose length byte is known to fit; Err(reason) for a bogus one.
@@ -500,7 +710,7 @@ fn parse_one(opt: &[u8]) -> Result<IpOption, String> {
                     "{name} length {len} is not 3 + 4×n (whole addresses)"
                 ));
             }
-            let pointer = opt[2];
+            let pointer = opt[field::POINTER];
             if pointer < 4 {
                 return Err(format!("{name} pointer {pointer} below the minimum 4"));
             }
@@ -510,7 +720,10 @@ fn parse_one(opt: &[u8]) -> Result<IpOption, String> {
                     len + 1
                 ));
             }
-            let addrs = (3..len).step_by(4).map(|at| ip_at(opt, at)).collect();
+            let addrs = (field::ROUTE_DATA..len)
+                .step_by(4)
+                .map(|at| ip_at(opt, at))
+                .collect();
             Ok(match t {
                 IPOPT_RR => IpOption::RecordRoute {
                     pointer,
@@ -530,9 +743,9 @@ fn parse_one(opt: &[u8]) -> Result<IpOption, String> {
             if len < 4 {
                 return Err(format!("TS length {len} has no room for pointer and flags"));
             }
-            let pointer = opt[2];
-            let overflow = opt[3] >> 4;
-            let flag = TimestampFlag::from_u8(opt[3]);
+            let pointer = opt[field::POINTER];
+            let overflow = opt[field::TS_OFLW_FLG] >> 4;
+            let flag = TimestampFlag::from_u8(opt[field::TS_OFLW_FLG]);
             if pointer < 5 {
                 return Err(format!("TS pointer {pointer} below the minimum 5"));
             }
@@ -549,7 +762,7 @@ fn parse_one(opt: &[u8]) -> Result<IpOption, String> {
                     flag.name()
                 ));
             }
-            let entries = (4..len)
+            let entries = (field::TS_DATA..len)
                 .step_by(step)
                 .map(|at| {
                     if step == 8 {

@@ -2,8 +2,10 @@
 
 use std::net::Ipv4Addr;
 
-use super::ipopt::{options_len, parse_options, write_options, IpOption};
-use super::{be16, checksum, ip_at, WireError};
+use pnet_packet::ipv4::{Ipv4Packet as PnetIpv4, MutableIpv4Packet as PnetIpv4Mut};
+
+use super::ipopt::{options_len, parse_options, write_options, IpOption, IpOptions};
+use super::{checksum, WireError};
 
 /// IP protocol number of ICMP.
 pub const IP_PROTO_ICMP: u8 = 1;
@@ -11,6 +13,283 @@ pub const IP_PROTO_ICMP: u8 = 1;
 pub const IPV4_MIN_HEADER_LEN: usize = 20;
 /// Largest fragment offset (13 bits, in 8-byte units).
 pub const MAX_FRAG_OFFSET: u16 = 0x1fff;
+
+/// Byte ranges of the IPv4 header (RFC 791 3.1).
+pub mod field {
+    use std::ops::Range;
+    /// Version (high nibble) and IHL (low nibble).
+    pub const VER_IHL: usize = 0;
+    /// Type of service (DSCP + ECN).
+    pub const TOS: usize = 1;
+    /// Total length.
+    pub const LENGTH: Range<usize> = 2..4;
+    /// Identification.
+    pub const IDENT: Range<usize> = 4..6;
+    /// Flags (3 bits) and fragment offset (13 bits).
+    pub const FLG_OFF: Range<usize> = 6..8;
+    /// Time to live.
+    pub const TTL: usize = 8;
+    /// Protocol.
+    pub const PROTOCOL: usize = 9;
+    /// Header checksum.
+    pub const CHECKSUM: Range<usize> = 10..12;
+    /// Source address.
+    pub const SRC: Range<usize> = 12..16;
+    /// Destination address.
+    pub const DST: Range<usize> = 16..20;
+    /// Where the options start (the end of the fixed header).
+    pub const OPTIONS: usize = 20;
+}
+
+/// Flag bits and the offset mask of the flags/fragment-offset word.
+const FLAG_RESERVED: u16 = 0x8000;
+const FLAG_DF: u16 = 0x4000;
+const FLAG_MF: u16 = 0x2000;
+
+/// A borrowed view of an IPv4 datagram, in the style of smoltcp's `Packet<T: AsRef<[u8]>>`.
+///
+/// [`new_checked`](Self::new_checked) validates the version, the IHL against the bytes present
+/// and against the total length; after it no accessor panics. The total length may exceed the
+/// bytes present (a datagram quoted in an ICMP error): [`payload`](Self::payload) is clamped.
+/// Fixed fields are read through `pnet_packet`'s `Ipv4Packet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv4Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Ipv4Packet<T> {
+    /// Wrap `buffer` without checking it: accessors panic when it is under 20 bytes, and the
+    /// slices ([`options`](Self::options), [`payload`](Self::payload)) are clamped to it.
+    pub fn new_unchecked(buffer: T) -> Self {
+        Ipv4Packet { buffer }
+    }
+
+    /// Wrap `buffer` after checking it. Errors: fewer than 20 bytes or than IHL×4, version ≠ 4,
+    /// IHL < 5, total length smaller than the header.
+    pub fn new_checked(buffer: T) -> Result<Self, WireError> {
+        let p = Ipv4Packet { buffer };
+        p.check()?;
+        Ok(p)
+    }
+
+    fn check(&self) -> Result<(), WireError> {
+        let bytes = self.buffer.as_ref();
+        if bytes.len() < IPV4_MIN_HEADER_LEN {
+            return Err(WireError::truncated(
+                "IPv4",
+                IPV4_MIN_HEADER_LEN,
+                bytes.len(),
+            ));
+        }
+        let version = self.version();
+        if version != 4 {
+            return Err(WireError::malformed(
+                "IPv4",
+                format!("version field is {version}, expected 4"),
+            ));
+        }
+        let ihl = self.ihl();
+        if ihl < 5 {
+            return Err(WireError::malformed(
+                "IPv4",
+                format!(
+                    "IHL field is {ihl} ({} bytes), below the minimum 5 (20 bytes)",
+                    ihl * 4
+                ),
+            ));
+        }
+        let hl = self.header_len();
+        if bytes.len() < hl {
+            return Err(WireError::truncated("IPv4 header", hl, bytes.len()));
+        }
+        let total_len = self.total_len();
+        if usize::from(total_len) < hl {
+            return Err(WireError::malformed(
+                "IPv4",
+                format!("total length field {total_len} is smaller than the header length {hl}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The underlying buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// All the bytes the view was made over.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    #[inline]
+    fn pnet(&self) -> PnetIpv4<'_> {
+        PnetIpv4::new(self.buffer.as_ref())
+            .expect("Ipv4Packet made with new_unchecked over fewer than 20 bytes")
+    }
+
+    /// Version field (4).
+    #[inline]
+    pub fn version(&self) -> u8 {
+        self.pnet().get_version()
+    }
+    /// IHL field (header length in 32-bit words).
+    #[inline]
+    pub fn ihl(&self) -> u8 {
+        self.pnet().get_header_length()
+    }
+    /// Header length in bytes (IHL × 4).
+    #[inline]
+    pub fn header_len(&self) -> usize {
+        usize::from(self.ihl()) * 4
+    }
+    /// Type of service byte.
+    #[inline]
+    pub fn tos(&self) -> u8 {
+        self.buffer.as_ref()[field::TOS]
+    }
+    /// Total length field.
+    #[inline]
+    pub fn total_len(&self) -> u16 {
+        self.pnet().get_total_length()
+    }
+    /// Identification.
+    #[inline]
+    pub fn ident(&self) -> u16 {
+        self.pnet().get_identification()
+    }
+    /// The whole flags/fragment-offset word.
+    #[inline]
+    pub fn flags_and_offset(&self) -> u16 {
+        let b = self.buffer.as_ref();
+        u16::from_be_bytes([b[field::FLG_OFF.start], b[field::FLG_OFF.start + 1]])
+    }
+    /// The reserved ("evil") bit.
+    pub fn reserved_flag(&self) -> bool {
+        self.flags_and_offset() & FLAG_RESERVED != 0
+    }
+    /// Don't fragment.
+    pub fn dont_fragment(&self) -> bool {
+        self.flags_and_offset() & FLAG_DF != 0
+    }
+    /// More fragments.
+    pub fn more_fragments(&self) -> bool {
+        self.flags_and_offset() & FLAG_MF != 0
+    }
+    /// Fragment offset in 8-byte units.
+    #[inline]
+    pub fn frag_offset(&self) -> u16 {
+        self.pnet().get_fragment_offset()
+    }
+    /// Whether this is a fragment (more-fragments set or a non-zero offset).
+    #[inline]
+    pub fn is_fragment(&self) -> bool {
+        self.flags_and_offset() & (FLAG_MF | MAX_FRAG_OFFSET) != 0
+    }
+    /// Time to live.
+    #[inline]
+    pub fn ttl(&self) -> u8 {
+        self.pnet().get_ttl()
+    }
+    /// Protocol number.
+    #[inline]
+    pub fn protocol(&self) -> u8 {
+        self.pnet().get_next_level_protocol().0
+    }
+    /// Checksum field.
+    #[inline]
+    pub fn checksum(&self) -> u16 {
+        self.pnet().get_checksum()
+    }
+    /// Source address.
+    #[inline]
+    pub fn src(&self) -> Ipv4Addr {
+        self.pnet().get_source()
+    }
+    /// Destination address.
+    #[inline]
+    pub fn dst(&self) -> Ipv4Addr {
+        self.pnet().get_destination()
+    }
+    /// The header bytes (IHL × 4, clamped to the buffer).
+    pub fn header(&self) -> &[u8] {
+        let b = self.buffer.as_ref();
+        &b[..self.header_len().min(b.len())]
+    }
+    /// Whether the header checksum verifies.
+    pub fn verify_checksum(&self) -> bool {
+        checksum(self.header()) == 0
+    }
+    /// The option area (bytes 20 .. IHL × 4).
+    pub fn options(&self) -> &[u8] {
+        self.header().get(field::OPTIONS..).unwrap_or(&[])
+    }
+    /// The options, one borrowed view at a time.
+    pub fn option_iter(&self) -> IpOptions<'_> {
+        IpOptions::new(self.options())
+    }
+    /// The payload: after the header, up to the total length, clamped to the bytes present
+    /// (trailing Ethernet padding is cut; a quoted datagram is usually cut short).
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        let b = self.buffer.as_ref();
+        let end = usize::from(self.total_len()).min(b.len());
+        b.get(self.header_len()..end).unwrap_or(&[])
+    }
+}
+
+impl<'a> Ipv4Packet<&'a [u8]> {
+    /// The payload (as [`payload`](Self::payload) bounds it), borrowed for the buffer's lifetime.
+    pub fn into_payload(self) -> &'a [u8] {
+        let end = usize::from(self.total_len()).min(self.buffer.len());
+        self.buffer.get(self.header_len()..end).unwrap_or(&[])
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
+    #[inline]
+    fn pnet_mut(&mut self) -> PnetIpv4Mut<'_> {
+        PnetIpv4Mut::new(self.buffer.as_mut())
+            .expect("Ipv4Packet made with new_unchecked over fewer than 20 bytes")
+    }
+    /// Set the time to live.
+    pub fn set_ttl(&mut self, ttl: u8) {
+        self.pnet_mut().set_ttl(ttl);
+    }
+    /// Set the identification.
+    pub fn set_ident(&mut self, id: u16) {
+        self.pnet_mut().set_identification(id);
+    }
+    /// Set the source address.
+    pub fn set_src(&mut self, a: Ipv4Addr) {
+        self.pnet_mut().set_source(a);
+    }
+    /// Set the destination address.
+    pub fn set_dst(&mut self, a: Ipv4Addr) {
+        self.pnet_mut().set_destination(a);
+    }
+    /// Set the total length field.
+    pub fn set_total_len(&mut self, len: u16) {
+        self.pnet_mut().set_total_length(len);
+    }
+    /// Set the checksum field.
+    pub fn set_checksum(&mut self, c: u16) {
+        self.pnet_mut().set_checksum(c);
+    }
+    /// Compute and write the header checksum.
+    pub fn fill_checksum(&mut self) {
+        self.set_checksum(0);
+        let c = checksum(self.header());
+        self.set_checksum(c);
+    }
+    /// The payload (as [`payload`](Self::payload) bounds it), writable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let (hl, tl) = (self.header_len(), usize::from(self.total_len()));
+        let b = self.buffer.as_mut();
+        let end = tl.min(b.len());
+        b.get_mut(hl..end).unwrap_or(&mut [])
+    }
+}
 
 /// An IPv4 header.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
@@ -134,98 +413,63 @@ impl Ipv4Repr {
             return Err(WireError::truncated("IPv4 output buffer", hl, buf.len()));
         }
         let h = &mut buf[..hl];
-        h[0] = 0x40 | ihl;
-        h[1] = self.tos;
-        h[2..4].copy_from_slice(&total.to_be_bytes());
-        h[4..6].copy_from_slice(&self.id.to_be_bytes());
-        let flags = (u16::from(self.reserved_flag) << 15)
-            | (u16::from(self.dont_fragment) << 14)
-            | (u16::from(self.more_fragments) << 13)
+        h[field::VER_IHL] = 0x40 | ihl;
+        h[field::TOS] = self.tos;
+        h[field::LENGTH].copy_from_slice(&total.to_be_bytes());
+        h[field::IDENT].copy_from_slice(&self.id.to_be_bytes());
+        let flags = if self.reserved_flag { FLAG_RESERVED } else { 0 }
+            | if self.dont_fragment { FLAG_DF } else { 0 }
+            | if self.more_fragments { FLAG_MF } else { 0 }
             | self.frag_offset;
-        h[6..8].copy_from_slice(&flags.to_be_bytes());
-        h[8] = self.ttl;
-        h[9] = self.protocol;
-        h[10..12].fill(0);
-        h[12..16].copy_from_slice(&self.src.octets());
-        h[16..20].copy_from_slice(&self.dst.octets());
-        write_options(&self.options, &mut h[20..])?;
+        h[field::FLG_OFF].copy_from_slice(&flags.to_be_bytes());
+        h[field::TTL] = self.ttl;
+        h[field::PROTOCOL] = self.protocol;
+        h[field::CHECKSUM].fill(0);
+        h[field::SRC].copy_from_slice(&self.src.octets());
+        h[field::DST].copy_from_slice(&self.dst.octets());
+        write_options(&self.options, &mut h[field::OPTIONS..])?;
         let ck = match self.checksum_override {
             Some(c) => c,
             None => checksum(h),
         };
-        h[10..12].copy_from_slice(&ck.to_be_bytes());
+        h[field::CHECKSUM].copy_from_slice(&ck.to_be_bytes());
         Ok(hl)
     }
 
-    /// Parse an IPv4 header. Returns it and the payload: clamped to the total length and to the
-    /// bytes present (a datagram quoted in an ICMP error is usually cut short: not an error).
-    ///
-    /// Errors: fewer than 20 bytes or than IHL×4, version ≠ 4, IHL < 5, total length smaller
-    /// than the header.
-    pub fn parse(bytes: &[u8]) -> Result<(ParsedIpv4, &[u8]), WireError> {
-        if bytes.len() < IPV4_MIN_HEADER_LEN {
-            return Err(WireError::truncated(
-                "IPv4",
-                IPV4_MIN_HEADER_LEN,
-                bytes.len(),
-            ));
-        }
-        let version = bytes[0] >> 4;
-        if version != 4 {
-            return Err(WireError::malformed(
-                "IPv4",
-                format!("version field is {version}, expected 4"),
-            ));
-        }
-        let ihl = bytes[0] & 0x0f;
-        if ihl < 5 {
-            return Err(WireError::malformed(
-                "IPv4",
-                format!(
-                    "IHL field is {ihl} ({} bytes), below the minimum 5 (20 bytes)",
-                    ihl * 4
-                ),
-            ));
-        }
-        let hl = usize::from(ihl) * 4;
-        if bytes.len() < hl {
-            return Err(WireError::truncated("IPv4 header", hl, bytes.len()));
-        }
-        let total_len = be16(bytes, 2);
-        if usize::from(total_len) < hl {
-            return Err(WireError::malformed(
-                "IPv4",
-                format!("total length field {total_len} is smaller than the header length {hl}"),
-            ));
-        }
-        let header = &bytes[..hl];
-        let flags = be16(bytes, 6);
-        let stored = be16(bytes, 10);
+    /// Read the header from a checked view (options parsed, overrides `None`). The payload is
+    /// [`Ipv4Packet::payload`].
+    pub fn parse<T: AsRef<[u8]>>(packet: &Ipv4Packet<T>) -> Result<ParsedIpv4, WireError> {
         let repr = Ipv4Repr {
-            tos: bytes[1],
-            id: be16(bytes, 4),
-            reserved_flag: flags & 0x8000 != 0,
-            dont_fragment: flags & 0x4000 != 0,
-            more_fragments: flags & 0x2000 != 0,
-            frag_offset: flags & MAX_FRAG_OFFSET,
-            ttl: bytes[8],
-            protocol: bytes[9],
-            src: ip_at(bytes, 12),
-            dst: ip_at(bytes, 16),
-            options: parse_options(&header[IPV4_MIN_HEADER_LEN..]),
+            tos: packet.tos(),
+            id: packet.ident(),
+            reserved_flag: packet.reserved_flag(),
+            dont_fragment: packet.dont_fragment(),
+            more_fragments: packet.more_fragments(),
+            frag_offset: packet.frag_offset(),
+            ttl: packet.ttl(),
+            protocol: packet.protocol(),
+            src: packet.src(),
+            dst: packet.dst(),
+            options: parse_options(packet.options()),
             ihl_override: None,
             total_len_override: None,
             checksum_override: None,
         };
-        let end = usize::from(total_len).min(bytes.len());
-        let parsed = ParsedIpv4 {
+        Ok(ParsedIpv4 {
             repr,
-            header_len: hl,
-            total_len,
-            checksum: stored,
-            checksum_ok: checksum(header) == 0,
-        };
-        Ok((parsed, &bytes[hl..end]))
+            header_len: packet.header_len(),
+            total_len: packet.total_len(),
+            checksum: packet.checksum(),
+            checksum_ok: packet.verify_checksum(),
+        })
+    }
+
+    /// Parse an IPv4 header from bytes. Returns it and the payload: clamped to the total length
+    /// and to the bytes present (a datagram quoted in an ICMP error is usually cut short: not an
+    /// error). Errors as [`Ipv4Packet::new_checked`].
+    pub fn parse_bytes(bytes: &[u8]) -> Result<(ParsedIpv4, &[u8]), WireError> {
+        let packet = Ipv4Packet::new_checked(bytes)?;
+        Ok((Ipv4Repr::parse(&packet)?, packet.into_payload()))
     }
 }
 
@@ -239,6 +483,7 @@ impl ParsedIpv4 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::wire::be16;
     use crate::wire::ipopt::tests::arb_options;
     use crate::wire::testutil::hex;
     use proptest::prelude::*;
@@ -256,7 +501,7 @@ pub(crate) mod tests {
         let mut b = hex(RR_REPLY_HDR);
         b.extend(hex(crate::wire::ipopt::tests::RR_REPLY_WIRE_OPTS));
         b.extend(vec![0xab; 64]); // ICMP (not checked here)
-        let (p, payload) = Ipv4Repr::parse(&b).unwrap();
+        let (p, payload) = Ipv4Repr::parse_bytes(&b).unwrap();
         assert_eq!(p.header_len, 60);
         assert_eq!(p.total_len, 124);
         assert!(p.checksum_ok);
@@ -347,7 +592,7 @@ pub(crate) mod tests {
     fn parse_errors() {
         let good = hex("45000054 12344000 40010000 c0000202 cb007102");
         assert!(matches!(
-            Ipv4Repr::parse(&good[..19]),
+            Ipv4Repr::parse_bytes(&good[..19]),
             Err(WireError::Truncated {
                 layer: "IPv4",
                 needed: 20,
@@ -356,18 +601,18 @@ pub(crate) mod tests {
         ));
         let mut b = good.clone();
         b[0] = 0x44;
-        assert!(Ipv4Repr::parse(&b)
+        assert!(Ipv4Repr::parse_bytes(&b)
             .unwrap_err()
             .to_string()
             .contains("IHL field is 4"));
         b[0] = 0x65;
-        assert!(Ipv4Repr::parse(&b)
+        assert!(Ipv4Repr::parse_bytes(&b)
             .unwrap_err()
             .to_string()
             .contains("version field is 6"));
         b[0] = 0x46;
         assert!(matches!(
-            Ipv4Repr::parse(&b),
+            Ipv4Repr::parse_bytes(&b),
             Err(WireError::Truncated {
                 needed: 24,
                 got: 20,
@@ -376,12 +621,12 @@ pub(crate) mod tests {
         ));
         let mut b = good.clone();
         b[2..4].copy_from_slice(&[0, 19]);
-        assert!(Ipv4Repr::parse(&b)
+        assert!(Ipv4Repr::parse_bytes(&b)
             .unwrap_err()
             .to_string()
             .contains("total length field 19"));
         // Short total length vs bytes present: payload clamps to what is there.
-        let (p, pl) = Ipv4Repr::parse(&good).unwrap();
+        let (p, pl) = Ipv4Repr::parse_bytes(&good).unwrap();
         assert!(!p.checksum_ok);
         assert_eq!(p.total_len, 84);
         assert!(pl.is_empty());
@@ -389,7 +634,7 @@ pub(crate) mod tests {
         let mut b = good.clone();
         b[2..4].copy_from_slice(&[0, 22]);
         b.extend([1, 2, 3, 4]);
-        assert_eq!(Ipv4Repr::parse(&b).unwrap().1, &[1, 2][..]);
+        assert_eq!(Ipv4Repr::parse_bytes(&b).unwrap().1, &[1, 2][..]);
     }
 
     pub(crate) fn arb_ipv4() -> impl Strategy<Value = Ipv4Repr> {
@@ -427,7 +672,7 @@ pub(crate) mod tests {
     proptest! {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            if let Ok((p, pl)) = Ipv4Repr::parse(&bytes) {
+            if let Ok((p, pl)) = Ipv4Repr::parse_bytes(&bytes) {
                 prop_assert!(p.header_len + pl.len() <= bytes.len());
             }
         }
@@ -438,7 +683,7 @@ pub(crate) mod tests {
             let mut b = vec![0u8; hl + payload.len()];
             prop_assert_eq!(r.emit(&mut b, payload.len()).unwrap(), hl);
             b[hl..].copy_from_slice(&payload);
-            let (p, pl) = Ipv4Repr::parse(&b).unwrap();
+            let (p, pl) = Ipv4Repr::parse_bytes(&b).unwrap();
             prop_assert!(p.checksum_ok);
             prop_assert_eq!(pl, &payload[..]);
             let mut got = p.repr.clone();

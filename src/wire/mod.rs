@@ -11,6 +11,7 @@ pub mod hop;
 pub mod icmp;
 pub mod ipopt;
 pub mod ipv4;
+pub mod names;
 
 pub use arp::*;
 pub use ether::*;
@@ -18,6 +19,16 @@ pub use frame::*;
 pub use icmp::*;
 pub use ipopt::*;
 pub use ipv4::*;
+
+/// Every header's field offsets in one place: `field::ipv4::TTL`, `field::ether::ETHERTYPE`...
+/// (each header module keeps its own `field`; this names them apart).
+pub mod field {
+    pub use super::arp::field as arp;
+    pub use super::ether::field as ether;
+    pub use super::icmp::field as icmp;
+    pub use super::ipopt::field as ipopt;
+    pub use super::ipv4::field as ipv4;
+}
 
 /// A MAC address: pnet's `pnet_base::MacAddr`, the type `pnet_packet::ethernet` uses.
 /// (`pnet_packet::util` does not re-export it in 0.35; `pnet_datalink` does.)
@@ -215,3 +226,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod view_tests;

@@ -1,0 +1,57 @@
+//! Recognising replies to our requests, through the wire views, without allocating.
+
+use super::STAMP_BYTES;
+use crate::wire::{EthernetFrame, IcmpPacket, Ipv4Packet, ETHERTYPE_IPV4, IP_PROTO_ICMP};
+
+/// An echo reply to one of our threads: (thread, sequence, send time ns), or why not.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Rx {
+    Reply {
+        thread: usize,
+        seq: u64,
+        sent_ns: u64,
+    },
+    Corrupt,
+    NotOurs,
+}
+
+/// Recognise a reply to one of our requests without allocating. Bounds-checked throughout.
+pub(super) fn classify(f: &[u8], base_id: u16, threads: usize) -> Rx {
+    let Ok(eth) = EthernetFrame::new_checked(f) else {
+        return Rx::NotOurs;
+    };
+    if eth.ethertype() != ETHERTYPE_IPV4 {
+        return Rx::NotOurs;
+    }
+    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+        return Rx::NotOurs;
+    };
+    // A datagram cut short (total length past the bytes) is not a reply we can check.
+    if ip.protocol() != IP_PROTO_ICMP
+        || ip.is_fragment()
+        || usize::from(ip.total_len()) > ip.as_bytes().len()
+    {
+        return Rx::NotOurs;
+    }
+    let Ok(icmp) = IcmpPacket::new_checked(ip.payload()) else {
+        return Rx::NotOurs;
+    };
+    let data = icmp.data();
+    if data.len() < STAMP_BYTES || icmp.msg_type() != 0 || icmp.code() != 0 {
+        return Rx::NotOurs;
+    }
+    let thread = usize::from(icmp.ident().wrapping_sub(base_id));
+    if thread >= threads {
+        return Rx::NotOurs;
+    }
+    let le64 = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+    let seq = le64(&data[..8]);
+    if !icmp.verify_checksum() || icmp.seq_no() != seq as u16 {
+        return Rx::Corrupt;
+    }
+    Rx::Reply {
+        thread,
+        seq,
+        sent_ns: le64(&data[8..16]),
+    }
+}

@@ -1,0 +1,294 @@
+//! Every protocol name table, once: ICMP types and codes, EtherTypes, IP protocols, IP options.
+//!
+//! Readers in the crate (the dissector, the capture filter's keywords, iputils-style error
+//! wording) look names up here instead of keeping their own `match` of numbers.
+
+/// One ICMP type: its number and the names different readers show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpTypeName {
+    /// The type number.
+    pub number: u8,
+    /// RFC 792 name, as Wireshark shows it ("Destination Unreachable").
+    pub name: &'static str,
+    /// A tcpdump-style keyword ("unreach"), as the capture filter accepts it.
+    pub keyword: &'static str,
+    /// iputils-ping wording for the type when no code text applies ("Timestamp").
+    pub ping: &'static str,
+}
+
+const fn t(
+    number: u8,
+    name: &'static str,
+    keyword: &'static str,
+    ping: &'static str,
+) -> IcmpTypeName {
+    IcmpTypeName {
+        number,
+        name,
+        keyword,
+        ping,
+    }
+}
+
+/// The ICMP types pktforge knows by name (RFC 792, 950, 1256).
+pub const ICMP_TYPES: [IcmpTypeName; 15] = [
+    t(0, "Echo Reply", "echo-reply", "Echo Reply"),
+    t(3, "Destination Unreachable", "unreach", "Dest Unreachable"),
+    t(4, "Source Quench", "source-quench", "Source Quench"),
+    t(5, "Redirect", "redirect", "Redirect"),
+    t(8, "Echo Request", "echo-request", "Echo Request"),
+    t(
+        9,
+        "Router Advertisement",
+        "router-advert",
+        "Router Advertisement",
+    ),
+    t(
+        10,
+        "Router Solicitation",
+        "router-solicit",
+        "Router Solicitation",
+    ),
+    t(11, "Time Exceeded", "time-exceeded", "Time exceeded"),
+    t(
+        12,
+        "Parameter Problem",
+        "param-problem",
+        "Parameter problem",
+    ),
+    t(13, "Timestamp Request", "timestamp", "Timestamp"),
+    t(14, "Timestamp Reply", "timestamp-reply", "Timestamp Reply"),
+    t(
+        15,
+        "Information Request",
+        "info-request",
+        "Information Request",
+    ),
+    t(16, "Information Reply", "info-reply", "Information Reply"),
+    t(
+        17,
+        "Address Mask Request",
+        "mask-request",
+        "Address Mask Request",
+    ),
+    t(18, "Address Mask Reply", "mask-reply", "Address Mask Reply"),
+];
+
+/// The entry for ICMP type `number`, if it has a name.
+pub fn icmp_type(number: u8) -> Option<&'static IcmpTypeName> {
+    ICMP_TYPES.iter().find(|e| e.number == number)
+}
+
+/// Wireshark-style name of ICMP type `number`, "Unknown" when it has none.
+pub fn icmp_type_name(number: u8) -> &'static str {
+    icmp_type(number).map_or("Unknown", |e| e.name)
+}
+
+/// The ICMP type a filter keyword names ("echo" is also accepted for echo-request), or a number.
+pub fn icmp_type_by_keyword(word: &str) -> Option<u8> {
+    if word == "echo" {
+        return Some(8);
+    }
+    ICMP_TYPES
+        .iter()
+        .find(|e| e.keyword == word)
+        .map(|e| e.number)
+        .or_else(|| word.parse().ok())
+}
+
+/// One ICMP code of a type that has codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpCodeName {
+    /// The type number.
+    pub icmp_type: u8,
+    /// The code number.
+    pub code: u8,
+    /// RFC wording, lower case, as the dissector shows it ("host unreachable").
+    pub name: &'static str,
+    /// iputils-ping wording ("Destination Host Unreachable"); empty where ping words the code
+    /// with a value (fragmentation needed: "... (mtu = N)").
+    pub ping: &'static str,
+}
+
+const fn c(icmp_type: u8, code: u8, name: &'static str, ping: &'static str) -> IcmpCodeName {
+    IcmpCodeName {
+        icmp_type,
+        code,
+        name,
+        ping,
+    }
+}
+
+/// Codes of destination unreachable (3), redirect (5), time exceeded (11) and parameter
+/// problem (12).
+pub const ICMP_CODES: [IcmpCodeName; 25] = [
+    c(3, 0, "net unreachable", "Destination Net Unreachable"),
+    c(3, 1, "host unreachable", "Destination Host Unreachable"),
+    c(
+        3,
+        2,
+        "protocol unreachable",
+        "Destination Protocol Unreachable",
+    ),
+    c(3, 3, "port unreachable", "Destination Port Unreachable"),
+    c(3, 4, "fragmentation needed and DF set", ""),
+    c(3, 5, "source route failed", "Source Route Failed"),
+    c(
+        3,
+        6,
+        "destination network unknown",
+        "Destination Net Unknown",
+    ),
+    c(3, 7, "destination host unknown", "Destination Host Unknown"),
+    c(3, 8, "source host isolated", "Source Host Isolated"),
+    c(
+        3,
+        9,
+        "network administratively prohibited",
+        "Destination Net Prohibited",
+    ),
+    c(
+        3,
+        10,
+        "host administratively prohibited",
+        "Destination Host Prohibited",
+    ),
+    c(
+        3,
+        11,
+        "network unreachable for TOS",
+        "Destination Net Unreachable for Type of Service",
+    ),
+    c(
+        3,
+        12,
+        "host unreachable for TOS",
+        "Destination Host Unreachable for Type of Service",
+    ),
+    c(
+        3,
+        13,
+        "communication administratively prohibited",
+        "Packet filtered",
+    ),
+    c(3, 14, "host precedence violation", "Precedence Violation"),
+    c(3, 15, "precedence cutoff in effect", "Precedence Cutoff"),
+    c(5, 0, "redirect for network", "Redirect Network"),
+    c(5, 1, "redirect for host", "Redirect Host"),
+    c(
+        5,
+        2,
+        "redirect for TOS and network",
+        "Redirect Type of Service and Network",
+    ),
+    c(
+        5,
+        3,
+        "redirect for TOS and host",
+        "Redirect Type of Service and Host",
+    ),
+    c(11, 0, "TTL exceeded in transit", "Time to live exceeded"),
+    c(
+        11,
+        1,
+        "fragment reassembly time exceeded",
+        "Frag reassembly time exceeded",
+    ),
+    c(12, 0, "pointer indicates the error", ""),
+    c(12, 1, "missing a required option", ""),
+    c(12, 2, "bad length", ""),
+];
+
+/// The entry for `code` of ICMP type `icmp_type`, if it has a name.
+pub fn icmp_code(icmp_type: u8, code: u8) -> Option<&'static IcmpCodeName> {
+    ICMP_CODES
+        .iter()
+        .find(|e| e.icmp_type == icmp_type && e.code == code)
+}
+
+/// Whether ICMP type `t` has named codes (so any other code is unexpected).
+pub fn icmp_type_has_codes(t: u8) -> bool {
+    ICMP_CODES.iter().any(|e| e.icmp_type == t)
+}
+
+/// Name of an EtherType, if known ("IPv4", "ARP", "802.1Q", "802.1ad", "IPv6").
+pub fn ethertype_name(t: u16) -> Option<&'static str> {
+    Some(match t {
+        0x0800 => "IPv4",
+        0x0806 => "ARP",
+        0x8100 => "802.1Q",
+        0x88a8 => "802.1ad",
+        0x9100 => "802.1Q (QinQ, 0x9100)",
+        0x86dd => "IPv6",
+        _ => return None,
+    })
+}
+
+/// Name of an IP protocol number, if known ("ICMP", "TCP", ...).
+pub fn ip_proto_name(p: u8) -> Option<&'static str> {
+    Some(match p {
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        47 => "GRE",
+        50 => "ESP",
+        _ => return None,
+    })
+}
+
+/// Short name of an IP option type ("RR", "LSRR", ...), "unknown" when it has none.
+pub fn ip_option_short_name(t: u8) -> &'static str {
+    match t {
+        0 => "EOL",
+        1 => "NOP",
+        7 => "RR",
+        68 => "TS",
+        130 => "SEC",
+        131 => "LSRR",
+        137 => "SSRR",
+        148 => "RA",
+        _ => "unknown",
+    }
+}
+
+/// Long name of an IP option type, as the dissector titles it ("Record Route (RR)"); "Option"
+/// for types without one.
+pub fn ip_option_long_name(t: u8) -> &'static str {
+    match t {
+        0 => "End of Options List (EOL)",
+        1 => "No-Operation (NOP)",
+        7 => "Record Route (RR)",
+        68 => "Time Stamp (TS)",
+        131 => "Loose Source Route (LSRR)",
+        137 => "Strict Source Route (SSRR)",
+        _ => "Option",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_entry_per_number_and_keyword() {
+        for (i, a) in ICMP_TYPES.iter().enumerate() {
+            for b in &ICMP_TYPES[i + 1..] {
+                assert_ne!(a.number, b.number);
+                assert_ne!(a.keyword, b.keyword);
+            }
+            assert_eq!(icmp_type_by_keyword(a.keyword), Some(a.number));
+        }
+        for (i, a) in ICMP_CODES.iter().enumerate() {
+            for b in &ICMP_CODES[i + 1..] {
+                assert!((a.icmp_type, a.code) != (b.icmp_type, b.code));
+            }
+        }
+        assert_eq!(icmp_type_by_keyword("echo"), Some(8));
+        assert_eq!(icmp_type_by_keyword("200"), Some(200));
+        assert_eq!(icmp_type_by_keyword("nope"), None);
+        assert_eq!(icmp_type_name(11), "Time Exceeded");
+        assert_eq!(icmp_type_name(99), "Unknown");
+    }
+}
