@@ -17,6 +17,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[cfg(target_os = "linux")]
 use crate::link::fast::{FastLink, FastOptions, TxMode};
+#[cfg(target_os = "linux")]
+use crate::link::xdp_live::{self, LiveSender, LiveShared};
 use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
@@ -153,6 +155,9 @@ pub struct BlastOutcome {
     pub timeline: Vec<stats::TimePoint>,
     /// Why the run stopped early.
     pub error: Option<Error>,
+    /// With `TxMode::Auto`: why XDP live frames were not used (None when they were, or
+    /// when not asked for).
+    pub live_unavailable: Option<String>,
 }
 
 fn validate(req: &BlastRequest) -> Result<()> {
@@ -500,10 +505,13 @@ struct Worker<'a> {
     wait: Duration,
     batch: usize,
     user_stop: &'a AtomicBool,
+    /// XDP live-frame transmitter (TxMode::Live): frames leave through it, not the link.
+    #[cfg(target_os = "linux")]
+    live: Option<LiveSender>,
 }
 
 impl Worker<'_> {
-    fn run(self, mut link: WorkerLink, t0: Instant, t0_ns: u64) -> WorkerResult {
+    fn run(mut self, mut link: WorkerLink, t0: Instant, t0_ns: u64) -> WorkerResult {
         // Wake from ppoll on time (default slack is 50 us): pacing depends on it.
         // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
         #[cfg(target_os = "linux")]
@@ -554,9 +562,24 @@ impl Worker<'_> {
             Rx::NotOurs => {}
         };
 
+        #[cfg(target_os = "linux")]
+        if self.live.is_some() {
+            // Live frames are sent by the calling CPU: one core per sender thread.
+            xdp_live::pin_to_allowed_cpu(self.k);
+        }
         let window = &shared.windows[self.k];
         let progress = &shared.progress[self.k];
         let mut seq: u64 = 0;
+        #[cfg(target_os = "linux")]
+        let mut live = self.live.take();
+        #[cfg(target_os = "linux")]
+        let cap = if live.is_some() {
+            xdp_live::MAX_CALL as usize
+        } else {
+            self.batch
+        };
+        #[cfg(not(target_os = "linux"))]
+        let cap = self.batch;
         let result: Result<()> = (|| loop {
             if self.user_stop.load(Ordering::Relaxed) {
                 shared.interrupted.store(true, Ordering::Relaxed);
@@ -572,10 +595,10 @@ impl Worker<'_> {
             let left = self.quota.map_or(u64::MAX, |q| q - seq);
             let due = match self.rate {
                 _ if now < t0 => 0,
-                None => self.batch as u64,
+                None => cap as u64,
                 Some(pps) => {
                     let by_now = (now.duration_since(t0).as_secs_f64() * pps) as u64 + 1;
-                    by_now.saturating_sub(seq).min(self.batch as u64)
+                    by_now.saturating_sub(seq).min(cap as u64)
                 }
             }
             .min(left) as usize;
@@ -583,6 +606,27 @@ impl Worker<'_> {
                 let ns = now_ns();
                 let tpl = &self.template;
                 let gaps = &mut r.gaps;
+                #[cfg(target_os = "linux")]
+                let sent = if let Some(tx) = live.as_mut() {
+                    // The program stamps each frame itself; mark the window first, as a
+                    // reply may come back before the call returns.
+                    for s in seq..seq + due as u64 {
+                        window.sent(s);
+                    }
+                    let n = tx
+                        .send(due as u32, self.batch as u32)
+                        .map_err(|e| Error::io("transmitting XDP live frames", e))?;
+                    gaps.departed_many(ns, n);
+                    n as usize
+                } else {
+                    link.send(due, &mut |i, buf| {
+                        let s = seq + i as u64;
+                        window.sent(s);
+                        gaps.departed(ns);
+                        tpl.write(buf, s, ns)
+                    })?
+                };
+                #[cfg(not(target_os = "linux"))]
                 let sent = link.send(due, &mut |i, buf| {
                     let s = seq + i as u64;
                     window.sent(s);
@@ -611,7 +655,7 @@ impl Worker<'_> {
                 } else if next > now {
                     std::hint::spin_loop();
                 }
-            } else if due > 0 && due < self.batch {
+            } else if due > 0 && due < cap {
                 std::hint::spin_loop();
             }
         })();
@@ -683,8 +727,40 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8
         )));
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if req.threads > cores {
+        return Err(Error::Invalid(format!(
+            "--threads {}: this machine has {cores} core{} to run them on: at most --threads {cores}",
+            req.threads,
+            if cores == 1 { "" } else { "s" }
+        )));
+    }
+    #[cfg(target_os = "linux")]
+    let live_asked = req.tx_mode == TxMode::Live;
+    #[cfg(not(target_os = "linux"))]
+    let live_asked = false;
+    #[cfg(target_os = "linux")]
+    if live_asked {
+        if req.backend != Backend::Fast {
+            return Err(Error::Invalid(
+                "XDP live frames need the fast backend".into(),
+            ));
+        }
+        if frame_len > xdp_live::MAX_FRAME {
+            return Err(Error::Invalid(
+                xdp_live::LiveError::TooLarge { frame: frame_len }.to_string(),
+            ));
+        }
+        if req.threads >= xdp_live::SLOTS {
+            return Err(Error::Invalid(format!(
+                "XDP live frames: at most {} sender threads",
+                xdp_live::SLOTS - 1
+            )));
+        }
+    }
     let queues = tx_queues(&plan.iface.name);
-    if req.threads > queues {
+    // Live frames are redirected from whatever CPU sends them: no queue per thread.
+    if req.threads > queues && !live_asked {
         return Err(Error::Invalid(format!(
             "--threads {} but {} has {queues} transmit queue{}: at most --threads {queues}",
             req.threads,
@@ -777,7 +853,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         interrupted: AtomicBool::new(false),
         base_id: req.id,
     };
-    let mut workers = Vec::with_capacity(n);
+    let mut workers: Vec<Worker> = Vec::with_capacity(n);
     for k in 0..n {
         let quota = req
             .count
@@ -795,7 +871,41 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             wait: req.wait,
             batch: req.batch,
             user_stop,
+            #[cfg(target_os = "linux")]
+            live: None,
         });
+    }
+    // XDP live frames: asked for, or tried first by `auto` (then only if delivery is seen).
+    #[allow(unused_mut)]
+    let mut live_unavailable = None;
+    #[allow(unused_mut)]
+    let mut tx_mode_used = tx_mode_used;
+    #[cfg(target_os = "linux")]
+    if req.backend == Backend::Fast && matches!(req.tx_mode, TxMode::Live | TxMode::Auto) {
+        let iface = &path.plan.iface;
+        let t = &workers[0].template;
+        let opened = if frame_len > xdp_live::MAX_FRAME || n >= xdp_live::SLOTS {
+            Err(xdp_live::LiveError::TooLarge { frame: frame_len })
+        } else {
+            LiveShared::open(&iface.name, iface.index, t.icmp, frame_len)
+                .and_then(|l| l.probe(&t.frame).map(|()| l))
+        };
+        match opened {
+            Ok(l) => {
+                let l = std::sync::Arc::new(l);
+                for (k, w) in workers.iter_mut().enumerate() {
+                    w.live = Some(l.sender(k, &w.template.frame));
+                }
+                tx_mode_used = TxMode::Live.to_string();
+            }
+            Err(e) if live_asked => {
+                return Err(Error::Invalid(format!(
+                    "XDP live frames on {}: {e}",
+                    iface.name
+                )))
+            }
+            Err(e) => live_unavailable = Some(e.to_string()),
+        }
     }
 
     let started = Instant::now();
@@ -842,7 +952,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
-    Ok(merge(
+    let mut out = merge(
         req,
         &path,
         &shared,
@@ -850,7 +960,9 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         frame_len,
         elapsed,
         tx_mode_used,
-    ))
+    );
+    out.live_unavailable = live_unavailable;
+    Ok(out)
 }
 
 fn merge(
@@ -949,6 +1061,7 @@ fn merge(
         summary,
         timeline,
         error,
+        live_unavailable: None,
     }
 }
 

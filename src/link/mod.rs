@@ -5,6 +5,9 @@ use std::time::{Instant, SystemTime};
 use crate::Result;
 
 pub mod bpf;
+pub mod bpf_asm;
+#[cfg(target_os = "linux")]
+pub(crate) mod ebpf;
 #[cfg(target_os = "linux")]
 pub mod fast;
 pub mod pcap;
@@ -12,6 +15,8 @@ pub mod pnet;
 mod sys;
 #[cfg(target_os = "linux")]
 mod xdp;
+#[cfg(target_os = "linux")]
+pub(crate) mod xdp_live;
 
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]
