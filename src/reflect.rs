@@ -153,6 +153,12 @@ pub struct Counters {
     pub rate_limited: u64,
     /// Replies not sent because they would have been larger than the request.
     pub would_amplify: u64,
+    /// Requests from a source nobody can answer: 0.0.0.0, broadcast (limited or our
+    /// subnet's), multicast, loopback, our own address, or a group Ethernet source.
+    pub martian: u64,
+    /// Frames addressed to another host's Ethernet address (or to a group one we do not
+    /// answer on).
+    pub not_our_mac: u64,
 }
 
 impl Counters {
@@ -191,6 +197,31 @@ impl Responder {
             || (host_bits != 0 && u32::from(dst) == (u32::from(self.cfg.addr) | host_bits))
     }
 
+    /// A source address no reply may go to (RFC 1122 3.2.1.3, 3.2.2.6).
+    fn is_martian_source(&self, src: Ipv4Addr) -> bool {
+        src.is_unspecified() || src.is_loopback() || src == self.cfg.addr || self.is_group(src)
+    }
+
+    /// Take back the count of a reply that was built but not sent (rate limit, too large).
+    pub fn uncount(&mut self, reply: &[u8]) {
+        let c = &mut self.counters;
+        match reply.get(12..14) {
+            Some([0x08, 0x06]) => c.arp_replies = c.arp_replies.saturating_sub(1),
+            Some([0x08, 0x00]) => {
+                let ihl = usize::from(reply.get(14).copied().unwrap_or(0x45) & 0x0f) * 4;
+                let n = match reply.get(14 + ihl) {
+                    Some(0) => &mut c.echo_replies,
+                    Some(14) => &mut c.timestamp_replies,
+                    Some(18) => &mut c.mask_replies,
+                    Some(9) => &mut c.advertisements,
+                    _ => return,
+                };
+                *n = n.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+
     /// The reply to `frame` received at `at`, if any.
     pub fn respond(&mut self, frame: &[u8], at: SystemTime) -> Option<Vec<u8>> {
         self.counters.frames += 1;
@@ -198,6 +229,23 @@ impl Responder {
             self.counters.malformed += 1;
             return None;
         };
+        // A group address is never a source (IEEE 802: the I/G bit).
+        if parsed.eth.src.0 & 1 != 0 {
+            self.counters.martian += 1;
+            return None;
+        }
+        let to_us = parsed.eth.dst == self.mac;
+        let group = parsed.eth.dst.0 & 1 != 0;
+        let accepted = to_us
+            || match &parsed.l3 {
+                L3::Arp(_) => parsed.eth.dst == MacAddr::broadcast(),
+                L3::Ipv4 { .. } => group && (self.cfg.broadcast || self.cfg.advertise),
+                L3::Other(_) => false,
+            };
+        if !accepted {
+            self.counters.not_our_mac += 1;
+            return None;
+        }
         let reply = match parsed.l3 {
             L3::Arp(arp) => self.arp(&arp),
             L3::Ipv4 { ip, l4 } => match l4 {
@@ -213,6 +261,7 @@ impl Responder {
         }?;
         if reply.len() > frame.len().max(ETH_MIN_FRAME) {
             self.counters.would_amplify += 1;
+            self.uncount(&reply);
             return None;
         }
         Some(reply)
@@ -220,6 +269,14 @@ impl Responder {
 
     fn arp(&mut self, arp: &ArpRepr) -> Option<Vec<u8>> {
         if arp.op != ARP_REQUEST || arp.target_ip != self.cfg.addr {
+            return None;
+        }
+        // 0.0.0.0 is a duplicate-address probe (RFC 5227) and is answered, to its MAC.
+        let ip = arp.sender_ip;
+        if arp.sender_mac.0 & 1 != 0
+            || (!ip.is_unspecified() && self.is_martian_source(ip))
+        {
+            self.counters.martian += 1;
             return None;
         }
         self.counters.arp_replies += 1;
@@ -253,6 +310,12 @@ impl Responder {
         }
         if ip.repr.more_fragments || ip.repr.frag_offset != 0 {
             self.counters.malformed += 1;
+            return None;
+        }
+        // A router solicitation from 0.0.0.0 is answered on the all-hosts group (RFC 1256).
+        if self.is_martian_source(ip.repr.src) && !(solicitation && ip.repr.src.is_unspecified())
+        {
+            self.counters.martian += 1;
             return None;
         }
         let now = ms_since_midnight_ut(at);
@@ -442,7 +505,9 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
     on_ready();
     let started = Instant::now();
     let end = cfg.duration.map(|d| started + d);
+    // ARP and ICMP have separate budgets: an ARP flood must not starve echo, nor echo ARP.
     let mut bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
+    let mut arp_bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
     let mut next_adv = cfg.advertise.then_some(started);
     loop {
         let now = Instant::now();
@@ -479,9 +544,15 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
         let Some(reply) = responder.respond(rx.data, rx.timestamp) else {
             continue;
         };
-        if let Some(b) = bucket.as_mut() {
+        let b = if reply.get(12..14) == Some(&[0x08, 0x06]) {
+            arp_bucket.as_mut()
+        } else {
+            bucket.as_mut()
+        };
+        if let Some(b) = b {
             if !b.take(Instant::now()) {
                 responder.counters.rate_limited += 1;
+                responder.uncount(&reply);
                 continue;
             }
         }
@@ -685,6 +756,84 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not contiguous"));
+    }
+
+    fn request_from(src: Ipv4Addr, src_mac: MacAddr, dst_mac: MacAddr) -> Vec<u8> {
+        let ip = Ipv4Repr::new(src, a("203.0.113.9"), 1);
+        let eth = EthernetRepr {
+            dst: dst_mac,
+            src: src_mac,
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        build_icmp_frame(&eth, &ip, &IcmpRepr::new(echo())).unwrap()
+    }
+
+    #[test]
+    fn martian_sources_and_other_macs_are_dropped() {
+        let ours = MacAddr::new(2, 0, 0, 0, 0, 9);
+        let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
+        let mut r = responder();
+        for src in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "203.0.113.255",
+            "224.0.0.1",
+            "239.1.2.3",
+            "127.0.0.1",
+            "203.0.113.9",
+        ] {
+            let req = request_from(a(src), peer, ours);
+            assert!(r.respond(&req, SystemTime::now()).is_none(), "{src}");
+        }
+        assert_eq!(r.counters.martian, 7);
+        for mac in [MacAddr::broadcast(), MacAddr::new(1, 0, 0x5e, 0, 0, 1)] {
+            let req = request_from(a("192.0.2.2"), mac, ours);
+            assert!(r.respond(&req, SystemTime::now()).is_none());
+        }
+        assert_eq!(r.counters.martian, 9);
+        // Another host's MAC, or broadcast, for an echo: not ours.
+        for dst in [MacAddr::new(2, 0, 0, 0, 0, 7), MacAddr::broadcast()] {
+            let req = request_from(a("192.0.2.2"), peer, dst);
+            assert!(r.respond(&req, SystemTime::now()).is_none());
+        }
+        assert_eq!(r.counters.not_our_mac, 2);
+        assert_eq!(r.counters.echo_replies, 0, "nothing was answered");
+        let good = request_from(a("192.0.2.2"), peer, ours);
+        let reply = r.respond(&good, SystemTime::now()).expect("a plain echo is answered");
+        assert_eq!(r.counters.echo_replies, 1);
+        r.uncount(&reply);
+        assert_eq!(r.counters.echo_replies, 0, "a reply not sent is not counted");
+    }
+
+    #[test]
+    fn arp_from_a_group_sender_is_dropped_a_probe_is_answered() {
+        let mut r = responder();
+        let ask = |sender_mac, sender_ip| {
+            let req = ArpRepr {
+                op: ARP_REQUEST,
+                sender_mac,
+                sender_ip,
+                target_mac: MacAddr::zero(),
+                target_ip: a("203.0.113.9"),
+            };
+            build_arp_frame(MacAddr::new(2, 0, 0, 0, 0, 1), MacAddr::broadcast(), &req)
+        };
+        let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
+        assert!(r
+            .respond(&ask(MacAddr::broadcast(), a("192.0.2.2")), SystemTime::now())
+            .is_none());
+        assert!(r
+            .respond(&ask(peer, a("255.255.255.255")), SystemTime::now())
+            .is_none());
+        assert_eq!(r.counters.martian, 2);
+        assert!(r
+            .respond(&ask(peer, a("0.0.0.0")), SystemTime::now())
+            .is_some());
+        assert!(r
+            .respond(&ask(peer, a("192.0.2.2")), SystemTime::now())
+            .is_some());
+        assert_eq!(r.counters.arp_replies, 2);
     }
 
     #[test]

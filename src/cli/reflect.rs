@@ -130,6 +130,8 @@ fn print_counters(c: &Counters, json: bool) {
         ("source route not exhausted", c.route_not_done),
         ("rate-limited", c.rate_limited),
         ("would amplify (dropped)", c.would_amplify),
+        ("martian source (dropped)", c.martian),
+        ("not our MAC (dropped)", c.not_our_mac),
     ];
     for (name, v) in rows {
         println!("{name:>30}: {v}");
