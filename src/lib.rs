@@ -15,6 +15,8 @@ pub mod link;
 pub mod net;
 pub mod probe;
 pub mod reflect;
+#[cfg(target_os = "linux")]
+pub(crate) mod reflect_xdp;
 pub mod wire;
 
 pub use error::{Error, Result};

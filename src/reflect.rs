@@ -60,6 +60,33 @@ pub struct ReflectConfig {
     pub pcap: Option<std::path::PathBuf>,
     /// Which link implementation moves the frames.
     pub backend: link::Backend,
+    /// Where plain echo requests are answered.
+    pub mode: ReflectMode,
+}
+
+/// Where plain echo requests are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReflectMode {
+    /// In the kernel when an XDP program can be attached and nothing needs every frame in
+    /// user space (no rate limit, no capture file); else [`ReflectMode::Packet`].
+    #[default]
+    Auto,
+    /// In the kernel by an XDP program ([`crate::reflect_xdp`]); the rest in user space.
+    Xdp,
+    /// Everything in user space through a packet socket.
+    Packet,
+}
+
+impl std::str::FromStr for ReflectMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(ReflectMode::Auto),
+            "xdp" => Ok(ReflectMode::Xdp),
+            "packet" => Ok(ReflectMode::Packet),
+            _ => Err(format!("{s:?}: expected auto, xdp or packet")),
+        }
+    }
 }
 
 impl ReflectConfig {
@@ -80,6 +107,7 @@ impl ReflectConfig {
             duration: None,
             pcap: None,
             backend: link::Backend::default(),
+            mode: ReflectMode::default(),
         }
     }
 
@@ -159,12 +187,21 @@ pub struct Counters {
     /// Frames addressed to another host's Ethernet address (or to a group one we do not
     /// answer on).
     pub not_our_mac: u64,
+    /// Where echo was answered: "xdp-native", "xdp-generic" or "packet".
+    pub mode: String,
+    /// Echo requests answered in the kernel by the XDP program (not in `echo_replies`).
+    pub xdp_echo_replies: u64,
+    /// Frames the interface failed to transmit while the XDP program answered (a veth
+    /// whose peer takes no XDP frames).
+    pub xdp_tx_failed: u64,
+    /// Why the XDP program was not used or was removed (auto mode).
+    pub xdp_unavailable: Option<String>,
 }
 
 impl Counters {
     /// Requests answered (not counting ARP or unsolicited advertisements).
     pub fn answered(&self) -> u64 {
-        self.echo_replies + self.timestamp_replies + self.mask_replies
+        self.echo_replies + self.xdp_echo_replies + self.timestamp_replies + self.mask_replies
     }
 }
 
@@ -273,9 +310,7 @@ impl Responder {
         }
         // 0.0.0.0 is a duplicate-address probe (RFC 5227) and is answered, to its MAC.
         let ip = arp.sender_ip;
-        if arp.sender_mac.0 & 1 != 0
-            || (!ip.is_unspecified() && self.is_martian_source(ip))
-        {
+        if arp.sender_mac.0 & 1 != 0 || (!ip.is_unspecified() && self.is_martian_source(ip)) {
             self.counters.martian += 1;
             return None;
         }
@@ -313,8 +348,7 @@ impl Responder {
             return None;
         }
         // A router solicitation from 0.0.0.0 is answered on the all-hosts group (RFC 1256).
-        if self.is_martian_source(ip.repr.src) && !(solicitation && ip.repr.src.is_unspecified())
-        {
+        if self.is_martian_source(ip.repr.src) && !(solicitation && ip.repr.src.is_unspecified()) {
             self.counters.martian += 1;
             return None;
         }
@@ -502,6 +536,45 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
         None => None,
     };
     let mut responder = Responder::new(cfg.clone(), mac);
+    responder.counters.mode = "packet".into();
+    #[cfg(target_os = "linux")]
+    let mut xdp = None;
+    #[cfg(target_os = "linux")]
+    if cfg.mode != ReflectMode::Packet {
+        let needs_all = cfg.rate_limit.is_some() || cfg.pcap.is_some();
+        let tried = if needs_all {
+            Err("a rate limit or a capture file needs every request in user space".to_string())
+        } else {
+            crate::reflect_xdp::XdpReflector::attach(
+                &ifc.name,
+                ifc.index,
+                &crate::reflect_xdp::XdpReflectConfig {
+                    mac,
+                    addr: cfg.addr,
+                    prefix: cfg.prefix,
+                    limit: cfg.count,
+                },
+            )
+        };
+        match tried {
+            Ok(x) => {
+                responder.counters.mode = if x.native {
+                    "xdp-native"
+                } else {
+                    "xdp-generic"
+                }
+                .into();
+                xdp = Some(x);
+            }
+            Err(e) if cfg.mode == ReflectMode::Xdp => {
+                return Err(Error::Invalid(format!(
+                    "XDP reflector on {}: {e}",
+                    ifc.name
+                )))
+            }
+            Err(e) => responder.counters.xdp_unavailable = Some(e),
+        }
+    }
     on_ready();
     let started = Instant::now();
     let end = cfg.duration.map(|d| started + d);
@@ -511,6 +584,29 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
     let mut next_adv = cfg.advertise.then_some(started);
     loop {
         let now = Instant::now();
+        #[cfg(target_os = "linux")]
+        if let Some(x) = &xdp {
+            let c = &mut responder.counters;
+            c.xdp_echo_replies = x.replies();
+            c.xdp_tx_failed = x.tx_failures();
+            // XDP_TX that the interface refuses is lost: the peer takes no XDP frames.
+            if c.xdp_tx_failed >= 8 && c.xdp_tx_failed * 2 >= c.xdp_echo_replies {
+                let why = format!(
+                    "{} of {} XDP replies were not transmitted: on a veth pair the peer needs GRO on or an XDP program attached",
+                    c.xdp_tx_failed, c.xdp_echo_replies
+                );
+                if cfg.mode == ReflectMode::Xdp {
+                    return Err(Error::Invalid(format!(
+                        "XDP reflector on {}: {why}",
+                        ifc.name
+                    )));
+                }
+                c.xdp_echo_replies = c.xdp_echo_replies.saturating_sub(c.xdp_tx_failed);
+                c.xdp_unavailable = Some(why);
+                c.mode = "packet".into();
+                xdp = None;
+            }
+        }
         if stop.load(Ordering::Relaxed)
             || end.is_some_and(|e| now >= e)
             || cfg
@@ -563,6 +659,11 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
     }
     if let Some(p) = pcap.as_mut() {
         p.flush()?;
+    }
+    #[cfg(target_os = "linux")]
+    if let Some(x) = &xdp {
+        responder.counters.xdp_echo_replies = x.replies();
+        responder.counters.xdp_tx_failed = x.tx_failures();
     }
     Ok(responder.counters)
 }
@@ -800,10 +901,15 @@ mod tests {
         assert_eq!(r.counters.not_our_mac, 2);
         assert_eq!(r.counters.echo_replies, 0, "nothing was answered");
         let good = request_from(a("192.0.2.2"), peer, ours);
-        let reply = r.respond(&good, SystemTime::now()).expect("a plain echo is answered");
+        let reply = r
+            .respond(&good, SystemTime::now())
+            .expect("a plain echo is answered");
         assert_eq!(r.counters.echo_replies, 1);
         r.uncount(&reply);
-        assert_eq!(r.counters.echo_replies, 0, "a reply not sent is not counted");
+        assert_eq!(
+            r.counters.echo_replies, 0,
+            "a reply not sent is not counted"
+        );
     }
 
     #[test]
@@ -821,7 +927,10 @@ mod tests {
         };
         let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
         assert!(r
-            .respond(&ask(MacAddr::broadcast(), a("192.0.2.2")), SystemTime::now())
+            .respond(
+                &ask(MacAddr::broadcast(), a("192.0.2.2")),
+                SystemTime::now()
+            )
             .is_none());
         assert!(r
             .respond(&ask(peer, a("255.255.255.255")), SystemTime::now())

@@ -887,7 +887,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         let opened = if frame_len > xdp_live::MAX_FRAME || n >= xdp_live::SLOTS {
             Err(xdp_live::LiveError::TooLarge { frame: frame_len })
         } else {
-            LiveShared::open(&iface.name, iface.index, t.icmp, frame_len)
+            LiveShared::open(&iface.name, iface.index, &t.frame, t.icmp)
                 .and_then(|l| l.probe(&t.frame).map(|()| l))
         };
         match opened {

@@ -208,6 +208,11 @@ impl Asm {
         self.push(STX | MEM | size as u8, dst, src, off, 0)
     }
 
+    /// `src = atomic_fetch_add((u64 *)(dst + off), src)`: add, and get the old value back.
+    pub fn atomic_fetch_add(&mut self, dst: Reg, off: i16, src: Reg) -> &mut Self {
+        self.push(STX | 0xc0 | DW, dst, src, off, 0x01)
+    }
+
     /// Swap the low `bits` (16, 32 or 64) of `dst` to big-endian (a byte swap on
     /// little-endian hosts; the rest of the register is cleared).
     pub fn to_be(&mut self, dst: Reg, bits: i32) -> &mut Self {

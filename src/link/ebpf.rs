@@ -25,7 +25,6 @@ pub const MAX_LIVE_BATCH: u32 = 256;
 /// XDP attach flags.
 pub const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
 /// Native (driver) mode.
-#[allow(dead_code)]
 pub const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
 
 fn sys_bpf(cmd: libc::c_long, attr: &mut [u8]) -> io::Result<libc::c_long> {

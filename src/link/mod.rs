@@ -12,7 +12,7 @@ pub(crate) mod ebpf;
 pub mod fast;
 pub mod pcap;
 pub mod pnet;
-mod sys;
+pub(crate) mod sys;
 #[cfg(target_os = "linux")]
 mod xdp;
 #[cfg(target_os = "linux")]

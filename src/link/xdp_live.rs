@@ -30,7 +30,8 @@ use super::bpf_asm::{R0, R1, R2, R3, R4, R5, R6, R7, R8, R9};
 use super::ebpf::{self, SharedMap};
 use super::sys::Fd;
 
-/// Bytes of XDP metadata in front of the frame: sender slot (u32) and checksum base (u32).
+/// Bytes of XDP metadata in front of the frame: sender slot (u32), checksum base (u16) and
+/// the sender's ICMP identifier (u16, as in the frame).
 pub const META_LEN: u32 = 8;
 /// Largest frame live mode carries: one page, less the kernel's XDP headroom (256), its
 /// per-page test-run header and the skb_shared_info tailroom (320), rounded down.
@@ -109,7 +110,19 @@ fn realtime_offset() -> u64 {
 }
 
 /// The stamping program for ICMP echo requests whose ICMP header starts at `icmp`.
-pub fn stamp_program(map_fd: i32, icmp: usize, time_offset: u64) -> Result<Vec<Insn>, String> {
+/// `header` is the template's first `icmp + 4` bytes (Ethernet, IP, ICMP type, code and
+/// checksum): the program writes it into every frame, because the kernel recycles a frame's
+/// page without copying the template again, and a page may come back holding what a peer
+/// wrote into it (an XDP reflector answers in place).
+pub fn stamp_program(
+    map_fd: i32,
+    icmp: usize,
+    time_offset: u64,
+    header: &[u8],
+) -> Result<Vec<Insn>, String> {
+    if header.len() != icmp + 4 {
+        return Err("the header must run to the ICMP identifier".into());
+    }
     let i = i16::try_from(icmp)
         .ok()
         .filter(|i| *i < 0x7000)
@@ -131,8 +144,31 @@ pub fn stamp_program(map_fd: i32, icmp: usize, time_offset: u64) -> Result<Vec<I
         .alu_imm(Alu::Add, R5, i32::from(i) + 24)
         .jmp_reg(Cond::Gt, R5, R4, "drop")
         .load(Size::W, R8, R2, 0)
-        .load(Size::W, R7, R2, 4)
-        .jmp_imm(Cond::Ge, R8, SLOTS as i32, "drop")
+        .load(Size::H, R7, R2, 4)
+        .load(Size::H, R1, R2, 6)
+        .store(Size::H, R3, i + 4, R1);
+    // The template's header, 8 bytes at a time.
+    let mut at = 0usize;
+    while at < header.len() {
+        let n = match header.len() - at {
+            r if r >= 8 => 8,
+            r if r >= 4 => 4,
+            r if r >= 2 => 2,
+            _ => 1,
+        };
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(&header[at..at + n]);
+        let size = match n {
+            8 => Size::DW,
+            4 => Size::W,
+            2 => Size::H,
+            _ => Size::B,
+        };
+        a.ld_imm64(R1, u64::from_ne_bytes(w))
+            .store(size, R3, at as i16, R1);
+        at += n;
+    }
+    a.jmp_imm(Cond::Ge, R8, SLOTS as i32, "drop")
         // seq = counter[slot]++
         .alu_imm(Alu::Lsh, R8, 3)
         .ld_map_value(R1, map_fd, 0)
@@ -226,19 +262,30 @@ impl LiveShared {
     pub fn open(
         iface: &str,
         ifindex: u32,
+        template: &[u8],
         icmp: usize,
-        frame_len: usize,
     ) -> Result<LiveShared, LiveError> {
+        let frame_len = template.len();
         if frame_len > MAX_FRAME {
             return Err(LiveError::TooLarge { frame: frame_len });
         }
         let map = SharedMap::new((SLOTS * 8) as u32, "pf_live_seq")
             .map_err(|e| LiveError::Kernel(format!("creating the counter map: {e}")))?;
-        let insns = stamp_program(map.fd(), icmp, realtime_offset()).map_err(LiveError::Kernel)?;
+        if icmp + 24 > frame_len {
+            return Err(LiveError::Kernel(
+                "the template is not an echo request".into(),
+            ));
+        }
+        let insns = stamp_program(map.fd(), icmp, realtime_offset(), &template[..icmp + 4])
+            .map_err(LiveError::Kernel)?;
         let prog = ebpf::load_xdp(&insns, "pf_live_tx")
             .map_err(|e| LiveError::Kernel(format!("loading the program: {e}")))?;
+        // Generic mode: received frames then never carry metadata, so the program can tell
+        // them from its own (a native program would also see our frames come back from an XDP
+        // reflector, metadata and all).
+        let busy = |e: &io::Error| matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EEXIST));
         let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_SKB_MODE).map_err(|e| {
-            if e.raw_os_error() == Some(libc::EBUSY) || e.raw_os_error() == Some(libc::EEXIST) {
+            if busy(&e) {
                 LiveError::Busy(e)
             } else {
                 LiveError::Kernel(format!("attaching the program: {e}"))
@@ -298,10 +345,12 @@ impl LiveShared {
         z[2..4].fill(0);
         z[6..8 + 16].fill(0);
         let base = bpf_asm::native_sum(&z);
+        // Metadata: slot, checksum base, and the ICMP identifier as the frame holds it.
+        let id = u16::from_ne_bytes([frame[i + 4], frame[i + 5]]);
         LiveSender {
             shared: Arc::clone(self),
             slot,
-            buf: with_meta(slot as u32, u32::from(base), frame),
+            buf: with_meta(slot as u32, u32::from(base) | (u32::from(id) << 16), frame),
         }
     }
 
@@ -364,9 +413,10 @@ mod tests {
 
     #[test]
     fn the_stamp_program_assembles() {
-        let p = stamp_program(3, 34, 12345).unwrap();
-        assert!(p.len() > 40 && p.len() < 120, "{}", p.len());
-        assert!(stamp_program(3, 40000, 0).is_err());
+        let p = stamp_program(3, 34, 12345, &[0x45; 38]).unwrap();
+        assert!(p.len() > 40 && p.len() < 160, "{}", p.len());
+        assert!(stamp_program(3, 34, 0, &[0; 30]).is_err());
+        assert!(stamp_program(3, 40000, 0, &[0; 40004]).is_err());
     }
 
     #[test]
