@@ -16,6 +16,8 @@ pub mod link;
 pub mod net;
 pub mod probe;
 pub mod reflect;
+#[cfg(target_os = "linux")]
+pub(crate) mod reflect_xdp;
 mod stop;
 #[cfg(test)]
 pub(crate) mod testns;

@@ -61,6 +61,33 @@ pub struct ReflectConfig {
     pub pcap: Option<std::path::PathBuf>,
     /// Which link implementation moves the frames.
     pub backend: link::Backend,
+    /// Where plain echo requests are answered.
+    pub mode: ReflectMode,
+}
+
+/// Where plain echo requests are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReflectMode {
+    /// In the kernel when an XDP program can be attached and nothing needs every frame in
+    /// user space (no rate limit, no capture file); else [`ReflectMode::Packet`].
+    #[default]
+    Auto,
+    /// In the kernel by an XDP program ([`crate::reflect_xdp`]); the rest in user space.
+    Xdp,
+    /// Everything in user space through a packet socket.
+    Packet,
+}
+
+impl std::str::FromStr for ReflectMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(ReflectMode::Auto),
+            "xdp" => Ok(ReflectMode::Xdp),
+            "packet" => Ok(ReflectMode::Packet),
+            _ => Err(format!("{s:?}: expected auto, xdp or packet")),
+        }
+    }
 }
 
 impl ReflectConfig {
@@ -81,6 +108,7 @@ impl ReflectConfig {
             duration: None,
             pcap: None,
             backend: link::Backend::default(),
+            mode: ReflectMode::default(),
         }
     }
 
@@ -154,12 +182,27 @@ pub struct Counters {
     pub rate_limited: u64,
     /// Replies not sent because they would have been larger than the request.
     pub would_amplify: u64,
+    /// Requests from a source nobody can answer: 0.0.0.0, broadcast (limited or our
+    /// subnet's), multicast, loopback, our own address, or a group Ethernet source.
+    pub martian: u64,
+    /// Frames addressed to another host's Ethernet address (or to a group one we do not
+    /// answer on).
+    pub not_our_mac: u64,
+    /// Where echo was answered: "xdp-native", "xdp-generic" or "packet".
+    pub mode: String,
+    /// Echo requests answered in the kernel by the XDP program (not in `echo_replies`).
+    pub xdp_echo_replies: u64,
+    /// Frames the interface failed to transmit while the XDP program answered (a veth
+    /// whose peer takes no XDP frames).
+    pub xdp_tx_failed: u64,
+    /// Why the XDP program was not used or was removed (auto mode).
+    pub xdp_unavailable: Option<String>,
 }
 
 impl Counters {
     /// Requests answered (not counting ARP or unsolicited advertisements).
     pub fn answered(&self) -> u64 {
-        self.echo_replies + self.timestamp_replies + self.mask_replies
+        self.echo_replies + self.xdp_echo_replies + self.timestamp_replies + self.mask_replies
     }
 }
 
@@ -192,6 +235,31 @@ impl Responder {
             || (host_bits != 0 && u32::from(dst) == (u32::from(self.cfg.addr) | host_bits))
     }
 
+    /// A source address no reply may go to (RFC 1122 3.2.1.3, 3.2.2.6).
+    fn is_martian_source(&self, src: Ipv4Addr) -> bool {
+        src.is_unspecified() || src.is_loopback() || src == self.cfg.addr || self.is_group(src)
+    }
+
+    /// Take back the count of a reply that was built but not sent (rate limit, too large).
+    pub fn uncount(&mut self, reply: &[u8]) {
+        let c = &mut self.counters;
+        match reply.get(12..14) {
+            Some([0x08, 0x06]) => c.arp_replies = c.arp_replies.saturating_sub(1),
+            Some([0x08, 0x00]) => {
+                let ihl = usize::from(reply.get(14).copied().unwrap_or(0x45) & 0x0f) * 4;
+                let n = match reply.get(14 + ihl) {
+                    Some(0) => &mut c.echo_replies,
+                    Some(14) => &mut c.timestamp_replies,
+                    Some(18) => &mut c.mask_replies,
+                    Some(9) => &mut c.advertisements,
+                    _ => return,
+                };
+                *n = n.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+
     /// The reply to `frame` received at `at`, if any.
     pub fn respond(&mut self, frame: &[u8], at: SystemTime) -> Option<Vec<u8>> {
         self.counters.frames += 1;
@@ -200,6 +268,24 @@ impl Responder {
             self.counters.malformed += 1;
             return None;
         };
+        // A group address is never a source (IEEE 802: the I/G bit).
+        let (src_mac, dst_mac) = (eth.src(), eth.dst());
+        if src_mac.0 & 1 != 0 {
+            self.counters.martian += 1;
+            return None;
+        }
+        let to_us = dst_mac == self.mac;
+        let group = dst_mac.0 & 1 != 0;
+        let accepted = to_us
+            || match eth.ethertype() {
+                ETHERTYPE_ARP => dst_mac == MacAddr::broadcast(),
+                ETHERTYPE_IPV4 => group && (self.cfg.broadcast || self.cfg.advertise),
+                _ => false,
+            };
+        if !accepted {
+            self.counters.not_our_mac += 1;
+            return None;
+        }
         let reply = match eth.ethertype() {
             ETHERTYPE_ARP => match ArpRepr::parse(eth.payload()) {
                 Ok(arp) => self.arp(&arp),
@@ -230,6 +316,7 @@ impl Responder {
         }?;
         if reply.len() > frame.len().max(ETH_MIN_FRAME) {
             self.counters.would_amplify += 1;
+            self.uncount(&reply);
             return None;
         }
         Some(reply)
@@ -237,6 +324,12 @@ impl Responder {
 
     fn arp(&mut self, arp: &ArpRepr) -> Option<Vec<u8>> {
         if arp.op != ARP_REQUEST || arp.target_ip != self.cfg.addr {
+            return None;
+        }
+        // 0.0.0.0 is a duplicate-address probe (RFC 5227) and is answered, to its MAC.
+        let ip = arp.sender_ip;
+        if arp.sender_mac.0 & 1 != 0 || (!ip.is_unspecified() && self.is_martian_source(ip)) {
+            self.counters.martian += 1;
             return None;
         }
         self.counters.arp_replies += 1;
@@ -270,6 +363,11 @@ impl Responder {
         }
         if ip.is_fragment() {
             self.counters.malformed += 1;
+            return None;
+        }
+        // A router solicitation from 0.0.0.0 is answered on the all-hosts group (RFC 1256).
+        if self.is_martian_source(ip.src()) && !(solicitation && ip.src().is_unspecified()) {
+            self.counters.martian += 1;
             return None;
         }
         let now = ms_since_midnight_ut(at);
@@ -456,13 +554,77 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
         None => None,
     };
     let mut responder = Responder::new(cfg.clone(), mac);
+    responder.counters.mode = "packet".into();
+    #[cfg(target_os = "linux")]
+    let mut xdp = None;
+    #[cfg(target_os = "linux")]
+    if cfg.mode != ReflectMode::Packet {
+        let needs_all = cfg.rate_limit.is_some() || cfg.pcap.is_some();
+        let tried = if needs_all {
+            Err("a rate limit or a capture file needs every request in user space".to_string())
+        } else {
+            crate::reflect_xdp::XdpReflector::attach(
+                &ifc.name,
+                ifc.index,
+                &crate::reflect_xdp::XdpReflectConfig {
+                    mac,
+                    addr: cfg.addr,
+                    prefix: cfg.prefix,
+                    limit: cfg.count,
+                },
+            )
+        };
+        match tried {
+            Ok(x) => {
+                responder.counters.mode = if x.native {
+                    "xdp-native"
+                } else {
+                    "xdp-generic"
+                }
+                .into();
+                xdp = Some(x);
+            }
+            Err(e) if cfg.mode == ReflectMode::Xdp => {
+                return Err(Error::Invalid(format!(
+                    "XDP reflector on {}: {e}",
+                    ifc.name
+                )))
+            }
+            Err(e) => responder.counters.xdp_unavailable = Some(e),
+        }
+    }
     on_ready();
     let started = Instant::now();
     let end = cfg.duration.map(|d| started + d);
+    // ARP and ICMP have separate budgets: an ARP flood must not starve echo, nor echo ARP.
     let mut bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
+    let mut arp_bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
     let mut next_adv = cfg.advertise.then_some(started);
     loop {
         let now = Instant::now();
+        #[cfg(target_os = "linux")]
+        if let Some(x) = &xdp {
+            let c = &mut responder.counters;
+            c.xdp_echo_replies = x.replies();
+            c.xdp_tx_failed = x.tx_failures();
+            // XDP_TX that the interface refuses is lost: the peer takes no XDP frames.
+            if c.xdp_tx_failed >= 8 && c.xdp_tx_failed * 2 >= c.xdp_echo_replies {
+                let why = format!(
+                    "{} of {} XDP replies were not transmitted: on a veth pair the peer needs GRO on or an XDP program attached",
+                    c.xdp_tx_failed, c.xdp_echo_replies
+                );
+                if cfg.mode == ReflectMode::Xdp {
+                    return Err(Error::Invalid(format!(
+                        "XDP reflector on {}: {why}",
+                        ifc.name
+                    )));
+                }
+                c.xdp_echo_replies = c.xdp_echo_replies.saturating_sub(c.xdp_tx_failed);
+                c.xdp_unavailable = Some(why);
+                c.mode = "packet".into();
+                xdp = None;
+            }
+        }
         if stop.load(Ordering::Relaxed)
             || end.is_some_and(|e| now >= e)
             || cfg
@@ -496,9 +658,15 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
         let Some(reply) = responder.respond(rx.data, rx.timestamp) else {
             continue;
         };
-        if let Some(b) = bucket.as_mut() {
+        let b = if reply.get(12..14) == Some(&[0x08, 0x06]) {
+            arp_bucket.as_mut()
+        } else {
+            bucket.as_mut()
+        };
+        if let Some(b) = b {
             if !b.take(Instant::now()) {
                 responder.counters.rate_limited += 1;
+                responder.uncount(&reply);
                 continue;
             }
         }
@@ -509,6 +677,11 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
     }
     if let Some(p) = pcap.as_mut() {
         p.flush()?;
+    }
+    #[cfg(target_os = "linux")]
+    if let Some(x) = &xdp {
+        responder.counters.xdp_echo_replies = x.replies();
+        responder.counters.xdp_tx_failed = x.tx_failures();
     }
     Ok(responder.counters)
 }
@@ -702,6 +875,92 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not contiguous"));
+    }
+
+    fn request_from(src: Ipv4Addr, src_mac: MacAddr, dst_mac: MacAddr) -> Vec<u8> {
+        let ip = Ipv4Repr::new(src, a("203.0.113.9"), 1);
+        let eth = EthernetRepr {
+            dst: dst_mac,
+            src: src_mac,
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        build_icmp_frame(&eth, &ip, &IcmpRepr::new(echo())).unwrap()
+    }
+
+    #[test]
+    fn martian_sources_and_other_macs_are_dropped() {
+        let ours = MacAddr::new(2, 0, 0, 0, 0, 9);
+        let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
+        let mut r = responder();
+        for src in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "203.0.113.255",
+            "224.0.0.1",
+            "239.1.2.3",
+            "127.0.0.1",
+            "203.0.113.9",
+        ] {
+            let req = request_from(a(src), peer, ours);
+            assert!(r.respond(&req, SystemTime::now()).is_none(), "{src}");
+        }
+        assert_eq!(r.counters.martian, 7);
+        for mac in [MacAddr::broadcast(), MacAddr::new(1, 0, 0x5e, 0, 0, 1)] {
+            let req = request_from(a("192.0.2.2"), mac, ours);
+            assert!(r.respond(&req, SystemTime::now()).is_none());
+        }
+        assert_eq!(r.counters.martian, 9);
+        // Another host's MAC, or broadcast, for an echo: not ours.
+        for dst in [MacAddr::new(2, 0, 0, 0, 0, 7), MacAddr::broadcast()] {
+            let req = request_from(a("192.0.2.2"), peer, dst);
+            assert!(r.respond(&req, SystemTime::now()).is_none());
+        }
+        assert_eq!(r.counters.not_our_mac, 2);
+        assert_eq!(r.counters.echo_replies, 0, "nothing was answered");
+        let good = request_from(a("192.0.2.2"), peer, ours);
+        let reply = r
+            .respond(&good, SystemTime::now())
+            .expect("a plain echo is answered");
+        assert_eq!(r.counters.echo_replies, 1);
+        r.uncount(&reply);
+        assert_eq!(
+            r.counters.echo_replies, 0,
+            "a reply not sent is not counted"
+        );
+    }
+
+    #[test]
+    fn arp_from_a_group_sender_is_dropped_a_probe_is_answered() {
+        let mut r = responder();
+        let ask = |sender_mac, sender_ip| {
+            let req = ArpRepr {
+                op: ARP_REQUEST,
+                sender_mac,
+                sender_ip,
+                target_mac: MacAddr::zero(),
+                target_ip: a("203.0.113.9"),
+            };
+            build_arp_frame(MacAddr::new(2, 0, 0, 0, 0, 1), MacAddr::broadcast(), &req)
+        };
+        let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
+        assert!(r
+            .respond(
+                &ask(MacAddr::broadcast(), a("192.0.2.2")),
+                SystemTime::now()
+            )
+            .is_none());
+        assert!(r
+            .respond(&ask(peer, a("255.255.255.255")), SystemTime::now())
+            .is_none());
+        assert_eq!(r.counters.martian, 2);
+        assert!(r
+            .respond(&ask(peer, a("0.0.0.0")), SystemTime::now())
+            .is_some());
+        assert!(r
+            .respond(&ask(peer, a("192.0.2.2")), SystemTime::now())
+            .is_some());
+        assert_eq!(r.counters.arp_replies, 2);
     }
 
     #[test]

@@ -19,12 +19,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
-use crate::link::fast::{FastLink, FastOptions};
+use crate::link::fast::{FastLink, FastOptions, TxMode};
+#[cfg(target_os = "linux")]
+use crate::link::xdp_live::{self, LiveShared};
 use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
 use crate::wire::{EthernetRepr, Ipv4Repr, ETHERTYPE_IPV4};
-use crate::{Error, Result};
+use crate::{Error, Field, Result};
 use classify::{classify, Rx};
 use request::validate;
 pub use request::{BlastOutcome, BlastRequest, Progress, Rate};
@@ -79,8 +81,47 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8
         )));
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if req.threads > cores {
+        return Err(Error::invalid(
+            Field::Threads,
+            format!(
+                "{}: this machine has {cores} core{} to run them on: at most {cores}",
+                req.threads,
+                if cores == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    #[cfg(target_os = "linux")]
+    let live_asked = req.tx_mode == TxMode::Live;
+    #[cfg(not(target_os = "linux"))]
+    let live_asked = false;
+    #[cfg(target_os = "linux")]
+    if live_asked {
+        if req.backend != Backend::Fast {
+            return Err(Error::Invalid(
+                "XDP live frames need the fast backend".into(),
+            ));
+        }
+        if frame_len > xdp_live::MAX_FRAME {
+            return Err(Error::Invalid(
+                xdp_live::LiveError::TooLarge { frame: frame_len }.to_string(),
+            ));
+        }
+        if req.threads >= xdp_live::SLOTS {
+            return Err(Error::invalid(
+                Field::Threads,
+                format!(
+                    "{}: XDP live frames take at most {} sender threads",
+                    req.threads,
+                    xdp_live::SLOTS - 1
+                ),
+            ));
+        }
+    }
     let queues = tx_queues(&plan.iface.name);
-    if req.threads > queues {
+    // Live frames are redirected from whatever CPU sends them: no queue per thread.
+    if req.threads > queues && !live_asked {
         return Err(Error::Invalid(format!(
             "--threads {} but {} has {queues} transmit queue{}: at most --threads {queues}",
             req.threads,
@@ -173,7 +214,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         interrupted: AtomicBool::new(false),
         base_id: req.id,
     };
-    let mut workers = Vec::with_capacity(n);
+    let mut workers: Vec<Worker> = Vec::with_capacity(n);
     for k in 0..n {
         let quota = req
             .count
@@ -191,7 +232,41 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             wait: req.wait,
             batch: req.batch,
             user_stop,
+            #[cfg(target_os = "linux")]
+            live: None,
         });
+    }
+    // XDP live frames: asked for, or tried first by `auto` (then only if delivery is seen).
+    #[allow(unused_mut)]
+    let mut live_unavailable = None;
+    #[allow(unused_mut)]
+    let mut tx_mode_used = tx_mode_used;
+    #[cfg(target_os = "linux")]
+    if req.backend == Backend::Fast && matches!(req.tx_mode, TxMode::Live | TxMode::Auto) {
+        let iface = &path.plan.iface;
+        let t = &workers[0].template;
+        let opened = if frame_len > xdp_live::MAX_FRAME || n >= xdp_live::SLOTS {
+            Err(xdp_live::LiveError::TooLarge { frame: frame_len })
+        } else {
+            LiveShared::open(&iface.name, iface.index, &t.frame, t.icmp)
+                .and_then(|l| l.probe(&t.frame).map(|()| l))
+        };
+        match opened {
+            Ok(l) => {
+                let l = std::sync::Arc::new(l);
+                for (k, w) in workers.iter_mut().enumerate() {
+                    w.live = Some(l.sender(k, &w.template.frame));
+                }
+                tx_mode_used = TxMode::Live.to_string();
+            }
+            Err(e) if live_asked => {
+                return Err(Error::Invalid(format!(
+                    "XDP live frames on {}: {e}",
+                    iface.name
+                )))
+            }
+            Err(e) => live_unavailable = Some(e.to_string()),
+        }
     }
 
     let started = Instant::now();
@@ -238,7 +313,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
-    Ok(merge(
+    let mut out = merge(
         req,
         &path,
         &shared,
@@ -246,7 +321,9 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         frame_len,
         elapsed,
         tx_mode_used,
-    ))
+    );
+    out.live_unavailable = live_unavailable;
+    Ok(out)
 }
 
 fn merge(
@@ -344,6 +421,7 @@ fn merge(
         summary,
         timeline,
         error,
+        live_unavailable: None,
     }
 }
 

@@ -128,6 +128,9 @@ pub struct BlastOutcome {
     pub timeline: Vec<stats::TimePoint>,
     /// Why the run stopped early.
     pub error: Option<Error>,
+    /// With `TxMode::Auto`: why XDP live frames were not used (None when they were, or
+    /// when not asked for).
+    pub live_unavailable: Option<String>,
 }
 
 pub(super) fn validate(req: &BlastRequest) -> Result<()> {

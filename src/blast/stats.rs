@@ -56,6 +56,20 @@ impl Gaps {
         self.last_ns = Some(ns);
     }
 
+    /// `n` frames left together at `ns` (one batch, one stamp): gaps of 0 after the first.
+    pub fn departed_many(&mut self, ns: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.departed(ns);
+        self.merge(&Gaps {
+            n: n - 1,
+            mean: 0.0,
+            m2: 0.0,
+            last_ns: Some(ns),
+        });
+    }
+
     /// Combine two independent sets (Chan et al.).
     pub fn merge(&mut self, o: &Gaps) {
         if o.n == 0 {

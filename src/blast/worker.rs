@@ -8,6 +8,8 @@ use super::window::{Match, Window};
 use super::{classify, Progress, Rx, Template, SPIN};
 #[cfg(target_os = "linux")]
 use crate::link::fast::FastLink;
+#[cfg(target_os = "linux")]
+use crate::link::xdp_live::{self, LiveSender};
 use crate::link::Link;
 use crate::{Error, Result};
 
@@ -196,10 +198,13 @@ pub(super) struct Worker<'a> {
     pub(super) wait: Duration,
     pub(super) batch: usize,
     pub(super) user_stop: &'a AtomicBool,
+    /// XDP live-frame transmitter (TxMode::Live): frames leave through it, not the link.
+    #[cfg(target_os = "linux")]
+    pub(super) live: Option<LiveSender>,
 }
 
 impl Worker<'_> {
-    pub(super) fn run(self, mut link: WorkerLink, t0: Instant, t0_ns: u64) -> WorkerResult {
+    pub(super) fn run(mut self, mut link: WorkerLink, t0: Instant, t0_ns: u64) -> WorkerResult {
         // Wake from ppoll on time (default slack is 50 us): pacing depends on it.
         // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
         #[cfg(target_os = "linux")]
@@ -250,9 +255,24 @@ impl Worker<'_> {
             Rx::NotOurs => {}
         };
 
+        #[cfg(target_os = "linux")]
+        if self.live.is_some() {
+            // Live frames are sent by the calling CPU: one core per sender thread.
+            xdp_live::pin_to_allowed_cpu(self.k);
+        }
         let window = &shared.windows[self.k];
         let progress = &shared.progress[self.k];
         let mut seq: u64 = 0;
+        #[cfg(target_os = "linux")]
+        let mut live = self.live.take();
+        #[cfg(target_os = "linux")]
+        let cap = if live.is_some() {
+            xdp_live::MAX_CALL as usize
+        } else {
+            self.batch
+        };
+        #[cfg(not(target_os = "linux"))]
+        let cap = self.batch;
         let result: Result<()> = (|| loop {
             if self.user_stop.load(Ordering::Relaxed) {
                 shared.interrupted.store(true, Ordering::Relaxed);
@@ -268,10 +288,10 @@ impl Worker<'_> {
             let left = self.quota.map_or(u64::MAX, |q| q - seq);
             let due = match self.rate {
                 _ if now < t0 => 0,
-                None => self.batch as u64,
+                None => cap as u64,
                 Some(pps) => {
                     let by_now = (now.duration_since(t0).as_secs_f64() * pps) as u64 + 1;
-                    by_now.saturating_sub(seq).min(self.batch as u64)
+                    by_now.saturating_sub(seq).min(cap as u64)
                 }
             }
             .min(left) as usize;
@@ -279,6 +299,27 @@ impl Worker<'_> {
                 let ns = now_ns();
                 let tpl = &self.template;
                 let gaps = &mut r.gaps;
+                #[cfg(target_os = "linux")]
+                let sent = if let Some(tx) = live.as_mut() {
+                    // The program stamps each frame itself; mark the window first, as a
+                    // reply may come back before the call returns.
+                    for s in seq..seq + due as u64 {
+                        window.sent(s);
+                    }
+                    let n = tx
+                        .send(due as u32, self.batch as u32)
+                        .map_err(|e| Error::io("transmitting XDP live frames", e))?;
+                    gaps.departed_many(ns, n);
+                    n as usize
+                } else {
+                    link.send(due, &mut |i, buf| {
+                        let s = seq + i as u64;
+                        window.sent(s);
+                        gaps.departed(ns);
+                        tpl.write(buf, s, ns)
+                    })?
+                };
+                #[cfg(not(target_os = "linux"))]
                 let sent = link.send(due, &mut |i, buf| {
                     let s = seq + i as u64;
                     window.sent(s);
@@ -307,7 +348,7 @@ impl Worker<'_> {
                 } else if next > now {
                     std::hint::spin_loop();
                 }
-            } else if due > 0 && due < self.batch {
+            } else if due > 0 && due < cap {
                 std::hint::spin_loop();
             }
         })();

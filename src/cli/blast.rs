@@ -35,12 +35,15 @@ pub struct BlastArgs {
     /// Sender threads, each with its own TX ring and RX ring (at most the interface's queues).
     #[arg(long = "threads", value_name = "N", default_value_t = 1)]
     pub threads: usize,
-    /// How the fast backend transmits: auto (AF_XDP when the interface allows, else the TX
-    /// ring), xdp (AF_XDP copy mode, one queue per thread), ring (TPACKET TX ring), sendmmsg.
+    /// How the fast backend transmits: auto (live when the interface delivers XDP
+    /// redirects, else AF_XDP when it allows, else the TX ring), live (XDP live frames: an XDP
+    /// program stamps and redirects each frame in the kernel; on veth the peer needs GRO or an
+    /// XDP program), xdp (AF_XDP copy mode, one queue per thread), ring (TPACKET TX ring),
+    /// sendmmsg.
     #[cfg(target_os = "linux")]
     #[arg(
         long = "tx-mode",
-        value_name = "auto|xdp|ring|sendmmsg",
+        value_name = "auto|live|xdp|ring|sendmmsg",
         default_value = "auto"
     )]
     pub tx_mode: pktforge::link::fast::TxMode,
@@ -48,7 +51,8 @@ pub struct BlastArgs {
     #[arg(short = 'W', long = "wait", value_name = "SECS", default_value_t = 1.0)]
     pub wait: f64,
     /// At most N frames per syscall (1..=1024; larger batches send faster but stamp later
-    /// frames of a batch early, inflating their RTT).
+    /// frames of a batch early, inflating their RTT). With live TX: frames per redirect
+    /// flush in the kernel (at most 256); each frame is stamped as it leaves.
     #[arg(long = "batch", value_name = "N", default_value_t = blast::DEFAULT_BATCH)]
     pub batch: usize,
     /// IP time to live (1..=255).
@@ -144,6 +148,16 @@ pub fn run(a: BlastArgs, stop: &Stop) -> Result<i32> {
         }));
     }
     let out = blast::run(&req, stop, !a.json)?;
+    #[cfg(target_os = "linux")]
+    if req.tx_mode == pktforge::link::fast::TxMode::Auto {
+        match &out.live_unavailable {
+            Some(why) => eprintln!(
+                "blast: --tx-mode auto sent with {} (not live: {why})",
+                out.summary.tx_mode
+            ),
+            None => eprintln!("blast: --tx-mode auto sent with {}", out.summary.tx_mode),
+        }
+    }
     if a.json {
         render.event(&Event::Summary(Summary {
             command: Command::Blast,

@@ -61,6 +61,11 @@ pub struct ReflectArgs {
     /// Link implementation: fast (Linux rings, default on Linux) or pnet (portable).
     #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
     pub backend: pktforge::link::Backend,
+    /// Where plain echo requests are answered: auto (in the kernel by an XDP program when it
+    /// attaches and neither --rate-limit nor --pcap is given, else packet), xdp, packet
+    /// (everything in user space).
+    #[arg(long = "mode", value_name = "auto|xdp|packet", default_value = "auto")]
+    pub mode: pktforge::reflect::ReflectMode,
 }
 
 /// Parse `ADDR[/PREFIX]`.
@@ -106,6 +111,7 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     cfg.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     cfg.pcap = a.pcap;
     cfg.backend = a.backend;
+    cfg.mode = a.mode;
     let iface = a.iface.clone();
     let mut out = Render::new(a.json);
     let started = Instant::now();
@@ -144,8 +150,16 @@ fn print_counters(c: &Counters) {
         ("source route not exhausted", c.route_not_done),
         ("rate-limited", c.rate_limited),
         ("would amplify (dropped)", c.would_amplify),
+        ("martian source (dropped)", c.martian),
+        ("not our MAC (dropped)", c.not_our_mac),
+        ("echo replies in XDP", c.xdp_echo_replies),
+        ("XDP replies not transmitted", c.xdp_tx_failed),
     ];
     for (name, v) in rows {
         println!("{name:>30}: {v}");
+    }
+    println!("{:>30}: {}", "echo answered in", c.mode);
+    if let Some(why) = &c.xdp_unavailable {
+        println!("{:>30}: {why}", "not in XDP because");
     }
 }

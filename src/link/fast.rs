@@ -94,6 +94,9 @@ pub enum TxMode {
     Xdp,
     /// AF_XDP when the interface and kernel allow it, else the TX ring.
     Auto,
+    /// XDP live frames ([`super::xdp_live`]), driven by the caller beside this link; the
+    /// link itself then transmits (ARP, single frames) with the TX ring.
+    Live,
 }
 
 impl std::fmt::Display for TxMode {
@@ -103,6 +106,7 @@ impl std::fmt::Display for TxMode {
             TxMode::Mmsg => "sendmmsg",
             TxMode::Xdp => "af_xdp",
             TxMode::Auto => "auto",
+            TxMode::Live => "live",
         })
     }
 }
@@ -115,7 +119,8 @@ impl std::str::FromStr for TxMode {
             "sendmmsg" | "mmsg" => Ok(TxMode::Mmsg),
             "xdp" | "af_xdp" => Ok(TxMode::Xdp),
             "auto" => Ok(TxMode::Auto),
-            _ => Err(format!("{s:?}: expected auto, xdp, ring or sendmmsg")),
+            "live" => Ok(TxMode::Live),
+            _ => Err(format!("{s:?}: expected auto, live, xdp, ring or sendmmsg")),
         }
     }
 }
@@ -338,7 +343,10 @@ impl FastLink {
         let sndbuf: libc::c_int = 4 << 20;
         let _ = setsockopt(tx_fd.0, libc::SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf);
         let xdp_fits = max_frame <= xdp::FRAME_SIZE as usize;
-        let mut mode = opts.tx_mode;
+        let mut mode = match opts.tx_mode {
+            TxMode::Live => TxMode::Ring,
+            m => m,
+        };
         let mut xdp_tx = None;
         if matches!(mode, TxMode::Xdp | TxMode::Auto) {
             match XdpTx::open(iface.index, opts.queue) {
@@ -364,7 +372,7 @@ impl FastLink {
                     .take()
                     .ok_or_else(|| Error::Invalid("AF_XDP socket missing".into()))?,
             ),
-            TxMode::Ring => {
+            TxMode::Ring | TxMode::Live => {
                 setsockopt(tx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V2)
                     .map_err(|e| Error::io(ctx("selecting TPACKET_V2"), e))?;
                 let block = slot.max(1 << 16);

@@ -5,14 +5,19 @@ use std::time::{Instant, SystemTime};
 use crate::Result;
 
 pub mod bpf;
+pub mod bpf_asm;
+#[cfg(target_os = "linux")]
+pub(crate) mod ebpf;
 #[cfg(target_os = "linux")]
 pub mod fast;
 pub mod path;
 pub mod pcap;
 pub mod pnet;
-mod sys;
+pub(crate) mod sys;
 #[cfg(target_os = "linux")]
 mod xdp;
+#[cfg(target_os = "linux")]
+pub(crate) mod xdp_live;
 
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]
