@@ -72,7 +72,7 @@ pub enum ReflectMode {
     /// user space (no rate limit, no capture file); else [`ReflectMode::Packet`].
     #[default]
     Auto,
-    /// In the kernel by an XDP program ([`crate::reflect_xdp`]); the rest in user space.
+    /// In the kernel by an XDP program (`reflect_xdp`); the rest in user space.
     Xdp,
     /// Everything in user space through a packet socket.
     Packet,

@@ -26,10 +26,13 @@ pub struct TimePoint {
     pub width: f64,
     /// Replies in the interval.
     pub n: u64,
-    /// RTT min / median / 99th percentile / max in microseconds.
+    /// Smallest RTT in the interval, µs.
     pub min_us: f64,
+    /// Median RTT, µs.
     pub p50_us: f64,
+    /// 99th-percentile RTT, µs.
     pub p99_us: f64,
+    /// Largest RTT, µs.
     pub max_us: f64,
 }
 
@@ -200,7 +203,9 @@ impl RttStats {
 /// One bar of the RTT distribution: replies with RTT up to `le_us` (and above the previous bar).
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Bucket {
+    /// Upper bound of the bar, µs.
     pub le_us: f64,
+    /// Replies in the bar.
     pub count: u64,
 }
 
@@ -233,11 +238,17 @@ pub fn buckets(h: &Histogram<u64>) -> Vec<Bucket> {
 /// Everything a blast reports at the end.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BlastSummary {
+    /// The host loaded.
     pub dest: String,
+    /// Our source address.
     pub src: String,
+    /// Interface sent on.
     pub iface: String,
+    /// Link backend.
     pub backend: String,
+    /// How frames were transmitted (what `auto` settled on).
     pub tx_mode: String,
+    /// Sender threads.
     pub threads: usize,
     /// Ethernet frame length (no FCS).
     pub frame_bytes: usize,
@@ -247,6 +258,7 @@ pub struct BlastSummary {
     pub received: u64,
     /// sent − received.
     pub lost: u64,
+    /// Lost, in percent of sent.
     pub loss_percent: f64,
     /// Extra replies to answered requests.
     pub duplicates: u64,
@@ -273,8 +285,11 @@ pub struct BlastSummary {
     pub elapsed_seconds: f64,
     /// Mean inter-departure gap per sender thread (µs) and its standard deviation: the jitter.
     pub gap_mean_us: Option<f64>,
+    /// Standard deviation of the gaps, µs.
     pub jitter_us: Option<f64>,
+    /// RTT statistics with percentiles, µs.
     pub rtt_us: Option<RttSummary>,
+    /// The RTT distribution in log-spaced bars.
     pub histogram: Vec<Bucket>,
     /// Why the run ended early, if it did.
     pub error: Option<String>,

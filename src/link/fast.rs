@@ -90,11 +90,11 @@ pub enum TxMode {
     /// `sendmmsg`: frames in preallocated buffers, one syscall per batch (one copy each).
     Mmsg,
     /// AF_XDP in copy mode: frames written into a UMEM, one `sendto` transmits a batch
-    /// ([`super::xdp`]); bound to one queue ([`FastOptions::queue`]).
+    /// (`link::xdp`); bound to one queue ([`FastOptions::queue`]).
     Xdp,
     /// AF_XDP when the interface and kernel allow it, else the TX ring.
     Auto,
-    /// XDP live frames ([`super::xdp_live`]), driven by the caller beside this link; the
+    /// XDP live frames (`xdp_live`), driven by the caller beside this link; the
     /// link itself then transmits (ARP, single frames) with the TX ring.
     Live,
 }

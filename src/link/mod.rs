@@ -22,7 +22,9 @@ pub(crate) mod xdp_live;
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]
 pub struct RxFrame<'a> {
+    /// The frame's bytes, from the Ethernet header on.
     pub data: &'a [u8],
+    /// When the kernel received it.
     pub timestamp: SystemTime,
 }
 
@@ -121,6 +123,7 @@ impl std::str::FromStr for Backend {
 /// How to open a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkConfig {
+    /// Which frames the kernel passes up.
     pub filter: RxFilter,
     /// Also receive unicast frames addressed to other MACs.
     pub promiscuous: bool,

@@ -9,14 +9,19 @@ use crate::{Error, Result};
 /// One network interface of the current network namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
+    /// Its name (`eth0`, `a-r1`).
     pub name: String,
+    /// Its index.
     pub index: u32,
     /// Hardware address; `None` on `lo` or when the address is all-zero.
     pub mac: Option<MacAddr>,
     /// IPv4 addresses with their prefix length.
     pub ipv4: Vec<(Ipv4Addr, u8)>,
+    /// Largest IP packet it carries.
     pub mtu: u32,
+    /// Administratively up.
     pub is_up: bool,
+    /// The loopback interface.
     pub is_loopback: bool,
 }
 

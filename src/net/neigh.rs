@@ -12,9 +12,13 @@ const ATF_PERM: u32 = 0x04;
 /// One usable row of `/proc/net/arp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArpEntry {
+    /// The neighbour's address.
     pub ip: Ipv4Addr,
+    /// ATF_* flags.
     pub flags: u32,
+    /// Its MAC.
     pub mac: MacAddr,
+    /// The interface it is on.
     pub device: String,
 }
 

@@ -47,15 +47,25 @@ const RTA_TABLE: u16 = 15;
 
 /// Route types (`rtm_type`).
 pub mod rtn {
+    /// A gateway or direct route.
     pub const UNICAST: u8 = 1;
+    /// An address of this host.
     pub const LOCAL: u8 = 2;
+    /// A broadcast address, sent as broadcast.
     pub const BROADCAST: u8 = 3;
+    /// A local anycast address.
     pub const ANYCAST: u8 = 4;
+    /// A multicast route.
     pub const MULTICAST: u8 = 5;
+    /// Dropped silently.
     pub const BLACKHOLE: u8 = 6;
+    /// Refused: host unreachable.
     pub const UNREACHABLE: u8 = 7;
+    /// Refused: administratively prohibited.
     pub const PROHIBIT: u8 = 8;
+    /// Look-up continues in another table.
     pub const THROW: u8 = 9;
+    /// Network address translation.
     pub const NAT: u8 = 10;
 
     /// Human name of a route type.

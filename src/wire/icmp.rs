@@ -259,68 +259,140 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> IcmpPacket<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum IcmpMessage {
     /// Type 0.
-    EchoReply { id: u16, seq: u16, data: Vec<u8> },
+    EchoReply {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+        /// Data after the header.
+        data: Vec<u8>,
+    },
     /// Type 3; `next_hop_mtu` is meaningful for code 4 (RFC 1191).
     DestUnreachable {
+        /// ICMP code.
         code: u8,
+        /// MTU of the next hop (code 4).
         next_hop_mtu: u16,
+        /// The offending datagram: its IP header and at least 8 bytes after it.
         quote: Vec<u8>,
     },
     /// Type 4.
-    SourceQuench { quote: Vec<u8> },
+    SourceQuench {
+        /// The offending datagram: its IP header and at least 8 bytes after it.
+        quote: Vec<u8>,
+    },
     /// Type 5.
     Redirect {
+        /// ICMP code.
         code: u8,
+        /// The better first hop.
         gateway: Ipv4Addr,
+        /// The offending datagram: its IP header and at least 8 bytes after it.
         quote: Vec<u8>,
     },
     /// Type 8.
-    EchoRequest { id: u16, seq: u16, data: Vec<u8> },
+    EchoRequest {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+        /// Data after the header.
+        data: Vec<u8>,
+    },
     /// Type 9 (RFC 1256): routers with preference levels; `entry_size` in 32-bit words (2).
     RouterAdvertisement {
+        /// Seconds the addresses stay valid.
         lifetime: u16,
+        /// 32-bit words per router entry (2).
         entry_size: u8,
+        /// (router address, preference) pairs.
         routers: Vec<(Ipv4Addr, i32)>,
     },
     /// Type 10.
     RouterSolicitation,
     /// Type 11: code 0 TTL, 1 reassembly.
-    TimeExceeded { code: u8, quote: Vec<u8> },
+    TimeExceeded {
+        /// ICMP code.
+        code: u8,
+        /// The offending datagram: its IP header and at least 8 bytes after it.
+        quote: Vec<u8>,
+    },
     /// Type 12: `pointer` is the octet offset of the problem in the quoted header.
     ParameterProblem {
+        /// ICMP code.
         code: u8,
+        /// Octet offset of the problem in the quoted header.
         pointer: u8,
+        /// The offending datagram: its IP header and at least 8 bytes after it.
         quote: Vec<u8>,
     },
     /// Type 13.
     TimestampRequest {
+        /// Identifier.
         id: u16,
+        /// Sequence number.
         seq: u16,
+        /// Sender's send time, ms since midnight UT.
         originate: u32,
+        /// Responder's receive time, ms since midnight UT.
         receive: u32,
+        /// Responder's send time, ms since midnight UT.
         transmit: u32,
     },
     /// Type 14.
     TimestampReply {
+        /// Identifier.
         id: u16,
+        /// Sequence number.
         seq: u16,
+        /// Sender's send time, ms since midnight UT.
         originate: u32,
+        /// Responder's receive time, ms since midnight UT.
         receive: u32,
+        /// Responder's send time, ms since midnight UT.
         transmit: u32,
     },
     /// Type 15.
-    InfoRequest { id: u16, seq: u16 },
+    InfoRequest {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+    },
     /// Type 16.
-    InfoReply { id: u16, seq: u16 },
+    InfoReply {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+    },
     /// Type 17 (RFC 950).
-    AddressMaskRequest { id: u16, seq: u16, mask: Ipv4Addr },
+    AddressMaskRequest {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+        /// The address mask.
+        mask: Ipv4Addr,
+    },
     /// Type 18.
-    AddressMaskReply { id: u16, seq: u16, mask: Ipv4Addr },
+    AddressMaskReply {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+        /// The address mask.
+        mask: Ipv4Addr,
+    },
     /// Any other type: bytes 4..8 and the rest verbatim.
     Other {
+        /// ICMP type.
         icmp_type: u8,
+        /// ICMP code.
         code: u8,
+        /// Header bytes 4..8.
         rest: [u8; 4],
+        /// Data after the header.
         data: Vec<u8>,
     },
 }

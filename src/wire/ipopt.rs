@@ -39,11 +39,26 @@ pub enum IpOption {
     /// No operation (type 1), used for alignment.
     Nop,
     /// Record route (type 7). `slots.len()` is the capacity; unfilled slots are 0.0.0.0.
-    RecordRoute { pointer: u8, slots: Vec<Ipv4Addr> },
+    RecordRoute {
+        /// 1-based offset of the next free slot (minimum 4).
+        pointer: u8,
+        /// The slots, filled or not.
+        slots: Vec<Ipv4Addr>,
+    },
     /// Loose source and record route (type 131).
-    LooseSourceRoute { pointer: u8, route: Vec<Ipv4Addr> },
+    LooseSourceRoute {
+        /// 1-based offset of the next address to visit (minimum 4).
+        pointer: u8,
+        /// The route: addresses still to visit, and those recorded in their place.
+        route: Vec<Ipv4Addr>,
+    },
     /// Strict source and record route (type 137).
-    StrictSourceRoute { pointer: u8, route: Vec<Ipv4Addr> },
+    StrictSourceRoute {
+        /// 1-based offset of the next address to visit (minimum 4).
+        pointer: u8,
+        /// The route: addresses still to visit, and those recorded in their place.
+        route: Vec<Ipv4Addr>,
+    },
     /// Internet timestamp (type 68).
     Timestamp {
         /// 1-based offset of the next free entry (minimum 5).
@@ -59,7 +74,12 @@ pub enum IpOption {
     Raw(Vec<u8>),
     /// Produced only by parsing: the rest of the option area from this option on, and why it
     /// could not be understood. Emitted verbatim.
-    Malformed { bytes: Vec<u8>, reason: String },
+    Malformed {
+        /// The bytes from this option to the end of the area.
+        bytes: Vec<u8>,
+        /// Why they could not be understood.
+        reason: String,
+    },
 }
 
 /// Timestamp option flag (RFC 791).
