@@ -354,16 +354,6 @@ impl FrameSpec {
     }
 }
 
-/// ping's data: bytes 0x08, 0x09, ... (no timestamp), or `pattern` repeated, `size` long.
-pub fn fill_payload(size: usize, pattern: &[u8]) -> Vec<u8> {
-    (0..size)
-        .map(|i| match pattern {
-            [] => (i + 8) as u8,
-            p => p[i % p.len()],
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,7 +370,7 @@ mod tests {
     #[test]
     fn defaults_are_right_and_lies_are_kept() {
         let mut s = FrameSpec::new("203.0.113.2".parse().unwrap());
-        s.payload = fill_payload(56, &[]);
+        s.payload = crate::probe::kinds::echo_data(56, &[], 0);
         let b = s.build(&ep()).unwrap();
         assert_eq!(b.len(), 14 + 20 + 8 + 56);
         let d = dissect_frame(&b);

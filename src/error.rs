@@ -37,6 +37,8 @@ pub enum Field {
     ProbesPerHop,
     /// Probes in flight at once.
     InFlight,
+    /// ICMP identifier.
+    Id,
     /// A loose source route.
     LooseSourceRoute,
     /// A strict source route.
@@ -97,6 +99,7 @@ impl Field {
             Field::MaxTtl => "max TTL",
             Field::ProbesPerHop => "probes per hop",
             Field::InFlight => "probes in flight",
+            Field::Id => "identifier",
             Field::LooseSourceRoute => "loose source route",
             Field::StrictSourceRoute => "strict source route",
             Field::IpOption => "IP option",
@@ -169,6 +172,16 @@ pub enum Error {
         needs: String,
         /// The field that must change.
         other: Field,
+        /// Why.
+        why: String,
+    },
+    /// One of two fields must be given.
+    #[error("{}", self.render(&|f| f.name()))]
+    NeedsOneOf {
+        /// One.
+        first: Field,
+        /// The other.
+        second: Field,
         /// Why.
         why: String,
     },
@@ -278,6 +291,7 @@ impl Error {
             Error::InvalidValue { field, .. }
             | Error::Beyond { field, .. }
             | Error::Needs { field, .. }
+            | Error::NeedsOneOf { first: field, .. }
             | Error::TooLarge { field, .. } => Some(*field),
             _ => None,
         }
@@ -305,6 +319,11 @@ impl Error {
                 other,
                 why,
             } => format!("{} needs {} {needs}{why}", name(*field), name(*other)),
+            Error::NeedsOneOf { first, second, why } => format!(
+                "give {} or {} (or both): {why}",
+                name(*first),
+                name(*second)
+            ),
             Error::TooLarge {
                 field,
                 value,

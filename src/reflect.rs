@@ -21,7 +21,7 @@ use crate::wire::{
     IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, ARP_REPLY,
     ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP,
 };
-use crate::{Error, Result};
+use crate::{Error, Field, Result};
 
 /// Ethernet frames shorter than this are padded on the wire: the floor for "no amplification".
 const ETH_MIN_FRAME: usize = 60;
@@ -115,16 +115,19 @@ impl ReflectConfig {
     /// Refuse what cannot work, before anything is sent.
     pub fn validate(&self, ifaces: &[Interface]) -> Result<()> {
         if self.prefix > 32 {
-            return Err(Error::Invalid(format!(
-                "--ip {}/{}: the prefix length is at most 32",
-                self.addr, self.prefix
-            )));
+            return Err(Error::invalid(
+                Field::ResponderAddress,
+                format!(
+                    "{}/{}: the prefix length is at most 32",
+                    self.addr, self.prefix
+                ),
+            ));
         }
         if self.addr.is_multicast() || self.addr.is_broadcast() || self.addr.is_unspecified() {
-            return Err(Error::Invalid(format!(
-                "--ip {}: a responder needs a unicast address",
-                self.addr
-            )));
+            return Err(Error::invalid(
+                Field::ResponderAddress,
+                format!("{}: a responder needs a unicast address", self.addr),
+            ));
         }
         if let Some(owner) = ifaces
             .iter()
@@ -138,18 +141,20 @@ impl ReflectConfig {
         }
         if let Some(m) = self.mask {
             if mask_prefix(m).is_none() {
-                return Err(Error::Invalid(format!(
-                    "--mask {m} is not contiguous: a mask is ones followed by zeros (RFC 950)"
-                )));
+                return Err(Error::invalid(
+                    Field::Mask,
+                    format!("{m} is not contiguous: a mask is ones followed by zeros (RFC 950)"),
+                ));
             }
         }
         if self.rate_limit == Some(0) {
-            return Err(Error::Invalid(
-                "--rate-limit must be at least 1 reply/s".into(),
+            return Err(Error::invalid(
+                Field::RateLimit,
+                "must be at least 1 reply/s",
             ));
         }
         if self.count == Some(0) {
-            return Err(Error::Invalid("--count must be at least 1".into()));
+            return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
         Ok(())
     }

@@ -14,10 +14,10 @@ mod template;
 pub mod window;
 mod worker;
 
-use std::io::{IsTerminal, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::event::{self, Command, Event, Notice, Start, Summary, Totals};
 #[cfg(target_os = "linux")]
 use crate::link::fast::{FastLink, FastOptions, TxMode};
 #[cfg(target_os = "linux")]
@@ -25,8 +25,10 @@ use crate::link::xdp_live::{self, LiveShared};
 use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
+use crate::probe::engine::check_fits;
+use crate::probe::kinds::echo_data;
 use crate::wire::{EthernetRepr, Ipv4Repr, ETHERTYPE_IPV4};
-use crate::{Error, Field, Result};
+use crate::{Error, Field, Result, Stop};
 use classify::{classify, Rx};
 use request::validate;
 pub use request::{BlastOutcome, BlastRequest, Progress, Rate};
@@ -46,12 +48,19 @@ pub const DEFAULT_BATCH: usize = 64;
 pub const MAX_BATCH: usize = 1024;
 /// Sleep in the kernel only when the next departure is further away than this; spin otherwise.
 const SPIN: Duration = Duration::from_micros(200);
-const MAX_IP_LEN: usize = 65535;
 
 /// Run a blast. Refuses what it can before anything is sent; once sending has started, an
 /// error (e.g. the interface went down) ends the run and comes back in
 /// [`BlastOutcome::error`] beside the summary of what was sent until then.
-pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<BlastOutcome> {
+///
+/// Reports the start, a notice saying how frames are transmitted, a progress record each
+/// second, and the summary at the end (also when a link error cuts the run short: the outcome
+/// then carries the error).
+pub fn run(
+    req: &BlastRequest,
+    user_stop: &Stop,
+    on_event: &mut dyn FnMut(&Event),
+) -> Result<BlastOutcome> {
     validate(req)?;
     let ip_options = req.options.build(req.dest)?;
     let wire_dst = req.options.wire_destination(req.dest);
@@ -61,25 +70,20 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
     };
     let plan = resolve::plan(&path_req)?;
     let option_bytes = crate::wire::emit_options(&ip_options)?.len();
-    let ip_bytes = 20 + option_bytes + 8 + req.size;
-    let limit = (plan.iface.mtu as usize).min(MAX_IP_LEN);
-    if ip_bytes > limit {
-        return Err(Error::Invalid(format!(
-            "-s {} makes a {ip_bytes}-byte IP packet but the MTU of {} is {limit}: the largest -s here is {}",
-            req.size,
-            plan.iface.name,
-            limit.saturating_sub(20 + option_bytes + 8)
-        )));
-    }
+    let ip_bytes = check_fits(&plan.iface, option_bytes, 8, req.size)?;
     let frame_len = 14 + ip_bytes;
     #[cfg(target_os = "linux")]
     if req.backend == Backend::Fast && frame_len > crate::link::fast::MAX_FRAME {
-        return Err(Error::Invalid(format!(
-            "a {frame_len}-byte frame does not fit the fast link's TX ring slot (at most {} bytes): \
-             the largest -s here is {}",
-            crate::link::fast::MAX_FRAME,
-            crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8
-        )));
+        return Err(Error::TooLarge {
+            field: Field::DataSize,
+            value: req.size,
+            ip_bytes,
+            option_bytes,
+            header_bytes: 8,
+            limit: crate::link::fast::MAX_FRAME - 14,
+            limited_by: "the fast link's TX ring slot".into(),
+            largest: crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8,
+        });
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if req.threads > cores {
@@ -122,12 +126,15 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
     let queues = tx_queues(&plan.iface.name);
     // Live frames are redirected from whatever CPU sends them: no queue per thread.
     if req.threads > queues && !live_asked {
-        return Err(Error::Invalid(format!(
-            "--threads {} but {} has {queues} transmit queue{}: at most --threads {queues}",
-            req.threads,
-            plan.iface.name,
-            if queues == 1 { "" } else { "s" }
-        )));
+        return Err(Error::invalid(
+            Field::Threads,
+            format!(
+                "{} but {} has {queues} transmit queue{}: at most {queues}",
+                req.threads,
+                plan.iface.name,
+                if queues == 1 { "" } else { "s" }
+            ),
+        ));
     }
 
     let cfg = LinkConfig {
@@ -198,12 +205,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
     ip.tos = req.tos;
     ip.dont_fragment = req.dont_fragment;
     ip.options = ip_options;
-    let data: Vec<u8> = (0..req.size)
-        .map(|i| match req.pattern.as_slice() {
-            [] => (i + 8) as u8,
-            p => p[(i - STAMP_BYTES.min(i)) % p.len()],
-        })
-        .collect();
+    let data = echo_data(req.size, &req.pattern, STAMP_BYTES);
 
     let n = req.threads;
     let shared = Shared {
@@ -269,6 +271,24 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         }
     }
 
+    on_event(&Event::Start(Start {
+        dest: Some(req.dest),
+        wire_dst: Some(path.plan.dst_ip),
+        src: Some(path.plan.src_ip),
+        iface: Some(path.plan.iface.name.clone()),
+        next_hop: Some(path.plan.next_hop),
+        dst_mac: Some(path.dst_mac.to_string()),
+        data_bytes: Some(req.size),
+        ip_bytes: Some(frame_len - 14),
+        option_bytes: Some(option_bytes),
+        ..Start::new(Command::Blast)
+    }));
+    on_event(&Event::Notice(Notice {
+        message: match &live_unavailable {
+            Some(why) => format!("blast: sending with {tx_mode_used} (not XDP live frames: {why})"),
+            None => format!("blast: sending with {tx_mode_used}"),
+        },
+    }));
     let started = Instant::now();
     // Start all threads on one schedule, slightly in the future.
     let t0 = started + Duration::from_millis(2);
@@ -283,29 +303,20 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
             .map(|(w, l)| sc.spawn(move || w.run(l, t0, t0_ns)))
             .collect();
         let mut last = (Instant::now(), 0u64, 0u64);
-        let tty = live && std::io::stderr().is_terminal();
         while handles.iter().any(|h| !h.is_finished()) {
             std::thread::sleep(Duration::from_millis(20));
-            if tty && last.0.elapsed() >= Duration::from_secs(1) {
+            if last.0.elapsed() >= Duration::from_secs(1) {
                 let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
                 let dt = last.0.elapsed().as_secs_f64();
-                let loss = if s > 0 {
-                    100.0 * s.saturating_sub(r) as f64 / s as f64
-                } else {
-                    0.0
-                };
-                eprint!(
-                    "\r{:>7.1}s  tx {:>10.0}/s  rx {:>10.0}/s  sent {s}  received {r}  loss so far {loss:.2}%   ",
-                    started.elapsed().as_secs_f64(),
-                    (s - last.1) as f64 / dt,
-                    (r - last.2) as f64 / dt
-                );
-                let _ = std::io::stderr().flush();
+                on_event(&Event::Progress(event::Progress {
+                    elapsed_us: event::us(started.elapsed()),
+                    sent: s,
+                    received: r,
+                    tx_rate: (s - last.1) as f64 / dt,
+                    rx_rate: (r - last.2) as f64 / dt,
+                }));
                 last = (Instant::now(), s, r);
             }
-        }
-        if tty && last.1 > 0 {
-            eprintln!();
         }
         handles
             .into_iter()
@@ -323,6 +334,12 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         tx_mode_used,
     );
     out.live_unavailable = live_unavailable;
+    on_event(&Event::Summary(Summary {
+        command: Command::Blast,
+        elapsed_us: elapsed * 1e6,
+        interrupted: out.summary.interrupted,
+        totals: Totals::Blast(Box::new(out.summary.clone())),
+    }));
     Ok(out)
 }
 

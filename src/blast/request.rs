@@ -11,7 +11,7 @@ use crate::link::fast::TxMode;
 use crate::link::Backend;
 use crate::net::resolve::PathRequest;
 use crate::probe::options::OptionsRequest;
-use crate::{Error, Result};
+use crate::{Error, Field, Result};
 
 /// How fast to send.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,57 +136,68 @@ pub struct BlastOutcome {
 pub(super) fn validate(req: &BlastRequest) -> Result<()> {
     if let Rate::Pps(r) = req.rate {
         if !(r.is_finite() && r > 0.0) {
-            return Err(Error::Invalid(format!(
-                "--rate {r}: the rate must be more than 0 frames per second"
-            )));
+            return Err(Error::invalid(
+                Field::Rate,
+                format!("{r}: the rate must be more than 0 frames per second"),
+            ));
         }
     }
     if req.count.is_none() && req.duration.is_none() {
-        return Err(Error::Invalid(
-            "blast needs --count N or --duration SECS (or both): the run must end by itself".into(),
-        ));
+        return Err(Error::NeedsOneOf {
+            first: Field::Count,
+            second: Field::Duration,
+            why: "a blast must end by itself".into(),
+        });
     }
     if req.count == Some(0) {
-        return Err(Error::Invalid("--count must be at least 1".into()));
+        return Err(Error::invalid(Field::Count, "must be at least 1"));
     }
     if req.duration.is_some_and(|d| d.is_zero()) {
-        return Err(Error::Invalid("--duration must be more than 0".into()));
+        return Err(Error::invalid(Field::Duration, "must be more than 0"));
     }
     if req.batch == 0 || req.batch > MAX_BATCH {
-        return Err(Error::Invalid(format!(
-            "--batch {}: expected 1..={MAX_BATCH}",
-            req.batch
-        )));
-    }
-    if req.threads == 0 {
-        return Err(Error::Invalid("--threads must be at least 1".into()));
-    }
-    if req.threads > 1 && req.backend != Backend::Fast {
-        return Err(Error::Invalid(
-            "--threads above 1 needs --backend fast (one TX ring and one fanout RX ring per thread)"
-                .into(),
+        return Err(Error::invalid(
+            Field::Batch,
+            format!("{}: expected 1..={MAX_BATCH}", req.batch),
         ));
     }
+    if req.threads == 0 {
+        return Err(Error::invalid(Field::Threads, "must be at least 1"));
+    }
+    if req.threads > 1 && req.backend != Backend::Fast {
+        return Err(Error::Needs {
+            field: Field::Threads,
+            needs: "fast".into(),
+            other: Field::Backend,
+            why: " above 1 thread (one TX ring and one fanout RX ring per thread)".into(),
+        });
+    }
     if req.size < STAMP_BYTES {
-        return Err(Error::Invalid(format!(
-            "-s {}: blast needs at least {STAMP_BYTES} data bytes (sequence number + send time)",
-            req.size
-        )));
+        return Err(Error::invalid(
+            Field::DataSize,
+            format!(
+                "{}: blast needs at least {STAMP_BYTES} data bytes (sequence number + send time)",
+                req.size
+            ),
+        ));
     }
     if req.pattern.len() > 16 {
-        return Err(Error::Invalid(format!(
-            "-p PATTERN holds at most 16 bytes, got {}",
-            req.pattern.len()
-        )));
+        return Err(Error::invalid(
+            Field::Pattern,
+            format!("holds at most 16 bytes, got {}", req.pattern.len()),
+        ));
     }
     if req.ttl == 0 {
-        return Err(Error::Invalid("-t TTL must be 1..=255".into()));
+        return Err(Error::invalid(Field::Ttl, "must be 1..=255"));
     }
     if usize::from(req.id) + req.threads > 0x10000 {
-        return Err(Error::Invalid(format!(
-            "--id {} + {} threads runs past identifier 65535",
-            req.id, req.threads
-        )));
+        return Err(Error::invalid(
+            Field::Id,
+            format!(
+                "{} + {} threads runs past identifier 65535",
+                req.id, req.threads
+            ),
+        ));
     }
     Ok(())
 }

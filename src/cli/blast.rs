@@ -5,8 +5,8 @@ use clap::Args;
 use super::args::{parse_hex, parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, path_request, resolve_host, seconds};
 use pktforge::blast::{self, BlastRequest, Rate};
-use pktforge::event::{Command, Event, Start, Summary, Totals};
 use pktforge::{Error, Result, Stop};
+use std::io::IsTerminal;
 
 use super::render::Render;
 
@@ -141,33 +141,8 @@ pub fn run(a: BlastArgs, stop: &Stop) -> Result<i32> {
         );
     }
     let mut render = Render::new(a.json);
-    if a.json {
-        render.event(&Event::Start(Start {
-            dest: Some(req.dest),
-            ..Start::new(Command::Blast)
-        }));
-    }
-    let out = blast::run(&req, stop, !a.json)?;
-    #[cfg(target_os = "linux")]
-    if req.tx_mode == pktforge::link::fast::TxMode::Auto {
-        match &out.live_unavailable {
-            Some(why) => eprintln!(
-                "blast: --tx-mode auto sent with {} (not live: {why})",
-                out.summary.tx_mode
-            ),
-            None => eprintln!("blast: --tx-mode auto sent with {}", out.summary.tx_mode),
-        }
-    }
-    if a.json {
-        render.event(&Event::Summary(Summary {
-            command: Command::Blast,
-            elapsed_us: out.summary.elapsed_seconds * 1e6,
-            interrupted: out.summary.interrupted,
-            totals: Totals::Blast(Box::new(out.summary.clone())),
-        }));
-    } else {
-        print!("{}", out.summary.to_text());
-    }
+    render.progress = std::io::stderr().is_terminal();
+    let out = blast::run(&req, stop, &mut |ev| render.event(ev))?;
     if let Some(p) = &a.plot {
         std::fs::write(p, blast::plot::svg(&out.summary, &out.timeline))
             .map_err(|e| Error::io(format!("writing --plot file {}", p.display()), e))?;

@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::args::{parse_hex, parse_u16_any, parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, path_request, resolve_host};
-use pktforge::craft::{fill_payload, Endpoints, FrameSpec, IcmpSpec};
+use pktforge::craft::{Endpoints, FrameSpec, IcmpSpec};
+use pktforge::probe::kinds::echo_data;
 use pktforge::wire::hop::ms_since_midnight_ut;
 use pktforge::{Error, Result};
 
@@ -229,7 +230,7 @@ impl FrameArgs {
                     "--size {size} is over the IPv4 limit of 65535 bytes"
                 )));
             }
-            fill_payload(size, &pattern)
+            echo_data(size, &pattern, 0)
         };
         Ok(s)
     }

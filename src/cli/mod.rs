@@ -132,6 +132,7 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
     let blast = matches!(command, Command::Blast(_));
     let long_count = matches!(command, Command::Reflect(_));
     move |f| match f {
+        Field::Count if blast => "--count N",
         Field::Count if long_count => "--count",
         Field::Count => "-c",
         Field::Interval => "-i",
@@ -147,6 +148,7 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::MaxTtl => "-m",
         Field::ProbesPerHop => "-q",
         Field::InFlight => "-N",
+        Field::Id => "--id",
         Field::LooseSourceRoute => "--lsrr",
         Field::StrictSourceRoute => "--ssrr",
         Field::IpOption => "--ip-option",
@@ -156,8 +158,8 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::Src => "--src",
         Field::Iface => "-I",
         Field::ArpTimeout => "--arp-timeout",
-        Field::Rate if blast => "--rate",
         Field::Rate => "--rate",
+        Field::Duration if blast => "--duration SECS",
         Field::Duration => "--duration",
         Field::Threads => "--threads",
         Field::Batch => "--batch",

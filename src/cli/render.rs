@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use pktforge::dissect::render_text;
 use pktforge::event::{
-    Answer, Command, Direction, Event, Frame, Hop, IcmpError, ProbeTotals, Reply, Start, Summary,
-    Totals,
+    Answer, Command, Direction, Event, Frame, Hop, IcmpError, ProbeTotals, Progress, Reply, Start,
+    Summary, Totals,
 };
 use pktforge::wire::{IpOption, TimestampFlag};
 
@@ -29,6 +29,9 @@ pub struct Render {
     pub names: Option<Names>,
     /// The interface and wait, for the note when no router advertised (rsol).
     pub wait: Option<Duration>,
+    /// Show progress records as a line rewritten in place on standard error (a terminal).
+    pub progress: bool,
+    progress_shown: bool,
     command: Option<Command>,
     iface: Option<String>,
     last_route: Option<Vec<Ipv4Addr>>,
@@ -59,7 +62,11 @@ impl Render {
             Event::Start(s) => self.start(s),
             Event::Notice(_) => return,
             _ if self.quiet && !matches!(ev, Event::Summary(_) | Event::Frame(_)) => return,
-            Event::Request(_) | Event::Timeout(_) | Event::Progress(_) => return,
+            Event::Progress(p) => {
+                self.progress_line(p);
+                return;
+            }
+            Event::Request(_) | Event::Timeout(_) => return,
             Event::Reply(r) => self.reply(r),
             Event::IcmpError(e) => self.icmp_error(e),
             Event::Malformed(m) => format!(
@@ -211,7 +218,31 @@ impl Render {
         s
     }
 
-    fn summary(&self, s: &Summary) -> String {
+    fn progress_line(&mut self, p: &Progress) {
+        if !self.progress {
+            return;
+        }
+        let loss = if p.sent > 0 {
+            100.0 * p.sent.saturating_sub(p.received) as f64 / p.sent as f64
+        } else {
+            0.0
+        };
+        eprint!(
+            "\r{:>7.1}s  tx {:>10.0}/s  rx {:>10.0}/s  sent {}  received {}  loss so far {loss:.2}%   ",
+            p.elapsed_us / 1e6,
+            p.tx_rate,
+            p.rx_rate,
+            p.sent,
+            p.received
+        );
+        let _ = std::io::stderr().flush();
+        self.progress_shown = true;
+    }
+
+    fn summary(&mut self, s: &Summary) -> String {
+        if std::mem::take(&mut self.progress_shown) {
+            eprintln!();
+        }
         match (&s.totals, s.command) {
             (Totals::Probe(p), Command::Ping) => summary_text(p, s.elapsed_us, "ping"),
             (Totals::Probe(p), Command::Rsol) => {
@@ -239,6 +270,7 @@ impl Render {
                 }
                 t
             }
+            (Totals::Blast(b), _) => b.to_text(),
             (Totals::Frames(f), Command::Capture) => {
                 eprintln!(
                     "{} frames captured, {} dropped by kernel",

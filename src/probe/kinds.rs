@@ -17,16 +17,24 @@ pub struct Echo {
     data: Vec<u8>,
 }
 
+/// Echo data as iputils fills it: `size` bytes of `pattern` repeated, starting over after the
+/// first `skip` bytes (which a stamp overwrites); without a pattern 0x08, 0x09, ... by position.
+pub fn echo_data(size: usize, pattern: &[u8], skip: usize) -> Vec<u8> {
+    (0..size)
+        .map(|i| match pattern {
+            [] => (i + 8) as u8,
+            p => p[i.saturating_sub(skip) % p.len()],
+        })
+        .collect()
+}
+
 impl Echo {
     /// Echo requests with `size` data bytes filled with `pattern` (empty: 0x08, 0x09, ...).
     pub fn new(id: u16, size: usize, pattern: &[u8]) -> Self {
-        let data = (0..size)
-            .map(|i| match pattern {
-                [] => (i + 8) as u8,
-                p => p[i % p.len()],
-            })
-            .collect();
-        Echo { id, data }
+        Echo {
+            id,
+            data: echo_data(size, pattern, 0),
+        }
     }
 
     /// ICMP bytes of each request.
