@@ -334,9 +334,10 @@ impl FrameSpec {
         let mut frame = build_icmp_frame(&eth, &ip, &icmp)?;
         if let Some(v) = self.version {
             if v > 15 {
-                return Err(crate::Error::Invalid(format!(
-                    "--ip-version {v} does not fit its 4-bit field (0..=15)"
-                )));
+                return Err(crate::Error::invalid(
+                    crate::Field::IpVersion,
+                    format!("{v} does not fit its 4-bit field (0..=15)"),
+                ));
             }
             let eh = eth.header_len();
             use crate::wire::field::ipv4 as f;

@@ -23,6 +23,8 @@ pub enum Field {
     Pattern,
     /// IP time to live.
     Ttl,
+    /// IP version field.
+    IpVersion,
     /// IP TOS byte.
     Tos,
     /// How long each request waits for its answer.
@@ -92,6 +94,7 @@ impl Field {
             Field::DataSize => "data size",
             Field::Pattern => "pattern",
             Field::Ttl => "TTL",
+            Field::IpVersion => "IP version",
             Field::Tos => "TOS",
             Field::Timeout => "timeout",
             Field::Deadline => "deadline",

@@ -550,7 +550,7 @@ mod tests {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
         let mut r = BlastRequest::new("192.0.2.1".parse().unwrap());
-        assert!(validate(&r).unwrap_err().to_string().contains("--count"));
+        assert_eq!(validate(&r).unwrap_err().field(), Some(Field::Count));
         r.count = Some(10);
         validate(&r).unwrap();
         r.size = 15;

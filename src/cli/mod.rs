@@ -139,6 +139,7 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::DataSize => "-s",
         Field::Pattern => "-p",
         Field::Ttl => "-t",
+        Field::IpVersion => "--ip-version",
         Field::Tos if trace => "-t",
         Field::Tos => "-Q",
         Field::Timeout if trace => "-w",

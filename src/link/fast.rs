@@ -53,7 +53,7 @@ const TX_DATA_OFFSET: usize = TPACKET2_HDRLEN;
 /// Smallest and largest TX ring slot.
 const MIN_SLOT: usize = 2048;
 /// The largest TX ring slot: frames longer than `MAX_SLOT - TX_DATA_OFFSET` are refused.
-pub const MAX_SLOT: usize = 16384;
+pub(crate) const MAX_SLOT: usize = 16384;
 /// TX ring size in bytes (per link).
 const TX_RING_BYTES: usize = 4 << 20;
 /// RX ring: the kernel hands a block over when it is full or RX_RETIRE_MS after its first
@@ -246,7 +246,7 @@ fn bind(fd: RawFd, iface: &Interface, protocol: u16) -> Result<()> {
 }
 
 /// The TX ring slot size for frames up to `frame_len` bytes, or None when none fits.
-pub fn tx_slot_for(frame_len: usize) -> Option<usize> {
+pub(crate) fn tx_slot_for(frame_len: usize) -> Option<usize> {
     let need = frame_len + TX_DATA_OFFSET;
     (need <= MAX_SLOT).then(|| need.next_power_of_two().max(MIN_SLOT))
 }

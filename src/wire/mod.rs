@@ -4,13 +4,13 @@
 //! smoltcp. Parsing is bounds-checked everywhere and never panics; building refuses what the
 //! headers cannot hold, with messages that name the limit.
 
-pub mod arp;
-pub mod ether;
-pub mod frame;
+mod arp;
+mod ether;
+mod frame;
 pub mod hop;
-pub mod icmp;
-pub mod ipopt;
-pub mod ipv4;
+mod icmp;
+mod ipopt;
+mod ipv4;
 pub mod names;
 
 pub use arp::*;
