@@ -1,9 +1,63 @@
 #![warn(missing_docs)]
-//! pktforge: hand-crafted Ethernet + IPv4 + ICMP frames sent and captured over AF_PACKET.
+//! pktforge: hand-crafted Ethernet + IPv4 + ICMP frames, sent on a chosen interface over
+//! AF_PACKET (or AF_XDP) and matched with what answers, captured on the same interface.
 //!
-//! Data flows one way:
-//! CLI → request → [`net`] (interface, route, next-hop MAC) → [`wire`] (build) → [`link`] (send)
-//! → [`link`] (receive) → [`wire`] (parse) → [`probe`] (match) → report.
+//! Data flows one way, and so do the modules (each imports only those below it):
+//!
+//! | layer | module | what it does |
+//! | --- | --- | --- |
+//! | request | [`probe`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
+//! | resolve | [`net`] | interface, route and source address from the kernel |
+//! | link | [`link`] | moving frames (pnet or the Linux fast path), ARP for the next hop ([`link::path`]), pcap |
+//! | wire | [`wire`] | zero-copy views for reading, `Repr` values for building; no I/O |
+//! | report | [`event`], [`dissect`] | the one record stream every run reports; frames as named fields |
+//!
+//! Every driver reports what happens as a stream of [`Event`]s (start, request, reply, ICMP
+//! error, hop, frame, summary) to a callback, and returns its [`event::Summary`]; serialized
+//! with serde they are the JSON Lines the command-line tool writes, validated by the schema in
+//! [`event::JSON_SCHEMA`]. Errors are typed ([`Error`]) and name the request's [`Field`].
+//! Nothing in the library prints.
+//!
+//! # Building and reading frames
+//! ```
+//! use std::net::Ipv4Addr;
+//! use pktforge::wire::*;
+//!
+//! let eth = EthernetRepr {
+//!     dst: MacAddr::broadcast(),
+//!     src: MacAddr::zero(),
+//!     vlan: None,
+//!     ethertype: ETHERTYPE_IPV4,
+//! };
+//! let mut ip = Ipv4Repr::new(Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(203, 0, 113, 2), 1);
+//! ip.options = vec![IpOption::record_route(9)?];
+//! let frame = build_icmp_frame(&eth, &ip, &IcmpRepr::echo_request(1, 1, vec![0; 56]))?;
+//!
+//! let v4 = Ipv4Packet::new_checked(EthernetFrame::new_checked(&frame[..])?.payload().to_vec())?;
+//! assert_eq!(v4.header_len(), 60);
+//! assert_eq!(v4.option_iter().next().unwrap().unwrap().option_type(), 7);
+//! # Ok::<(), WireError>(())
+//! ```
+//!
+//! # Probing
+//! ```no_run
+//! use pktforge::probe::{options::SourceRoute, ping::PingRequest};
+//!
+//! let mut ping = PingRequest::new("203.0.113.2".parse()?);
+//! ping.count = Some(3);
+//! ping.target.options.source_route = Some(SourceRoute::Loose(vec!["198.51.100.2".parse()?]));
+//! for reply in ping.run()?.replies {
+//!     println!("{} bytes from {}: rtt {:.1} us {:?}", reply.bytes, reply.from, reply.rtt_us, reply.options);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//! Sending needs CAP_NET_RAW. The library asks the kernel of the calling thread's network
+//! namespace, so a thread that entered a namespace (`setns`) probes from there.
+//!
+//! More in `examples/`: `rr_echo_frame` (build and dissect), `parse_options` (a captured
+//! frame's options through the views), `ping_lsrr` (a ping from code, each reply a struct) and
+//! `blast_summary` (a short blast and its summary); [`lab::Lab`] builds a network of Linux
+//! routers in namespaces to run them in.
 
 pub mod blast;
 pub mod craft;
