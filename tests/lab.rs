@@ -1,4 +1,4 @@
-//! The lab itself behaves as TESTING.md says, checked with the kernel's own tools.
+//! The lab itself behaves as the README says, checked with the kernel's own tools.
 
 mod common;
 

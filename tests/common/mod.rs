@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use pktforge::lab::{Host, Lab};
 
-/// The route Linux's own `ping -R` shows from a to b across the lab (TESTING.md).
+/// The route Linux's own `ping -R` shows from a to b across the lab (the README's lab section).
 pub const LINUX_RR_A_TO_B: [&str; 8] = [
     "192.0.2.2",
     "198.51.100.1",
