@@ -646,4 +646,4 @@ pub fn flags_text(f: u16) -> String {
 
 #[cfg(test)]
 #[path = "transport_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -12,22 +12,26 @@ use crate::wire::udp::{pseudo_header_checksum, UdpPacket, UdpRepr, IP_PROTO_UDP}
 use crate::wire::{EthernetFrame, IcmpPacket, Ipv4Packet};
 
 /// SYN from a (python3 socket.create_connection) to b:8000: mss 1460, sackOK, TS, nop, wscale 10.
-const SYN: &str = "aaf700af3d55aa8a16af9b4c08004500003cffa940004006 3d0dc0000202cb007102\
+pub(crate) const SYN: &str =
+    "aaf700af3d55aa8a16af9b4c08004500003cffa940004006 3d0dc0000202cb007102\
     e8b21f40c986da1300000000a002faf03a8700000204 05b40402080a2eab3a4700000000 0103030a";
 /// b's SYN-ACK.
-const SYN_ACK: &str = "aa8a16af9b4caaf700af3d5508004500003c000040003e063eb7cb007102c0000202\
+pub(crate) const SYN_ACK: &str =
+    "aa8a16af9b4caaf700af3d5508004500003c000040003e063eb7cb007102c0000202\
     1f40e8b2bb442c9fc986da14a012fe88146700000204 05b40402080a6660d4322eab3a470103030a";
 /// a's ACK: nop, nop, TS.
-const ACK: &str = "aaf700af3d55aa8a16af9b4c080045000034ffaa400040063d14c0000202cb007102\
+pub(crate) const ACK: &str = "aaf700af3d55aa8a16af9b4c080045000034ffaa400040063d14c0000202cb007102\
     e8b21f40c986da14bb442ca08010003f4180000001010 80a2eab3a476660d432";
 /// b's RST-ACK for a SYN to the closed port 81.
-const RST: &str = "aa8a16af9b4caaf700af3d55080045000028000040003e063ecbcb007102c0000202\
+pub(crate) const RST: &str = "aa8a16af9b4caaf700af3d55080045000028000040003e063ecbcb007102c0000202\
     0051da5800000000e4508f3d501400006393 0000";
 /// A UDP datagram 192.0.2.2:40000 → 203.0.113.2:9999, "pktforge udp test".
-const UDP: &str = "aaf700af3d55aa8a16af9b4c08004500002d066340004011 3658c0000202cb007102\
+pub(crate) const UDP: &str =
+    "aaf700af3d55aa8a16af9b4c08004500002d066340004011 3658c0000202cb007102\
     9c40270f001903f0706b74666f7267652075647020746573 74";
 /// b's Port Unreachable quoting it (whole datagram).
-const PORT_UNREACH: &str = "aa8a16af9b4caaf700af3d55080045c00049dde800003e01a006cb007102c0000202\
+pub(crate) const PORT_UNREACH: &str =
+    "aa8a16af9b4caaf700af3d55080045c00049dde800003e01a006cb007102c0000202\
     0303fb2c000000004500002d066340003e113858c0000202cb0071029c40270f001903f0706b74666f7267652075\
     647020746573 74";
 
