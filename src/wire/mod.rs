@@ -11,6 +11,7 @@ pub mod hop;
 pub mod icmp;
 pub mod ipopt;
 pub mod ipv4;
+pub mod l4;
 pub mod names;
 pub mod tcp;
 pub mod udp;
@@ -21,6 +22,7 @@ pub use frame::*;
 pub use icmp::*;
 pub use ipopt::*;
 pub use ipv4::*;
+pub use l4::{build_l4_frame_into, L4Repr};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr, IP_PROTO_TCP};
 pub use udp::{UdpPacket, UdpRepr, IP_PROTO_UDP};
 

@@ -644,6 +644,163 @@ pub fn flags_text(f: u16) -> String {
     }
 }
 
+/// Parse TCP flags: tcpdump's letters (`S`, `SA`, `FPU`; `.` for ACK, `N` for NS), names
+/// joined by `,`, `|` or `+` (`syn,ack`), `none`, or a number (`0x12`). Unknown letters and
+/// names are refused, naming them and what is known.
+pub fn parse_tcp_flags(text: &str) -> Result<u16, WireError> {
+    use super::names::TCP_FLAGS;
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("none") || t.is_empty() {
+        return Ok(0);
+    }
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return match u16::from_str_radix(h, 16) {
+            Ok(v) if v <= 0x1ff => Ok(v),
+            _ => Err(WireError::Invalid(format!(
+                "TCP flags {t:?}: a number must be 0x0..=0x1ff (9 flag bits)"
+            ))),
+        };
+    }
+    if let Ok(v) = t.parse::<u16>() {
+        return if v <= 0x1ff {
+            Ok(v)
+        } else {
+            Err(WireError::Invalid(format!(
+                "TCP flags {v}: a number must be 0..=511 (9 flag bits)"
+            )))
+        };
+    }
+    let known = || {
+        let letters: String = TCP_FLAGS.iter().map(|f| f.letter).collect();
+        let names: Vec<&str> = TCP_FLAGS.iter().map(|f| f.name).collect();
+        format!(
+            "letters {letters} (and . for ACK) or names {}",
+            names.join(",")
+        )
+    };
+    let tokens: Vec<&str> = t.split([',', '|', '+']).map(str::trim).collect();
+    let by_name = |w: &str| {
+        TCP_FLAGS
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(w))
+            .map(|f| f.bit)
+    };
+    if tokens.len() > 1 || (t.len() > 1 && by_name(t).is_some()) {
+        let mut v = 0;
+        for w in tokens {
+            v |= by_name(w).ok_or_else(|| {
+                WireError::Invalid(format!("unknown TCP flag {w:?} in {t:?}: use {}", known()))
+            })?;
+        }
+        return Ok(v);
+    }
+    let mut v = 0;
+    for c in t.chars() {
+        let bit = if c == '.' {
+            Some(flags::ACK)
+        } else {
+            TCP_FLAGS
+                .iter()
+                .find(|f| f.letter == c.to_ascii_uppercase())
+                .map(|f| f.bit)
+        };
+        v |= bit.ok_or_else(|| {
+            WireError::Invalid(format!(
+                "unknown TCP flag letter {c:?} in {t:?}: use {}",
+                known()
+            ))
+        })?;
+    }
+    Ok(v)
+}
+
+impl std::str::FromStr for TcpOption {
+    type Err = WireError;
+
+    /// `eol`, `nop`, `mss=N`, `wscale=N` (0..=14), `sackok`, `sack=L:R[,L:R…]` (1..=4
+    /// blocks), `ts=VAL[:ECR]`, `raw=HEX` (bytes as they are).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |why: String| WireError::Invalid(format!("TCP option {text:?}: {why}"));
+        let (name, value) = match text.split_once('=') {
+            Some((n, v)) => (n.trim().to_ascii_lowercase(), Some(v.trim())),
+            None => (text.trim().to_ascii_lowercase(), None),
+        };
+        let need = |v: Option<&'_ str>| -> Result<String, WireError> {
+            v.map(str::to_string)
+                .ok_or_else(|| bad(format!("{name} needs a value ({name}=...)")))
+        };
+        let num = |v: &str, max: u64| -> Result<u64, WireError> {
+            let n = match v.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => v.parse(),
+            }
+            .map_err(|_| bad(format!("{v:?} is not a number")))?;
+            if n > max {
+                return Err(bad(format!("{n} is over {max}")));
+            }
+            Ok(n)
+        };
+        Ok(match name.as_str() {
+            "eol" => TcpOption::EndOfList,
+            "nop" => TcpOption::Nop,
+            "sackok" | "sack-permitted" | "sackperm" => TcpOption::SackPermitted,
+            "mss" => TcpOption::Mss(num(&need(value)?, 65535)? as u16),
+            "wscale" | "ws" => {
+                let s = num(&need(value)?, 255)? as u8;
+                if s > 14 {
+                    return Err(bad(format!(
+                        "window scale {s} is over 14, the largest RFC 7323 allows (use raw= to send it anyway)"
+                    )));
+                }
+                TcpOption::WindowScale(s)
+            }
+            "sack" => {
+                let mut blocks = Vec::new();
+                for b in need(value)?.split(',') {
+                    let (l, r) = b
+                        .split_once(':')
+                        .ok_or_else(|| bad(format!("block {b:?} is not LEFT:RIGHT")))?;
+                    blocks.push((num(l, u32::MAX.into())? as u32, num(r, u32::MAX.into())? as u32));
+                }
+                if blocks.len() > 4 {
+                    return Err(bad(format!(
+                        "{} SACK blocks take {} bytes; at most 4 fit in 40 bytes of options",
+                        blocks.len(),
+                        2 + 8 * blocks.len()
+                    )));
+                }
+                TcpOption::Sack(blocks)
+            }
+            "ts" | "timestamp" | "timestamps" => {
+                let v = need(value)?;
+                let (a, b) = v.split_once(':').unwrap_or((&v, "0"));
+                TcpOption::Timestamps {
+                    tsval: num(a, u32::MAX.into())? as u32,
+                    tsecr: num(b, u32::MAX.into())? as u32,
+                }
+            }
+            "raw" => {
+                let h: String = need(value)?.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+                if h.len() % 2 != 0 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(bad("raw= takes hex bytes".into()));
+                }
+                TcpOption::Raw(
+                    (0..h.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0))
+                        .collect(),
+                )
+            }
+            _ => {
+                return Err(bad(
+                    "unknown option: use eol, nop, mss=N, wscale=N, sackok, sack=L:R[,L:R], ts=VAL[:ECR] or raw=HEX"
+                        .into(),
+                ))
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 #[path = "transport_tests.rs"]
 pub(crate) mod tests;

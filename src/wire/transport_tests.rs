@@ -228,3 +228,58 @@ fn pseudo_header_udp_zero_is_sent_as_ffff() {
     assert_eq!(&buf[6..8], &[0xff, 0xff]);
     assert_eq!(pseudo_header_checksum(s, d, IP_PROTO_UDP, &buf), 0);
 }
+
+#[test]
+fn flags_from_letters_names_and_numbers() {
+    assert_eq!(parse_tcp_flags("S").unwrap(), flags::SYN);
+    assert_eq!(parse_tcp_flags("SA").unwrap(), flags::SYN | flags::ACK);
+    assert_eq!(parse_tcp_flags("S.").unwrap(), flags::SYN | flags::ACK);
+    assert_eq!(parse_tcp_flags("SFRPAUEC").unwrap(), 0xff);
+    assert_eq!(parse_tcp_flags("syn,ack").unwrap(), 0x12);
+    assert_eq!(parse_tcp_flags("FIN|PSH|URG").unwrap(), 0x29);
+    assert_eq!(parse_tcp_flags("ACK").unwrap(), flags::ACK);
+    assert_eq!(parse_tcp_flags("none").unwrap(), 0);
+    assert_eq!(parse_tcp_flags("0x12").unwrap(), 0x12);
+    let e = parse_tcp_flags("SX").unwrap_err().to_string();
+    assert!(e.contains("'X'") && e.contains("FSRPAUECN"), "{e}");
+    assert!(parse_tcp_flags("syn,bogus").is_err());
+    assert!(parse_tcp_flags("0x200").is_err());
+}
+
+#[test]
+fn options_from_text() {
+    let o: Vec<TcpOption> = [
+        "mss=1460",
+        "sackok",
+        "ts=5:6",
+        "nop",
+        "wscale=7",
+        "sack=1:2,3:4",
+        "raw=fe0401",
+        "eol",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    assert_eq!(
+        o,
+        [
+            TcpOption::Mss(1460),
+            TcpOption::SackPermitted,
+            TcpOption::Timestamps { tsval: 5, tsecr: 6 },
+            TcpOption::Nop,
+            TcpOption::WindowScale(7),
+            TcpOption::Sack(vec![(1, 2), (3, 4)]),
+            TcpOption::Raw(vec![0xfe, 4, 1]),
+            TcpOption::EndOfList,
+        ]
+    );
+    assert!("mss=70000".parse::<TcpOption>().is_err());
+    assert!("wscale=15".parse::<TcpOption>().is_err());
+    assert!("sack=1:2,1:2,1:2,1:2,1:2"
+        .parse::<TcpOption>()
+        .unwrap_err()
+        .to_string()
+        .contains("at most 4"));
+    assert!("bogus".parse::<TcpOption>().is_err());
+}
