@@ -79,6 +79,10 @@ pub enum Field {
     Input,
     /// A network-namespace prefix.
     LabPrefix,
+    /// A UDP or TCP port.
+    Port,
+    /// Which transport probes use (UDP, TCP, ICMP).
+    Transport,
 }
 
 impl Field {
@@ -118,6 +122,8 @@ impl Field {
             Field::Force => "force",
             Field::Input => "input",
             Field::LabPrefix => "lab prefix",
+            Field::Port => "port",
+            Field::Transport => "transport",
         }
     }
 }

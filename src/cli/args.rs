@@ -98,11 +98,6 @@ pub fn parse_port(s: &str) -> Result<u16, String> {
     }
 }
 
-/// A list of ports `P[,P…]`, each 1..=65535.
-pub fn parse_ports(s: &str) -> Result<Vec<u16>, String> {
-    s.split(',').map(parse_port).collect()
-}
-
 /// TCP flags: letters, names or a number ([`pktforge::wire::tcp::parse_tcp_flags`]).
 pub fn parse_tcp_flags_arg(s: &str) -> Result<u16, String> {
     pktforge::wire::tcp::parse_tcp_flags(s).map_err(|e| e.to_string())
