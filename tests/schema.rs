@@ -99,6 +99,9 @@ fn every_subcommand_json_validates_against_the_schema() {
     }
     // A closed TCP port (RST: a reply with a tcp answer), a closed UDP port (an ICMP error)
     // and a silent address (a timeout), each with its port verdict.
+    // (The traces just before used up b's ICMP error budget: lift it so the port unreachable
+    // comes.)
+    lab.sysctl(Host::B, "net.ipv4.icmp_ratelimit", "0").unwrap();
     for (args, kind) in [
         (&["probe", "--tcp", "81", "-R", "--json", B][..], "reply"),
         (&["probe", "--udp", "9", "--json", B][..], "icmp_error"),

@@ -27,7 +27,7 @@ pub enum PortPlan {
         /// Destination port of probe 1.
         base: u16,
     },
-    /// The destination ports in turn (probe 1 → ports[0], ...); the source port is
+    /// The destination ports in turn (probe 1 → the first, ...); the source port is
     /// `sport_base + seq - 1` so probes to the same port stay apart.
     Cycle {
         /// First source port.

@@ -781,7 +781,7 @@ impl std::str::FromStr for TcpOption {
             }
             "raw" => {
                 let h: String = need(value)?.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
-                if h.len() % 2 != 0 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                if !h.len().is_multiple_of(2) || !h.chars().all(|c| c.is_ascii_hexdigit()) {
                     return Err(bad("raw= takes hex bytes".into()));
                 }
                 TcpOption::Raw(
