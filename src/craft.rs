@@ -1,4 +1,4 @@
-//! A hand-crafted frame as a typed request: every Ethernet, IPv4 and ICMP field, each either
+//! A hand-crafted frame as a typed request: every Ethernet, IPv4 and ICMP, UDP or TCP field, each either
 //! given or defaulted to the right value (lengths, IHL, checksums). Building is pure: the
 //! addresses a path supplies (MACs, source IP) are passed in. No I/O here.
 
@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 
 use crate::probe::options::OptionsRequest;
 use crate::wire::{
-    build_icmp_frame, checksum, EthernetRepr, IcmpMessage, IcmpRepr, Ipv4Repr, MacAddr,
-    ETHERTYPE_IPV4,
+    build_l4_frame_into, checksum, EthernetRepr, IcmpMessage, IcmpRepr, Ipv4Repr, L4Repr, MacAddr,
+    TcpRepr, UdpRepr, ETHERTYPE_IPV4,
 };
 use crate::Result;
 
@@ -48,8 +48,24 @@ pub struct FrameSpec {
     pub options: OptionsRequest,
     /// ICMP fields.
     pub icmp: IcmpSpec,
-    /// Bytes after the ICMP header (and after the kind's own fields or quote).
+    /// What the datagram carries: ICMP (from `icmp`) unless UDP or TCP is asked for.
+    pub transport: Transport,
+    /// Bytes after the ICMP, UDP or TCP header (and after the kind's own fields or quote).
     pub payload: Vec<u8>,
+}
+
+/// The transport a crafted datagram carries. UDP and TCP take their data from
+/// [`FrameSpec::payload`] (their own `payload` is replaced) and their checksum over the
+/// pseudo-header of the final destination ([`FrameSpec::dest`]) unless overridden.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// ICMP, from [`FrameSpec::icmp`].
+    #[default]
+    Icmp,
+    /// A UDP datagram.
+    Udp(UdpRepr),
+    /// A TCP segment.
+    Tcp(TcpRepr),
 }
 
 /// ICMP fields; each kind uses the ones it has.
@@ -144,8 +160,20 @@ impl FrameSpec {
             ip_checksum: None,
             options: OptionsRequest::default(),
             icmp: IcmpSpec::default(),
+            transport: Transport::Icmp,
             payload: Vec::new(),
         }
+    }
+
+    /// Carry `t` instead of ICMP, with the IP protocol set to match (17 UDP, 6 TCP, 1 ICMP).
+    pub fn with_transport(mut self, t: Transport) -> FrameSpec {
+        self.protocol = match &t {
+            Transport::Icmp => 1,
+            Transport::Udp(_) => crate::wire::IP_PROTO_UDP,
+            Transport::Tcp(_) => crate::wire::IP_PROTO_TCP,
+        };
+        self.transport = t;
+        self
     }
 
     /// The IP destination on the wire: the first hop of a source route, else `dest`.
@@ -309,7 +337,7 @@ impl FrameSpec {
     }
 
     /// Build the frame. Refuses, naming the field and the limit, what the headers cannot
-    /// hold (options over 40 bytes, IHL outside 5..=15 or below the options, total length
+    /// hold (IP or TCP options over 40 bytes, IHL outside 5..=15 or below the options, total length
     /// over 65535, fragment offset over 8191, version over 15).
     pub fn build(&self, ep: &Endpoints) -> Result<Vec<u8>> {
         let eth = EthernetRepr {
@@ -330,8 +358,19 @@ impl FrameSpec {
         ip.ihl_override = self.ihl;
         ip.total_len_override = self.total_len;
         ip.checksum_override = self.ip_checksum;
-        let icmp = self.icmp_repr(ep.src_ip);
-        let mut frame = build_icmp_frame(&eth, &ip, &icmp)?;
+        let l4 = match &self.transport {
+            Transport::Icmp => L4Repr::Icmp(self.icmp_repr(ep.src_ip)),
+            Transport::Udp(u) => L4Repr::Udp(UdpRepr {
+                payload: self.payload.clone(),
+                ..u.clone()
+            }),
+            Transport::Tcp(t) => L4Repr::Tcp(TcpRepr {
+                payload: self.payload.clone(),
+                ..t.clone()
+            }),
+        };
+        let mut frame = Vec::new();
+        build_l4_frame_into(&mut frame, &eth, &ip, &l4, self.dest)?;
         if let Some(v) = self.version {
             if v > 15 {
                 return Err(crate::Error::invalid(

@@ -83,6 +83,10 @@ pub enum Field {
     Input,
     /// A network-namespace prefix.
     LabPrefix,
+    /// A UDP or TCP port.
+    Port,
+    /// Which transport probes use (UDP, TCP, ICMP).
+    Transport,
 }
 
 impl Field {
@@ -124,6 +128,8 @@ impl Field {
             Field::Force => "force",
             Field::Input => "input",
             Field::LabPrefix => "lab prefix",
+            Field::Port => "port",
+            Field::Transport => "transport",
         }
     }
 }

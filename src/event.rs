@@ -37,6 +37,8 @@ pub enum Event {
     Timeout(Timeout),
     /// A trace's hop, once all its probes are settled.
     Hop(Hop),
+    /// What a port probe found (`probe --tcp/--udp`), once it is settled.
+    Port(PortResult),
     /// A frame captured, decoded, crafted or answered.
     Frame(Frame),
     /// Something the user should know that is not an error (a setting changed for the run).
@@ -76,6 +78,8 @@ pub enum Command {
     Blast,
     /// The L2 responder.
     Reflect,
+    /// UDP/TCP port probes.
+    Probe,
 }
 
 impl Command {
@@ -94,6 +98,7 @@ impl Command {
             Command::Craft => "craft",
             Command::Blast => "blast",
             Command::Reflect => "reflect",
+            Command::Probe => "probe",
         }
     }
 }
@@ -241,6 +246,28 @@ pub enum Answer {
         /// Advertised routers.
         routers: Vec<AdvertisedRouter>,
     },
+    /// A TCP segment answering a probe (SYN-ACK: open; RST: closed).
+    Tcp {
+        /// The port probed (the segment's source port).
+        port: u16,
+        /// Its flags in tcpdump's letters (`S.`, `R.`).
+        flags: String,
+        /// Its sequence number.
+        seq: u32,
+        /// Its acknowledgment number.
+        ack: u32,
+        /// Its window.
+        window: u16,
+        /// The MSS it offers, if any.
+        mss: Option<u16>,
+    },
+    /// A UDP datagram answering a probe.
+    Udp {
+        /// The port probed (the datagram's source port).
+        port: u16,
+        /// Bytes of data it carries.
+        data_bytes: usize,
+    },
 }
 
 /// One router of an advertisement.
@@ -296,6 +323,38 @@ pub struct Malformed {
 pub struct Timeout {
     /// Sequence number.
     pub seq: u16,
+}
+
+/// What one UDP or TCP port probe found, as hping3 and nping users read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortResult {
+    /// Sequence number of the probe.
+    pub seq: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// The port probed.
+    pub port: u16,
+    /// `open` (SYN-ACK, or a UDP reply), `closed` (RST, or port unreachable), `filtered`
+    /// (an ICMP error, or no answer to a SYN), `open|filtered` (no answer to UDP).
+    pub verdict: String,
+    /// Why: `SYN-ACK`, `RST`, the ICMP error's text, `no answer`.
+    pub reason: String,
+    /// Who answered (None: nobody).
+    pub from: Option<Ipv4Addr>,
+    /// TTL of the answer.
+    pub ttl: Option<u8>,
+    /// Round trip (None: no answer).
+    pub rtt_us: Option<f64>,
+    /// ICMP type and code of an error answer.
+    pub icmp_type: Option<u8>,
+    /// ICMP code of an error answer.
+    pub icmp_code: Option<u8>,
+    /// TCP flags of a TCP answer, tcpdump letters.
+    pub flags: Option<String>,
+    /// IP options of the answer (a reply's own, as the probe's came back; an error's, those
+    /// of the probe it quotes).
+    #[serde(serialize_with = "ser_options")]
+    pub options: Vec<IpOption>,
 }
 
 /// The outcome of one trace probe.

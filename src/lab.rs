@@ -94,6 +94,10 @@ impl Lab {
     fn build(&self) -> Result<()> {
         for host in Host::ALL {
             run("ip", &["netns", "add", &self.ns(host)])?;
+            // An IPv4 lab: no IPv6 router solicitations or DAD frames on its links, so every
+            // frame on them is one a test or a user sent (or the kernel's IPv4 answer to it).
+            self.sysctl(host, "net.ipv6.conf.all.disable_ipv6", "1")?;
+            self.sysctl(host, "net.ipv6.conf.default.disable_ipv6", "1")?;
             self.sysctl(host, "net.ipv4.conf.all.accept_source_route", "1")?;
             self.sysctl(host, "net.ipv4.conf.default.accept_source_route", "1")?;
             self.sysctl(host, "net.ipv4.conf.all.rp_filter", "0")?;

@@ -90,6 +90,29 @@ fn every_subcommand_json_validates_against_the_schema() {
         &run(Host::A, &["trace", "-q", "1", "-w", "1", "-R", "--json", B]),
     );
     assert!(has(&t, "hop"), "{t:?}");
+    for args in [
+        &["trace", "-U", "-q", "1", "-w", "1", "--json", B][..],
+        &["trace", "-T", "-q", "1", "-w", "1", "--json", B][..],
+    ] {
+        let t = check(&v, "trace -U/-T", &run(Host::A, args));
+        assert!(has(&t, "hop"), "{t:?}");
+    }
+    // A closed TCP port (RST: a reply with a tcp answer), a closed UDP port (an ICMP error)
+    // and a silent address (a timeout), each with its port verdict.
+    // (The traces just before used up b's ICMP error budget: lift it so the port unreachable
+    // comes.)
+    lab.sysctl(Host::B, "net.ipv4.icmp_ratelimit", "0").unwrap();
+    for (args, kind) in [
+        (&["probe", "--tcp", "81", "-R", "--json", B][..], "reply"),
+        (&["probe", "--udp", "9", "--json", B][..], "icmp_error"),
+        (
+            &["probe", "--udp", "9", "-W", "0.3", "--json", R][..],
+            "port",
+        ),
+    ] {
+        let t = check(&v, "probe", &run(Host::A, args));
+        assert!(has(&t, "port") && has(&t, kind), "{args:?}: {t:?}");
+    }
     let t = check(
         &v,
         "timestamp",

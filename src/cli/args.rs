@@ -89,6 +89,29 @@ pub fn parse_u16_any(s: &str) -> Result<u16, String> {
 }
 
 /// A byte given in decimal or `0x` hex.
+/// A UDP/TCP port: 1..=65535 (0 is reserved and unreachable).
+pub fn parse_port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u64>() {
+        Ok(p @ 1..=65535) => Ok(p as u16),
+        Ok(p) => Err(format!("port {p} is out of range 1..=65535")),
+        Err(_) => Err(format!("{s:?} is not a port number (1..=65535)")),
+    }
+}
+
+/// TCP flags: letters, names or a number ([`pktforge::wire::tcp::parse_tcp_flags`]).
+pub fn parse_tcp_flags_arg(s: &str) -> Result<u16, String> {
+    pktforge::wire::tcp::parse_tcp_flags(s).map_err(|e| e.to_string())
+}
+
+/// A 32-bit number, decimal or 0x hex.
+pub fn parse_u32_any(s: &str) -> Result<u32, String> {
+    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16),
+        None => s.parse(),
+    };
+    r.map_err(|_| format!("{s:?} is not a number 0..=4294967295 (decimal or 0x hex)"))
+}
+
 pub fn parse_u8_any(s: &str) -> Result<u8, String> {
     let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u32::from_str_radix(hex, 16),

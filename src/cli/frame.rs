@@ -1,4 +1,4 @@
-//! The frame flags `craft` and `send` share: every Ethernet, IPv4 and ICMP field.
+//! The frame flags `craft` and `send` share: every Ethernet, IPv4 and ICMP, UDP or TCP field.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -6,11 +6,15 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use super::args::{parse_hex, parse_u16_any, parse_u8_any, IpOptionArgs, LinkArgs};
+use super::args::{
+    parse_hex, parse_port, parse_tcp_flags_arg, parse_u16_any, parse_u32_any, parse_u8_any,
+    IpOptionArgs, LinkArgs,
+};
 use super::{options_request, path_request, resolve_host};
-use pktforge::craft::{Endpoints, FrameSpec, IcmpSpec};
+use pktforge::craft::{Endpoints, FrameSpec, IcmpSpec, Transport};
 use pktforge::probe::kinds::echo_data;
 use pktforge::wire::hop::ms_since_midnight_ut;
+use pktforge::wire::{TcpOption, TcpRepr, UdpRepr};
 use pktforge::{Error, Result};
 
 /// `ID[:PCP[:DEI]]` → 802.1Q TCI.
@@ -132,6 +136,47 @@ pub struct FrameArgs {
     /// IP header + 8 bytes, from DEST to the source).
     #[arg(long, value_name = "HEX")]
     pub quote: Option<String>,
+    /// Carry UDP instead of ICMP (IP protocol 17).
+    #[arg(long, conflicts_with = "tcp")]
+    pub udp: bool,
+    /// Carry TCP instead of ICMP (IP protocol 6).
+    #[arg(long)]
+    pub tcp: bool,
+    /// UDP/TCP: source port, 1..=65535 (default 49152).
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
+    pub sport: Option<u16>,
+    /// UDP/TCP: destination port, 1..=65535 (default 33434 for UDP, 80 for TCP).
+    #[arg(long, value_name = "PORT", value_parser = parse_port)]
+    pub dport: Option<u16>,
+    /// TCP: flags as tcpdump letters S F R P A U E C (N for NS; `.` = ACK), names joined by
+    /// commas (syn,ack), `none` or a number (default S).
+    #[arg(long, value_name = "FLAGS", value_parser = parse_tcp_flags_arg)]
+    pub flags: Option<u16>,
+    /// TCP: sequence number (default 0).
+    #[arg(long, value_name = "N", value_parser = parse_u32_any)]
+    pub seq: Option<u32>,
+    /// TCP: acknowledgment number (default 0).
+    #[arg(long, value_name = "N", value_parser = parse_u32_any)]
+    pub ack: Option<u32>,
+    /// TCP: window (default 64240).
+    #[arg(long, value_name = "N", value_parser = parse_u16_any)]
+    pub win: Option<u16>,
+    /// TCP: urgent pointer (default 0).
+    #[arg(long, value_name = "N", value_parser = parse_u16_any)]
+    pub urg: Option<u16>,
+    /// TCP: an option, repeatable, in order: eol, nop, mss=N, wscale=N, sackok,
+    /// sack=L:R[,L:R…], ts=VAL[:ECR], raw=HEX (at most 40 bytes in all).
+    #[arg(long = "tcp-option", value_name = "OPT")]
+    pub tcp_option: Vec<String>,
+    /// TCP: data offset field in 32-bit words, 5..=15 (default: the real header length).
+    #[arg(long = "data-offset", value_name = "WORDS", value_parser = clap::value_parser!(u8).range(0..=15))]
+    pub data_offset: Option<u8>,
+    /// UDP/TCP: checksum to write instead of the right one (UDP 0: none).
+    #[arg(long = "l4-checksum", value_name = "SUM", value_parser = parse_u16_any)]
+    pub l4_checksum: Option<u16>,
+    /// UDP: length field to write instead of the real one.
+    #[arg(long = "udp-len", value_name = "BYTES")]
+    pub udp_len: Option<u16>,
     /// Payload bytes in hex.
     #[arg(long, value_name = "HEX", conflicts_with_all = ["data_file", "pattern", "size"])]
     pub data: Option<String>,
@@ -223,7 +268,11 @@ impl FrameArgs {
                     pattern.len()
                 )));
             }
-            let default = if matches!(t, 0 | 8) { 56 } else { 0 };
+            let default = if matches!(t, 0 | 8) && !self.udp && !self.tcp {
+                56
+            } else {
+                0
+            };
             let size = self.size.unwrap_or(default);
             if size > 65535 {
                 return Err(Error::Invalid(format!(
@@ -232,7 +281,66 @@ impl FrameArgs {
             }
             echo_data(size, &pattern, 0)
         };
+        let protocol = self.protocol;
+        s = s.with_transport(self.transport()?);
+        if let Some(p) = protocol {
+            s.protocol = p;
+        }
         Ok(s)
+    }
+
+    /// The UDP or TCP header the flags describe; refuses transport flags without `--udp`/`--tcp`
+    /// and TCP flags with `--udp`.
+    fn transport(&self) -> Result<Transport> {
+        let tcp_only = [
+            ("--flags", self.flags.is_some()),
+            ("--seq", self.seq.is_some()),
+            ("--ack", self.ack.is_some()),
+            ("--win", self.win.is_some()),
+            ("--urg", self.urg.is_some()),
+            ("--tcp-option", !self.tcp_option.is_empty()),
+            ("--data-offset", self.data_offset.is_some()),
+        ];
+        let either = [
+            ("--sport", self.sport.is_some()),
+            ("--dport", self.dport.is_some()),
+            ("--l4-checksum", self.l4_checksum.is_some()),
+        ];
+        if !self.tcp {
+            if let Some((f, _)) = tcp_only.iter().find(|(_, set)| *set) {
+                return Err(Error::Invalid(format!("{f} needs --tcp")));
+            }
+        }
+        if !self.udp && self.udp_len.is_some() {
+            return Err(Error::Invalid("--udp-len needs --udp".into()));
+        }
+        if !self.udp && !self.tcp {
+            if let Some((f, _)) = either.iter().find(|(_, set)| *set) {
+                return Err(Error::Invalid(format!("{f} needs --udp or --tcp")));
+            }
+            return Ok(Transport::Icmp);
+        }
+        let sport = self.sport.unwrap_or(49152);
+        if self.udp {
+            let mut u = UdpRepr::new(sport, self.dport.unwrap_or(33434), Vec::new());
+            u.length_override = self.udp_len;
+            u.checksum_override = self.l4_checksum;
+            return Ok(Transport::Udp(u));
+        }
+        let mut t = TcpRepr::new(
+            sport,
+            self.dport.unwrap_or(80),
+            self.flags.unwrap_or(pktforge::wire::tcp::flags::SYN),
+        );
+        t.seq = self.seq.unwrap_or(0);
+        t.ack = self.ack.unwrap_or(0);
+        t.window = self.win.unwrap_or(64240);
+        t.urgent = self.urg.unwrap_or(0);
+        t.options = parse_tcp_options_args(&self.tcp_option)?;
+        // Below 5 is a lie a receiver rejects: allowed, as --ihl is.
+        t.data_offset_override = self.data_offset;
+        t.checksum_override = self.l4_checksum;
+        Ok(Transport::Tcp(t))
     }
 
     /// MACs and source address given on the command line, with the offline defaults
@@ -240,4 +348,18 @@ impl FrameArgs {
     pub fn offline_endpoints(&self) -> Result<Endpoints> {
         Ok(Endpoints::offline(&path_request(&self.link)?))
     }
+}
+
+/// `--tcp-option` values → options, checked against the 40-byte limit.
+pub fn parse_tcp_options_args(args: &[String]) -> Result<Vec<TcpOption>> {
+    let opts = args
+        .iter()
+        .map(|a| {
+            a.parse::<TcpOption>()
+                .map_err(|e| Error::Invalid(format!("--tcp-option: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    pktforge::wire::tcp::tcp_options_len(&opts)
+        .map_err(|e| Error::Invalid(format!("--tcp-option: {e}")))?;
+    Ok(opts)
 }

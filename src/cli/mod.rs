@@ -12,6 +12,7 @@ mod lab;
 mod man;
 mod names;
 mod ping;
+mod probe;
 mod query;
 mod reflect;
 mod render;
@@ -48,8 +49,11 @@ pub enum Command {
     Ping(Box<ping::PingArgs>),
     /// Build or remove the four-namespace lab (a - r1 - r2 - b: two Linux routers between two hosts).
     Lab(lab::LabArgs),
-    /// Trace the route with ICMP echo and rising TTL (like traceroute -I), options-aware.
+    /// Trace the route with rising TTL: ICMP echo (like traceroute -I), UDP (-U) or TCP SYN
+    /// (-T), options-aware.
     Trace(Box<trace::TraceArgs>),
+    /// Probe UDP or TCP ports like hping3/nping: open, closed, filtered per probe, with RTT.
+    Probe(Box<probe::PortProbeArgs>),
     /// ICMP timestamp request (13/14): remote clock, RTT and clock offset (like clockdiff).
     Timestamp(Box<query::QueryArgs>),
     /// ICMP address mask request (17/18): the mask as dotted quad and prefix length.
@@ -110,6 +114,7 @@ fn run(command: Command, stop: &Stop) -> Result<i32> {
         Command::Ping(a) => ping::run(*a, stop),
         Command::Lab(a) => lab::run(a.action),
         Command::Trace(a) => trace::run(*a, stop),
+        Command::Probe(a) => probe::run(*a, stop),
         Command::Timestamp(a) => query::run(QueryKind::Timestamp, *a, stop),
         Command::Mask(a) => query::run(QueryKind::Mask, *a, stop),
         Command::Info(a) => query::run(QueryKind::Info, *a, stop),
@@ -172,6 +177,8 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::Force => "--force",
         Field::Input => "input",
         Field::LabPrefix => "--prefix",
+        Field::Port if trace => "-p",
+        Field::Port => "--tcp/--udp",
         _ => f.name(),
     }
 }

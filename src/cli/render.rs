@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use pktforge::dissect::render_text;
 use pktforge::event::{
-    Answer, Command, Direction, Event, Frame, Hop, IcmpError, ProbeTotals, Progress, Reply, Start,
-    Summary, Totals,
+    Answer, Command, Direction, Event, Frame, Hop, IcmpError, PortResult, ProbeTotals, Progress,
+    Reply, Start, Summary, Totals,
 };
 use pktforge::wire::{IpOption, TimestampFlag};
 
@@ -67,6 +67,8 @@ impl Render {
                 return;
             }
             Event::Request(_) | Event::Timeout(_) => return,
+            // A port probe's answer is shown in its verdict line.
+            Event::Reply(_) | Event::IcmpError(_) if self.command == Some(Command::Probe) => return,
             Event::Reply(r) => self.reply(r),
             Event::IcmpError(e) => self.icmp_error(e),
             Event::Malformed(m) => format!(
@@ -74,6 +76,7 @@ impl Render {
                 m.from, m.description, m.problem
             ),
             Event::Hop(h) => self.hop(h),
+            Event::Port(p) => self.port(p),
             Event::Frame(f) => self.frame(f),
             Event::Summary(s) => self.summary(s),
             _ => return,
@@ -93,6 +96,11 @@ impl Render {
             Command::Ping => format!(
                 "PING {dest} ({dest}) from {src} {iface}: {}({}) bytes of data.\n",
                 s.data_bytes.unwrap_or(0),
+                s.ip_bytes.unwrap_or(0)
+            ),
+            Command::Probe => format!(
+                "PROBE {dest} ({}) from {src} {iface}: {} bytes per probe.\n",
+                s.wire_dst.map(|d| d.to_string()).unwrap_or_default(),
                 s.ip_bytes.unwrap_or(0)
             ),
             Command::Trace => format!(
@@ -136,6 +144,31 @@ impl Render {
             ),
         };
         for opt in &r.options {
+            s.push_str(&self.option_lines(opt));
+        }
+        s
+    }
+
+    /// One line per port probe, hping3-like, with the answer's RR lines.
+    fn port(&mut self, p: &PortResult) -> String {
+        let mut s = format!("{}/{} {}", p.protocol, p.port, p.verdict);
+        match (p.from, p.rtt_us) {
+            (Some(from), Some(rtt)) => {
+                s.push_str(&format!(" ({}) from {from}: seq={}", p.reason, p.seq));
+                if let Some(f) = &p.flags {
+                    s.push_str(&format!(" flags={f}"));
+                }
+                if let Some(t) = p.ttl {
+                    s.push_str(&format!(" ttl={t}"));
+                }
+                if let (Some(t), Some(c)) = (p.icmp_type, p.icmp_code) {
+                    s.push_str(&format!(" icmp={t}/{c}"));
+                }
+                s.push_str(&format!(" time={}\n", format_ms(rtt / 1e3)));
+            }
+            _ => s.push_str(&format!(" ({}): seq={}\n", p.reason, p.seq)),
+        }
+        for opt in &p.options {
             s.push_str(&self.option_lines(opt));
         }
         s

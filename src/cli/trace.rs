@@ -1,4 +1,5 @@
-//! `pktforge trace`: traceroute -I with IP options, hop table or JSON.
+//! `pktforge trace`: traceroute's ICMP, UDP (-U) and TCP SYN (-T) methods with IP options, hop
+//! table or JSON.
 
 use std::sync::mpsc;
 
@@ -9,7 +10,7 @@ use super::names::Names;
 use super::render::Render;
 use super::{resolve_host, seconds, target};
 use pktforge::event::{Event, Totals};
-use pktforge::probe::trace::TraceRequest;
+use pktforge::probe::trace::{TraceMethod, TraceRequest};
 use pktforge::{Result, Stop};
 
 /// `pktforge trace` flags, named as in traceroute.
@@ -47,7 +48,20 @@ pub struct TraceArgs {
     /// Numeric output: no reverse name lookups.
     #[arg(short = 'n')]
     pub numeric: bool,
-    /// ICMP data bytes per probe.
+    /// Probe with ICMP echo (the default; -I is the interface here, as in ping).
+    #[arg(long = "icmp", conflicts_with_all = ["udp", "tcp"])]
+    pub icmp: bool,
+    /// Probe with UDP datagrams to rising ports (traceroute -U; port 33434 + probe number).
+    #[arg(short = 'U', long = "udp", conflicts_with = "tcp")]
+    pub udp: bool,
+    /// Probe with TCP SYNs (traceroute -T; port 80 unless -p).
+    #[arg(short = 'T', long = "tcp")]
+    pub tcp: bool,
+    /// Destination port, 1..=65535: the first of -U's rising ports (default 33434), -T's port
+    /// (default 80).
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = super::args::parse_port)]
+    pub port: Option<u16>,
+    /// Data bytes per probe (after the ICMP or UDP header).
     #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 32)]
     pub size: usize,
     /// IP TOS byte.
@@ -69,6 +83,20 @@ pub fn run(a: TraceArgs, stop: &Stop) -> Result<i32> {
     req.wait = seconds("-w", a.wait)?;
     req.in_flight = a.sim_queries;
     req.size = a.size;
+    req.method = match (a.udp, a.tcp) {
+        (true, _) => TraceMethod::Udp {
+            port: a.port.unwrap_or(33434),
+        },
+        (_, true) => TraceMethod::Tcp {
+            port: a.port.unwrap_or(80),
+        },
+        _ if a.port.is_some() => {
+            return Err(pktforge::Error::Invalid(
+                "-p needs -U (UDP) or -T (TCP): ICMP probes have no port".into(),
+            ))
+        }
+        _ => TraceMethod::Icmp,
+    };
     req.target.tos = a.tos.unwrap_or(0);
     let json = a.probe.output.json;
     let names = (!a.numeric && !json).then(Names::default);

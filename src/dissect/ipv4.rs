@@ -1,9 +1,11 @@
 //! IPv4 header fields, read through an unchecked [`Ipv4Packet`] so a malformed header is still
 //! shown field by field; the options in `ipopt`, ICMP in `icmp`.
 
-use super::{cksum_status, data_node, icmp, ipopt, undecoded, Node};
+use super::{cksum_status, data_node, icmp, ipopt, tcp, udp, undecoded, Node};
 use crate::wire::field::ipv4 as field;
-use crate::wire::{names, Ipv4Packet, IPV4_MIN_HEADER_LEN, IP_PROTO_ICMP};
+use crate::wire::{
+    names, Ipv4Packet, IPV4_MIN_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP,
+};
 
 /// Dissect an IPv4 datagram at `at` (its bytes end at `end`) and what it carries, pushing the
 /// layers. `quoted`: inside an ICMP error (a total length beyond the bytes is expected).
@@ -223,6 +225,24 @@ pub(super) fn dissect(
     let pstart = at + hl;
     if proto == IP_PROTO_ICMP && fo == 0 {
         icmp::dissect(b, pstart, pend, at + total > end, quoted, layers);
+    } else if (proto == IP_PROTO_UDP || proto == IP_PROTO_TCP) && fo == 0 {
+        // The pseudo-header checksum covers the whole segment: no verdict on a quote, a first
+        // fragment or a datagram cut short.
+        let verifiable = !quoted && !v.more_fragments() && at + total <= end;
+        let l4 = if proto == IP_PROTO_UDP {
+            udp::dissect
+        } else {
+            tcp::dissect
+        };
+        l4(
+            b,
+            pstart,
+            pend,
+            verifiable,
+            quoted,
+            (v.src(), v.dst()),
+            layers,
+        );
     } else if pstart < pend {
         let mut d = data_node(b, pstart, pend);
         if fo != 0 {

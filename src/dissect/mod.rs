@@ -7,7 +7,7 @@
 //! ICMP error is dissected recursively; bytes that cannot be decoded end in an `undecoded` node
 //! and make the dissection incomplete. Nothing here panics on any input.
 //!
-//! One file per header (`ether`, `arp`, `ipv4`, `ipopt`, `icmp`), each reading through the
+//! One file per header (`ether`, `arp`, `ipv4`, `ipopt`, `icmp`, `udp`, `tcp`), each reading through the
 //! [`crate::wire`] views; the tree in `tree`, its text forms in `render`.
 
 mod arp;
@@ -16,7 +16,9 @@ mod icmp;
 mod ipopt;
 mod ipv4;
 mod render;
+mod tcp;
 mod tree;
+mod udp;
 
 pub use render::{hexdump_beside, render_text, summary};
 pub use tree::{Dissection, Node, Status};
@@ -115,3 +117,5 @@ fn ts_text(t: u32) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transport_tests;

@@ -67,6 +67,9 @@ pub enum RxFilter {
     Bpf(Vec<bpf::BpfInsn>),
     /// ARP, plus IPv4 ICMP whose destination address is the given one (frame offset 30).
     ArpAndIcmpTo(std::net::Ipv4Addr),
+    /// ARP, plus IPv4 ICMP and IPv4 of the given protocol (UDP or TCP probes: their direct
+    /// answers and the ICMP errors about them). Untagged frames only.
+    ArpIcmpAnd(u8),
 }
 
 /// The classic BPF program for `filter` (None: accept everything).
@@ -75,6 +78,7 @@ pub(crate) fn filter_program(filter: &RxFilter) -> Option<Vec<libc::sock_filter>
         RxFilter::All => None,
         RxFilter::ArpAndIcmp => Some(pnet::arp_and_icmp_program()),
         RxFilter::ArpAndIcmpTo(addr) => Some(pnet::arp_and_icmp_to_program(*addr)),
+        RxFilter::ArpIcmpAnd(proto) => Some(pnet::arp_icmp_and_program(*proto)),
         RxFilter::Bpf(p) => Some(p.iter().map(|i| i.to_sock_filter()).collect()),
     }
 }

@@ -65,6 +65,20 @@ pub(crate) fn arp_and_icmp_program() -> Vec<libc::sock_filter> {
     ]
 }
 
+/// Accept ARP, IPv4 ICMP and IPv4 protocol `proto`.
+pub(crate) fn arp_icmp_and_program(proto: u8) -> Vec<libc::sock_filter> {
+    vec![
+        ins(BPF_LDH_ABS, 0, 0, OFF_ETHERTYPE),   // 0: A = ethertype
+        ins(BPF_JEQ_K, 4, 0, 0x0806),            // 1: ARP → 6 (accept)
+        ins(BPF_JEQ_K, 0, 4, 0x0800),            // 2: not IPv4 → 7 (drop)
+        ins(BPF_LDB_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
+        ins(BPF_JEQ_K, 1, 0, 1),                 // 4: ICMP → 6
+        ins(BPF_JEQ_K, 0, 1, u32::from(proto)),  // 5: proto → 6, else 7
+        ins(BPF_RET_K, 0, 0, 0x0004_0000),       // 6: accept (up to 256 KiB)
+        ins(BPF_RET_K, 0, 0, 0),                 // 7: drop
+    ]
+}
+
 /// Accept ARP, and IPv4 ICMP whose destination address (frame offset 30) is `addr`.
 pub(crate) fn arp_and_icmp_to_program(addr: std::net::Ipv4Addr) -> Vec<libc::sock_filter> {
     const BPF_LDW_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS

@@ -1,10 +1,13 @@
 //! One send / wait / match / time loop for every probe kind.
 //!
-//! A [`ProbeKind`] is a small table of functions, like a zmap probe module: make the request for
-//! a sequence number, recognise a message that answers one directly, and extract its fields.
-//! The engine does the rest: the frame template, the schedule, at most N probes in flight,
-//! matching ICMP errors through the datagram they quote (by kind, id, seq and our source —
-//! never by arrival order), RTTs from kernel receive timestamps, timeouts and the pcap.
+//! A [`Probe`] is a small table of functions, like a zmap probe module: make the IP payload for
+//! a sequence number (ICMP, UDP or TCP), recognise a datagram that answers one directly, and
+//! say which probe a datagram quoted in an ICMP error was. The ICMP request/reply kinds
+//! implement the narrower [`ProbeKind`] and get [`Probe`] from it. The engine does the rest: the
+//! frame template, the schedule, at most N probes in flight, matching ICMP errors through the
+//! datagram they quote (by protocol, the kind's own fields — ICMP id and seq, UDP/TCP ports,
+//! TCP sequence number — and our source, never by arrival order), RTTs from kernel receive
+//! timestamps, timeouts and the pcap.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -22,9 +25,8 @@ use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
-    build_icmp_frame_into, emit_options, explain_pointer, parse_options, EthernetFrame,
-    EthernetRepr, IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr,
-    ETHERTYPE_IPV4,
+    build_l4_frame_into, emit_options, explain_pointer, parse_options, EthernetFrame, EthernetRepr,
+    IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, L4Repr, ETHERTYPE_IPV4,
 };
 use crate::{Error, Field, Result, Stop};
 
@@ -33,7 +35,31 @@ pub const IPPROTO_ICMP: u8 = 1;
 /// Largest IPv4 datagram.
 const MAX_IP_LEN: usize = 65535;
 
-/// What a probe kind contributes to the engine.
+/// What any probe contributes to the engine: the IP payload of each probe, how to recognise a
+/// direct answer, and which probe a datagram quoted in an ICMP error was.
+pub trait Probe {
+    /// IP protocol of the probes (selects the receive filter; the payload's own protocol is
+    /// what each probe carries).
+    fn protocol(&self) -> u8;
+    /// The IP payload of probe `seq`, sent at `at`.
+    fn payload(&mut self, seq: u16, at: SystemTime) -> L4Repr;
+    /// Adjust the IP header of probe `seq` (trace sets the TTL here).
+    fn adjust_ip(&mut self, _seq: u16, _ip: &mut Ipv4Repr) {}
+    /// If the datagram `ip` (a checked view, not a fragment) directly answers one of our
+    /// probes: its sequence number and fields. ICMP errors are not answers: they reach
+    /// [`quoted`](Self::quoted).
+    fn answer(&self, ip: &Ipv4Packet<&[u8]>, at: SystemTime) -> Option<(u16, Answer)>;
+    /// If a datagram of `protocol` whose payload starts with `l4` (often only 8 bytes) is one
+    /// of our probes, quoted in an ICMP error: its sequence number.
+    fn quoted(&self, protocol: u8, l4: &[u8]) -> Option<u16>;
+    /// Whether an answer sent to `dst` may be ours (`src` is our source address).
+    fn accepts_dst(&self, dst: Ipv4Addr, src: Ipv4Addr) -> bool {
+        dst == src
+    }
+}
+
+/// What an ICMP request/reply kind contributes to the engine (echo, timestamp, mask...); every
+/// such kind is a [`Probe`].
 pub trait ProbeKind {
     /// ICMP type of our requests, to recognise them quoted inside ICMP errors.
     fn request_type(&self) -> u8;
@@ -48,6 +74,47 @@ pub trait ProbeKind {
     /// Whether an answer sent to `dst` may be ours (`src` is our source address).
     fn accepts_dst(&self, dst: Ipv4Addr, src: Ipv4Addr) -> bool {
         dst == src
+    }
+}
+
+impl<K: ProbeKind> Probe for K {
+    fn protocol(&self) -> u8 {
+        IPPROTO_ICMP
+    }
+    fn payload(&mut self, seq: u16, at: SystemTime) -> L4Repr {
+        L4Repr::Icmp(IcmpRepr::new(self.request(seq, at)))
+    }
+    fn adjust_ip(&mut self, seq: u16, ip: &mut Ipv4Repr) {
+        ProbeKind::adjust_ip(self, seq, ip)
+    }
+    fn answer(&self, ip: &Ipv4Packet<&[u8]>, at: SystemTime) -> Option<(u16, Answer)> {
+        if ip.protocol() != IPPROTO_ICMP {
+            return None;
+        }
+        let view = IcmpPacket::new_checked(ip.payload()).ok()?;
+        if view.is_error() {
+            return None;
+        }
+        let icmp = IcmpRepr::parse(&view).ok()?;
+        ProbeKind::answer(self, &icmp.repr.message, at)
+    }
+    fn quoted(&self, protocol: u8, l4: &[u8]) -> Option<u16> {
+        if protocol != IPPROTO_ICMP {
+            return None;
+        }
+        let quoted = IcmpPacket::new_checked(l4).ok()?;
+        if quoted.msg_type() != self.request_type() {
+            return None;
+        }
+        if let Some(id) = self.id() {
+            if quoted.ident() != id {
+                return None;
+            }
+        }
+        Some(quoted.seq_no())
+    }
+    fn accepts_dst(&self, dst: Ipv4Addr, src: Ipv4Addr) -> bool {
+        ProbeKind::accepts_dst(self, dst, src)
     }
 }
 
@@ -95,6 +162,8 @@ pub struct Session {
     pcap: Option<PcapWriter>,
     eth: EthernetRepr,
     ip: Ipv4Repr,
+    /// The destination the transport checksum is for (the last hop of a source route).
+    final_dst: Ipv4Addr,
     /// The options as built, before this host records and stamps itself into them.
     options: Vec<IpOption>,
     option_bytes: usize,
@@ -137,6 +206,14 @@ impl Session {
     /// largest ICMP message to be sent (checked against the MTU). Nothing is sent here except,
     /// when the next hop's MAC is unknown, ARP requests.
     pub fn open(t: &Target, icmp_len: usize) -> Result<Session> {
+        Session::open_l4(t, IPPROTO_ICMP, icmp_len)
+    }
+
+    /// Like [`open`](Self::open) for probes of IP protocol `protocol` whose largest payload
+    /// (transport header included) is `l4_len` bytes: the receive filter takes that protocol
+    /// besides ICMP.
+    pub fn open_l4(t: &Target, protocol: u8, l4_len: usize) -> Result<Session> {
+        let icmp_len = l4_len;
         if t.ttl == 0 {
             return Err(Error::invalid(Field::Ttl, "must be 1..=255"));
         }
@@ -153,7 +230,11 @@ impl Session {
             t.backend,
             &plan.iface,
             &LinkConfig {
-                filter: RxFilter::ArpAndIcmp,
+                filter: if protocol == IPPROTO_ICMP {
+                    RxFilter::ArpAndIcmp
+                } else {
+                    RxFilter::ArpIcmpAnd(protocol)
+                },
                 promiscuous: false,
                 buffer_size: 1 << 20,
             },
@@ -178,7 +259,7 @@ impl Session {
             Some(p) => Some(PcapWriter::create(p)?),
             None => None,
         };
-        let mut ip = Ipv4Repr::new(path.plan.src_ip, wire_dst, IPPROTO_ICMP);
+        let mut ip = Ipv4Repr::new(path.plan.src_ip, wire_dst, protocol);
         ip.ttl = t.ttl;
         ip.tos = t.tos;
         ip.dont_fragment = t.dont_fragment;
@@ -190,6 +271,7 @@ impl Session {
                 ethertype: ETHERTYPE_IPV4,
             },
             ip,
+            final_dst: t.dest,
             options,
             option_bytes,
             frame: Vec::with_capacity(14 + ip_bytes),
@@ -239,15 +321,16 @@ impl Session {
     /// read just before the send call: the RTT's start, with the build cost left out.
     fn send(
         &mut self,
-        icmp: &IcmpRepr,
+        l4: &L4Repr,
         at: SystemTime,
         adjust: impl FnOnce(&mut Ipv4Repr),
     ) -> Result<SystemTime> {
         // As the originating IP module (RFC 791, and as Linux does): record and stamp ourselves.
         self.ip.options.clone_from(&self.options);
         record_hop(&mut self.ip.options, self.ip.src, ms_since_midnight_ut(at));
+        self.ip.protocol = l4.protocol();
         adjust(&mut self.ip);
-        build_icmp_frame_into(&mut self.frame, &self.eth, &self.ip, icmp)?;
+        build_l4_frame_into(&mut self.frame, &self.eth, &self.ip, l4, self.final_dst)?;
         let sent = SystemTime::now();
         self.link.send(&self.frame)?;
         if let Some(p) = self.pcap.as_mut() {
@@ -421,7 +504,7 @@ struct Pending {
 }
 
 /// Run probes of `kind` over `session` on `schedule`, reporting each event to `on_event`.
-pub fn run<K: ProbeKind>(
+pub fn run<K: Probe + ?Sized>(
     session: &mut Session,
     kind: &mut K,
     schedule: &Schedule,
@@ -444,7 +527,7 @@ pub fn run<K: ProbeKind>(
     result.and(flushed).map(|_| totals)
 }
 
-fn run_loop<K: ProbeKind>(
+fn run_loop<K: Probe + ?Sized>(
     s: &mut Session,
     kind: &mut K,
     schedule: &Schedule,
@@ -482,9 +565,8 @@ fn run_loop<K: ProbeKind>(
         if sending && window_open && now >= next_send {
             let seq = (totals.transmitted + 1) as u16; // counts from 1, as iputils
             let at = SystemTime::now();
-            let msg = kind.request(seq, at);
-            let repr = IcmpRepr::new(msg);
-            let at = s.send(&repr, at, |ip| {
+            let payload = kind.payload(seq, at);
+            let at = s.send(&payload, at, |ip| {
                 ip.id = seq;
                 kind.adjust_ip(seq, ip);
             })?;
@@ -565,7 +647,7 @@ fn run_loop<K: ProbeKind>(
 }
 
 /// Turn a received frame into a Reply or Error event when it is about one of our probes.
-fn classify<K: ProbeKind>(
+fn classify<K: Probe + ?Sized>(
     kind: &K,
     our_src: Ipv4Addr,
     bytes: &[u8],
@@ -578,15 +660,13 @@ fn classify<K: ProbeKind>(
         return None;
     }
     let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-    if ip.protocol() != IPPROTO_ICMP || ip.frag_offset() != 0 {
+    if ip.frag_offset() != 0 {
         return None;
     }
-    let icmp_view = IcmpPacket::new_checked(ip.payload()).ok()?;
-    let icmp = IcmpRepr::parse(&icmp_view).ok()?;
     // Kernel timestamps are ns but our send time is a user-space clock read: keep ns anyway.
     let rtt = |sent: SystemTime| event::us(at.duration_since(sent).unwrap_or_default());
     let time = time_us(at);
-    if let Some((seq, answer)) = kind.answer(&icmp.repr.message, at) {
+    if let Some((seq, answer)) = kind.answer(&ip, at) {
         if !kind.accepts_dst(ip.dst(), our_src) {
             return None;
         }
@@ -607,11 +687,14 @@ fn classify<K: ProbeKind>(
             answer,
         }));
     }
-    if ip.dst() != our_src {
+    if ip.protocol() != IPPROTO_ICMP || ip.dst() != our_src {
         return None;
     }
+    let icmp_view = IcmpPacket::new_checked(ip.payload()).ok()?;
+    let quote_result = icmp_view.quote()?;
+    let icmp = IcmpRepr::parse(&icmp_view).ok()?;
     let msg = &icmp.repr.message;
-    let quote = match icmp_view.quote()? {
+    let quote = match quote_result {
         Ok(q) => q,
         Err(e) => {
             return Some(ProbeEvent::Malformed(Malformed {
@@ -622,19 +705,10 @@ fn classify<K: ProbeKind>(
             }))
         }
     };
-    if quote.protocol() != IPPROTO_ICMP || quote.src() != our_src {
+    if quote.src() != our_src {
         return None;
     }
-    let quoted = IcmpPacket::new_checked(quote.payload()).ok()?;
-    if quoted.msg_type() != kind.request_type() {
-        return None;
-    }
-    if let Some(id) = kind.id() {
-        if quoted.ident() != id {
-            return None;
-        }
-    }
-    let seq = quoted.seq_no();
+    let seq = kind.quoted(quote.protocol(), quote.payload())?;
     let p = pending.get(&seq)?;
     let detail = match msg {
         IcmpMessage::ParameterProblem { pointer, quote, .. } => {

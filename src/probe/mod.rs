@@ -5,6 +5,8 @@ pub mod engine;
 pub mod kinds;
 pub mod options;
 pub mod ping;
+pub mod port;
 pub mod query;
 pub mod send;
 pub mod trace;
+pub mod transport;

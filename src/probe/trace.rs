@@ -1,4 +1,5 @@
-//! `trace`: ICMP echo with rising TTL (like `traceroute -I`), on the probe engine. Each hop is
+//! `trace`: probes with rising TTL on the probe engine — ICMP echo (like `traceroute -I`, the
+//! default), UDP to rising ports (`traceroute -U`) or TCP SYN (`traceroute -T`). Each hop is
 //! reported once all its probes are settled and every hop before it was reported.
 
 use std::net::Ipv4Addr;
@@ -7,9 +8,10 @@ use std::time::{Duration, SystemTime};
 use crate::event::{
     self, Answer, Command, Event, Hop, HopProbe, Notice, Summary, Totals, TraceTotals,
 };
-use crate::probe::engine::{self, Flow, ProbeEvent, ProbeKind, Session, Target};
+use crate::probe::engine::{self, Flow, Probe, ProbeEvent, Session, Target};
 use crate::probe::kinds::Echo;
-use crate::wire::{IcmpMessage, IpOption, Ipv4Repr};
+use crate::probe::transport::{default_sport, PortPlan, TcpSynProbe, UdpProbe};
+use crate::wire::{IpOption, Ipv4Packet, Ipv4Repr, L4Repr};
 use crate::{Error, Field, Result, Stop};
 
 /// A validated trace request.
@@ -29,8 +31,28 @@ pub struct TraceRequest {
     pub in_flight: usize,
     /// ICMP identifier.
     pub id: u16,
-    /// ICMP data bytes.
+    /// Data bytes after the ICMP or UDP header (TCP SYNs carry none).
     pub size: usize,
+    /// What the probes are.
+    pub method: TraceMethod,
+}
+
+/// traceroute's probe methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TraceMethod {
+    /// ICMP echo (`-I`).
+    #[default]
+    Icmp,
+    /// UDP to `port`, `port + 1`, ... one per probe (`-U`; traceroute's default port 33434).
+    Udp {
+        /// Destination port of the first probe.
+        port: u16,
+    },
+    /// TCP SYN to `port` (`-T`; default 80).
+    Tcp {
+        /// Destination port.
+        port: u16,
+    },
 }
 
 impl TraceRequest {
@@ -45,6 +67,7 @@ impl TraceRequest {
             in_flight: 16,
             id: (std::process::id() & 0xffff) as u16,
             size: 32,
+            method: TraceMethod::Icmp,
         }
     }
 
@@ -70,6 +93,9 @@ impl TraceRequest {
         if self.in_flight == 0 {
             return Err(Error::invalid(Field::InFlight, "must be at least 1"));
         }
+        if let TraceMethod::Udp { port: 0 } | TraceMethod::Tcp { port: 0 } = self.method {
+            return Err(Error::invalid(Field::Port, "must be 1..=65535"));
+        }
         Ok(())
     }
 
@@ -83,27 +109,31 @@ impl TraceRequest {
     }
 }
 
-/// The echo kind with the TTL set from the sequence number.
-struct TtlEcho<'a> {
-    echo: Echo,
+/// A probe kind with the TTL set from the sequence number.
+struct Ttl<'a> {
+    inner: Box<dyn Probe + 'a>,
     req: &'a TraceRequest,
 }
 
-impl ProbeKind for TtlEcho<'_> {
-    fn request_type(&self) -> u8 {
-        self.echo.request_type()
+impl Probe for Ttl<'_> {
+    fn protocol(&self) -> u8 {
+        self.inner.protocol()
     }
-    fn id(&self) -> Option<u16> {
-        self.echo.id()
-    }
-    fn request(&mut self, seq: u16, at: SystemTime) -> IcmpMessage {
-        self.echo.request(seq, at)
+    fn payload(&mut self, seq: u16, at: SystemTime) -> L4Repr {
+        self.inner.payload(seq, at)
     }
     fn adjust_ip(&mut self, seq: u16, ip: &mut Ipv4Repr) {
+        self.inner.adjust_ip(seq, ip);
         ip.ttl = self.req.ttl_of(seq);
     }
-    fn answer(&self, msg: &IcmpMessage, at: SystemTime) -> Option<(u16, Answer)> {
-        self.echo.answer(msg, at)
+    fn answer(&self, ip: &Ipv4Packet<&[u8]>, at: SystemTime) -> Option<(u16, Answer)> {
+        self.inner.answer(ip, at)
+    }
+    fn quoted(&self, protocol: u8, l4: &[u8]) -> Option<u16> {
+        self.inner.quoted(protocol, l4)
+    }
+    fn accepts_dst(&self, dst: Ipv4Addr, src: Ipv4Addr) -> bool {
+        self.inner.accepts_dst(dst, src)
     }
 }
 
@@ -143,9 +173,35 @@ impl TraceRequest {
     pub fn run_with(&self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
         let req = self;
         req.validate()?;
-        let echo = Echo::new(req.id, req.size, &[]);
-        let mut session = Session::open(&req.target, echo.icmp_len())?;
-        let mut start = session.start_record(Command::Trace, req.target.dest, req.size);
+        let dest = req.target.dest;
+        let (inner, l4_len, data): (Box<dyn Probe>, usize, usize) = match req.method {
+            TraceMethod::Icmp => {
+                let echo = Echo::new(req.id, req.size, &[]);
+                let n = echo.icmp_len();
+                (Box::new(echo), n, req.size)
+            }
+            TraceMethod::Udp { port } => {
+                let plan = PortPlan::RisingDst {
+                    sport: default_sport(),
+                    base: port,
+                };
+                let u = UdpProbe::new(dest, plan, vec![0x40; req.size]);
+                let n = u.l4_len();
+                (Box::new(u), n, req.size)
+            }
+            TraceMethod::Tcp { port } => {
+                let plan = PortPlan::Cycle {
+                    sport_base: default_sport(),
+                    ports: vec![port],
+                };
+                let t = TcpSynProbe::new(dest, plan, TcpSynProbe::linux_options(SystemTime::now()));
+                let n = t.l4_len()?;
+                (Box::new(t), n, 0)
+            }
+        };
+        let mut session = Session::open_l4(&req.target, inner.protocol(), l4_len)?;
+        let mut start = session.start_record(Command::Trace, req.target.dest, data);
+        start.ip_bytes = Some(20 + session.option_bytes() + l4_len);
         start.max_hops = Some(req.max_hops);
         on_event(&Event::Start(start));
         for message in session.take_notices() {
@@ -158,7 +214,7 @@ impl TraceRequest {
         let mut last_ttl: Option<u8> = None; // the destination (or an unreachable) answered here
         let mut stopped_by: Option<String> = None;
         let mut sent_upto = 0u16;
-        let mut kind = TtlEcho { echo, req };
+        let mut kind = Ttl { inner, req };
         let schedule = engine::Schedule {
             count: Some((hops_n * q) as u64),
             interval: Duration::ZERO,

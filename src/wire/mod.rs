@@ -1,4 +1,4 @@
-//! Bytes ↔ typed values for Ethernet, ARP, IPv4 (with options) and ICMP. No I/O here.
+//! Bytes ↔ typed values for Ethernet, ARP, IPv4 (with options), ICMP, UDP and TCP. No I/O here.
 //!
 //! Each layer has a plain `Repr` value with `parse`, `emit` and a length method, in the style of
 //! smoltcp. Parsing is bounds-checked everywhere and never panics; building refuses what the
@@ -11,7 +11,10 @@ pub mod hop;
 mod icmp;
 mod ipopt;
 mod ipv4;
+mod l4;
 pub mod names;
+pub mod tcp;
+pub mod udp;
 
 pub use arp::*;
 pub use ether::*;
@@ -19,6 +22,9 @@ pub use frame::*;
 pub use icmp::*;
 pub use ipopt::*;
 pub use ipv4::*;
+pub use l4::{build_l4_frame_into, L4Repr};
+pub use tcp::{TcpOption, TcpPacket, TcpRepr, IP_PROTO_TCP};
+pub use udp::{UdpPacket, UdpRepr, IP_PROTO_UDP};
 
 /// Every header's field offsets in one place: `field::ipv4::TTL`, `field::ether::ETHERTYPE`...
 /// (each header module keeps its own `field`; this names them apart).
@@ -28,6 +34,8 @@ pub mod field {
     pub use super::icmp::field as icmp;
     pub use super::ipopt::field as ipopt;
     pub use super::ipv4::field as ipv4;
+    pub use super::tcp::field as tcp;
+    pub use super::udp::field as udp;
 }
 
 /// A MAC address: pnet's `pnet_base::MacAddr`, the type `pnet_packet::ethernet` uses.

@@ -292,3 +292,96 @@ mod tests {
         assert_eq!(icmp_type_name(99), "Unknown");
     }
 }
+
+/// One TCP flag: its bit (as in [`crate::wire::tcp::flags`]), tcpdump's letter for `--flags`
+/// and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpFlagName {
+    /// The bit in the 9-bit flags value.
+    pub bit: u16,
+    /// The letter tcpdump's `tcpflags` and hping3 use (`S`, `A`...).
+    pub letter: char,
+    /// Its name (`SYN`).
+    pub name: &'static str,
+}
+
+/// The TCP flags, FIN first (tcpdump's letters `SFRPAUEC`, plus `N` for NS/AE).
+pub const TCP_FLAGS: [TcpFlagName; 9] = [
+    TcpFlagName {
+        bit: 0x001,
+        letter: 'F',
+        name: "FIN",
+    },
+    TcpFlagName {
+        bit: 0x002,
+        letter: 'S',
+        name: "SYN",
+    },
+    TcpFlagName {
+        bit: 0x004,
+        letter: 'R',
+        name: "RST",
+    },
+    TcpFlagName {
+        bit: 0x008,
+        letter: 'P',
+        name: "PSH",
+    },
+    TcpFlagName {
+        bit: 0x010,
+        letter: 'A',
+        name: "ACK",
+    },
+    TcpFlagName {
+        bit: 0x020,
+        letter: 'U',
+        name: "URG",
+    },
+    TcpFlagName {
+        bit: 0x040,
+        letter: 'E',
+        name: "ECE",
+    },
+    TcpFlagName {
+        bit: 0x080,
+        letter: 'C',
+        name: "CWR",
+    },
+    TcpFlagName {
+        bit: 0x100,
+        letter: 'N',
+        name: "NS",
+    },
+];
+
+/// Names of the flags set in `f`, e.g. "SYN, ACK" ("none").
+pub fn tcp_flag_names(f: u16) -> String {
+    let v: Vec<&str> = TCP_FLAGS
+        .iter()
+        .filter(|e| f & e.bit != 0)
+        .map(|e| e.name)
+        .collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Name of a TCP option kind (RFC 9293, 7323, 2018), as Wireshark titles it.
+pub fn tcp_option_name(kind: u8) -> &'static str {
+    match kind {
+        0 => "End of Option List (EOL)",
+        1 => "No-Operation (NOP)",
+        2 => "Maximum segment size",
+        3 => "Window scale",
+        4 => "SACK permitted",
+        5 => "SACK",
+        8 => "Timestamps",
+        28 => "User Timeout",
+        29 => "TCP Authentication Option (TCP-AO)",
+        30 => "Multipath TCP (MPTCP)",
+        34 => "TCP Fast Open Cookie",
+        _ => "Unknown option",
+    }
+}
