@@ -4,8 +4,9 @@
 //! Field keys follow Wireshark's display-filter names where one exists (`ip.ttl`,
 //! `icmp.redir_gw`, `ip.rec_rt`, ...), so a tree can be compared with `tshark -T fields` field
 //! by field. Checksums are marked good or bad (with the right value); the datagram quoted in an
-//! ICMP error is dissected recursively; bytes that cannot be decoded end in an `undecoded` node
-//! and make the dissection incomplete. Nothing here panics on any input.
+//! ICMP error is dissected recursively, [`MAX_QUOTE_DEPTH`] levels deep at most; bytes that
+//! cannot be decoded end in an `undecoded` node and make the dissection incomplete. Nothing here
+//! panics on any input, and the tree (and its text) grows linearly with the frame.
 
 mod render;
 
@@ -17,6 +18,13 @@ use crate::wire::{
     checksum, explain_pointer, parse_options, IpOption, ETHERTYPE_ARP, ETHERTYPE_IPV4,
     ETHERTYPE_VLAN,
 };
+
+/// Most ICMP errors dissected inside one another (a quote quoting a quote ...). A conforming
+/// host never sends an error about an error (RFC 1122 3.2.2), so 2 levels already show
+/// something odd; deeper quotes end in an `undecoded` node saying so. Without a limit a 64 KB
+/// frame of nested quotes (28 bytes a level) gave thousands of levels, indented further each
+/// time: output quadratic in the frame size, and a deep recursion.
+pub const MAX_QUOTE_DEPTH: usize = 4;
 
 /// What a field's value is worth.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -290,7 +298,7 @@ pub fn dissect_frame(b: &[u8]) -> Dissection {
     }
     match ethertype {
         ETHERTYPE_IPV4 => {
-            let end = ipv4(b, at, b.len(), false, &mut layers);
+            let end = ipv4(b, at, b.len(), 0, &mut layers);
             if end < b.len() {
                 layers.push(Node::new(
                     "eth.padding",
@@ -439,9 +447,11 @@ fn arp(b: &[u8], at: usize, layers: &mut Vec<Node>) {
 }
 
 /// Dissect an IPv4 datagram at `at` (its bytes end at `end`) and what it carries, pushing the
-/// layers. `quoted`: inside an ICMP error (a total length beyond the bytes is expected).
-/// Returns where the datagram ends (by its total length, clamped to `end`).
-fn ipv4(b: &[u8], at: usize, end: usize, quoted: bool, layers: &mut Vec<Node>) -> usize {
+/// layers. `depth`: how many ICMP errors quote it (0 = not quoted; inside a quote a total length
+/// beyond the bytes is expected). Returns where the datagram ends (by its total length, clamped
+/// to `end`).
+fn ipv4(b: &[u8], at: usize, end: usize, depth: usize, layers: &mut Vec<Node>) -> usize {
+    let quoted = depth > 0;
     let avail = end - at;
     let (key, name) = if quoted {
         ("icmp.quote.ip", "Quoted IPv4 header")
@@ -635,7 +645,7 @@ fn ipv4(b: &[u8], at: usize, end: usize, quoted: bool, layers: &mut Vec<Node>) -
     let pend = (at + total).min(end);
     let pstart = at + hl;
     if proto == 1 && fo == 0 {
-        icmp(b, pstart, pend, at + total > end, quoted, layers);
+        icmp(b, pstart, pend, at + total > end, depth, layers);
     } else if pstart < pend {
         let mut d = data_node(b, pstart, pend);
         if fo != 0 {
@@ -925,8 +935,9 @@ fn code_name(t: u8, c: u8) -> String {
 }
 
 /// Dissect ICMP at `at..end`. `cut`: the IP datagram is longer than the bytes present (a quote),
-/// so the checksum cannot be verified.
-fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut Vec<Node>) {
+/// so the checksum cannot be verified. `depth`: as for [`ipv4`].
+fn icmp(b: &[u8], at: usize, end: usize, cut: bool, depth: usize, layers: &mut Vec<Node>) {
+    let quoted = depth > 0;
     let m = &b[at..end];
     let key = if quoted { "icmp.quote.icmp" } else { "icmp" };
     if m.len() < 4 {
@@ -1175,9 +1186,18 @@ fn icmp(b: &[u8], at: usize, end: usize, cut: bool, quoted: bool, layers: &mut V
     if quote {
         n.len = 8;
         layers.push(n);
-        if m.len() > 8 {
+        if m.len() > 8 && depth >= MAX_QUOTE_DEPTH {
+            layers.push(undecoded(
+                at + 8,
+                &m[8..],
+                &format!(
+                    "quoted datagram not dissected: ICMP errors nested deeper than \
+                     {MAX_QUOTE_DEPTH} levels"
+                ),
+            ));
+        } else if m.len() > 8 {
             let mut inner = Vec::new();
-            ipv4(b, at + 8, end, true, &mut inner);
+            ipv4(b, at + 8, end, depth + 1, &mut inner);
             let mut q = Node::new(
                 "icmp.quote",
                 "Quoted datagram",
