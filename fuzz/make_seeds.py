@@ -61,8 +61,10 @@ for name, fr in sorted(frames.items()):
             put("blast_classify", name, b"\x01" + ip[ihl + 4:ihl + 6] + b"\x00" + fr)
     # reflect: flags (fix checksums, answer masks), prefix 24, the frame; and with
     # advertisements and broadcasts on.
-    put("reflect", name, bytes([8 | 4, 24]) + fr)
-    put("reflect", name + "_adv_bcast", bytes([8 | 7, 24]) + fr)
+    # Bit 4: answer as 198.51.100.9 (the reflector of the captures), else as 203.0.113.2.
+    own = 16 if b"\xc6\x33\x64\x09" in fr else 0
+    put("reflect", name, bytes([own | 8 | 4, 24]) + fr)
+    put("reflect", name + "_adv_bcast", bytes([own | 8 | 7, 24]) + fr)
 
 filters = [b"icmp", b"arp or icmp-type echo-reply", b"icmp and not host 192.0.2.1",
            b"(arp or icmp) and dst 192.0.2.2", b"! ip && ! arp", b"src 203.0.113.2 || icmp-type 11",

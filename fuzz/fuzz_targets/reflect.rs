@@ -5,8 +5,8 @@
 //!
 //! Input: a flags byte (bit 0 answer broadcasts, bit 1 advertise as a router, bit 2 answer
 //! address masks, bit 3 make the frame's IPv4/ICMP checksums right first, so mutated frames
-//! get past the checksum test), the prefix length (mod 33), then the frame. We answer as
-//! 203.0.113.2, the lab's host b, to which the seed requests were sent.
+//! get past the checksum test; bit 4 answer as 198.51.100.9, else as 203.0.113.2: the
+//! addresses the seed requests were sent to), the prefix length (mod 33), then the frame.
 //! The only reply to a martian this allows is RFC 1256's: a router solicitation from 0.0.0.0
 //! is answered on the all-hosts group 224.0.0.1, TTL 1.
 //!
@@ -19,15 +19,18 @@ use std::time::{Duration, SystemTime};
 use pktforge::reflect::{ReflectConfig, Responder};
 use pktforge::wire::{parse_frame, IcmpMessage, MacAddr, ARP_REPLY, ARP_REQUEST, L3, L4};
 
-const OWN: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 2);
+const OWNS: [Ipv4Addr; 2] = [
+    Ipv4Addr::new(203, 0, 113, 2),
+    Ipv4Addr::new(198, 51, 100, 9),
+];
 const OWN_MAC: MacAddr = MacAddr(2, 0, 0, 0, 0, 9);
 
 /// Why `a` is no address to answer (or answer through), if it is not.
-fn martian(a: Ipv4Addr, prefix: u8) -> Option<&'static str> {
+fn martian(a: Ipv4Addr, own: Ipv4Addr, prefix: u8) -> Option<&'static str> {
     let host_bits = if prefix >= 31 { 0 } else { u32::MAX >> prefix };
     if a.is_broadcast() {
         Some("broadcast")
-    } else if host_bits != 0 && u32::from(a) == u32::from(OWN) | host_bits {
+    } else if host_bits != 0 && u32::from(a) == u32::from(own) | host_bits {
         Some("our subnet's broadcast")
     } else if a.is_multicast() {
         Some("multicast")
@@ -35,7 +38,7 @@ fn martian(a: Ipv4Addr, prefix: u8) -> Option<&'static str> {
         Some("loopback")
     } else if a.is_unspecified() {
         Some("zero")
-    } else if a == OWN {
+    } else if a == own {
         Some("our own address")
     } else {
         None
@@ -61,7 +64,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         pktforge_fuzz::fix_checksums(&mut frame);
     }
     let frame = &frame[..];
-    let mut cfg = ReflectConfig::new("fuzz0", OWN);
+    let own = OWNS[usize::from(flags >> 4 & 1)];
+    let mut cfg = ReflectConfig::new("fuzz0", own);
     cfg.broadcast = flags & 1 != 0;
     cfg.advertise = flags & 2 != 0;
     cfg.mask = (flags & 4 != 0).then_some(Ipv4Addr::new(255, 255, 255, 0));
@@ -104,12 +108,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     );
     match (&req.l3, &rep.l3) {
         (L3::Arp(q), L3::Arp(a)) => {
-            assert_eq!((q.op, q.target_ip), (ARP_REQUEST, OWN));
-            assert_eq!((a.op, a.sender_ip, a.sender_mac), (ARP_REPLY, OWN, OWN_MAC));
+            assert_eq!((q.op, q.target_ip), (ARP_REQUEST, own));
+            assert_eq!((a.op, a.sender_ip, a.sender_mac), (ARP_REPLY, own, OWN_MAC));
             assert_eq!((a.target_ip, a.target_mac), (q.sender_ip, q.sender_mac));
             // 0.0.0.0 is an address probe (RFC 5227), which an owner answers.
             if check && !q.sender_ip.is_unspecified() {
-                if let Some(why) = martian(q.sender_ip, prefix) {
+                if let Some(why) = martian(q.sender_ip, own, prefix) {
                     panic!("answered ARP from {} ({why}){}", q.sender_ip, show());
                 }
             }
@@ -134,20 +138,20 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 "reply checksum wrong{}",
                 show()
             );
-            assert_eq!(ai.repr.src, OWN);
+            assert_eq!(ai.repr.src, own);
             let rfc1256 = matches!(qm.repr.message, IcmpMessage::RouterSolicitation)
                 && qi.repr.src.is_unspecified()
                 && ai.repr.dst == Ipv4Addr::new(224, 0, 0, 1)
                 && ai.repr.ttl == 1;
             if check && !rfc1256 {
-                if let Some(why) = martian(qi.repr.src, prefix) {
+                if let Some(why) = martian(qi.repr.src, own, prefix) {
                     panic!(
                         "reflect answered a request from {} ({why}){}",
                         qi.repr.src,
                         show()
                     );
                 }
-                if let Some(why) = martian(ai.repr.dst, prefix) {
+                if let Some(why) = martian(ai.repr.dst, own, prefix) {
                     panic!("reflect sent a reply to {} ({why}){}", ai.repr.dst, show());
                 }
             }
