@@ -98,12 +98,16 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let req = parse_frame(frame).expect("answered a frame that does not parse");
     let rep = parse_frame(&reply).expect("the reply does not parse");
     assert_eq!(rep.eth.src, OWN_MAC);
-    assert_eq!(rep.eth.dst, req.eth.src);
+    // ARP replies go to the ARP sender's MAC (as Linux's do), ICMP to the frame's source.
+    let peer = match &req.l3 {
+        L3::Arp(q) => q.sender_mac,
+        _ => req.eth.src,
+    };
+    assert_eq!(rep.eth.dst, peer);
     let check = martians_checked();
     assert!(
-        !check || !group_mac(req.eth.src),
-        "reflect answered a frame from the group (multicast) MAC {}{}",
-        req.eth.src,
+        !check || !group_mac(peer),
+        "reflect answered a frame from the group (multicast) MAC {peer}{}",
         show()
     );
     match (&req.l3, &rep.l3) {
@@ -114,7 +118,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             // 0.0.0.0 is an address probe (RFC 5227), which an owner answers.
             if check && !q.sender_ip.is_unspecified() {
                 if let Some(why) = martian(q.sender_ip, own, prefix) {
-                    panic!("answered ARP from {} ({why}){}", q.sender_ip, show());
+                    panic!(
+                        "reflect answered ARP from {} ({why}){}",
+                        q.sender_ip,
+                        show()
+                    );
                 }
             }
         }
