@@ -3,7 +3,7 @@
 
 Sources: the frames captured in the lab that src/wire/mod.rs keeps as hex constants, and the
 pcap files in fuzz/seeds/captures/ (captured with tcpdump in private namespaces; see
-fuzz/README.md). Each target gets the slice of each frame it parses. Rerun after adding a
+the README's Fuzzing section). Each target gets the slice of each frame it parses. Rerun after adding a
 capture; the output is deterministic.
 """
 import os, re, struct, sys

@@ -5,6 +5,9 @@
 //! checksums, no bytes the `Repr` does not keep) it also asserts the rebuilt bytes are the
 //! input's. A failed assertion panics with the input as hex, which libFuzzer reports as a crash.
 
+// Lists of one byte range are what they look like (not a range of counts).
+#![allow(clippy::single_range_in_vec_init)]
+
 use std::ops::Range;
 
 use pktforge::wire::{
@@ -145,7 +148,7 @@ pub fn check_options(area: &[u8]) -> Vec<IpOption> {
     }
     // An IPv4 option area is a multiple of 4 bytes, at most 40: only there must emit (which
     // pads to 4) give the same parse back.
-    if area.len() > 40 || area.len() % 4 != 0 {
+    if area.len() > 40 || !area.len().is_multiple_of(4) {
         return opts;
     }
     let bytes = emit_options(&opts).expect("options parsed from at most 40 bytes emit");
@@ -158,7 +161,7 @@ pub fn check_options(area: &[u8]) -> Vec<IpOption> {
     assert!(bytes[used..].iter().all(|&b| b == 0), "padding not EOL");
     let again = parse_options(&bytes);
     let mut want = opts.clone();
-    if !ends_eol && used % 4 != 0 {
+    if !ends_eol && !used.is_multiple_of(4) {
         want.push(IpOption::EndOfList); // emit padded to 4 with EOL
     }
     assert_eq!(
