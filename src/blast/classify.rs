@@ -3,20 +3,30 @@
 use super::STAMP_BYTES;
 use crate::wire::{EthernetFrame, IcmpPacket, Ipv4Packet, ETHERTYPE_IPV4, IP_PROTO_ICMP};
 
-/// An echo reply to one of our threads: (thread, sequence, send time ns), or why not.
+/// What [`classify`] makes of a received frame.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Rx {
+pub enum Rx {
+    /// An echo reply to one of our threads.
     Reply {
+        /// Which thread sent the request (its ICMP id minus the base id).
         thread: usize,
+        /// The request's 64-bit sequence number (from the data; its low 16 bits are the ICMP
+        /// sequence field).
         seq: u64,
+        /// When it was sent (ns, from the data).
         sent_ns: u64,
     },
+    /// An echo reply to one of our threads with a bad checksum or a sequence field that
+    /// disagrees with its data.
     Corrupt,
+    /// Anything else.
     NotOurs,
 }
 
-/// Recognise a reply to one of our requests without allocating. Bounds-checked throughout.
-pub(super) fn classify(f: &[u8], base_id: u16, threads: usize) -> Rx {
+/// Recognise an echo reply to one of our requests (ICMP ids `base_id .. base_id + threads`,
+/// unfragmented, at least [`STAMP_BYTES`] of data) without allocating. Bounds-checked
+/// throughout; public so it can be fuzzed against [`crate::wire::parse_frame`].
+pub fn classify(f: &[u8], base_id: u16, threads: usize) -> Rx {
     let Ok(eth) = EthernetFrame::new_checked(f) else {
         return Rx::NotOurs;
     };

@@ -29,7 +29,7 @@ use crate::probe::engine::check_fits;
 use crate::probe::kinds::echo_data;
 use crate::wire::{EthernetRepr, Ipv4Repr, ETHERTYPE_IPV4};
 use crate::{Error, Field, Result, Stop};
-use classify::{classify, Rx};
+pub use classify::{classify, Rx};
 use request::validate;
 pub use request::{BlastOutcome, BlastRequest, Progress, Rate};
 use stats::{BlastSummary, Gaps, RttSummary};

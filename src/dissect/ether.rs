@@ -119,7 +119,7 @@ pub(super) fn dissect(b: &[u8]) -> Dissection {
     let at = frame.header_len();
     match frame.ethertype() {
         ETHERTYPE_IPV4 => {
-            let end = ipv4::dissect(b, at, b.len(), false, &mut layers);
+            let end = ipv4::dissect(b, at, b.len(), 0, &mut layers);
             if end < b.len() {
                 layers.push(Node::new(
                     "eth.padding",

@@ -1,7 +1,9 @@
 //! ICMP messages, read through [`IcmpPacket`]; the datagram an error quotes is dissected again
 //! by `ipv4`. Type and code names come from [`crate::wire::names`].
 
-use super::{cksum_status, data_node, hex, ipv4, ts_text, undecoded, Node, Status};
+use super::{
+    cksum_status, data_node, hex, ipv4, ts_text, undecoded, Node, Status, MAX_QUOTE_DEPTH,
+};
 use crate::wire::field::icmp as field;
 use crate::wire::{be16, be32, explain_pointer, ip_at, names, IcmpPacket, ICMP_HEADER_LEN};
 
@@ -16,15 +18,16 @@ fn code_name(t: u8, c: u8) -> String {
 }
 
 /// Dissect ICMP at `at..end`. `cut`: the IP datagram is longer than the bytes present (a quote),
-/// so the checksum cannot be verified.
+/// so the checksum cannot be verified. `depth`: as for [`ipv4::dissect`].
 pub(super) fn dissect(
     b: &[u8],
     at: usize,
     end: usize,
     cut: bool,
-    quoted: bool,
+    depth: usize,
     layers: &mut Vec<Node>,
 ) {
+    let quoted = depth > 0;
     let m = &b[at..end];
     let key = if quoted { "icmp.quote.icmp" } else { "icmp" };
     if m.len() < 4 {
@@ -314,9 +317,18 @@ pub(super) fn dissect(
     if quote {
         n.len = ICMP_HEADER_LEN;
         layers.push(n);
-        if m.len() > field::DATA {
+        if m.len() > field::DATA && depth >= MAX_QUOTE_DEPTH {
+            layers.push(undecoded(
+                at + field::DATA,
+                &m[field::DATA..],
+                &format!(
+                    "quoted datagram not dissected: ICMP errors nested deeper than \
+                     {MAX_QUOTE_DEPTH} levels"
+                ),
+            ));
+        } else if m.len() > field::DATA {
             let mut inner = Vec::new();
-            ipv4::dissect(b, at + field::DATA, end, true, &mut inner);
+            ipv4::dissect(b, at + field::DATA, end, depth + 1, &mut inner);
             let mut q = Node::new(
                 "icmp.quote",
                 "Quoted datagram",

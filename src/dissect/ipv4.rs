@@ -8,15 +8,17 @@ use crate::wire::{
 };
 
 /// Dissect an IPv4 datagram at `at` (its bytes end at `end`) and what it carries, pushing the
-/// layers. `quoted`: inside an ICMP error (a total length beyond the bytes is expected).
-/// Returns where the datagram ends (by its total length, clamped to `end`).
+/// layers. `depth`: how many ICMP errors quote it (0 = not quoted; inside a quote a total length
+/// beyond the bytes is expected). Returns where the datagram ends (by its total length, clamped
+/// to `end`).
 pub(super) fn dissect(
     b: &[u8],
     at: usize,
     end: usize,
-    quoted: bool,
+    depth: usize,
     layers: &mut Vec<Node>,
 ) -> usize {
+    let quoted = depth > 0;
     let avail = end - at;
     let (key, name) = if quoted {
         ("icmp.quote.ip", "Quoted IPv4 header")
@@ -224,7 +226,7 @@ pub(super) fn dissect(
     let pend = (at + total).min(end);
     let pstart = at + hl;
     if proto == IP_PROTO_ICMP && fo == 0 {
-        icmp::dissect(b, pstart, pend, at + total > end, quoted, layers);
+        icmp::dissect(b, pstart, pend, at + total > end, depth, layers);
     } else if (proto == IP_PROTO_UDP || proto == IP_PROTO_TCP) && fo == 0 {
         // The pseudo-header checksum covers the whole segment: no verdict on a quote, a first
         // fragment or a datagram cut short.

@@ -21,6 +21,13 @@ mod tree;
 mod udp;
 
 pub use render::{hexdump_beside, render_text, summary};
+
+/// Most ICMP errors dissected inside one another (a quote quoting a quote ...). A conforming
+/// host never sends an error about an error (RFC 1122 3.2.2), so 2 levels already show
+/// something odd; deeper quotes end in an `undecoded` node saying so. Without a limit a 64 KB
+/// frame of nested quotes (28 bytes a level) gave thousands of levels, indented further each
+/// time: output quadratic in the frame size, and a deep recursion.
+pub const MAX_QUOTE_DEPTH: usize = 4;
 pub use tree::{Dissection, Node, Status};
 
 use crate::wire::{checksum, MacAddr};

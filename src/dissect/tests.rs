@@ -180,3 +180,46 @@ fn qinq_stack_shows_every_tag() {
     assert!(!d.complete);
     assert_eq!(values(&d, "vlan.id"), ["100"]);
 }
+/// Ethernet + `levels` IPv4/ICMP Time Exceeded headers, each quoting the next, padded with
+/// zeros to `len` bytes (the shape of the 65,002-byte frame that gave 238 MB of text).
+fn nested_quotes(len: usize) -> Vec<u8> {
+    let mut b = hex("5a7f533d69e5 72b6fa7b54a8 0800");
+    while b.len() + 28 <= len {
+        let left = u16::try_from(len - b.len()).unwrap_or(u16::MAX);
+        let mut ip = hex("4500 0000 0001 0000 4001 0000 c0000201 c0000202");
+        ip[2..4].copy_from_slice(&left.to_be_bytes());
+        let c = crate::wire::checksum(&ip);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        b.extend(ip);
+        b.extend(hex("0b00 0000 00000000"));
+    }
+    b.resize(len, 0);
+    b
+}
+
+/// Regression: a 65,002-byte frame of nested ICMP quotes was dissected 2,321 levels deep and
+/// rendered as 238 MB of text (indentation grows with each level). Now the output is linear in
+/// the frame: quotes stop at MAX_QUOTE_DEPTH, the rest is undecoded with the reason.
+#[test]
+fn nested_quotes_stop_at_the_depth_limit_and_output_stays_linear() {
+    let b = nested_quotes(65_002);
+    let d = dissect_frame(&b);
+    let text: usize = render_text(&d).iter().map(|l| l.len() + 1).sum();
+    let json = serde_json::to_string(&d).unwrap().len();
+    assert!(text < 20 * b.len() && json < 20 * b.len(), "{text} {json}");
+    assert!(!d.complete);
+    let deepest = d
+        .nodes()
+        .into_iter()
+        .filter(|n| n.key == "undecoded")
+        .count();
+    assert_eq!(deepest, 1);
+    let why = d.find("undecoded").unwrap().status.text();
+    assert!(why.contains("nested deeper than 4 levels"), "{why}");
+    // Exactly MAX_QUOTE_DEPTH quoted headers were dissected, each inside the one before.
+    assert_eq!(values(&d, "icmp.quote.ip").len(), MAX_QUOTE_DEPTH);
+    let small = nested_quotes(14 + 28 * (MAX_QUOTE_DEPTH + 1));
+    let d = dissect_frame(&small);
+    assert!(d.complete, "{:?}", render_text(&d));
+    assert_eq!(values(&d, "icmp.quote.ip").len(), MAX_QUOTE_DEPTH);
+}

@@ -36,6 +36,12 @@ pub const GRAMMAR: &str = "filter grammar:
 /// Bytes a matching frame keeps (all of it, up to 256 KiB).
 const ACCEPT_LEN: u32 = 0x0004_0000;
 
+/// Deepest expression accepted: each `not`, `(` and `and`/`or` adds one level. The parser,
+/// the code generator, `Display` and `Drop` recurse once per level, so this bounds their stack
+/// (a few KiB a level in a debug build); it is far beyond what a filter anyone writes needs
+/// (a few dozen `host` tests in one chain already need jumps longer than classic BPF allows).
+pub const MAX_DEPTH: usize = 64;
+
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -154,8 +160,12 @@ pub fn parse(text: &str) -> Result<Option<Expr>> {
     if toks.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { toks, at: 0 };
-    let e = p.expr()?;
+    let mut p = Parser {
+        toks,
+        at: 0,
+        nest: 0,
+    };
+    let (e, _) = p.expr()?;
     if let Some(t) = p.toks.get(p.at) {
         return Err(err(format!("unexpected {t:?} after a complete expression")));
     }
@@ -165,6 +175,28 @@ pub fn parse(text: &str) -> Result<Option<Expr>> {
 struct Parser {
     toks: Vec<String>,
     at: usize,
+    /// `not`s and `(`s open around the current word.
+    nest: usize,
+}
+
+fn too_deep() -> Error {
+    err(format!(
+        "expression nested deeper than {MAX_DEPTH} levels (each `not`, `(`, `and`, `or` adds \
+         one)"
+    ))
+}
+
+/// `op(a, b)` whose height is one more than its deeper side; refused over [`MAX_DEPTH`].
+fn join(
+    (a, ha): (Expr, usize),
+    (b, hb): (Expr, usize),
+    op: fn(Box<Expr>, Box<Expr>) -> Expr,
+) -> Result<(Expr, usize)> {
+    let h = ha.max(hb) + 1;
+    if h > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok((op(Box::new(a), Box::new(b)), h))
 }
 
 impl Parser {
@@ -182,22 +214,35 @@ impl Parser {
         Ok(t)
     }
 
-    fn expr(&mut self) -> Result<Expr> {
+    // Each parsing function returns the expression and its height (a leaf is 1).
+
+    fn expr(&mut self) -> Result<(Expr, usize)> {
         let mut e = self.term()?;
         while self.peek() == Some("or") {
             self.at += 1;
-            e = Expr::Or(Box::new(e), Box::new(self.term()?));
+            e = join(e, self.term()?, Expr::Or)?;
         }
         Ok(e)
     }
 
-    fn term(&mut self) -> Result<Expr> {
+    fn term(&mut self) -> Result<(Expr, usize)> {
         let mut e = self.factor()?;
         while self.peek() == Some("and") {
             self.at += 1;
-            e = Expr::And(Box::new(e), Box::new(self.factor()?));
+            e = join(e, self.factor()?, Expr::And)?;
         }
         Ok(e)
+    }
+
+    /// Parse what follows a `not` or `(`, refusing to recurse past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.nest >= MAX_DEPTH {
+            return Err(too_deep());
+        }
+        self.nest += 1;
+        let r = f(self);
+        self.nest -= 1;
+        r
     }
 
     fn addr(&mut self, word: &str) -> Result<Ipv4Addr> {
@@ -206,33 +251,39 @@ impl Parser {
             .map_err(|_| err(format!("{word:?} needs an IPv4 address, got {t:?}")))
     }
 
-    fn factor(&mut self) -> Result<Expr> {
+    fn factor(&mut self) -> Result<(Expr, usize)> {
         let t = self.next("a filter word")?;
-        Ok(match t.as_str() {
-            "not" => Expr::Not(Box::new(self.factor()?)),
-            "(" => {
-                let e = self.expr()?;
-                match self.next("')'")?.as_str() {
-                    ")" => e,
-                    other => return Err(err(format!("expected ')', got {other:?}"))),
+        let leaf =
+            match t.as_str() {
+                "not" => {
+                    let (e, h) = self.nested(Self::factor)?;
+                    if h >= MAX_DEPTH {
+                        return Err(too_deep());
+                    }
+                    return Ok((Expr::Not(Box::new(e)), h + 1));
                 }
-            }
-            "icmp" => Expr::Icmp,
-            "arp" => Expr::Arp,
-            "ip" => Expr::Ip,
-            "host" => Expr::Host(self.addr("host")?),
-            "src" => Expr::Src(self.addr("src")?),
-            "dst" => Expr::Dst(self.addr("dst")?),
-            "icmp-type" => {
-                let n = self.next("a type after \"icmp-type\"")?;
-                Expr::IcmpType(
-                    icmp_type(&n).ok_or_else(|| {
+                "(" => {
+                    let e = self.nested(Self::expr)?;
+                    return match self.next("')'")?.as_str() {
+                        ")" => Ok(e),
+                        other => Err(err(format!("expected ')', got {other:?}"))),
+                    };
+                }
+                "icmp" => Expr::Icmp,
+                "arp" => Expr::Arp,
+                "ip" => Expr::Ip,
+                "host" => Expr::Host(self.addr("host")?),
+                "src" => Expr::Src(self.addr("src")?),
+                "dst" => Expr::Dst(self.addr("dst")?),
+                "icmp-type" => {
+                    let n = self.next("a type after \"icmp-type\"")?;
+                    Expr::IcmpType(icmp_type(&n).ok_or_else(|| {
                         err(format!("icmp-type {n:?} is not 0..=255 or a type name"))
-                    })?,
-                )
-            }
-            other => return Err(err(format!("unknown word {other:?}"))),
-        })
+                    })?)
+                }
+                other => return Err(err(format!("unknown word {other:?}"))),
+            };
+        Ok((leaf, 1))
     }
 }
 
@@ -272,6 +323,8 @@ struct Pending {
 struct Gen {
     code: Vec<Pending>,
     labels: Vec<Option<usize>>,
+    /// Set when the expression is deeper than [`MAX_DEPTH`] (built by hand, not parsed).
+    too_deep: bool,
 }
 
 impl Gen {
@@ -297,22 +350,28 @@ impl Gen {
         self.code.push(Pending { code, k, jt, jf });
     }
 
-    /// Emit code for `e` that jumps to `t` when it matches and to `f` when not.
-    fn expr(&mut self, e: &Expr, t: usize, f: usize) {
+    /// Emit code for `e`, `depth` levels down, that jumps to `t` when it matches and to `f`
+    /// when not.
+    fn expr(&mut self, e: &Expr, depth: usize, t: usize, f: usize) {
+        if depth > MAX_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        let d = depth + 1;
         match e {
             Expr::Or(a, b) => {
                 let l = self.label();
-                self.expr(a, t, l);
+                self.expr(a, d, t, l);
                 self.place(l);
-                self.expr(b, t, f);
+                self.expr(b, d, t, f);
             }
             Expr::And(a, b) => {
                 let l = self.label();
-                self.expr(a, l, f);
+                self.expr(a, d, l, f);
                 self.place(l);
-                self.expr(b, t, f);
+                self.expr(b, d, t, f);
             }
-            Expr::Not(a) => self.expr(a, f, t),
+            Expr::Not(a) => self.expr(a, d, f, t),
             Expr::Ip => {
                 self.op(LD_H_ABS, off::ETHERTYPE);
                 self.jmp(JEQ_K, IPV4, Some(t), Some(f));
@@ -377,7 +436,10 @@ impl Gen {
 pub fn compile(e: &Expr) -> Result<Vec<BpfInsn>> {
     let mut g = Gen::default();
     let (t, f) = (g.label(), g.label());
-    g.expr(e, t, f);
+    g.expr(e, 1, t, f);
+    if g.too_deep {
+        return Err(too_deep());
+    }
     g.place(t);
     g.op(RET_K, ACCEPT_LEN);
     g.place(f);

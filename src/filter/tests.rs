@@ -127,3 +127,47 @@ fn long_expressions_compile_or_are_refused_by_name() {
     let e = Filter::compile(&huge).unwrap_err().to_string();
     assert!(e.contains("exceeds the 255 classic BPF allows"), "{e}");
 }
+
+/// Regression: 20,000 `!` before `icmp` overflowed the stack (the parser recursed once per
+/// `not`); found by the CLI, then by the `filter` fuzz target. Now refused by name, on a thread
+/// with a small stack so a recursion that is merely bounded but large would still fail here.
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let t = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(|| {
+            for text in [
+                format!("{}icmp", "!".repeat(20_000)),
+                format!("{}icmp{}", "(".repeat(20_000), ")".repeat(20_000)),
+                format!("{}icmp", "not ".repeat(MAX_DEPTH + 1)),
+                vec!["ip"; MAX_DEPTH + 1].join(" or "),
+                vec!["ip"; 20_000].join(" and "),
+            ] {
+                let e = Filter::compile(&text).unwrap_err().to_string();
+                assert!(
+                    e.contains(&format!("nested deeper than {MAX_DEPTH} levels")),
+                    "{e}"
+                );
+            }
+            // At the limit it still works: `not` generates no code.
+            let f = Filter::compile(&format!("{}icmp", "not ".repeat(MAX_DEPTH - 1))).unwrap();
+            assert!(!f.matches(&hex(testutil::RR_REQUEST)), "odd number of nots");
+            let many_parens = format!("{}arp{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+            assert_eq!(
+                parse(&many_parens).unwrap(),
+                Some(Expr::Arp),
+                "parentheses only"
+            );
+            // A hand-built expression deeper than the parser allows is refused by compile().
+            let mut deep = Expr::Icmp;
+            for _ in 0..MAX_DEPTH + 1 {
+                deep = Expr::Not(Box::new(deep));
+            }
+            assert!(compile(&deep)
+                .unwrap_err()
+                .to_string()
+                .contains("nested deeper"));
+        })
+        .unwrap();
+    t.join().unwrap();
+}

@@ -17,6 +17,9 @@ pub const LINKTYPE_ETHERNET: u32 = 1;
 pub const SNAPLEN: u32 = 262_144;
 /// Refuse records larger than this when reading (corrupt length fields).
 const MAX_RECORD: u32 = 16 * 1024 * 1024;
+/// Most bytes reserved for a record before its data arrives (a frame of a 9000-byte jumbo MTU
+/// fits; longer records grow as they are read).
+const PREALLOC_MAX: usize = 16 * 1024;
 
 /// Writes Ethernet frames to a pcap file (nanosecond timestamps, little-endian).
 pub struct PcapWriter {
@@ -235,12 +238,22 @@ impl<R: Read> PcapReader<R> {
                 format!("record {n}: length {incl} is implausible"),
             ));
         }
-        let mut data = vec![0u8; incl as usize];
-        match read_full(&mut self.input, &mut data) {
-            Ok(true) => {}
-            Ok(false) if incl == 0 => {}
-            Ok(false) => return Err(bad(&self.name, format!("record {n}: data missing"))),
-            Err(e) => return Err(bad(&self.name, format!("record {n} data: {e}"))),
+        // Grow the buffer as the bytes arrive rather than trusting the length field: a record
+        // header claiming 16 MiB in a 40-byte file must not allocate 16 MiB.
+        let mut data = Vec::with_capacity((incl as usize).min(PREALLOC_MAX));
+        // (read_to_end retries on EINTR itself.)
+        let got = (&mut self.input)
+            .take(u64::from(incl))
+            .read_to_end(&mut data)
+            .map_err(|e| bad(&self.name, format!("record {n} data: {e}")))?;
+        if got == 0 && incl > 0 {
+            return Err(bad(&self.name, format!("record {n}: data missing")));
+        }
+        if data.len() < incl as usize {
+            return Err(bad(
+                &self.name,
+                format!("record {n} data: truncated: {} of {incl} bytes", data.len()),
+            ));
         }
         let nanos = if self.nanos { frac } else { frac * 1000 };
         self.index = n;
@@ -399,6 +412,68 @@ mod tests {
             .unwrap()
             .is_err());
         assert!(PcapReader::open("/nonexistent/x.pcap").is_err());
+    }
+
+    /// A reader over `data` that remembers the largest buffer it was asked to fill: a reader
+    /// hands `read` the buffer it allocated for the record.
+    struct Spy<'a> {
+        data: &'a [u8],
+        largest: &'a std::cell::Cell<usize>,
+    }
+
+    impl Read for Spy<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.largest.set(self.largest.get().max(buf.len()));
+            self.data.read(buf)
+        }
+    }
+
+    #[test]
+    fn huge_record_length_allocates_only_what_arrives() {
+        // Regression (pcap fuzz target): a 16-byte record header claiming 16 MiB made the
+        // reader allocate and zero 16 MiB before finding that the file ends 3 bytes later.
+        let mut b = header(false, MAGIC_NSEC);
+        b[32..36].copy_from_slice(&MAX_RECORD.to_le_bytes());
+        let largest = std::cell::Cell::new(0);
+        let spy = Spy {
+            data: &b,
+            largest: &largest,
+        };
+        let mut r = PcapReader::new(spy, "huge").unwrap();
+        let e = r.next().unwrap().unwrap_err().to_string();
+        assert!(
+            e.contains("record 1 data: truncated: 3 of 16777216 bytes"),
+            "{e}"
+        );
+        assert!(
+            largest.get() <= PREALLOC_MAX,
+            "asked to fill {}",
+            largest.get()
+        );
+        // A long record that is really there is still read whole.
+        let mut b = header(false, MAGIC_NSEC);
+        b.truncate(32);
+        let big = 1_000_000u32;
+        b.extend_from_slice(&big.to_le_bytes());
+        b.extend_from_slice(&big.to_le_bytes());
+        b.extend((0..big).map(|i| i as u8));
+        let (_, f) = PcapReader::new(&b[..], "x")
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.len(), 1_000_000);
+        assert_eq!(f[999_999], (999_999u32 as u8));
+        // A record whose data is simply absent.
+        let mut b = header(false, MAGIC_NSEC);
+        b.truncate(40);
+        let e = PcapReader::new(&b[..], "x")
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("record 1: data missing"), "{e}");
     }
 
     #[test]
