@@ -1,5 +1,6 @@
-//! `pktforge capture -I IFACE [FILTER]`: live frames, one decoded line each (tcpdump-like), or
-//! the full dissection with `-v`. The filter runs in the kernel as classic BPF.
+//! `pktforge capture -i IFACE [FILTER]`: live frames, one decoded line each (tcpdump-like), or
+//! the full dissection with `-v`. The filter is tcpdump's language, compiled by libpcap and run
+//! in the kernel as classic BPF.
 
 use std::path::PathBuf;
 
@@ -14,11 +15,21 @@ use pktforge::{Result, Stop};
 /// `pktforge capture` flags.
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
-    /// Interface to capture on.
-    #[arg(short = 'I', long = "interface", value_name = "IFACE")]
-    pub iface: String,
-    /// Filter words, e.g. `icmp and not host 192.0.2.1` (see the grammar in the README).
+    /// Interface to capture on (`-i` as tcpdump; `-I` as the other subcommands).
+    #[arg(
+        short = 'i',
+        short_alias = 'I',
+        long = "interface",
+        value_name = "IFACE",
+        required_unless_present = "dump"
+    )]
+    pub iface: Option<String>,
+    /// A tcpdump filter expression (pcap-filter(7)), e.g. `icmp and not host 192.0.2.1`,
+    /// `tcp port 80`, `vlan 100 and icmp[icmptype] == icmp-echo`; several words are joined.
     pub filter: Vec<String>,
+    /// Print the filter's compiled BPF program (as `tcpdump -d`) and exit.
+    #[arg(short = 'd')]
+    pub dump: bool,
     /// Stop after COUNT frames.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
@@ -44,8 +55,13 @@ pub struct CaptureArgs {
 
 /// Run `capture` until the count, the duration or a signal; exit 0.
 pub fn run(a: CaptureArgs, stop: &Stop) -> Result<i32> {
-    let mut req = CaptureRequest::new(a.iface.clone());
-    req.filter = Filter::compile(&a.filter.join(" "))?;
+    let filter = Filter::compile(&a.filter.join(" "))?;
+    if a.dump {
+        print!("{}", filter.dump());
+        return Ok(0);
+    }
+    let mut req = CaptureRequest::new(a.iface.clone().unwrap_or_default());
+    req.filter = filter;
     req.count = a.count;
     req.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     req.promiscuous = !a.no_promisc;

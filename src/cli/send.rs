@@ -42,7 +42,7 @@ pub struct SendArgs {
     /// After sending, capture for SECS and decode what arrives (also while sending).
     #[arg(long, value_name = "SECS")]
     pub wait: Option<f64>,
-    /// What --wait shows (capture filter grammar; default `icmp`).
+    /// What --wait shows (a tcpdump filter expression; default `icmp`).
     #[arg(long, value_name = "EXPR", default_value = "icmp")]
     pub filter: String,
     /// Send frames larger than the interface MTU anyway.

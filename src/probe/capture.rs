@@ -70,8 +70,8 @@ impl CaptureRequest {
             iface: Some(ifc.name.clone()),
             ..Start::new(Command::Capture)
         }));
-        let what = match &self.filter.expr {
-            Some(e) => format!(" filter {e}"),
+        let what = match &self.filter.text {
+            Some(e) => format!(" filter {e:?}"),
             None => String::new(),
         };
         on_event(&Event::Notice(Notice {
