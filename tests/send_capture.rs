@@ -194,12 +194,15 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
         &[
             "-I",
             "r1-a",
+            "-Q",
+            "in",
             "-c",
             "3",
             "--duration",
             "30",
-            "--pcap",
+            "-w",
             pcap.to_str().unwrap(),
+            "--print",
             "icmp",
         ],
     );
@@ -209,6 +212,8 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
         &[
             "-I",
             "r1-a",
+            "-Q",
+            "in",
             "-c",
             "2000",
             "--duration",

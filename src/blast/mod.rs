@@ -134,6 +134,7 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         filter: RxFilter::ArpAndIcmpTo(plan.src_ip),
         promiscuous: false,
         buffer_size: 4 << 20,
+        ..LinkConfig::default()
     };
     let open = |iface: &crate::net::Interface, queue: u32| -> Result<WorkerLink> {
         match req.backend {
@@ -145,6 +146,8 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
                     tx_mode: req.tx_mode,
                     max_frame: frame_len,
                     queue,
+                    // A flood trades the host's packet taps for speed (said in blast's help).
+                    bypass_taps: true,
                 },
             )?)),
             _ => Ok(WorkerLink::Other(

@@ -33,6 +33,21 @@ pub struct CaptureArgs {
     /// Stop after COUNT frames.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
+    /// Which frames: `in` (received), `out` (sent by this host) or `inout` (both, default),
+    /// as tcpdump's -Q.
+    #[arg(
+        short = 'Q',
+        long = "direction",
+        value_name = "in|out|inout",
+        default_value = "inout"
+    )]
+    pub direction: pktforge::link::Direction,
+    /// Print the link level too: MAC addresses, EtherType, VLAN tags (as tcpdump -e).
+    #[arg(short = 'e')]
+    pub link_level: bool,
+    /// Names are never looked up; accepted (also as -nn) for tcpdump users.
+    #[arg(short = 'n', action = clap::ArgAction::Count)]
+    pub numeric: u8,
     /// Link implementation: fast (Linux TPACKET_V3 ring, default on Linux) or pnet (portable).
     #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
     pub backend: pktforge::link::Backend,
@@ -45,11 +60,20 @@ pub struct CaptureArgs {
     /// One JSON object per frame (time, summary, dissection).
     #[arg(long)]
     pub json: bool,
-    /// Also write the frames to FILE (pcap, nanosecond kernel timestamps).
-    #[arg(long, value_name = "FILE")]
-    pub pcap: Option<PathBuf>,
-    /// Do not put the interface in promiscuous mode.
-    #[arg(long = "no-promisc")]
+    /// Write the frames to FILE (pcap, nanosecond kernel timestamps) instead of printing them
+    /// (as tcpdump -w; --print prints them as well).
+    #[arg(
+        short = 'w',
+        long = "write",
+        visible_alias = "pcap",
+        value_name = "FILE"
+    )]
+    pub write: Option<PathBuf>,
+    /// With -w: print each frame as well.
+    #[arg(long)]
+    pub print: bool,
+    /// Do not put the interface in promiscuous mode (as tcpdump -p).
+    #[arg(short = 'p', long = "no-promisc")]
     pub no_promisc: bool,
 }
 
@@ -66,8 +90,12 @@ pub fn run(a: CaptureArgs, stop: &Stop) -> Result<i32> {
     req.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     req.promiscuous = !a.no_promisc;
     req.backend = a.backend;
-    req.pcap = a.pcap.clone();
+    req.pcap = a.write.clone();
+    req.direction = a.direction;
+    req.link_level = a.link_level;
+    req.report_frames = a.write.is_none() || a.print || a.json;
     req.dissect = a.verbose || a.json;
+    let _ = a.numeric;
     let mut out = Render::new(a.json);
     out.verbose = a.verbose;
     req.run_with(stop, &mut |ev| out.event(ev))?;

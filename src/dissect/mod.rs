@@ -15,9 +15,11 @@ mod ether;
 mod icmp;
 mod ipopt;
 mod ipv4;
+mod link;
 mod render;
 mod tree;
 
+pub use link::summary_link;
 pub use render::{hexdump_beside, render_text, summary};
 pub use tree::{Dissection, Node, Status};
 

@@ -156,6 +156,7 @@ impl Session {
                 filter: RxFilter::ArpAndIcmp,
                 promiscuous: false,
                 buffer_size: 1 << 20,
+                ..LinkConfig::default()
             },
         )?;
         // Linux drops frames injected on lo unless lo accepts local sources (net::loopback).

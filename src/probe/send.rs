@@ -166,6 +166,7 @@ fn open(
             filter,
             promiscuous: false,
             buffer_size: 4 << 20,
+            ..LinkConfig::default()
         },
     )?;
     let lo = if iface.is_loopback {
