@@ -6,6 +6,7 @@ use crate::Result;
 
 pub mod bpf;
 pub mod bpf_asm;
+pub mod capfile;
 #[cfg(target_os = "linux")]
 pub(crate) mod ebpf;
 #[cfg(target_os = "linux")]
