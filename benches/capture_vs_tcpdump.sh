@@ -33,7 +33,7 @@ for run in $(seq 1 "$RUNS"); do
     ip netns exec "$R" timeout 120 tcpdump -i pfb-r -w "$D/td.pcap" 2> "$D/td.err" &
     td=$!
     sleep 2
-    ip netns exec "$S" timeout 100 trafgen -i pfb-s -c "$D/frame.cfg" -n "$COUNT" -q \
+    ip netns exec "$S" timeout 100 trafgen --dev pfb-s -c "$D/frame.cfg" -n "$COUNT" -q \
         > /dev/null 2>&1 || true
     sleep 2
     kill -INT "$pf" "$td" 2>/dev/null || true
@@ -49,7 +49,7 @@ if [ "$DECODE_COUNT" -gt 0 ]; then
     ip netns exec "$R" timeout 120 tcpdump -i pfb-r -w "$D/dec.pcap" -c "$DECODE_COUNT" 2>/dev/null &
     td=$!
     sleep 1
-    ip netns exec "$S" timeout 100 trafgen -i pfb-s -c "$D/frame.cfg" -n "$((DECODE_COUNT * 2))" -q \
+    ip netns exec "$S" timeout 100 trafgen --dev pfb-s -c "$D/frame.cfg" -n "$((DECODE_COUNT * 2))" -q \
         > /dev/null 2>&1 || true
     wait "$td" || true
     n=$(tcpdump -r "$D/dec.pcap" 2>/dev/null | wc -l)
