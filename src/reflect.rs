@@ -552,6 +552,7 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
             // Solicitations go to a multicast MAC a real NIC would filter out.
             promiscuous: cfg.advertise,
             buffer_size: 4 << 20,
+            ..LinkConfig::default()
         },
     )?;
     let mut pcap = match &cfg.pcap {

@@ -87,7 +87,7 @@ fn send_hand_crafted_ssrr_echo_and_wait_shows_the_reply_decoded() {
             "--wait",
             "2",
             "--filter",
-            "icmp-type echo-reply",
+            "icmp[icmptype] == icmp-echoreply",
             "203.0.113.2",
         ],
     );
@@ -194,12 +194,15 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
         &[
             "-I",
             "r1-a",
+            "-Q",
+            "in",
             "-c",
             "3",
             "--duration",
             "30",
-            "--pcap",
+            "-w",
             pcap.to_str().unwrap(),
+            "--print",
             "icmp",
         ],
     );
@@ -209,6 +212,8 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
         &[
             "-I",
             "r1-a",
+            "-Q",
+            "in",
             "-c",
             "2000",
             "--duration",
@@ -297,13 +302,46 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
 }
 
 #[test]
-fn unknown_filter_word_shows_the_grammar() {
+fn bad_filters_exit_2_with_libpcaps_message() {
+    for (words, needle) in [
+        (&["frobnicate"][..], "filter \"frobnicate\": "),
+        (&["(", "icmp"][..], "syntax error"),
+        (&["icmp", ")"][..], "syntax error"),
+        (&["wlan", "addr1", "00:11:22:33:44:55"][..], "802.11"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_pktforge"))
+            .args(["capture", "-i", "lo"])
+            .args(words)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{words:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{words:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // 20,000 negations: refused by name before libpcap, no stack overflow.
+    let deep = format!("{}icmp", "!".repeat(20_000));
     let out = Command::new(env!("CARGO_BIN_EXE_pktforge"))
-        .args(["capture", "-I", "lo", "tcp", "port", "80"])
+        .args(["capture", "-I", "none", &deep])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("filter: unknown word \"tcp\""), "{err}");
-    assert!(err.contains("factor := 'not' factor"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 4096"));
+}
+
+#[test]
+fn dump_prints_the_program_like_tcpdump_d() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pktforge"))
+        .args(["capture", "-d", "icmp[icmptype]==icmp-echo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let theirs = Command::new("tcpdump")
+        .args(["-d", "icmp[icmptype]==icmp-echo"])
+        .output()
+        .expect("tcpdump (.ci/install installs it)");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&theirs.stdout)
+    );
 }

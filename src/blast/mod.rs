@@ -141,6 +141,7 @@ pub fn run(
         filter: RxFilter::ArpAndIcmpTo(plan.src_ip),
         promiscuous: false,
         buffer_size: 4 << 20,
+        ..LinkConfig::default()
     };
     let open = |iface: &crate::net::Interface, queue: u32| -> Result<WorkerLink> {
         match req.backend {
@@ -152,6 +153,8 @@ pub fn run(
                     tx_mode: req.tx_mode,
                     max_frame: frame_len,
                     queue,
+                    // A flood trades the host's packet taps for speed (said in blast's help).
+                    bypass_taps: true,
                 },
             )?)),
             _ => Ok(WorkerLink::Other(

@@ -1,5 +1,6 @@
-//! `pktforge capture -I IFACE [FILTER]`: live frames, one decoded line each (tcpdump-like), or
-//! the full dissection with `-v`. The filter runs in the kernel as classic BPF.
+//! `pktforge capture -i IFACE [FILTER]`: live frames, one decoded line each (tcpdump-like), or
+//! the full dissection with `-v`. The filter is tcpdump's language, compiled by libpcap and run
+//! in the kernel as classic BPF.
 
 use std::path::PathBuf;
 
@@ -14,14 +15,39 @@ use pktforge::{Result, Stop};
 /// `pktforge capture` flags.
 #[derive(Debug, Args)]
 pub struct CaptureArgs {
-    /// Interface to capture on.
-    #[arg(short = 'I', long = "interface", value_name = "IFACE")]
-    pub iface: String,
-    /// Filter words, e.g. `icmp and not host 192.0.2.1` (see the grammar in the README).
+    /// Interface to capture on (`-i` as tcpdump; `-I` as the other subcommands).
+    #[arg(
+        short = 'i',
+        short_alias = 'I',
+        long = "interface",
+        value_name = "IFACE",
+        required_unless_present = "dump"
+    )]
+    pub iface: Option<String>,
+    /// A tcpdump filter expression (pcap-filter(7)), e.g. `icmp and not host 192.0.2.1`,
+    /// `tcp port 80`, `vlan 100 and icmp[icmptype] == icmp-echo`; several words are joined.
     pub filter: Vec<String>,
+    /// Print the filter's compiled BPF program (as `tcpdump -d`) and exit.
+    #[arg(short = 'd')]
+    pub dump: bool,
     /// Stop after COUNT frames.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
+    /// Which frames: `in` (received), `out` (sent by this host) or `inout` (both, default),
+    /// as tcpdump's -Q.
+    #[arg(
+        short = 'Q',
+        long = "direction",
+        value_name = "in|out|inout",
+        default_value = "inout"
+    )]
+    pub direction: pktforge::link::Direction,
+    /// Print the link level too: MAC addresses, EtherType, VLAN tags (as tcpdump -e).
+    #[arg(short = 'e')]
+    pub link_level: bool,
+    /// Names are never looked up; accepted (also as -nn) for tcpdump users.
+    #[arg(short = 'n', action = clap::ArgAction::Count)]
+    pub numeric: u8,
     /// Link implementation: fast (Linux TPACKET_V3 ring, default on Linux) or pnet (portable).
     #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
     pub backend: pktforge::link::Backend,
@@ -34,24 +60,42 @@ pub struct CaptureArgs {
     /// One JSON object per frame (time, summary, dissection).
     #[arg(long)]
     pub json: bool,
-    /// Also write the frames to FILE (pcap, nanosecond kernel timestamps).
-    #[arg(long, value_name = "FILE")]
-    pub pcap: Option<PathBuf>,
-    /// Do not put the interface in promiscuous mode.
-    #[arg(long = "no-promisc")]
+    /// Write the frames to FILE (pcap, nanosecond kernel timestamps) instead of printing them
+    /// (as tcpdump -w; --print prints them as well).
+    #[arg(
+        short = 'w',
+        long = "write",
+        visible_alias = "pcap",
+        value_name = "FILE"
+    )]
+    pub write: Option<PathBuf>,
+    /// With -w: print each frame as well.
+    #[arg(long)]
+    pub print: bool,
+    /// Do not put the interface in promiscuous mode (as tcpdump -p).
+    #[arg(short = 'p', long = "no-promisc")]
     pub no_promisc: bool,
 }
 
 /// Run `capture` until the count, the duration or a signal; exit 0.
 pub fn run(a: CaptureArgs, stop: &Stop) -> Result<i32> {
-    let mut req = CaptureRequest::new(a.iface.clone());
-    req.filter = Filter::compile(&a.filter.join(" "))?;
+    let filter = Filter::compile(&a.filter.join(" "))?;
+    if a.dump {
+        print!("{}", filter.dump());
+        return Ok(0);
+    }
+    let mut req = CaptureRequest::new(a.iface.clone().unwrap_or_default());
+    req.filter = filter;
     req.count = a.count;
     req.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     req.promiscuous = !a.no_promisc;
     req.backend = a.backend;
-    req.pcap = a.pcap.clone();
+    req.pcap = a.write.clone();
+    req.direction = a.direction;
+    req.link_level = a.link_level;
+    req.report_frames = a.write.is_none() || a.print || a.json;
     req.dissect = a.verbose || a.json;
+    let _ = a.numeric;
     let mut out = Render::new(a.json);
     out.verbose = a.verbose;
     req.run_with(stop, &mut |ev| out.event(ev))?;

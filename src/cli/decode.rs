@@ -12,7 +12,7 @@ use super::args::parse_hex;
 use super::render::{time_of_day, Render};
 use pktforge::dissect::{dissect_frame, render_text, summary};
 use pktforge::event::{self, Command, Event, Frame, FrameTotals, Start, Summary, Totals};
-use pktforge::link::pcap::PcapReader;
+use pktforge::link::capfile::CaptureFile;
 use pktforge::{Error, Result};
 
 /// `pktforge decode` flags.
@@ -21,8 +21,15 @@ pub struct DecodeArgs {
     /// The frame in hex (spaces, ':' and '-' ignored). Without it and without --pcap, standard
     /// input is read: frames in hex separated by blank lines.
     pub hex: Vec<String>,
-    /// Read the frames from a pcap file (Ethernet link type).
-    #[arg(long, value_name = "FILE", conflicts_with = "hex")]
+    /// Read the frames from a capture file: pcap or pcapng, Ethernet or Linux cooked
+    /// (SLL, SLL2) frames, streamed.
+    #[arg(
+        short = 'r',
+        long,
+        visible_alias = "read",
+        value_name = "FILE",
+        conflicts_with = "hex"
+    )]
     pub pcap: Option<PathBuf>,
     /// One JSON object per frame (the same tree: key, name, value, offset, len, status).
     #[arg(long)]
@@ -31,17 +38,10 @@ pub struct DecodeArgs {
 
 /// Run `decode`.
 pub fn run(a: DecodeArgs) -> Result<i32> {
-    let frames: Vec<(Option<SystemTime>, Vec<u8>)> = if let Some(p) = &a.pcap {
-        let r = PcapReader::open(p)?;
-        if r.linktype() != pktforge::link::pcap::LINKTYPE_ETHERNET {
-            return Err(Error::Invalid(format!(
-                "{}: link type {} is not Ethernet (1)",
-                p.display(),
-                r.linktype()
-            )));
-        }
-        r.map(|x| x.map(|(t, b)| (Some(t), b)))
-            .collect::<Result<_>>()?
+    // A file is streamed record by record (memory constant in its length).
+    let mut file = a.pcap.as_ref().map(CaptureFile::open).transpose()?;
+    let frames: Vec<(Option<SystemTime>, Vec<u8>)> = if file.is_some() {
+        Vec::new()
     } else if !a.hex.is_empty() {
         vec![(None, parse_hex("HEX", &a.hex.join(""))?)]
     } else {
@@ -76,7 +76,16 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
     }
     let started = Instant::now();
     let mut totals = FrameTotals::default();
-    for (i, (t, bytes)) in frames.iter().enumerate() {
+    let mut listed = frames.into_iter();
+    let mut next = || -> Result<Option<(Option<SystemTime>, Vec<u8>)>> {
+        match file.as_mut() {
+            Some(f) => Ok(f.next_record()?.map(|r| (Some(r.timestamp), r.data))),
+            None => Ok(listed.next()),
+        }
+    };
+    let mut i = 0usize;
+    while let Some((t, bytes)) = next()? {
+        let bytes = &bytes;
         let d = dissect_frame(bytes);
         totals.received += 1;
         if !d.complete {
@@ -105,6 +114,7 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
                 println!("    {l}");
             }
         }
+        i += 1;
     }
     if a.json {
         out.event(&Event::Summary(Summary {

@@ -74,6 +74,9 @@ pub enum Command {
     /// Capture frames on an interface with an in-kernel BPF filter, one line each.
     Capture(capture::CaptureArgs),
     /// Send echo requests at a set rate (or the maximum), match replies, report loss and latency.
+    /// For speed its frames skip the host's packet taps (PACKET_QDISC_BYPASS, AF_XDP, XDP live
+    /// frames): tcpdump or capture on this host does not see them; every other subcommand's
+    /// frames are visible.
     Blast(Box<blast::BlastArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {

@@ -14,7 +14,7 @@ use super::{path_request, seconds};
 use pktforge::dissect::summary;
 use pktforge::event::Totals;
 use pktforge::filter::Filter;
-use pktforge::link::pcap::PcapReader;
+use pktforge::link::capfile::CaptureFile;
 use pktforge::probe::send::{FrameSource, SendRequest};
 use pktforge::{Error, Result, Stop};
 
@@ -36,13 +36,13 @@ pub struct SendArgs {
     /// Send this frame (hex) as it is; repeatable; needs -I.
     #[arg(long = "from-hex", value_name = "HEX", conflicts_with = "from_pcap")]
     pub from_hex: Vec<String>,
-    /// Send every frame of this pcap as it is; needs -I.
+    /// Send every frame of this capture file (pcap or pcapng, Ethernet) as it is; needs -I.
     #[arg(long = "from-pcap", value_name = "FILE")]
     pub from_pcap: Option<PathBuf>,
     /// After sending, capture for SECS and decode what arrives (also while sending).
     #[arg(long, value_name = "SECS")]
     pub wait: Option<f64>,
-    /// What --wait shows (capture filter grammar; default `icmp`).
+    /// What --wait shows (a tcpdump filter expression; default `icmp`).
     #[arg(long, value_name = "EXPR", default_value = "icmp")]
     pub filter: String,
     /// Send frames larger than the interface MTU anyway.
@@ -81,8 +81,19 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
             Error::Invalid("--from-hex and --from-pcap need -I IFACE (nothing to route)".into())
         })?;
         let frames: Vec<Vec<u8>> = if let Some(p) = &a.from_pcap {
-            PcapReader::open(p)?
-                .map(|r| r.map(|(_, b)| b))
+            CaptureFile::open(p)?
+                .map(|r| {
+                    let r = r?;
+                    if r.linktype != 1 {
+                        return Err(Error::Invalid(format!(
+                            "{}: holds Linux cooked frames (link type {}) without their \
+                             destination MAC: only Ethernet (1) captures can be replayed",
+                            p.display(),
+                            r.linktype
+                        )));
+                    }
+                    Ok(r.data)
+                })
                 .collect::<Result<_>>()?
         } else {
             a.from_hex

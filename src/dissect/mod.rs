@@ -15,11 +15,13 @@ mod ether;
 mod icmp;
 mod ipopt;
 mod ipv4;
+mod link;
 mod render;
 mod tcp;
 mod tree;
 mod udp;
 
+pub use link::summary_link;
 pub use render::{hexdump_beside, render_text, summary};
 
 /// Most ICMP errors dissected inside one another (a quote quoting a quote ...). A conforming

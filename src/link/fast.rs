@@ -1,11 +1,13 @@
 //! The Linux fast path: AF_PACKET with memory-mapped rings.
 //!
-//! - **TX**: a TPACKET_V2 TX ring (default) or `sendmmsg` batches ([`TxMode`]), both with
-//!   `PACKET_QDISC_BYPASS`. Frames are written in place into ring slots (or preallocated
-//!   batch buffers) and handed to the kernel with one syscall per batch.
-//! - **RX**: a TPACKET_V3 ring on a second socket with `PACKET_IGNORE_OUTGOING`, a classic BPF
-//!   filter, kernel timestamps in every packet header, and optional packet fanout so several
-//!   threads each own one receive ring.
+//! - **TX**: a TPACKET_V2 TX ring (default) or `sendmmsg` batches ([`TxMode`]). Frames are
+//!   written in place into ring slots (or preallocated batch buffers) and handed to the kernel
+//!   with one syscall per batch. They pass the kernel's packet taps (tcpdump on the host sees
+//!   them) unless [`FastOptions::bypass_taps`] asks for `PACKET_QDISC_BYPASS` (floods only).
+//! - **RX**: a TPACKET_V3 ring on a second socket (`PACKET_IGNORE_OUTGOING` unless outgoing
+//!   frames are wanted), a classic BPF filter, kernel timestamps and the stripped VLAN tag in
+//!   every packet header (the tag is put back into the bytes), and optional packet fanout so
+//!   several threads each own one receive ring.
 //!
 //! The TX socket is bound with protocol 0, so it never queues a received frame.
 
@@ -168,7 +170,20 @@ struct Tpacket3Hdr {
     tp_status: u32,
     tp_mac: u16,
     tp_net: u16,
+    // hv1
+    tp_rxhash: u32,
+    tp_vlan_tci: u32,
+    tp_vlan_tpid: u16,
+    tp_padding: u16,
+    tp_padding2: [u8; 8],
 }
+
+/// Where the `sockaddr_ll` follows a `tpacket3_hdr` (TPACKET_ALIGN(48)), and its
+/// `sll_pkttype` byte within it.
+const TP3_SLL: usize = 48;
+const SLL_PKTTYPE: usize = 10;
+/// The first byte the VLAN tag may be moved into: after that `sockaddr_ll`.
+const TP3_SLL_END: usize = TP3_SLL + std::mem::size_of::<libc::sockaddr_ll>();
 
 /// `struct tpacket2_hdr`.
 #[repr(C)]
@@ -300,6 +315,9 @@ pub struct FastOptions {
     pub max_frame: usize,
     /// The device queue an AF_XDP socket binds to (one socket per queue).
     pub queue: u32,
+    /// Transmit with `PACKET_QDISC_BYPASS`: faster, but the frames skip the kernel's packet
+    /// taps, so no capture on this host (tcpdump included) sees them. For floods only.
+    pub bypass_taps: bool,
 }
 
 /// A fast-path link on one interface (see the module docs).
@@ -318,6 +336,20 @@ pub struct FastLink {
     suppressed: u64,
     /// Scratch for the single-frame `recv` on `lo` (own-frame check needs the bytes).
     ethertype_hint: u16,
+    policy: super::rx::RxPolicy,
+    /// A frame whose tag could not be put back in the ring slot is copied here.
+    scratch: Vec<u8>,
+}
+
+/// One frame from the ring, after the direction and VLAN rules.
+struct RxSlot {
+    ptr: *const u8,
+    len: usize,
+    wire_len: usize,
+    outgoing: bool,
+    ts: SystemTime,
+    /// The bytes are in `scratch`, not at `ptr`.
+    copied: bool,
 }
 
 impl FastLink {
@@ -338,8 +370,10 @@ impl FastLink {
         // ---- TX socket.
         let tx_fd = packet_socket(iface)?;
         let one: libc::c_int = 1;
-        setsockopt(tx_fd.0, SOL_PACKET, PACKET_QDISC_BYPASS, &one)
-            .map_err(|e| Error::io(ctx("setting PACKET_QDISC_BYPASS"), e))?;
+        if opts.bypass_taps {
+            setsockopt(tx_fd.0, SOL_PACKET, PACKET_QDISC_BYPASS, &one)
+                .map_err(|e| Error::io(ctx("setting PACKET_QDISC_BYPASS"), e))?;
+        }
         let sndbuf: libc::c_int = 4 << 20;
         let _ = setsockopt(tx_fd.0, libc::SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf);
         let xdp_fits = max_frame <= xdp::FRAME_SIZE as usize;
@@ -411,7 +445,8 @@ impl FastLink {
 
         // ---- RX socket.
         let rx_fd = packet_socket(iface)?;
-        let ignore_outgoing = setsockopt(rx_fd.0, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
+        let ignore_outgoing = cfg.direction == super::Direction::In
+            && setsockopt(rx_fd.0, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
         if let Some(mut prog) = super::filter_program(&cfg.filter) {
             let fprog = libc::sock_fprog {
                 len: prog.len() as libc::c_ushort,
@@ -460,8 +495,14 @@ impl FastLink {
                 .map_err(|e| Error::io(ctx("enabling promiscuous mode"), e))?;
         }
 
-        let copies_per_send = usize::from(iface.is_loopback) + usize::from(!ignore_outgoing);
+        let copies_per_send = if cfg.direction == super::Direction::In {
+            usize::from(iface.is_loopback) + usize::from(!ignore_outgoing)
+        } else {
+            0
+        };
         Ok(FastLink {
+            policy: super::rx_policy(iface, cfg),
+            scratch: Vec::new(),
             iface: iface.clone(),
             tx_fd,
             rx_fd,
@@ -833,22 +874,95 @@ impl FastLink {
     /// waiting. Returns how many frames were handed over.
     pub fn recv_in_place(&mut self, f: &mut dyn FnMut(&[u8], SystemTime)) -> Result<usize> {
         let mut n = 0;
-        while let Some((ptr, len, ts)) = self.next_rx() {
-            // SAFETY: the frame lies inside a block we own until next_rx releases it.
-            let data = unsafe { std::slice::from_raw_parts(ptr, len) };
-            if self.own.is_active() && self.own.take(data, Instant::now()) {
+        while let Some(slot) = self.next_frame() {
+            if self.own.is_active()
+                && self
+                    .own
+                    .take(slot_bytes(&self.scratch, &slot), Instant::now())
+            {
                 self.suppressed += 1;
                 continue;
             }
             self.received += 1;
             n += 1;
-            f(data, ts);
+            f(self.slot_bytes(&slot), slot.ts);
         }
         Ok(n)
     }
 
-    /// The next frame of the ring (pointer, length, timestamp), releasing exhausted blocks.
-    fn next_rx(&mut self) -> Option<(*const u8, usize, SystemTime)> {
+    /// The bytes of a frame `next_frame` returned.
+    fn slot_bytes(&self, s: &RxSlot) -> &[u8] {
+        slot_bytes(&self.scratch, s)
+    }
+
+    /// The next frame the direction rule wants, its VLAN tag put back and, when it had one,
+    /// the filter run again on the restored bytes.
+    fn next_frame(&mut self) -> Option<RxSlot> {
+        loop {
+            let (ptr, len, ts, hdr) = self.next_rx()?;
+            // SAFETY: hdr is the frame's tpacket3_hdr, inside a block we own (next_rx checked
+            // the frame's bounds, which lie past the header and its sockaddr_ll).
+            let (status, tci, tpid, wire, pkttype) = unsafe {
+                let h = &*hdr;
+                let pkttype = *(hdr as *const u8).add(TP3_SLL + SLL_PKTTYPE);
+                (
+                    h.tp_status,
+                    h.tp_vlan_tci as u16,
+                    h.tp_vlan_tpid,
+                    h.tp_len as usize,
+                    pkttype,
+                )
+            };
+            if !self.policy.wants(pkttype) {
+                continue;
+            }
+            let outgoing = pkttype == super::rx::PACKET_OUTGOING;
+            let mut slot = RxSlot {
+                ptr,
+                len,
+                wire_len: wire,
+                outgoing,
+                ts,
+                copied: false,
+            };
+            let Some(tag) = super::rx::stripped_tag(status, tci, tpid) else {
+                return Some(slot);
+            };
+            if len < 12 {
+                return Some(slot);
+            }
+            let room = ptr as usize - hdr as usize;
+            if room >= TP3_SLL_END + super::rx::TAG_LEN {
+                // SAFETY: the 4 bytes before the frame are padding after the sockaddr_ll in
+                // a block we own; the mapping is writable.
+                unsafe {
+                    let start = (ptr as *mut u8).sub(super::rx::TAG_LEN);
+                    std::ptr::copy(ptr, start, 12);
+                    let t = start.add(12);
+                    std::ptr::copy_nonoverlapping(tag.0.to_be_bytes().as_ptr(), t, 2);
+                    std::ptr::copy_nonoverlapping(tag.1.to_be_bytes().as_ptr(), t.add(2), 2);
+                    slot.ptr = start;
+                }
+            } else {
+                self.scratch.clear();
+                self.scratch.resize(super::rx::TAG_LEN, 0);
+                // SAFETY: as in slot_bytes.
+                self.scratch
+                    .extend_from_slice(unsafe { std::slice::from_raw_parts(ptr, len) });
+                super::rx::insert_tag(&mut self.scratch, super::rx::TAG_LEN, len, tag);
+                slot.copied = true;
+            }
+            slot.len += super::rx::TAG_LEN;
+            slot.wire_len += super::rx::TAG_LEN;
+            if self.policy.accepts_retagged(self.slot_bytes(&slot)) {
+                return Some(slot);
+            }
+        }
+    }
+
+    /// The next frame of the ring (pointer, length, timestamp, its header), releasing
+    /// exhausted blocks.
+    fn next_rx(&mut self) -> Option<(*const u8, usize, SystemTime, *const Tpacket3Hdr)> {
         loop {
             let base = self.rx.map.ptr;
             // SAFETY: block < blocks, so the descriptor lies in the mapping.
@@ -885,10 +999,12 @@ impl FastLink {
                 continue;
             }
             // SAFETY: offset within the block (checked above).
-            let h = unsafe { &*(block_base.add(self.rx.offset) as *const Tpacket3Hdr) };
+            let hp = unsafe { block_base.add(self.rx.offset) } as *const Tpacket3Hdr;
+            // SAFETY: as above.
+            let h = unsafe { &*hp };
             let mac = usize::from(h.tp_mac);
             let len = h.tp_snaplen as usize;
-            let ok = self.rx.offset + mac + len <= self.rx.block_size;
+            let ok = mac >= TP3_SLL_END && self.rx.offset + mac + len <= self.rx.block_size;
             // SAFETY: bounds checked by `ok`.
             let ptr = unsafe { block_base.add(self.rx.offset + mac) };
             let ts = SystemTime::UNIX_EPOCH + Duration::new(u64::from(h.tp_sec), h.tp_nsec);
@@ -903,7 +1019,7 @@ impl FastLink {
                 self.rx.offset += h.tp_next_offset as usize;
             }
             if ok {
-                return Some((ptr, len, ts));
+                return Some((ptr, len, ts, hp));
             }
         }
     }
@@ -955,6 +1071,17 @@ impl FastLink {
     }
 }
 
+/// The bytes of a frame `next_frame` returned (`scratch`: the link's copy buffer).
+fn slot_bytes<'a>(scratch: &'a [u8], s: &RxSlot) -> &'a [u8] {
+    if s.copied {
+        &scratch[..s.len]
+    } else {
+        // SAFETY: the frame lies inside a ring block we own until the next next_rx call,
+        // which needs the link mutably, as the scratch borrow does.
+        unsafe { std::slice::from_raw_parts(s.ptr, s.len) }
+    }
+}
+
 impl Link for FastLink {
     fn send(&mut self, frame: &[u8]) -> Result<()> {
         if frame.len() > self.max_frame() {
@@ -991,16 +1118,22 @@ impl Link for FastLink {
 
     fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
         loop {
-            if let Some((ptr, len, timestamp)) = self.next_rx() {
-                // SAFETY: the frame stays valid until the next call to next_rx, which needs
-                // &mut self, so no longer than the returned borrow.
-                let data = unsafe { std::slice::from_raw_parts(ptr, len) };
-                if self.own.is_active() && self.own.take(data, Instant::now()) {
+            if let Some(slot) = self.next_frame() {
+                if self.own.is_active()
+                    && self
+                        .own
+                        .take(slot_bytes(&self.scratch, &slot), Instant::now())
+                {
                     self.suppressed += 1;
                     continue;
                 }
                 self.received += 1;
-                return Ok(Some(RxFrame { data, timestamp }));
+                return Ok(Some(RxFrame {
+                    data: self.slot_bytes(&slot),
+                    timestamp: slot.ts,
+                    wire_len: slot.wire_len,
+                    outgoing: slot.outgoing,
+                }));
             }
             if Instant::now() >= deadline {
                 return Ok(None);
@@ -1046,6 +1179,7 @@ impl Link for FastLink {
 }
 
 const _: () = assert!(std::mem::size_of::<Tpacket2Hdr>() == TPACKET2_HDRLEN);
+const _: () = assert!(std::mem::size_of::<Tpacket3Hdr>() == TP3_SLL);
 const _: () = assert!(std::mem::size_of::<BlockDesc>() == 32);
 
 #[cfg(test)]

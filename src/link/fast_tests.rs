@@ -69,6 +69,7 @@ fn batch_send_and_ring_receive_with_kernel_timestamps_and_no_own_frames() {
                     tx_mode: mode,
                     max_frame: 0,
                     queue: 0,
+                    bypass_taps: false,
                 },
             )
             .unwrap();
@@ -191,6 +192,7 @@ fn oversized_frame_is_refused_before_sending() {
                 tx_mode: TxMode::Ring,
                 max_frame: MAX_FRAME + 1,
                 queue: 0,
+                bypass_taps: false,
             },
         )
         .map(|_| ())

@@ -6,6 +6,7 @@ use crate::Result;
 
 pub mod bpf;
 pub mod bpf_asm;
+pub mod capfile;
 #[cfg(target_os = "linux")]
 pub(crate) mod ebpf;
 #[cfg(target_os = "linux")]
@@ -13,19 +14,28 @@ pub mod fast;
 pub mod path;
 pub mod pcap;
 pub mod pnet;
+pub(crate) mod rx;
 pub(crate) mod sys;
 #[cfg(target_os = "linux")]
 mod xdp;
 #[cfg(target_os = "linux")]
 pub(crate) mod xdp_live;
 
+pub use rx::Direction;
+
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]
 pub struct RxFrame<'a> {
-    /// The frame's bytes, from the Ethernet header on.
+    /// The frame's bytes, from the Ethernet header on, with the VLAN tag the kernel moved
+    /// into metadata put back in place.
     pub data: &'a [u8],
     /// When the kernel received it.
     pub timestamp: SystemTime,
+    /// Its length on the wire (with the tag): more than `data.len()` when the receive buffer
+    /// cut it.
+    pub wire_len: usize,
+    /// Sent by this host (`PACKET_OUTGOING`), not received.
+    pub outgoing: bool,
 }
 
 /// Counters of one link.
@@ -72,14 +82,44 @@ pub enum RxFilter {
     ArpIcmpAnd(u8),
 }
 
-/// The classic BPF program for `filter` (None: accept everything).
-pub(crate) fn filter_program(filter: &RxFilter) -> Option<Vec<libc::sock_filter>> {
+/// The classic BPF program for `filter` as the caller meant it (None: accept everything).
+pub(crate) fn filter_insns(filter: &RxFilter) -> Option<Vec<bpf::BpfInsn>> {
+    let from = |p: Vec<libc::sock_filter>| {
+        p.into_iter()
+            .map(|i| bpf::BpfInsn::new(i.code, i.jt, i.jf, i.k))
+            .collect()
+    };
     match filter {
         RxFilter::All => None,
-        RxFilter::ArpAndIcmp => Some(pnet::arp_and_icmp_program()),
-        RxFilter::ArpAndIcmpTo(addr) => Some(pnet::arp_and_icmp_to_program(*addr)),
-        RxFilter::ArpIcmpAnd(proto) => Some(pnet::arp_icmp_and_program(*proto)),
-        RxFilter::Bpf(p) => Some(p.iter().map(|i| i.to_sock_filter()).collect()),
+        RxFilter::ArpAndIcmp => Some(from(pnet::arp_and_icmp_program())),
+        RxFilter::ArpAndIcmpTo(addr) => Some(from(pnet::arp_and_icmp_to_program(*addr))),
+        RxFilter::ArpIcmpAnd(proto) => Some(from(pnet::arp_icmp_and_program(*proto))),
+        RxFilter::Bpf(p) => Some(p.clone()),
+    }
+}
+
+/// The program attached in the kernel for `filter`: the caller's, behind a prefix that passes
+/// frames whose VLAN tag the kernel stripped (the receiver puts the tag back and runs the
+/// caller's program itself, so `vlan 100` matches and an untagged-only filter drops them).
+pub(crate) fn filter_program(filter: &RxFilter) -> Option<Vec<libc::sock_filter>> {
+    let p = filter_insns(filter)?;
+    if p.len() + 3 > bpf::MAX_INSNS {
+        return Some(p.iter().map(|i| i.to_sock_filter()).collect());
+    }
+    Some(
+        bpf::pass_vlan_tagged(&p, crate::filter::ACCEPT_LEN)
+            .iter()
+            .map(|i| i.to_sock_filter())
+            .collect(),
+    )
+}
+
+/// The receive rules of a link opened with `cfg` on `iface`.
+pub(crate) fn rx_policy(iface: &crate::net::Interface, cfg: &LinkConfig) -> rx::RxPolicy {
+    rx::RxPolicy {
+        direction: cfg.direction,
+        loopback: iface.is_loopback,
+        program: filter_insns(&cfg.filter),
     }
 }
 
@@ -133,6 +173,8 @@ pub struct LinkConfig {
     pub promiscuous: bool,
     /// Kernel receive buffer (`SO_RCVBUF`) in bytes.
     pub buffer_size: usize,
+    /// Which frames come back: received (default, what probes want), sent, or both.
+    pub direction: Direction,
 }
 
 impl Default for LinkConfig {
@@ -141,6 +183,7 @@ impl Default for LinkConfig {
             filter: RxFilter::ArpAndIcmp,
             promiscuous: false,
             buffer_size: 1 << 20,
+            direction: Direction::In,
         }
     }
 }

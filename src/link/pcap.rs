@@ -56,6 +56,12 @@ impl PcapWriter {
 
     /// Append one frame received (or sent) at `ts`.
     pub fn write(&mut self, ts: SystemTime, frame: &[u8]) -> Result<()> {
+        self.write_cut(ts, frame, frame.len())
+    }
+
+    /// Append a frame that was `wire_len` bytes long on the wire, of which `frame` was kept
+    /// (the record's original length says how much was cut).
+    pub fn write_cut(&mut self, ts: SystemTime, frame: &[u8], wire_len: usize) -> Result<()> {
         let d = ts
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
@@ -65,9 +71,10 @@ impl PcapWriter {
                 d.as_secs()
             ))
         })?;
-        let orig = u32::try_from(frame.len())
+        let kept = u32::try_from(frame.len())
             .map_err(|_| Error::Invalid(format!("frame of {} bytes", frame.len())))?;
-        let incl = orig.min(SNAPLEN);
+        let incl = kept.min(SNAPLEN);
+        let orig = u32::try_from(wire_len.max(frame.len())).unwrap_or(u32::MAX);
         let mut h = [0u8; 16];
         h[0..4].copy_from_slice(&secs.to_le_bytes());
         h[4..8].copy_from_slice(&d.subsec_nanos().to_le_bytes());

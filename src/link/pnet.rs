@@ -1,6 +1,7 @@
 //! The `pnet_datalink` backend: an AF_PACKET socket we prepare ourselves (ignore-outgoing,
 //! BPF filter, timestamps, buffer size) and hand to `pnet_datalink::channel`, which binds it
-//! to the interface and does the actual `sendto`/`recvfrom`.
+//! to the interface and sends with `sendto`; frames are read with our own `recvmsg` for the
+//! direction, the VLAN tag the kernel stripped (`PACKET_AUXDATA`) and the kernel timestamp.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
 
+use super::rx::{self, Direction, RxPolicy, TAG_LEN};
 use super::sys::{
     packet_socket, setsockopt, socket_error, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
     SO_ATTACH_FILTER, SO_TIMESTAMPNS,
@@ -21,7 +23,6 @@ use crate::{Error, Result};
 
 // Linux uapi constants (stable ABI on the architectures we build for).
 const SO_RCVBUFFORCE: libc::c_int = 33;
-const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
 
 /// Short poll timeout inside pnet's receiver; we poll the fd ourselves with the real
 /// remaining time first, so this only bounds a spurious wake-up.
@@ -163,8 +164,14 @@ pub struct PnetLink {
     /// The socket; owned (and closed) by pnet's sender/receiver.
     fd: RawFd,
     tx: Box<dyn DataLinkSender>,
-    rx: Box<dyn DataLinkReceiver>,
+    /// Kept for the descriptor it owns; frames are read with our own `recvmsg` (pnet's
+    /// `recvfrom` drops the address and the auxiliary data: direction, VLAN tag, length).
+    _rx: Box<dyn DataLinkReceiver>,
+    /// The last frame read, at `buf[start..start + len]`; [`TAG_LEN`] spare bytes before it.
     buf: Vec<u8>,
+    start: usize,
+    len: usize,
+    policy: RxPolicy,
     sent: u64,
     received: u64,
     drops: Cell<u64>,
@@ -181,7 +188,10 @@ impl PnetLink {
         let fd = guard.0;
 
         let one: libc::c_int = 1;
-        let ignore_outgoing = setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
+        let ignore_outgoing = cfg.direction == Direction::In
+            && setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
+        setsockopt(fd, SOL_PACKET, rx::PACKET_AUXDATA, &one)
+            .map_err(|e| Error::io(format!("asking for PACKET_AUXDATA on {}", iface.name), e))?;
 
         if let Some(mut prog) = super::filter_program(&cfg.filter) {
             let fprog = libc::sock_fprog {
@@ -193,7 +203,7 @@ impl PnetLink {
             })?;
         }
 
-        // Kernel receive timestamps; without them SIOCGSTAMPNS falls back to recv time.
+        // Kernel receive timestamps (SCM_TIMESTAMPNS with every frame); without them, recv time.
         let _ = setsockopt(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one);
 
         if cfg.buffer_size > 0 {
@@ -228,13 +238,20 @@ impl PnetLink {
             Err(e) => return Err(socket_error(iface, "binding the packet socket", e)),
         };
 
-        let copies_per_send = usize::from(iface.is_loopback) + usize::from(!ignore_outgoing);
+        let copies_per_send = if cfg.direction == Direction::In {
+            usize::from(iface.is_loopback) + usize::from(!ignore_outgoing)
+        } else {
+            0
+        };
         Ok(PnetLink {
             iface: iface.name.clone(),
             fd,
             tx,
-            rx,
-            buf: Vec::with_capacity(2048),
+            _rx: rx,
+            buf: vec![0; READ_BUFFER + TAG_LEN],
+            start: TAG_LEN,
+            len: 0,
+            policy: super::rx_policy(iface, cfg),
             sent: 0,
             received: 0,
             drops: Cell::new(0),
@@ -247,19 +264,84 @@ impl PnetLink {
         })
     }
 
-    /// Kernel receive time of the last frame read (SIOCGSTAMPNS), or now.
-    fn last_timestamp(&self) -> SystemTime {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
+    /// Read one queued frame with `recvmsg` (never blocks): its wire length, whether it
+    /// went out, its kernel timestamp and the VLAN tag the kernel stripped, if any. The bytes
+    /// land at `buf[TAG_LEN..]`. None when nothing is queued.
+    #[allow(clippy::type_complexity)]
+    fn recv_one(
+        &mut self,
+    ) -> io::Result<Option<(usize, usize, bool, SystemTime, Option<(u16, u16)>)>> {
+        // SAFETY: plain C structs; all-zero is valid.
+        let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        let mut ctl = [0u64; 32];
+        let mut iov = libc::iovec {
+            iov_base: self.buf[TAG_LEN..].as_mut_ptr().cast(),
+            iov_len: self.buf.len() - TAG_LEN,
         };
-        // SAFETY: SIOCGSTAMPNS writes one timespec.
-        let rc = unsafe { libc::ioctl(self.fd, SIOCGSTAMPNS as _, &mut ts) };
-        if rc == 0 && ts.tv_sec > 0 {
-            SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-        } else {
-            SystemTime::now()
+        // SAFETY: as above.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&mut sa as *mut libc::sockaddr_ll).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = ctl.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&ctl) as _;
+        // SAFETY: every pointer in msg points at live buffers of the sizes given.
+        let rc = unsafe { libc::recvmsg(self.fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(None),
+                _ => Err(e),
+            };
         }
+        let wire = rc as usize;
+        let len = wire.min(self.buf.len() - TAG_LEN);
+        let mut ts = None;
+        let mut tag = None;
+        // SAFETY: the CMSG_* macros walk the control buffer the kernel filled, within
+        // msg_controllen; each payload is read unaligned at its own size.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&msg);
+            while !c.is_null() {
+                let data = libc::CMSG_DATA(c);
+                match ((*c).cmsg_level, (*c).cmsg_type) {
+                    (SOL_PACKET, rx::PACKET_AUXDATA) => {
+                        #[repr(C)]
+                        struct Aux {
+                            tp_status: u32,
+                            tp_len: u32,
+                            tp_snaplen: u32,
+                            tp_mac: u16,
+                            tp_net: u16,
+                            tp_vlan_tci: u16,
+                            tp_vlan_tpid: u16,
+                        }
+                        let a = std::ptr::read_unaligned(data as *const Aux);
+                        tag = rx::stripped_tag(a.tp_status, a.tp_vlan_tci, a.tp_vlan_tpid);
+                    }
+                    (libc::SOL_SOCKET, SO_TIMESTAMPNS) => {
+                        let t = std::ptr::read_unaligned(data as *const libc::timespec);
+                        if t.tv_sec > 0 {
+                            ts = Some(
+                                SystemTime::UNIX_EPOCH
+                                    + Duration::new(t.tv_sec as u64, t.tv_nsec as u32),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+                c = libc::CMSG_NXTHDR(&msg, c);
+            }
+        }
+        let outgoing = sa.sll_pkttype == rx::PACKET_OUTGOING;
+        Ok(Some((
+            len,
+            wire,
+            outgoing,
+            ts.unwrap_or_else(SystemTime::now),
+            tag,
+        )))
     }
 
     /// Wait for readability up to `deadline`. Ok(false) on timeout.
@@ -345,35 +427,44 @@ impl Link for PnetLink {
     fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
         // Bounded by the deadline; each iteration consumes one frame or waits.
         loop {
-            if !self.wait_readable(deadline)? {
-                return Ok(None);
-            }
-            match self.rx.next() {
-                Ok(data) => {
-                    self.buf.clear();
-                    self.buf.extend_from_slice(data);
+            let Some((len, wire, outgoing, timestamp, tag)) = self
+                .recv_one()
+                .map_err(|e| Error::io(format!("receiving on {}", self.iface), e))?
+            else {
+                if !self.wait_readable(deadline)? {
+                    return Ok(None);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut
-                            | io::ErrorKind::WouldBlock
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue
-                }
-                Err(e) => return Err(Error::io(format!("receiving on {}", self.iface), e)),
+                continue;
+            };
+            if !self
+                .policy
+                .wants(if outgoing { rx::PACKET_OUTGOING } else { 0 })
+            {
+                continue;
             }
-            let timestamp = self.last_timestamp();
-            if self.own.take(&self.buf, Instant::now()) {
+            let (mut start, mut len, mut wire) = (TAG_LEN, len, wire);
+            if let Some(tag) = tag {
+                start = rx::insert_tag(&mut self.buf, TAG_LEN, len, tag);
+                if start != TAG_LEN {
+                    len += TAG_LEN;
+                    wire += TAG_LEN;
+                    if !self.policy.accepts_retagged(&self.buf[start..start + len]) {
+                        continue;
+                    }
+                }
+            }
+            if self.own.take(&self.buf[start..start + len], Instant::now()) {
                 self.suppressed += 1;
                 continue;
             }
             self.received += 1;
+            self.start = start;
+            self.len = len;
             return Ok(Some(RxFrame {
-                data: &self.buf,
+                data: &self.buf[self.start..self.start + self.len],
                 timestamp,
+                wire_len: wire,
+                outgoing,
             }));
         }
     }

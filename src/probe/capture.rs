@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::dissect::{dissect_frame, summary};
+use crate::dissect::{dissect_frame, summary, summary_link};
 use crate::event::{self, Command, Event, Frame, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
 use crate::link::pcap::PcapWriter;
@@ -32,6 +32,13 @@ pub struct CaptureRequest {
     pub pcap: Option<PathBuf>,
     /// Put the full dissection into each frame record.
     pub dissect: bool,
+    /// Which frames: received, sent by this host, or both (default, as tcpdump).
+    pub direction: link::Direction,
+    /// Report each frame as a [`Frame`] record (summary formatted). Off when only the file
+    /// is wanted: then no text is formatted per frame.
+    pub report_frames: bool,
+    /// Summaries start with the link level (MACs, EtherType, VLAN tags), as `tcpdump -e`.
+    pub link_level: bool,
 }
 
 impl CaptureRequest {
@@ -46,6 +53,9 @@ impl CaptureRequest {
             backend: link::Backend::default(),
             pcap: None,
             dissect: false,
+            direction: link::Direction::InOut,
+            report_frames: true,
+            link_level: false,
         }
     }
 
@@ -63,6 +73,7 @@ impl CaptureRequest {
                 filter: RxFilter::Bpf(self.filter.program.clone()),
                 promiscuous: self.promiscuous,
                 buffer_size: 4 << 20,
+                direction: self.direction,
             },
         )?;
         let mut pcap = self.pcap.as_ref().map(PcapWriter::create).transpose()?;
@@ -70,8 +81,8 @@ impl CaptureRequest {
             iface: Some(ifc.name.clone()),
             ..Start::new(Command::Capture)
         }));
-        let what = match &self.filter.expr {
-            Some(e) => format!(" filter {e}"),
+        let what = match &self.filter.text {
+            Some(e) => format!(" filter {e:?}"),
             None => String::new(),
         };
         on_event(&Event::Notice(Notice {
@@ -99,14 +110,25 @@ impl CaptureRequest {
                 };
                 n += 1;
                 if let Some(w) = pcap.as_mut() {
-                    w.write(rx.timestamp, rx.data)?;
+                    w.write_cut(rx.timestamp, rx.data, rx.wire_len)?;
+                }
+                if !self.report_frames {
+                    continue;
                 }
                 on_event(&Event::Frame(Frame {
                     index: n,
                     time_us: Some(event::time_us(rx.timestamp)),
-                    direction: None,
-                    bytes: rx.data.len(),
-                    summary: summary(rx.data),
+                    direction: Some(if rx.outgoing {
+                        event::Direction::Out
+                    } else {
+                        event::Direction::In
+                    }),
+                    bytes: rx.wire_len,
+                    summary: if self.link_level {
+                        summary_link(rx.data)
+                    } else {
+                        summary(rx.data)
+                    },
                     hex: None,
                     dissection: self.dissect.then(|| dissect_frame(rx.data)),
                 }));

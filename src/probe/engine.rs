@@ -237,6 +237,7 @@ impl Session {
                 },
                 promiscuous: false,
                 buffer_size: 1 << 20,
+                ..LinkConfig::default()
             },
         )?;
         // Linux drops frames injected on lo unless lo accepts local sources (net::loopback).

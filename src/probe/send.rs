@@ -82,10 +82,7 @@ impl SendRequest {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
         // The kernel passes what the wait shows, and ARP (for resolving the next hop).
-        let kernel = match &self.show.expr {
-            Some(e) => Filter::compile(&format!("({e}) or arp"))?,
-            None => self.show.clone(),
-        };
+        let kernel = self.show.or("arp")?;
         let rx_filter = RxFilter::Bpf(kernel.program);
         let (iface, link, lo, frames, crafted) = match &self.source {
             FrameSource::Raw {
@@ -169,6 +166,7 @@ fn open(
             filter,
             promiscuous: false,
             buffer_size: 4 << 20,
+            ..LinkConfig::default()
         },
     )?;
     let lo = if iface.is_loopback {

@@ -1,0 +1,404 @@
+//! Reading capture files as Wireshark and tcpdump write them: pcap (µs or ns, either byte
+//! order) and pcapng, with Ethernet, Linux cooked (SLL, `tcpdump -i any`) or SLL2 frames.
+//! Parsing is `pcap-file`'s; this reader streams the file through a bounded buffer (memory
+//! constant in the file's length) and names the file and the byte offset in every error.
+//! Linux cooked frames are turned into Ethernet frames (source MAC from the cooked header,
+//! destination unknown: 00:00:00:00:00:00).
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use pcap_file::pcap::PcapParser;
+use pcap_file::pcapng::{Block, PcapNgParser};
+use pcap_file::{DataLink, PcapError};
+
+use crate::{Error, Result};
+
+/// Bytes read from the file at a time.
+const CHUNK: usize = 1 << 20;
+/// The largest record accepted; a larger length field is taken as corruption.
+pub const MAX_RECORD: usize = 16 << 20;
+
+/// `LINKTYPE_LINUX_SLL`.
+pub const LINKTYPE_LINUX_SLL: u32 = 113;
+/// `LINKTYPE_LINUX_SLL2`.
+pub const LINKTYPE_LINUX_SLL2: u32 = 276;
+
+/// One frame of a capture file, as Ethernet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// When it was captured (to the file's resolution: ns kept).
+    pub timestamp: SystemTime,
+    /// The frame from its Ethernet header on.
+    pub data: Vec<u8>,
+    /// Its length on the wire (more than `data.len()` when the capture cut it).
+    pub wire_len: usize,
+    /// The link type the file stored it with (1 Ethernet, 113 SLL, 276 SLL2).
+    pub linktype: u32,
+}
+
+/// A valid pcap header, for the parser slot before the file's own header is read.
+const PLACEHOLDER_HEADER: [u8; 24] = [
+    0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
+];
+
+enum Format {
+    Pcap(PcapParser),
+    PcapNg(Box<PcapNgParser>),
+}
+
+/// A capture file read record by record.
+pub struct CaptureFile<R: Read = File> {
+    name: String,
+    input: R,
+    buf: Vec<u8>,
+    /// Where the unparsed bytes start in `buf`, and `buf[0]`'s offset in the file.
+    start: usize,
+    base: u64,
+    eof: bool,
+    format: Format,
+    pcap_linktype: u32,
+}
+
+impl CaptureFile<File> {
+    /// Open `path` (pcap or pcapng, told by its magic number).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let p = path.as_ref();
+        let name = p.display().to_string();
+        if p.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{name}: is a directory, not a capture file"
+            )));
+        }
+        let f = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
+        CaptureFile::new(f, name)
+    }
+}
+
+fn linktype(d: DataLink) -> u32 {
+    u32::from(d)
+}
+
+impl<R: Read> CaptureFile<R> {
+    /// Read the file header from `input`; `name` is used in errors.
+    pub fn new(input: R, name: impl Into<String>) -> Result<Self> {
+        let mut f = CaptureFile {
+            name: name.into(),
+            input,
+            buf: Vec::with_capacity(CHUNK),
+            start: 0,
+            base: 0,
+            eof: false,
+            // Replaced below once the header is read.
+            format: Format::Pcap(
+                PcapParser::new(&PLACEHOLDER_HEADER)
+                    .map_err(|e| Error::Invalid(format!("pcap-file: {e}")))?
+                    .1,
+            ),
+            pcap_linktype: 1,
+        };
+        while f.buf.len() < 24 && f.fill()? {}
+        let magic = f.buf.get(..4).map(|m| [m[0], m[1], m[2], m[3]]);
+        match magic {
+            Some([0x0a, 0x0d, 0x0d, 0x0a]) => {
+                let (rem, p) = loop {
+                    match PcapNgParser::new(&f.buf) {
+                        Ok((rem, p)) => break (rem.len(), p),
+                        Err(PcapError::IncompleteBuffer) if !f.eof && f.buf.len() < MAX_RECORD => {
+                            f.fill()?;
+                        }
+                        Err(e) => return Err(f.bad(0, &format!("bad pcapng section header: {e}"))),
+                    }
+                };
+                f.start = f.buf.len() - rem;
+                f.format = Format::PcapNg(Box::new(p));
+            }
+            Some(m)
+                if matches!(
+                    u32::from_le_bytes(m),
+                    0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
+                ) =>
+            {
+                match PcapParser::new(&f.buf) {
+                    Ok((rem, p)) => {
+                        f.start = f.buf.len() - rem.len();
+                        f.pcap_linktype = linktype(p.header().datalink);
+                        f.format = Format::Pcap(p);
+                    }
+                    Err(PcapError::IncompleteBuffer) => {
+                        return Err(f.bad(0, "ends inside the 24-byte pcap file header"))
+                    }
+                    Err(e) => return Err(f.bad(0, &format!("bad pcap file header: {e}"))),
+                }
+                check_linktype(f.pcap_linktype).map_err(|m| f.bad(20, &m))?;
+            }
+            Some(m) => {
+                return Err(f.bad(
+                    0,
+                    &format!(
+                        "not a pcap or pcapng file (magic {:02x}{:02x}{:02x}{:02x})",
+                        m[0], m[1], m[2], m[3]
+                    ),
+                ))
+            }
+            None if f.buf.is_empty() => return Err(f.bad(0, "is empty")),
+            None => return Err(f.bad(0, "too short for a capture file header")),
+        }
+        Ok(f)
+    }
+
+    /// The link type of a pcap file (pcapng: of its first interface, 1 before one is seen).
+    pub fn linktype(&self) -> u32 {
+        match &self.format {
+            Format::Pcap(_) => self.pcap_linktype,
+            Format::PcapNg(p) => p.interfaces().first().map_or(1, |i| linktype(i.linktype)),
+        }
+    }
+
+    fn bad(&self, offset: u64, what: &str) -> Error {
+        Error::Invalid(format!("{}: {what} (at byte offset {offset})", self.name))
+    }
+
+    /// Read more of the file into the buffer, dropping what was parsed. False at the end.
+    fn fill(&mut self) -> Result<bool> {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.base += self.start as u64;
+            self.start = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let n = loop {
+            match self.input.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(Error::io(format!("reading {}", self.name), e));
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    /// The next record, None at a clean end of file.
+    pub fn next_record(&mut self) -> Result<Option<Record>> {
+        loop {
+            let at = self.base + self.start as u64;
+            let src = &self.buf[self.start..];
+            let parsed: std::result::Result<(usize, Option<Record>), PcapError> =
+                match &mut self.format {
+                    Format::Pcap(p) => p.next_packet(src).map(|(rem, pkt)| {
+                        (
+                            src.len() - rem.len(),
+                            Some(Record {
+                                timestamp: SystemTime::UNIX_EPOCH + pkt.timestamp,
+                                wire_len: pkt.orig_len as usize,
+                                data: pkt.data.into_owned(),
+                                linktype: self.pcap_linktype,
+                            }),
+                        )
+                    }),
+                    Format::PcapNg(p) => match p.next_block(src) {
+                        Ok((rem, block)) => {
+                            let used = src.len() - rem.len();
+                            ng_record(p, block, used).map_err(PcapError::InvalidField)
+                        }
+                        Err(e) => Err(e),
+                    },
+                };
+            match parsed {
+                Ok((used, rec)) => {
+                    self.start += used;
+                    let Some(mut rec) = rec else { continue };
+                    if rec.data.len() > MAX_RECORD {
+                        return Err(self.bad(at, "record larger than 16 MiB"));
+                    }
+                    check_linktype(rec.linktype).map_err(|m| self.bad(at, &m))?;
+                    let cooked = rec.data.len();
+                    rec.data = to_ethernet(rec.linktype, rec.data).map_err(|m| self.bad(at, &m))?;
+                    let shrunk = cooked.saturating_sub(rec.data.len());
+                    rec.wire_len = rec.data.len().max(rec.wire_len.saturating_sub(shrunk));
+                    return Ok(Some(rec));
+                }
+                Err(PcapError::IncompleteBuffer) => {
+                    let left = self.buf.len() - self.start;
+                    if self.eof {
+                        if left == 0 {
+                            return Ok(None);
+                        }
+                        return Err(self.bad(
+                            at,
+                            &format!("ends in the middle of a record ({left} bytes of it)"),
+                        ));
+                    }
+                    if left > MAX_RECORD + CHUNK {
+                        return Err(self.bad(at, "record larger than 16 MiB"));
+                    }
+                    self.fill()?;
+                }
+                Err(PcapError::InvalidField(m)) if m.starts_with("unknown block") => {
+                    return Err(self.bad(at, m));
+                }
+                Err(e) => return Err(self.bad(at, &format!("bad record: {e}"))),
+            }
+        }
+    }
+}
+
+/// The frame a pcapng block carries, if any (`used`: the block's length).
+fn ng_record(
+    p: &PcapNgParser,
+    block: Block<'_>,
+    used: usize,
+) -> std::result::Result<(usize, Option<Record>), &'static str> {
+    match block {
+        Block::EnhancedPacket(epb) => {
+            let iface = p
+                .packet_interface(&epb)
+                .ok_or("packet of an interface never described")?;
+            let ts = scale(epb.timestamp.as_nanos(), tsresol(iface));
+            Ok((
+                used,
+                Some(Record {
+                    timestamp: SystemTime::UNIX_EPOCH + ts,
+                    wire_len: epb.original_len as usize,
+                    data: epb.data.into_owned(),
+                    linktype: linktype(iface.linktype),
+                }),
+            ))
+        }
+        Block::SimplePacket(spb) => {
+            let iface = p
+                .interfaces()
+                .first()
+                .ok_or("packet before any interface")?;
+            Ok((
+                used,
+                Some(Record {
+                    timestamp: SystemTime::UNIX_EPOCH,
+                    wire_len: spb.original_len as usize,
+                    data: spb.data.into_owned(),
+                    linktype: linktype(iface.linktype),
+                }),
+            ))
+        }
+        Block::Packet(pb) => {
+            let iface = p
+                .interfaces()
+                .get(usize::from(pb.interface_id))
+                .ok_or("packet of an interface never described")?;
+            Ok((
+                used,
+                Some(Record {
+                    timestamp: SystemTime::UNIX_EPOCH
+                        + scale(u128::from(pb.timestamp), tsresol(iface)),
+                    wire_len: pb.original_len as usize,
+                    data: pb.data.into_owned(),
+                    linktype: linktype(iface.linktype),
+                }),
+            ))
+        }
+        Block::Unknown(_) => Err("unknown block type"),
+        _ => Ok((used, None)),
+    }
+}
+
+/// An interface's `if_tsresol` (default 6: microseconds).
+fn tsresol(i: &pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock) -> u8 {
+    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption as O;
+    i.options
+        .iter()
+        .find_map(|o| match o {
+            O::IfTsResol(r) => Some(*r),
+            _ => None,
+        })
+        .unwrap_or(6)
+}
+
+/// pcap-file hands an EPB's raw timestamp units over as nanoseconds: scale them by the
+/// interface's resolution (10^-n s, or 2^-n s when the top bit is set).
+fn scale(units: u128, res: u8) -> Duration {
+    let units = units as u64;
+    if res & 0x80 != 0 {
+        let n = u32::from(res & 0x7f).min(63);
+        let secs = units >> n;
+        let frac = units & ((1u64 << n) - 1);
+        Duration::new(secs, ((u128::from(frac) * 1_000_000_000) >> n) as u32)
+    } else {
+        let per_sec = 10u64.checked_pow(u32::from(res)).unwrap_or(u64::MAX).max(1);
+        let secs = units / per_sec;
+        let frac = units % per_sec;
+        Duration::new(
+            secs,
+            (u128::from(frac) * 1_000_000_000 / u128::from(per_sec)) as u32,
+        )
+    }
+}
+
+fn check_linktype(l: u32) -> std::result::Result<(), String> {
+    match l {
+        1 | LINKTYPE_LINUX_SLL | LINKTYPE_LINUX_SLL2 => Ok(()),
+        l => Err(format!(
+            "link type {l} is not Ethernet (1) or Linux cooked (113, 276)"
+        )),
+    }
+}
+
+/// A Linux cooked frame as Ethernet: source MAC from the cooked header (when it is 6 bytes),
+/// destination 00:00:00:00:00:00, the cooked protocol as EtherType.
+fn to_ethernet(linktype: u32, data: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    let (hdr, proto, halen, addr) = match linktype {
+        LINKTYPE_LINUX_SLL => {
+            if data.len() < 16 {
+                return Err(format!(
+                    "SLL frame of {} bytes, its header takes 16",
+                    data.len()
+                ));
+            }
+            (
+                16,
+                [data[14], data[15]],
+                usize::from(u16::from_be_bytes([data[4], data[5]])),
+                6,
+            )
+        }
+        LINKTYPE_LINUX_SLL2 => {
+            if data.len() < 20 {
+                return Err(format!(
+                    "SLL2 frame of {} bytes, its header takes 20",
+                    data.len()
+                ));
+            }
+            (20, [data[0], data[1]], usize::from(data[11]), 12)
+        }
+        _ => return Ok(data),
+    };
+    let mut out = Vec::with_capacity(data.len() - hdr + 14);
+    out.extend_from_slice(&[0; 6]);
+    if halen == 6 {
+        out.extend_from_slice(&data[addr..addr + 6]);
+    } else {
+        out.extend_from_slice(&[0; 6]);
+    }
+    out.extend_from_slice(&proto);
+    out.extend_from_slice(&data[hdr..]);
+    Ok(out)
+}
+
+impl<R: Read> Iterator for CaptureFile<R> {
+    type Item = Result<Record>;
+    fn next(&mut self) -> Option<Result<Record>> {
+        self.next_record().transpose()
+    }
+}
+
+#[cfg(test)]
+#[path = "capfile_tests.rs"]
+mod tests;
