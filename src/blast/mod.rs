@@ -51,7 +51,7 @@ const MAX_IP_LEN: usize = 65535;
 /// Run a blast. Refuses what it can before anything is sent; once sending has started, an
 /// error (e.g. the interface went down) ends the run and comes back in
 /// [`BlastOutcome::error`] beside the summary of what was sent until then.
-pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<BlastOutcome> {
+pub fn run(req: &BlastRequest, user_stop: &crate::Stop, live: bool) -> Result<BlastOutcome> {
     validate(req)?;
     let ip_options = req.options.build(req.dest)?;
     let wire_dst = req.options.wire_destination(req.dest);
@@ -286,6 +286,12 @@ pub fn run(req: &BlastRequest, user_stop: &AtomicBool, live: bool) -> Result<Bla
         let tty = live && std::io::stderr().is_terminal();
         while handles.iter().any(|h| !h.is_finished()) {
             std::thread::sleep(Duration::from_millis(20));
+            // SIGQUIT: interim totals, iputils' wording, and go on.
+            if user_stop.take_progress_request() && live {
+                let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
+                let loss = (100 * s.saturating_sub(r)).checked_div(s).unwrap_or(0);
+                eprintln!("\r{r}/{s} packets, {loss}% loss");
+            }
             if tty && last.0.elapsed() >= Duration::from_secs(1) {
                 let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
                 let dt = last.0.elapsed().as_secs_f64();

@@ -13,6 +13,7 @@ mod man;
 mod names;
 mod ping;
 mod query;
+mod quit;
 mod reflect;
 mod render;
 mod send;
@@ -94,6 +95,11 @@ pub fn main() -> i32 {
     let stop = Stop::new();
     let on_signal = stop.clone();
     let _ = ctrlc::set_handler(move || on_signal.stop());
+    quit::install(&stop);
+    // Put back lo settings a killed earlier run left changed in this namespace.
+    for restored in pktforge::net::loopback::recover() {
+        eprintln!("pktforge: restored {restored} (left changed by a run that was killed)");
+    }
     let command = cli.command;
     let flags = flag_names(&command);
     match run(command, &stop) {

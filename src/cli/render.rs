@@ -58,8 +58,13 @@ impl Render {
         let text = match ev {
             Event::Start(s) => self.start(s),
             Event::Notice(_) => return,
+            Event::Progress(p) => {
+                // iputils' SIGQUIT line, on standard error, also when quiet.
+                eprintln!("{}", progress_text(p));
+                return;
+            }
             _ if self.quiet && !matches!(ev, Event::Summary(_) | Event::Frame(_)) => return,
-            Event::Request(_) | Event::Timeout(_) | Event::Progress(_) => return,
+            Event::Request(_) | Event::Timeout(_) => return,
             Event::Reply(r) => self.reply(r),
             Event::IcmpError(e) => self.icmp_error(e),
             Event::Malformed(m) => format!(
@@ -115,7 +120,13 @@ impl Render {
                 r.ttl,
                 format_ms(r.rtt_us / 1e3),
                 if r.duplicate { " (DUP!)" } else { "" },
-                if *data_mismatch { " (BAD DATA)" } else { "" }
+                if r.bad_checksum {
+                    " (BAD CHECKSUM!)"
+                } else if *data_mismatch {
+                    " (BAD DATA)"
+                } else {
+                    ""
+                }
             ),
             (answer, _) => format!(
                 "{} bytes from {}: icmp_seq={} ttl={} time={:.3} ms {}{}\n",
@@ -420,7 +431,7 @@ fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
     line.push_str(&format!(
         ", {}% packet loss, time {}ms\n",
         format_g(p.loss_percent),
-        (elapsed_us / 1e3) as u64
+        (p.active_us.unwrap_or(elapsed_us) / 1e3) as u64
     ));
     if let Some(r) = p.rtt_us {
         line.push_str(&format!(
@@ -431,7 +442,39 @@ fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
             r.mdev / 1e3
         ));
     }
+    if p.bad_checksums > 0 {
+        line.push_str(&format!(
+            "{} replies with a bad checksum (not counted as received)\n",
+            p.bad_checksums
+        ));
+    }
+    if p.dropped_by_kernel > 0 {
+        line.push_str(&format!(
+            "{} frames dropped by the kernel before pktforge read them (receive buffer full)\n",
+            p.dropped_by_kernel
+        ));
+    }
     line
+}
+
+/// iputils' interim statistics (SIGQUIT): `N/M packets, X% loss, min/avg/ewma/max = ... ms`.
+fn progress_text(p: &pktforge::event::Progress) -> String {
+    let mut s = format!(
+        "{}/{} packets, {}% loss",
+        p.received,
+        p.sent,
+        p.loss_percent.unwrap_or(0.0) as u64
+    );
+    if let (Some(r), Some(e)) = (p.rtt_us, p.ewma_us) {
+        s.push_str(&format!(
+            ", min/avg/ewma/max = {:.3}/{:.3}/{:.3}/{:.3} ms",
+            r.min / 1e3,
+            r.avg / 1e3,
+            e / 1e3,
+            r.max / 1e3
+        ));
+    }
+    s
 }
 
 fn addr_lines(tag: &str, addrs: &[Ipv4Addr]) -> String {

@@ -10,6 +10,7 @@ pub mod bpf_asm;
 pub(crate) mod ebpf;
 #[cfg(target_os = "linux")]
 pub mod fast;
+pub mod loopback;
 pub mod path;
 pub mod pcap;
 pub mod pnet;
@@ -53,6 +54,9 @@ pub trait Link: Send {
     fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>>;
     /// Counters so far.
     fn stats(&self) -> LinkStats;
+    /// `frame` was sent by other means (a raw IP socket on `lo`): drop the copies the kernel
+    /// hands back, as for frames sent through [`send`](Link::send).
+    fn expect_own_copy(&mut self, _frame: &[u8]) {}
 }
 
 /// Which frames the kernel passes up to us.

@@ -6,7 +6,6 @@
 //! matching ICMP errors through the datagram they quote (by kind, id, seq and our source —
 //! never by arrival order), RTTs from kernel receive timestamps, timeouts and the pcap.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -17,7 +16,6 @@ use crate::event::{
 };
 use crate::link::path::{self, Path};
 use crate::link::{self, pcap::PcapWriter, Link, LinkConfig, RxFilter};
-use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
@@ -100,7 +98,6 @@ pub struct Session {
     option_bytes: usize,
     frame: Vec<u8>,
     notices: Vec<String>,
-    _lo_guard: Option<LoopbackGuard>,
 }
 
 /// Check that a datagram of `data` bytes after a `header_bytes` transport header, with
@@ -158,21 +155,11 @@ impl Session {
                 buffer_size: 1 << 20,
             },
         )?;
-        // Linux drops frames injected on lo unless lo accepts local sources (net::loopback).
-        let mut notices = Vec::new();
-        let lo_guard = if plan.iface.is_loopback {
-            let g = LoopbackGuard::enable()?;
-            if !g.changed().is_empty() {
-                notices.push(format!(
-                    "set {} = 1 for this run (Linux drops frames injected on lo otherwise); \
-                     restored on exit",
-                    g.changed().join(", ")
-                ));
-            }
-            Some(g)
-        } else {
-            None
-        };
+        // On lo, send through a raw IP socket: no sysctl is changed (link::loopback).
+        if plan.iface.is_loopback {
+            link = Box::new(link::loopback::LoopbackLink::new(link)?);
+        }
+        let notices = Vec::new();
         let path = path::complete(plan, &path_req, link.as_mut())?;
         let pcap = match &t.pcap {
             Some(p) => Some(PcapWriter::create(p)?),
@@ -197,7 +184,6 @@ impl Session {
             path,
             pcap,
             notices,
-            _lo_guard: lo_guard,
         })
     }
 
@@ -300,6 +286,8 @@ pub enum ProbeEvent {
         /// Sequence number.
         seq: u16,
     },
+    /// Interim totals, asked for through [`Stop::request_progress`].
+    Progress(event::Progress),
 }
 
 impl ProbeEvent {
@@ -311,6 +299,7 @@ impl ProbeEvent {
             ProbeEvent::Reply(r) => event::Event::Reply(r.clone()),
             ProbeEvent::Error(e) => event::Event::IcmpError(e.clone()),
             ProbeEvent::Malformed(m) => event::Event::Malformed(m.clone()),
+            ProbeEvent::Progress(p) => event::Event::Progress(p.clone()),
             ProbeEvent::Timeout { .. } => return None,
         })
     }
@@ -342,6 +331,14 @@ pub struct RunTotals {
     pub timeouts: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// From the start to the last request sent or answer received: what iputils prints as
+    /// `time` (the wait for answers that never came is left out).
+    pub active: Duration,
+    /// Answers that matched a probe but failed their IP or ICMP checksum (not counted as
+    /// received).
+    pub bad_checksums: u64,
+    /// Frames the kernel dropped before the engine read them (the receive buffer was full).
+    pub kernel_drops: u64,
     /// RTT of first answers (running sums: memory stays flat).
     pub rtt: RttAccumulator,
 }
@@ -367,7 +364,30 @@ impl RunTotals {
                 },
                 rtt_us: self.rtt.stats(),
                 routers: None,
+                active_us: Some(event::us(self.active)),
+                dropped_by_kernel: self.kernel_drops,
+                bad_checksums: self.bad_checksums,
             }),
+        }
+    }
+
+    /// Interim totals (what SIGQUIT prints in iputils ping).
+    pub fn progress(&self, elapsed: Duration) -> event::Progress {
+        let lost = self.transmitted - self.received.min(self.transmitted);
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        event::Progress {
+            elapsed_us: event::us(elapsed),
+            sent: self.transmitted,
+            received: self.received,
+            tx_rate: self.transmitted as f64 / secs,
+            rx_rate: self.received as f64 / secs,
+            loss_percent: Some(if self.transmitted == 0 {
+                0.0
+            } else {
+                100.0 * lost as f64 / self.transmitted as f64
+            }),
+            rtt_us: self.rtt.stats(),
+            ewma_us: self.rtt.ewma(),
         }
     }
 }
@@ -380,6 +400,7 @@ pub struct RttAccumulator {
     sum2: f64,
     min: f64,
     max: f64,
+    ewma: f64,
 }
 
 impl RttAccumulator {
@@ -391,9 +412,20 @@ impl RttAccumulator {
         if self.n == 0 || us > self.max {
             self.max = us;
         }
+        // iputils' moving average: the first sample, then 1/8 of each new difference.
+        self.ewma = if self.n == 0 {
+            us
+        } else {
+            self.ewma + (us - self.ewma) / 8.0
+        };
         self.n += 1;
         self.sum += us;
         self.sum2 += us * us;
+    }
+
+    /// iputils' exponentially weighted moving average (weight 1/8); None without samples.
+    pub fn ewma(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.ewma)
     }
 
     /// min/avg/max/mdev as iputils computes them; None without samples.
@@ -413,11 +445,85 @@ impl RttAccumulator {
     }
 }
 
+/// One probe's bookkeeping, in a slot indexed by its sequence number.
+#[derive(Debug, Clone, Copy)]
 struct Pending {
+    /// Which probe of the run this is (1-based): tells a reused slot from its old occupant.
+    n: u64,
     at: SystemTime,
     sent: Instant,
     answers: u32,
     settled: bool,
+}
+
+/// Probes by sequence number (a slot per u16, grown as sequence numbers are used: at most
+/// 65,536 slots), plus the unsettled ones in send order for timeouts. Every operation is O(1)
+/// (amortized), and memory is bounded whatever the count.
+#[derive(Debug, Default)]
+struct Book {
+    slots: Vec<Option<Pending>>,
+    /// (sequence number, probe number) in send order; settled entries are dropped lazily.
+    order: std::collections::VecDeque<(u16, u64)>,
+    outstanding: usize,
+}
+
+impl Book {
+    fn get(&self, seq: u16) -> Option<&Pending> {
+        self.slots.get(usize::from(seq)).and_then(Option::as_ref)
+    }
+
+    fn get_mut(&mut self, seq: u16) -> Option<&mut Pending> {
+        self.slots
+            .get_mut(usize::from(seq))
+            .and_then(Option::as_mut)
+    }
+
+    /// Record probe `p` under `seq`; returns the unsettled probe it displaced (sequence numbers
+    /// wrapped before it was answered or timed out).
+    fn insert(&mut self, seq: u16, p: Pending) -> Option<Pending> {
+        let i = usize::from(seq);
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        let old = self.slots[i].replace(p).filter(|o| !o.settled);
+        if old.is_none() {
+            self.outstanding += 1;
+        }
+        self.order.push_back((seq, p.n));
+        old
+    }
+
+    /// Settle `seq` (answered); true if it was outstanding.
+    fn settle(&mut self, seq: u16) -> bool {
+        match self.get_mut(seq) {
+            Some(p) if !p.settled => {
+                p.settled = true;
+                self.outstanding -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The oldest unsettled probe sent before `limit`, settled as timed out.
+    fn expire(&mut self, limit: Instant) -> Option<u16> {
+        while let Some(&(seq, n)) = self.order.front() {
+            match self.get(seq) {
+                Some(p) if p.n == n && !p.settled => {
+                    if p.sent > limit {
+                        return None;
+                    }
+                    self.order.pop_front();
+                    self.settle(seq);
+                    return Some(seq);
+                }
+                _ => {
+                    self.order.pop_front();
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Run probes of `kind` over `session` on `schedule`, reporting each event to `on_event`.
@@ -428,8 +534,22 @@ pub fn run<K: ProbeKind>(
     stop: &Stop,
     on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
 ) -> Result<RunTotals> {
+    let (totals, result) = run_outcome(session, kind, schedule, stop, on_event);
+    result.map(|()| totals)
+}
+
+/// Like [`run`], but the totals come back also when the run failed midway (the interface went
+/// down, a write failed): a driver reports its summary and then the error.
+pub fn run_outcome<K: ProbeKind>(
+    session: &mut Session,
+    kind: &mut K,
+    schedule: &Schedule,
+    stop: &Stop,
+    on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
+) -> (RunTotals, Result<()>) {
     let started = Instant::now();
     let mut totals = RunTotals::default();
+    let mut last_activity = started;
     let result = run_loop(
         session,
         kind,
@@ -438,12 +558,16 @@ pub fn run<K: ProbeKind>(
         on_event,
         &mut totals,
         started,
+        &mut last_activity,
     );
     let flushed = session.flush();
     totals.elapsed = started.elapsed();
-    result.and(flushed).map(|_| totals)
+    totals.active = last_activity.duration_since(started);
+    totals.kernel_drops = session.link.stats().kernel_drops;
+    (totals, result.and(flushed))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_loop<K: ProbeKind>(
     s: &mut Session,
     kind: &mut K,
@@ -452,11 +576,11 @@ fn run_loop<K: ProbeKind>(
     on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
     totals: &mut RunTotals,
     started: Instant,
+    last_activity: &mut Instant,
 ) -> Result<()> {
     let deadline = schedule.deadline.map(|d| started + d);
     let tick = Duration::from_millis(100);
-    let mut pending: HashMap<u16, Pending> = HashMap::new();
-    let mut outstanding = 0usize;
+    let mut book = Book::default();
     let mut next_send = started;
     let mut sending = true;
     loop {
@@ -464,23 +588,28 @@ fn run_loop<K: ProbeKind>(
         if stop.is_stopped() || deadline.is_some_and(|d| now >= d) {
             return Ok(());
         }
+        if stop.take_progress_request() {
+            let p = totals.progress(now.duration_since(started));
+            if on_event(&ProbeEvent::Progress(p)) == Flow::Stop {
+                return Ok(());
+            }
+        }
         if schedule.count.is_some_and(|c| totals.transmitted >= c) {
             sending = false;
         }
-        // Time out what waited too long.
-        for (seq, p) in pending.iter_mut() {
-            if !p.settled && now.duration_since(p.sent) >= schedule.timeout {
-                p.settled = true;
-                outstanding -= 1;
+        // Time out what waited too long: only the oldest unsettled probes are looked at.
+        if let Some(limit) = now.checked_sub(schedule.timeout) {
+            while let Some(seq) = book.expire(limit) {
                 totals.timeouts += 1;
-                if on_event(&ProbeEvent::Timeout { seq: *seq }) == Flow::Stop {
+                if on_event(&ProbeEvent::Timeout { seq }) == Flow::Stop {
                     return Ok(());
                 }
             }
         }
-        let window_open = schedule.window == 0 || outstanding < schedule.window;
+        let window_open = schedule.window == 0 || book.outstanding < schedule.window;
         if sending && window_open && now >= next_send {
-            let seq = (totals.transmitted + 1) as u16; // counts from 1, as iputils
+            let n = totals.transmitted + 1;
+            let seq = n as u16; // counts from 1, as iputils; wraps like it
             let at = SystemTime::now();
             let msg = kind.request(seq, at);
             let repr = IcmpRepr::new(msg);
@@ -488,17 +617,25 @@ fn run_loop<K: ProbeKind>(
                 ip.id = seq;
                 kind.adjust_ip(seq, ip);
             })?;
-            totals.transmitted += 1;
-            pending.insert(
+            totals.transmitted = n;
+            *last_activity = Instant::now();
+            let displaced = book.insert(
                 seq,
                 Pending {
+                    n,
                     at,
-                    sent: Instant::now(),
+                    sent: *last_activity,
                     answers: 0,
                     settled: false,
                 },
             );
-            outstanding += 1;
+            if displaced.is_some() {
+                // The sequence numbers went round before the old probe was settled.
+                totals.timeouts += 1;
+                if on_event(&ProbeEvent::Timeout { seq }) == Flow::Stop {
+                    return Ok(());
+                }
+            }
             next_send = (next_send + schedule.interval).max(now);
             let sent = event::Request {
                 seq,
@@ -514,7 +651,7 @@ fn run_loop<K: ProbeKind>(
             }
             continue;
         }
-        if !sending && outstanding == 0 && !(schedule.collect && deadline.is_some()) {
+        if !sending && book.outstanding == 0 && !(schedule.collect && deadline.is_some()) {
             return Ok(());
         }
         let mut wait = now + tick;
@@ -531,30 +668,32 @@ fn run_loop<K: ProbeKind>(
         if let Some(p) = s.pcap.as_mut() {
             p.write(at, rx.data)?;
         }
-        let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut pending) else {
+        let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut book) else {
             continue;
         };
         let seq = match &ev {
+            ProbeEvent::Reply(r) if r.bad_checksum => {
+                totals.bad_checksums += 1;
+                None
+            }
             ProbeEvent::Reply(r) if r.duplicate => {
                 totals.duplicates += 1;
-                r.seq
+                None
             }
             ProbeEvent::Reply(r) => {
                 totals.received += 1;
                 totals.rtt.add(r.rtt_us);
-                r.seq
+                Some(r.seq)
             }
             ProbeEvent::Error(e) => {
                 totals.errors += 1;
-                e.seq
+                Some(e.seq)
             }
-            _ => 0,
+            _ => None,
         };
-        if let Some(p) = pending.get_mut(&seq) {
-            if !p.settled {
-                p.settled = true;
-                outstanding -= 1;
-            }
+        if let Some(seq) = seq {
+            *last_activity = Instant::now();
+            book.settle(seq);
         }
         match on_event(&ev) {
             Flow::Stop => return Ok(()),
@@ -570,7 +709,7 @@ fn classify<K: ProbeKind>(
     our_src: Ipv4Addr,
     bytes: &[u8],
     at: SystemTime,
-    pending: &mut HashMap<u16, Pending>,
+    book: &mut Book,
 ) -> Option<ProbeEvent> {
     // Through the views: nothing is allocated for a frame that is not ours.
     let eth = EthernetFrame::new_checked(bytes).ok()?;
@@ -578,7 +717,7 @@ fn classify<K: ProbeKind>(
         return None;
     }
     let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-    if ip.protocol() != IPPROTO_ICMP || ip.frag_offset() != 0 {
+    if ip.protocol() != IPPROTO_ICMP || ip.is_fragment() {
         return None;
     }
     let icmp_view = IcmpPacket::new_checked(ip.payload()).ok()?;
@@ -590,8 +729,12 @@ fn classify<K: ProbeKind>(
         if !kind.accepts_dst(ip.dst(), our_src) {
             return None;
         }
-        let p = pending.get_mut(&seq)?;
-        p.answers += 1;
+        let bad_checksum = !ip.verify_checksum() || !icmp_view.verify_checksum();
+        let p = book.get_mut(seq)?;
+        // A damaged answer is shown but answers nothing (iputils: "(BAD CHECKSUM!)").
+        if !bad_checksum {
+            p.answers += 1;
+        }
         let bytes = usize::from(ip.total_len()).saturating_sub(ip.header_len());
         let mut options = parse_options(ip.options());
         record_hop(&mut options, ip.dst(), ms_since_midnight_ut(at));
@@ -603,6 +746,7 @@ fn classify<K: ProbeKind>(
             rtt_us: rtt(p.at),
             time_us: time,
             duplicate: p.answers > 1,
+            bad_checksum,
             options,
             answer,
         }));
@@ -635,7 +779,7 @@ fn classify<K: ProbeKind>(
         }
     }
     let seq = quoted.seq_no();
-    let p = pending.get(&seq)?;
+    let p = book.get(seq)?;
     let detail = match msg {
         IcmpMessage::ParameterProblem { pointer, quote, .. } => {
             Some(explain_pointer(quote, *pointer))
@@ -680,7 +824,7 @@ mod tests {
     #[test]
     fn truncated_quotes_are_reported_not_matched_and_never_panic() {
         let kind = Echo::new(7, 8, &[]);
-        let mut pending = HashMap::new();
+        let mut pending = Book::default();
         let us = "192.0.2.2".parse().unwrap();
         // A Time Exceeded quoting 12 bytes: less than an IPv4 header.
         let f = frame_to_us(IcmpMessage::TimeExceeded {

@@ -111,15 +111,17 @@ impl PingRequest {
             deadline: self.deadline,
             collect: false,
         };
-        let totals = engine::run(&mut session, &mut echo, &schedule, stop, &mut |ev| {
-            if let Some(e) = ev.to_event() {
-                on_event(&e);
-            }
-            Flow::Continue
-        })?;
+        let (totals, result) =
+            engine::run_outcome(&mut session, &mut echo, &schedule, stop, &mut |ev| {
+                if let Some(e) = ev.to_event() {
+                    on_event(&e);
+                }
+                Flow::Continue
+            });
+        // The summary also when the link failed midway: what was seen so far, then the error.
         let summary = totals.summary(Command::Ping, self.target.dest, stop);
         on_event(&Event::Summary(summary.clone()));
-        Ok(summary)
+        result.map(|()| summary)
     }
 }
 

@@ -108,6 +108,22 @@ impl SendRequest {
         for f in &frames {
             check_mtu(f, &iface, self.force)?;
         }
+        // On lo: well-formed IPv4 leaves through a raw IP socket (no setting changed); only
+        // other frames need lo's sysctls, set for the run (journaled, root only).
+        let (link, lo) = match (iface.is_loopback, lo) {
+            (true, _)
+                if frames
+                    .iter()
+                    .all(|f| crate::link::loopback::raw_sendable(f)) =>
+            {
+                (
+                    Box::new(crate::link::loopback::LoopbackLink::new(link)?) as Box<dyn Link>,
+                    None,
+                )
+            }
+            (true, None) => (link, Some(LoopbackGuard::enable()?)),
+            (_, lo) => (link, lo),
+        };
         Ok(PreparedSend {
             req: self,
             iface,
@@ -171,12 +187,8 @@ fn open(
             buffer_size: 4 << 20,
         },
     )?;
-    let lo = if iface.is_loopback {
-        Some(LoopbackGuard::enable()?)
-    } else {
-        None
-    };
-    Ok((link, lo))
+    // lo's settings, if needed, are decided once the frames are known (prepare).
+    Ok((link, None))
 }
 
 /// Refuse a frame whose IP part is over the MTU, unless forced.
