@@ -583,6 +583,11 @@ fn run_loop<K: ProbeKind>(
     let mut book = Book::default();
     let mut next_send = started;
     let mut sending = true;
+    if schedule.interval < Duration::from_millis(10) {
+        // Sub-10 ms intervals: the default 50 µs timer slack would stretch every wait.
+        // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0) };
+    }
     loop {
         let now = Instant::now();
         if stop.is_stopped() || deadline.is_some_and(|d| now >= d) {
@@ -636,7 +641,13 @@ fn run_loop<K: ProbeKind>(
                     return Ok(());
                 }
             }
-            next_send = (next_send + schedule.interval).max(now);
+            // Hold the average rate: a send that was late (timer slack, a busy pass) is made
+            // up by the next ones, as iputils' token bucket does; after a stall of more than
+            // 100 ms the schedule restarts from now instead of bursting.
+            next_send += schedule.interval;
+            if now.saturating_duration_since(next_send) > Duration::from_millis(100) {
+                next_send = now;
+            }
             let sent = event::Request {
                 seq,
                 time_us: time_us(at),
