@@ -479,6 +479,8 @@ pub struct ProbeTotals {
     pub dropped_by_kernel: u64,
     /// Answers with a bad IP or ICMP checksum (shown, not counted as received).
     pub bad_checksums: u64,
+    /// Most requests in flight when one was answered (iputils' `pipe`).
+    pub pipe: u64,
 }
 
 /// How a trace ended.

@@ -11,8 +11,12 @@ use pktforge::lab::{Host, Lab};
 const B: &str = "203.0.113.2";
 
 fn quiet_b(lab: &Lab) {
-    lab.exec(Host::B, "sysctl", &["-qw", "net.ipv4.icmp_echo_ignore_all=1"])
-        .unwrap();
+    lab.exec(
+        Host::B,
+        "sysctl",
+        &["-qw", "net.ipv4.icmp_echo_ignore_all=1"],
+    )
+    .unwrap();
 }
 
 fn spawn_a(lab: &Lab, args: &[&str]) -> std::process::Child {
@@ -29,7 +33,15 @@ fn spawn_a(lab: &Lab, args: &[&str]) -> std::process::Child {
 /// From b: an echo reply to a with the given id and seq (and a wrong checksum, if given).
 fn forge_reply(lab: &Lab, id: u16, seq: u16, bad_sum: bool) {
     let (id, seq) = (id.to_string(), seq.to_string());
-    let mut args = vec!["send", "--icmp-type", "0", "--icmp-id", &id, "--icmp-seq", &seq];
+    let mut args = vec![
+        "send",
+        "--icmp-type",
+        "0",
+        "--icmp-id",
+        &id,
+        "--icmp-seq",
+        &seq,
+    ];
     if bad_sum {
         args.extend(["--icmp-checksum", "0x1234"]);
     }
@@ -67,7 +79,10 @@ fn an_echo_reply_to_a_probe_already_answered_never_ends_the_trace() {
     let lab = common::lab();
     quiet_b(&lab);
     // Hops 1 and 2 answer at once; b stays silent, so TTL 3 waits its 2 s.
-    let child = spawn_a(&lab, &["trace", "-q", "1", "-w", "2", "-N", "1", "-m", "4", B]);
+    let child = spawn_a(
+        &lab,
+        &["trace", "-q", "1", "-w", "2", "-N", "1", "-m", "4", B],
+    );
     let id = (child.id() & 0xffff) as u16; // ip netns exec execs: this is pktforge's pid
     std::thread::sleep(Duration::from_millis(700));
     forge_reply(&lab, id, 1, false); // "answers" the TTL-1 probe, already settled
@@ -77,6 +92,9 @@ fn an_echo_reply_to_a_probe_already_answered_never_ends_the_trace() {
     let hops: Vec<&str> = text.lines().skip(1).collect();
     assert!(hops[0].starts_with(" 1  192.0.2.1"), "{text}");
     assert!(hops[1].starts_with(" 2  198.51.100.2"), "{text}");
-    assert!(hops[2].starts_with(" 3  *") && hops[3].starts_with(" 4  *"), "{text}");
+    assert!(
+        hops[2].starts_with(" 3  *") && hops[3].starts_with(" 4  *"),
+        "{text}"
+    );
     assert_eq!(hops.len(), 4, "{text}");
 }

@@ -5,6 +5,7 @@ use clap::Args;
 use super::args::{parse_hex, parse_u16_any, parse_u8_any, ProbeArgs};
 use super::render::Render;
 use super::{exit_code, resolve_host, seconds, target};
+use pktforge::event::Totals;
 use pktforge::probe::ping::PingRequest;
 use pktforge::{Result, Stop};
 
@@ -71,6 +72,12 @@ pub fn run(a: PingArgs, stop: &Stop) -> Result<i32> {
     let mut out = Render::new(a.probe.output.json);
     out.quiet = a.quiet;
     let summary = req.run_with(stop, &mut |ev| out.event(ev))?;
+    // iputils: with -w, fewer replies than -c is a failure too.
+    if let (Some(_), Some(c), Totals::Probe(p)) = (req.deadline, req.count, &summary.totals) {
+        if p.received < c {
+            return Ok(1);
+        }
+    }
     Ok(exit_code(&summary))
 }
 

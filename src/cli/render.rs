@@ -433,14 +433,23 @@ fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
         format_g(p.loss_percent),
         (p.active_us.unwrap_or(elapsed_us) / 1e3) as u64
     ));
+    // iputils' last line: the RTTs, then `pipe N` when more than one was in flight.
+    let mut last = Vec::new();
     if let Some(r) = p.rtt_us {
-        line.push_str(&format!(
-            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms\n",
+        last.push(format!(
+            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms",
             r.min / 1e3,
             r.avg / 1e3,
             r.max / 1e3,
             r.mdev / 1e3
         ));
+    }
+    if p.pipe > 1 {
+        last.push(format!("pipe {}", p.pipe));
+    }
+    if !last.is_empty() {
+        line.push_str(&last.join(", "));
+        line.push('\n');
     }
     if p.bad_checksums > 0 {
         line.push_str(&format!(

@@ -68,6 +68,10 @@ pub struct Target {
     pub pcap: Option<PathBuf>,
     /// Which link implementation moves the frames.
     pub backend: link::Backend,
+    /// When the next hop does not answer ARP: go on anyway, asking again at each probe and
+    /// reporting each probe as "Destination Host Unreachable" (as the kernel does for iputils
+    /// ping), instead of refusing the run.
+    pub keep_trying_arp: bool,
 }
 
 impl Target {
@@ -82,6 +86,7 @@ impl Target {
             path: PathRequest::default(),
             pcap: None,
             backend: link::Backend::default(),
+            keep_trying_arp: false,
         }
     }
 }
@@ -98,6 +103,9 @@ pub struct Session {
     option_bytes: usize,
     frame: Vec<u8>,
     notices: Vec<String>,
+    /// The next hop's MAC is not known yet: the ARP request to send at each probe.
+    unresolved: Option<Vec<u8>>,
+    arp_wait: Duration,
 }
 
 /// Check that a datagram of `data` bytes after a `header_bytes` transport header, with
@@ -160,7 +168,24 @@ impl Session {
             link = Box::new(link::loopback::LoopbackLink::new(link)?);
         }
         let notices = Vec::new();
-        let path = path::complete(plan, &path_req, link.as_mut())?;
+        // Keeping on trying: no blocking ARP here; the first probe asks (as the kernel does).
+        let complete_req = PathRequest {
+            arp_timeout: if t.keep_trying_arp {
+                Duration::ZERO
+            } else {
+                path_req.arp_timeout
+            },
+            ..path_req.clone()
+        };
+        let (path, unresolved) = match path::complete(plan.clone(), &complete_req, link.as_mut()) {
+            Ok(p) => (p, None),
+            Err(Error::ArpTimeout { .. }) if t.keep_trying_arp => {
+                let p = path::unresolved(plan, &path_req);
+                let arp = path::arp_request(&p);
+                (p, Some(arp))
+            }
+            Err(e) => return Err(e),
+        };
         let pcap = match &t.pcap {
             Some(p) => Some(PcapWriter::create(p)?),
             None => None,
@@ -184,6 +209,9 @@ impl Session {
             path,
             pcap,
             notices,
+            unresolved,
+            // The kernel's: 3 unicast solicitations 1 s apart (ucast_solicit, retrans_time).
+            arp_wait: Duration::from_secs(3),
         })
     }
 
@@ -339,6 +367,8 @@ pub struct RunTotals {
     pub bad_checksums: u64,
     /// Frames the kernel dropped before the engine read them (the receive buffer was full).
     pub kernel_drops: u64,
+    /// Most probes in flight when one was answered (iputils' `pipe`).
+    pub pipe: u64,
     /// RTT of first answers (running sums: memory stays flat).
     pub rtt: RttAccumulator,
 }
@@ -367,6 +397,7 @@ impl RunTotals {
                 active_us: Some(event::us(self.active)),
                 dropped_by_kernel: self.kernel_drops,
                 bad_checksums: self.bad_checksums,
+                pipe: self.pipe,
             }),
         }
     }
@@ -454,6 +485,23 @@ struct Pending {
     sent: Instant,
     answers: u32,
     settled: bool,
+}
+
+/// The error a probe gets when its next hop never answered ARP: what the kernel reports to
+/// iputils ping (EHOSTUNREACH, shown as "Destination Host Unreachable" from our own address).
+fn host_unreachable(seq: u16, from: Ipv4Addr, p: &Pending, now: SystemTime) -> IcmpError {
+    IcmpError {
+        seq,
+        from,
+        ttl: 64,
+        icmp_type: 3,
+        icmp_code: 1,
+        description: "Destination Host Unreachable".into(),
+        detail: None,
+        quoted_options: Vec::new(),
+        rtt_us: event::us(now.duration_since(p.at).unwrap_or_default()),
+        time_us: time_us(now),
+    }
 }
 
 /// Probes by sequence number (a slot per u16, grown as sequence numbers are used: at most
@@ -581,6 +629,8 @@ fn run_loop<K: ProbeKind>(
     let deadline = schedule.deadline.map(|d| started + d);
     let tick = Duration::from_millis(100);
     let mut book = Book::default();
+    let mut unresolved_q: Vec<(u16, u64)> = Vec::new();
+    let mut arp_round: Option<Instant> = None;
     let mut next_send = started;
     let mut sending = true;
     if schedule.interval < Duration::from_millis(10) {
@@ -602,6 +652,24 @@ fn run_loop<K: ProbeKind>(
         if schedule.count.is_some_and(|c| totals.transmitted >= c) {
             sending = false;
         }
+        // Probes whose next hop never answered ARP: like the kernel, a resolution round
+        // lasts `arp_wait`, then every probe that waited for it fails at once.
+        if arp_round.is_some_and(|t| now.duration_since(t) >= s.arp_wait) {
+            arp_round = None;
+            for (seq, n) in std::mem::take(&mut unresolved_q) {
+                let Some(p) = book.get(seq).filter(|p| p.n == n && !p.settled).copied() else {
+                    continue;
+                };
+                book.settle(seq);
+                totals.errors += 1;
+                totals.pipe = totals.pipe.max(totals.transmitted + 1 - p.n);
+                *last_activity = now;
+                let e = host_unreachable(seq, s.path.plan.src_ip, &p, SystemTime::now());
+                if on_event(&ProbeEvent::Error(e)) == Flow::Stop {
+                    return Ok(());
+                }
+            }
+        }
         // Time out what waited too long: only the oldest unsettled probes are looked at.
         if let Some(limit) = now.checked_sub(schedule.timeout) {
             while let Some(seq) = book.expire(limit) {
@@ -617,11 +685,22 @@ fn run_loop<K: ProbeKind>(
             let seq = n as u16; // counts from 1, as iputils; wraps like it
             let at = SystemTime::now();
             let msg = kind.request(seq, at);
-            let repr = IcmpRepr::new(msg);
-            let at = s.send(&repr, at, |ip| {
-                ip.id = seq;
-                kind.adjust_ip(seq, ip);
-            })?;
+            let at = if let Some(arp) = s.unresolved.as_ref() {
+                // No MAC for the next hop yet: ask again; the probe waits for the answer.
+                s.link.send(arp)?;
+                if let Some(p) = s.pcap.as_mut() {
+                    p.write(at, arp)?;
+                }
+                unresolved_q.push((seq, n));
+                arp_round.get_or_insert(now);
+                at
+            } else {
+                let repr = IcmpRepr::new(msg);
+                s.send(&repr, at, |ip| {
+                    ip.id = seq;
+                    kind.adjust_ip(seq, ip);
+                })?
+            };
             totals.transmitted = n;
             *last_activity = Instant::now();
             let displaced = book.insert(
@@ -679,6 +758,29 @@ fn run_loop<K: ProbeKind>(
         if let Some(p) = s.pcap.as_mut() {
             p.write(at, rx.data)?;
         }
+        if s.unresolved.is_some() {
+            if let Some(mac) = path::arp_answer(&s.path, rx.data) {
+                // The next hop answered at last: send what waited for it, as the kernel
+                // sends the packets it queued while resolving.
+                s.path.dst_mac = mac;
+                s.eth.dst = mac;
+                s.unresolved = None;
+                for (seq, n) in std::mem::take(&mut unresolved_q) {
+                    if book.get(seq).is_some_and(|p| p.n == n && !p.settled) {
+                        let t = SystemTime::now();
+                        let repr = IcmpRepr::new(kind.request(seq, t));
+                        let at = s.send(&repr, t, |ip| {
+                            ip.id = seq;
+                            kind.adjust_ip(seq, ip);
+                        })?;
+                        if let Some(p) = book.get_mut(seq) {
+                            p.at = at;
+                        }
+                    }
+                }
+                continue;
+            }
+        }
         let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut book) else {
             continue;
         };
@@ -704,6 +806,11 @@ fn run_loop<K: ProbeKind>(
         };
         if let Some(seq) = seq {
             *last_activity = Instant::now();
+            if let Some(p) = book.get(seq) {
+                totals.pipe = totals
+                    .pipe
+                    .max(totals.transmitted + 1 - p.n.min(totals.transmitted));
+            }
             book.settle(seq);
         }
         match on_event(&ev) {

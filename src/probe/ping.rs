@@ -96,8 +96,10 @@ impl PingRequest {
     /// refused before the first frame leaves.
     pub fn run_with(&self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
         self.validate()?;
+        let mut target = self.target.clone();
+        target.keep_trying_arp = true; // iputils: an unanswered ARP is an error per probe
         let mut echo = Echo::new(self.id, self.size, &self.pattern);
-        let mut session = Session::open(&self.target, echo.icmp_len())?;
+        let mut session = Session::open(&target, echo.icmp_len())?;
         let start = session.start_record(Command::Ping, self.target.dest, self.size);
         on_event(&Event::Start(start));
         for message in session.take_notices() {

@@ -1,0 +1,67 @@
+//! pktforge ping beside iputils ping on the same lab path: same lines, same exit codes (times
+//! and the header, which names the interface pktforge picked, aside).
+
+mod common;
+
+use pktforge::lab::{Host, Lab};
+
+/// Output lines with every time value blanked, header dropped.
+fn timeless(text: &str) -> Vec<String> {
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let mut out = Vec::new();
+            for w in l.split(' ') {
+                if let Some(i) = w.find("time") {
+                    out.push(format!("{}time=?", &w[..i]));
+                } else if w.ends_with("ms") && w.chars().next().is_some_and(|c| c.is_ascii_digit())
+                {
+                    out.push("?ms".into());
+                } else {
+                    out.push(w.to_string());
+                }
+            }
+            out.join(" ")
+        })
+        .collect()
+}
+
+fn both(lab: &Lab, args: &[&str]) -> (std::process::Output, std::process::Output) {
+    let linux = lab.exec(Host::A, "ping", args).unwrap();
+    let mut ours = vec!["ping"];
+    ours.extend(args);
+    let pf = common::pktforge(lab, Host::A, &ours);
+    eprintln!("iputils:\n{}", String::from_utf8_lossy(&linux.stdout));
+    (linux, pf)
+}
+
+#[test]
+fn an_on_link_host_that_never_answers_arp_looks_as_in_iputils() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let (linux, pf) = both(&lab, &["-c", "3", "192.0.2.99"]);
+    assert_eq!(pf.status.code(), linux.status.code());
+    assert_eq!(pf.status.code(), Some(1));
+    let l = timeless(&String::from_utf8_lossy(&linux.stdout));
+    let p = timeless(&common::stdout(&pf));
+    assert_eq!(p, l);
+    assert!(p
+        .iter()
+        .any(|l| l == "From 192.0.2.2 icmp_seq=3 Destination Host Unreachable"));
+}
+
+#[test]
+fn a_deadline_that_cuts_the_count_short_exits_1_as_in_iputils() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let (linux, pf) = both(&lab, &["-c", "5", "-i", "0.5", "-w", "1", "203.0.113.2"]);
+    assert_eq!(linux.status.code(), Some(1));
+    assert_eq!(pf.status.code(), Some(1));
+    let (linux, pf) = both(&lab, &["-c", "2", "-i", "0.2", "-w", "3", "203.0.113.2"]);
+    assert_eq!(linux.status.code(), Some(0));
+    assert_eq!(pf.status.code(), Some(0));
+}
