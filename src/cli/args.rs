@@ -76,6 +76,10 @@ pub struct OutputArgs {
     /// One JSON object per line for each event and the summary, instead of text.
     #[arg(long = "json")]
     pub json: bool,
+    /// Also write one timestamped line per request sent and per reply or error received to
+    /// FILE (text, for reading afterwards).
+    #[arg(long = "log", value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// A 16-bit number given in decimal or `0x` hex.

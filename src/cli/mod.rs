@@ -9,6 +9,7 @@ mod craft;
 mod decode;
 mod frame;
 mod lab;
+mod log;
 mod man;
 mod names;
 mod ping;

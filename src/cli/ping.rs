@@ -69,9 +69,15 @@ pub struct PingArgs {
 /// Run `ping`; exit code 0 when any reply came, 1 when none did.
 pub fn run(a: PingArgs, stop: &Stop) -> Result<i32> {
     let req = request(&a)?;
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.probe.output.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let mut out = Render::new(a.probe.output.json);
     out.quiet = a.quiet;
-    let summary = req.run_with(stop, &mut |ev| out.event(ev))?;
+    let summary = req.run_with(stop, &mut |ev| {
+        out.event(ev);
+        log.event(ev);
+    })?;
     // iputils: with -w, fewer replies than -c is a failure too.
     if let (Some(_), Some(c), Totals::Probe(p)) = (req.deadline, req.count, &summary.totals) {
         if p.received < c {

@@ -60,6 +60,9 @@ pub struct SendArgs {
     /// One JSON object per line for each frame sent and received, and the summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write one timestamped line per frame sent and received to FILE (text).
+    #[arg(long = "log", value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// Run `send`. Exit 0; with `--wait`, 0 when something matching the filter arrived, else 1.
@@ -97,6 +100,9 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
             path: path_request(&a.frame.link)?,
         }
     };
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.log.as_deref())?;
     let req = SendRequest {
         source,
         count: a.count,
@@ -127,7 +133,10 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
             summary(&frames[0])
         );
     }
-    let s = prepared.run_with(stop, &mut |ev| out.event(ev))?;
+    let s = prepared.run_with(stop, &mut |ev| {
+        out.event(ev);
+        log.event(ev);
+    })?;
     let Totals::Frames(t) = &s.totals else {
         return Ok(0);
     };

@@ -71,6 +71,9 @@ pub fn run(a: TraceArgs, stop: &Stop) -> Result<i32> {
     req.size = a.size;
     req.target.tos = a.tos.unwrap_or(0);
     let json = a.probe.output.json;
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.probe.output.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let names = (!a.numeric && !json).then(Names::default);
 
     // Events go to a printer thread so that waiting for names never holds up the probes.
@@ -90,6 +93,7 @@ pub fn run(a: TraceArgs, stop: &Stop) -> Result<i32> {
                 .filter_map(|p| p.from)
                 .for_each(|a| n.prefetch(a));
         }
+        log.event(ev);
         let _ = tx.send(ev.clone());
     });
     drop(tx);

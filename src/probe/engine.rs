@@ -684,7 +684,8 @@ fn run_loop<K: ProbeKind>(
             let n = totals.transmitted + 1;
             let seq = n as u16; // counts from 1, as iputils; wraps like it
             let at = SystemTime::now();
-            let msg = kind.request(seq, at);
+            let repr = IcmpRepr::new(kind.request(seq, at));
+            let ip_bytes = 20 + s.option_bytes + repr.buffer_len();
             let at = if let Some(arp) = s.unresolved.as_ref() {
                 // No MAC for the next hop yet: ask again; the probe waits for the answer.
                 s.link.send(arp)?;
@@ -695,7 +696,6 @@ fn run_loop<K: ProbeKind>(
                 arp_round.get_or_insert(now);
                 at
             } else {
-                let repr = IcmpRepr::new(msg);
                 s.send(&repr, at, |ip| {
                     ip.id = seq;
                     kind.adjust_ip(seq, ip);
@@ -732,7 +732,7 @@ fn run_loop<K: ProbeKind>(
                 time_us: time_us(at),
                 dest: s.ip.dst,
                 ttl: s.ip.ttl,
-                ip_bytes: s.frame.len().saturating_sub(s.eth.header_len()),
+                ip_bytes,
             };
             match on_event(&ProbeEvent::Sent(sent)) {
                 Flow::Stop => return Ok(()),
