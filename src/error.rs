@@ -79,6 +79,10 @@ pub enum Field {
     Input,
     /// A network-namespace prefix.
     LabPrefix,
+    /// Permission to probe a broadcast address.
+    Broadcast,
+    /// Requests sent at once before the schedule starts.
+    Preload,
 }
 
 impl Field {
@@ -118,6 +122,8 @@ impl Field {
             Field::Force => "force",
             Field::Input => "input",
             Field::LabPrefix => "lab prefix",
+            Field::Broadcast => "broadcast permission",
+            Field::Preload => "preload",
         }
     }
 }

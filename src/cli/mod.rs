@@ -176,6 +176,8 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::Force => "--force",
         Field::Input => "input",
         Field::LabPrefix => "--prefix",
+        Field::Broadcast => "-b",
+        Field::Preload => "-l",
         _ => f.name(),
     }
 }
@@ -222,10 +224,23 @@ pub fn options_request(a: &IpOptionArgs) -> Result<OptionsRequest> {
 
 /// The interface and address flags as a typed request.
 pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
+    // `-I ADDR` (iputils): the interface holding that address, and that address as source.
+    let (iface, src) = match a.iface.as_deref().map(str::parse::<Ipv4Addr>) {
+        Some(Ok(addr)) => {
+            let ifc = pktforge::net::iface::list()?
+                .into_iter()
+                .find(|i| i.ipv4.iter().any(|(x, _)| *x == addr))
+                .ok_or_else(|| {
+                    Error::invalid(Field::Iface, format!("no interface has the address {addr}"))
+                })?;
+            (Some(ifc.name), a.src.or(Some(addr)))
+        }
+        _ => (a.iface.clone(), a.src),
+    };
     Ok(PathRequest {
         dst: None,
-        iface: a.iface.clone(),
-        src: a.src,
+        iface,
+        src,
         src_mac: a
             .src_mac
             .as_deref()

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::args::{parse_hex, parse_u16_any, parse_u8_any, ProbeArgs};
+use super::args::{parse_hex, parse_u16_any, parse_u32_any, parse_u8_any, ProbeArgs};
 use super::render::Render;
 use super::{exit_code, resolve_host, seconds, target};
 use pktforge::event::Totals;
@@ -17,14 +17,9 @@ pub struct PingArgs {
     /// Stop after sending COUNT requests.
     #[arg(short = 'c', long = "count", value_name = "COUNT")]
     pub count: Option<u64>,
-    /// Seconds between requests.
-    #[arg(
-        short = 'i',
-        long = "interval",
-        value_name = "SECS",
-        default_value_t = 1.0
-    )]
-    pub interval: f64,
+    /// Seconds between requests (default 1; 0.01 with -f).
+    #[arg(short = 'i', long = "interval", value_name = "SECS")]
+    pub interval: Option<f64>,
     /// ICMP data bytes (after the 8-byte header).
     #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56)]
     pub size: usize,
@@ -58,6 +53,29 @@ pub struct PingArgs {
     /// Set the Don't Fragment flag.
     #[arg(long = "df")]
     pub df: bool,
+    /// Allow pinging a broadcast address.
+    #[arg(short = 'b')]
+    pub broadcast: bool,
+    /// Print a [seconds.microseconds] time stamp before each answer line.
+    #[arg(short = 'D')]
+    pub timestamps: bool,
+    /// Report requests not answered before the next one is sent.
+    #[arg(short = 'O')]
+    pub outstanding: bool,
+    /// Audible: ring the terminal bell with each reply.
+    #[arg(short = 'a')]
+    pub audible: bool,
+    /// Send PRELOAD requests back to back before the interval applies.
+    #[arg(short = 'l', long = "preload", value_name = "PRELOAD", value_parser = parse_u32_any)]
+    pub preload: Option<u32>,
+    /// Path MTU discovery: do (set DF, refuse sizes over the MTU), want (the same: pktforge
+    /// does not fragment locally yet), dont (clear DF).
+    #[arg(short = 'M', value_name = "HINT", value_parser = ["do", "want", "dont"])]
+    pub pmtu: Option<String>,
+    /// Flood: a dot per request, a backspace per reply; the interval is 10 ms unless -i says
+    /// otherwise (under 2 ms needs root, as in iputils).
+    #[arg(short = 'f')]
+    pub flood: bool,
     /// ICMP identifier (default: process id).
     #[arg(long = "id", value_name = "ID", value_parser = parse_u16_any)]
     pub id: Option<u16>,
@@ -74,6 +92,11 @@ pub fn run(a: PingArgs, stop: &Stop) -> Result<i32> {
     let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let mut out = Render::new(a.probe.output.json);
     out.quiet = a.quiet;
+    out.timestamps = a.timestamps;
+    out.audible = a.audible;
+    out.outstanding = a.outstanding;
+    out.flood = a.flood && !a.probe.output.json;
+    out.broadcast = a.broadcast;
     let summary = req.run_with(stop, &mut |ev| {
         out.event(ev);
         log.event(ev);
@@ -92,7 +115,29 @@ pub fn request(a: &PingArgs) -> Result<PingRequest> {
     let mut req = PingRequest::new(resolve_host(&a.dest)?);
     req.target = target(req.target.dest, &a.probe)?;
     req.count = a.count;
-    req.interval = seconds("-i", a.interval)?;
+    let interval = a.interval.unwrap_or(if a.flood { 0.01 } else { 1.0 });
+    req.interval = seconds("-i", interval)?;
+    // iputils' rule: intervals under 2 ms (floods included) need root.
+    // SAFETY: geteuid has no preconditions.
+    if interval < 0.002 && unsafe { libc::geteuid() } != 0 {
+        return Err(pktforge::Error::invalid(
+            pktforge::Field::Interval,
+            format!(
+                "{interval} s is under 2 ms, the shortest interval allowed for a user who is \
+                 not root (as in iputils){}",
+                if a.flood { " (with -f)" } else { "" }
+            ),
+        ));
+    }
+    req.broadcast = a.broadcast;
+    if let Some(l) = a.preload {
+        req.preload = l;
+    }
+    match a.pmtu.as_deref() {
+        Some("do" | "want") => req.target.dont_fragment = true,
+        Some(_) => req.target.dont_fragment = false,
+        None => {}
+    }
     req.size = a.size;
     req.target.ttl = a.ttl;
     req.target.tos = a.tos.unwrap_or(0);
@@ -101,7 +146,7 @@ pub fn request(a: &PingArgs) -> Result<PingRequest> {
     if let Some(p) = &a.pattern {
         req.pattern = parse_hex("-p", p)?;
     }
-    req.target.dont_fragment = a.df;
+    req.target.dont_fragment |= a.df;
     if let Some(id) = a.id {
         req.id = id;
     }

@@ -29,7 +29,19 @@ pub struct Render {
     pub names: Option<Names>,
     /// The interface and wait, for the note when no router advertised (rsol).
     pub wait: Option<Duration>,
+    /// iputils `-D`: each answer line starts with `[seconds.micros]`.
+    pub timestamps: bool,
+    /// Pinging a broadcast address (`-b`): answers from other hosts are expected.
+    pub broadcast: bool,
+    /// iputils `-a`: a bell with each reply.
+    pub audible: bool,
+    /// iputils `-O`: say when a request got no answer before the next one left.
+    pub outstanding: bool,
+    /// iputils `-f`: a dot per request, a backspace per reply, nothing else until the summary.
+    pub flood: bool,
     command: Option<Command>,
+    dest: Option<Ipv4Addr>,
+    last_request: Option<(u16, bool)>,
     iface: Option<String>,
     last_route: Option<Vec<Ipv4Addr>>,
 }
@@ -55,6 +67,35 @@ impl Render {
             let _ = out.flush();
             return;
         }
+        if self.flood && !matches!(ev, Event::Start(_) | Event::Summary(_)) {
+            let mark = match ev {
+                Event::Request(_) => ".",
+                Event::Reply(r) if !r.duplicate && !r.bad_checksum => "\x08 \x08",
+                Event::IcmpError(_) => "\x08E",
+                _ => return,
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(mark.as_bytes());
+            let _ = out.flush();
+            return;
+        }
+        if let Event::Request(r) = ev {
+            if let (true, Some((seq, false))) = (self.outstanding && !self.quiet, self.last_request)
+            {
+                println!("no answer yet for icmp_seq={seq}");
+            }
+            self.last_request = Some((r.seq, false));
+        }
+        let answered = match ev {
+            Event::Reply(r) if !r.bad_checksum => Some((r.seq, r.time_us)),
+            Event::IcmpError(e) => Some((e.seq, e.time_us)),
+            _ => None,
+        };
+        if let (Some((seq, _)), Some((last, done))) = (answered, self.last_request.as_mut()) {
+            if seq == *last {
+                *done = true;
+            }
+        }
         let text = match ev {
             Event::Start(s) => self.start(s),
             Event::Notice(_) => return,
@@ -76,6 +117,13 @@ impl Render {
             Event::Summary(s) => self.summary(s),
             _ => return,
         };
+        let mut text = text;
+        if let (true, Some((_, t))) = (self.timestamps, answered) {
+            text = format!("[{}.{:06}] {text}", t / 1_000_000, t % 1_000_000);
+        }
+        if self.audible && matches!(ev, Event::Reply(r) if !r.duplicate && !r.bad_checksum) {
+            text.insert(0, '\x07');
+        }
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -83,6 +131,7 @@ impl Render {
 
     fn start(&mut self, s: &Start) -> String {
         self.command = Some(s.command);
+        self.dest = s.dest;
         self.iface.clone_from(&s.iface);
         let dest = s.dest.map(|d| d.to_string()).unwrap_or_default();
         let src = s.src.map(|d| d.to_string()).unwrap_or_default();
@@ -113,13 +162,23 @@ impl Render {
     fn reply(&mut self, r: &Reply) -> String {
         let mut s = match (&r.answer, self.command) {
             (Answer::Echo { data_mismatch }, _) => format!(
-                "{} bytes from {}: icmp_seq={} ttl={} time={}{}{}\n",
+                "{} bytes from {}: icmp_seq={} ttl={} time={}{}{}{}\n",
                 r.bytes,
                 r.from,
                 r.seq,
                 r.ttl,
                 format_ms(r.rtt_us / 1e3),
                 if r.duplicate { " (DUP!)" } else { "" },
+                // iputils: an answer from another host than the one pinged (not for -b,
+                // where every answer is from another host).
+                if self
+                    .dest
+                    .is_some_and(|d| d != r.from && !d.is_broadcast() && !self.broadcast)
+                {
+                    " (DIFFERENT ADDRESS!)"
+                } else {
+                    ""
+                },
                 if r.bad_checksum {
                     " (BAD CHECKSUM!)"
                 } else if *data_mismatch {

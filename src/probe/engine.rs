@@ -286,6 +286,8 @@ pub struct Schedule {
     pub count: Option<u64>,
     /// Time between sends.
     pub interval: Duration,
+    /// Probes sent back to back at the start before the interval applies (1: none early).
+    pub preload: u32,
     /// Most probes unanswered at once (0: no limit).
     pub window: usize,
     /// How long each probe waits for its answer.
@@ -723,7 +725,9 @@ fn run_loop<K: ProbeKind>(
             // Hold the average rate: a send that was late (timer slack, a busy pass) is made
             // up by the next ones, as iputils' token bucket does; after a stall of more than
             // 100 ms the schedule restarts from now instead of bursting.
-            next_send += schedule.interval;
+            if totals.transmitted >= u64::from(schedule.preload.max(1)) {
+                next_send += schedule.interval;
+            }
             if now.saturating_duration_since(next_send) > Duration::from_millis(100) {
                 next_send = now;
             }

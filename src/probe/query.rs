@@ -111,6 +111,7 @@ impl QueryRequest {
         let schedule = Schedule {
             count: Some(self.count),
             interval: self.interval,
+            preload: 1,
             window: 0,
             timeout: self.timeout,
             deadline: None,

@@ -162,6 +162,7 @@ impl TraceRequest {
         let schedule = engine::Schedule {
             count: Some((hops_n * q) as u64),
             interval: Duration::ZERO,
+            preload: 1,
             window: req.in_flight,
             timeout: req.wait,
             deadline: None,
