@@ -81,6 +81,12 @@ fn unwritable_outputs_are_refused_before_anything_is_sent() {
     }
     let lab = common::lab();
     // Nothing in the neighbour cache: a run that got as far as the path would ARP.
+    lab.exec(
+        Host::A,
+        "sysctl",
+        &["-qw", "net.ipv6.conf.all.disable_ipv6=1"],
+    )
+    .unwrap(); // no IPv6 chatter on the counter
     lab.exec(Host::A, "ip", &["neigh", "flush", "all"]).unwrap();
     let before = tx_packets(&lab);
     for args in [
