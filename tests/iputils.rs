@@ -65,3 +65,39 @@ fn a_deadline_that_cuts_the_count_short_exits_1_as_in_iputils() {
     assert_eq!(linux.status.code(), Some(0));
     assert_eq!(pf.status.code(), Some(0));
 }
+
+#[test]
+fn unrecorded_hops_match_iputils_for_every_timestamp_flavour() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let unrecorded = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("Unrecorded hops"))
+            .map(String::from)
+            .collect()
+    };
+    for (ours, linux) in [
+        (vec!["--timestamp", "tsonly"], vec!["-T", "tsonly"]),
+        (vec!["--timestamp", "tsandaddr"], vec!["-T", "tsandaddr"]),
+        (
+            vec!["--timestamp", "tsprespec=198.51.100.1,203.0.113.2"],
+            vec!["-T", "tsprespec", "198.51.100.1", "203.0.113.2"],
+        ),
+    ] {
+        let mut l = vec!["-c", "1"];
+        l.extend(&linux);
+        l.push("203.0.113.2");
+        let linux = lab.exec(Host::A, "ping", &l).unwrap();
+        let mut p = vec!["ping", "-c", "1"];
+        p.extend(&ours);
+        p.push("203.0.113.2");
+        let pf = common::pktforge(&lab, Host::A, &p);
+        assert_eq!(
+            unrecorded(&common::stdout(&pf)),
+            unrecorded(&String::from_utf8_lossy(&linux.stdout)),
+            "{ours:?}"
+        );
+    }
+}
