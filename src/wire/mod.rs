@@ -6,6 +6,7 @@
 
 pub mod arp;
 pub mod ether;
+pub mod frag;
 pub mod frame;
 pub mod hop;
 pub mod icmp;
