@@ -52,13 +52,19 @@ fn limits_and_malformed_values_are_refused_with_the_limit_named() {
     );
     refused(
         &lab,
-        &["ping", "-c", "1", "-s", "1500", B],
+        // Over the MTU is fragmented (tests/fragments.rs); with Don't Fragment it is refused.
+        &["ping", "-c", "1", "--df", "-s", "1500", B],
         "the largest -s here is 1472",
     );
     refused(
         &lab,
-        &["ping", "-c", "1", "-R", "-s", "1500", B],
+        &["ping", "-c", "1", "--df", "-R", "-s", "1500", B],
         "the largest -s here is 1432",
+    );
+    refused(
+        &lab,
+        &["ping", "-c", "1", "-R", "-s", "65500", B],
+        "the largest -s here is 65467",
     );
     refused(
         &lab,

@@ -106,6 +106,10 @@ pub struct Session {
     /// The next hop's MAC is not known yet: the ARP request to send at each probe.
     unresolved: Option<Vec<u8>>,
     arp_wait: Duration,
+    /// The interface MTU: larger datagrams leave as fragments.
+    mtu: usize,
+    fragments: Vec<Vec<u8>>,
+    reassembler: crate::wire::frag::Reassembler,
 }
 
 /// Check that a datagram of `data` bytes after a `header_bytes` transport header, with
@@ -153,7 +157,15 @@ impl Session {
             ..t.path.clone()
         };
         let plan = resolve::plan(&path_req)?;
-        let ip_bytes = check_fits(&plan.iface, option_bytes, 8, icmp_len.saturating_sub(8))?;
+        // Over the MTU: sent as fragments built here (RFC 791), unless Don't Fragment is set.
+        let ip_bytes = if t.dont_fragment {
+            check_fits(&plan.iface, option_bytes, 8, icmp_len.saturating_sub(8))?
+        } else {
+            let mut whole = plan.iface.clone();
+            whole.mtu = MAX_IP_LEN as u32;
+            check_fits(&whole, option_bytes, 8, icmp_len.saturating_sub(8))?
+        };
+        let mtu = (plan.iface.mtu as usize).clamp(68, MAX_IP_LEN);
         let mut link = link::open_backend(
             t.backend,
             &plan.iface,
@@ -212,6 +224,9 @@ impl Session {
             unresolved,
             // The kernel's: 3 unicast solicitations 1 s apart (ucast_solicit, retrans_time).
             arp_wait: Duration::from_secs(3),
+            mtu,
+            fragments: Vec::new(),
+            reassembler: Default::default(),
         })
     }
 
@@ -262,6 +277,26 @@ impl Session {
         record_hop(&mut self.ip.options, self.ip.src, ms_since_midnight_ut(at));
         adjust(&mut self.ip);
         build_icmp_frame_into(&mut self.frame, &self.eth, &self.ip, icmp)?;
+        let eh = self.eth.header_len();
+        if self.frame.len() - eh > self.mtu {
+            // Fragments built at L2, each with the same Ethernet header.
+            let pieces = crate::wire::frag::fragment(&self.frame[eh..], self.mtu)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            self.fragments.clear();
+            for piece in pieces {
+                let mut f = self.frame[..eh].to_vec();
+                f.extend_from_slice(&piece);
+                self.fragments.push(f);
+            }
+            let sent = SystemTime::now();
+            for f in &self.fragments {
+                self.link.send(f)?;
+                if let Some(p) = self.pcap.as_mut() {
+                    p.write(SystemTime::now(), f)?;
+                }
+            }
+            return Ok(sent);
+        }
         let sent = SystemTime::now();
         self.link.send(&self.frame)?;
         if let Some(p) = self.pcap.as_mut() {
@@ -785,7 +820,16 @@ fn run_loop<K: ProbeKind>(
                 continue;
             }
         }
-        let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut book) else {
+        // A fragment is kept until its datagram is whole; then the whole one is classified
+        // (every fragment went to the pcap above).
+        let assembled = fragment_ip(rx.data).and_then(|(eh, ip)| {
+            let whole = s.reassembler.push(ip, Instant::now())?;
+            let mut f = rx.data[..eh].to_vec();
+            f.extend_from_slice(&whole);
+            Some(f)
+        });
+        let bytes = assembled.as_deref().unwrap_or(rx.data);
+        let Some(ev) = classify(kind, s.path.plan.src_ip, bytes, at, &mut book) else {
             continue;
         };
         let seq = match &ev {
@@ -823,6 +867,17 @@ fn run_loop<K: ProbeKind>(
             Flow::Continue => {}
         }
     }
+}
+
+/// The Ethernet header length and IP bytes of `frame` when it carries an IPv4 fragment.
+fn fragment_ip(frame: &[u8]) -> Option<(usize, &[u8])> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let eh = eth.header_len();
+    let ip = Ipv4Packet::new_checked(&frame[eh..]).ok()?;
+    ip.is_fragment().then(|| (eh, &frame[eh..]))
 }
 
 /// Turn a received frame into a Reply or Error event when it is about one of our probes.

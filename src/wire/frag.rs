@@ -228,8 +228,7 @@ impl Reassembler {
             }
         };
         // Room: evict the oldest other datagrams first.
-        while self.held() + (last + 1).saturating_sub(self.pending[i].data.len()) > self.max_bytes
-        {
+        while self.held() + (last + 1).saturating_sub(self.pending[i].data.len()) > self.max_bytes {
             let Some(j) = (0..self.pending.len()).find(|&j| j != i) else {
                 self.pending.remove(i);
                 self.dropped += 1;
@@ -352,7 +351,11 @@ mod tests {
         let mut r = Reassembler::default();
         let now = Instant::now();
         let out = frags.iter().fold(None, |_, f| r.push(f, now)).unwrap();
-        assert_eq!(&out[20..36], &opts, "the first fragment's header comes back");
+        assert_eq!(
+            &out[20..36],
+            &opts,
+            "the first fragment's header comes back"
+        );
         assert_eq!(out[36..], d[36..]);
     }
 
@@ -363,7 +366,10 @@ mod tests {
         let now = Instant::now();
         let mut r = Reassembler::default();
         assert!(r.push(&frags[0], now).is_none());
-        assert!(r.push(&frags[0], now).is_none(), "a duplicate changes nothing");
+        assert!(
+            r.push(&frags[0], now).is_none(),
+            "a duplicate changes nothing"
+        );
         assert!(r.push(&frags[1], now).is_none());
         assert_eq!(r.push(&frags[2], now).unwrap()[20..], d[20..]);
         // Timed out: the pieces are forgotten.
@@ -385,7 +391,13 @@ mod tests {
         }
         let mut df = d.clone();
         df[6] = 0x40;
-        assert!(matches!(fragment(&df, 44), Err(FragError::DontFragment { .. })));
-        assert!(matches!(fragment(&d, 24), Err(FragError::MtuTooSmall { .. })));
+        assert!(matches!(
+            fragment(&df, 44),
+            Err(FragError::DontFragment { .. })
+        ));
+        assert!(matches!(
+            fragment(&d, 24),
+            Err(FragError::MtuTooSmall { .. })
+        ));
     }
 }

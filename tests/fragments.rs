@@ -1,0 +1,127 @@
+//! Echo data beyond the MTU goes out as fragments built at L2 and comes back reassembled, with
+//! every fragment in the pcap, across a path whose middle link has a smaller MTU.
+
+mod common;
+
+use std::process::Command;
+
+use pktforge::lab::{Host, Lab};
+
+const B: &str = "203.0.113.2";
+
+fn small_middle_link(lab: &Lab) {
+    lab.exec(Host::R1, "ip", &["link", "set", "r1-r2", "mtu", "1400"])
+        .unwrap();
+    lab.exec(Host::R2, "ip", &["link", "set", "r2-r1", "mtu", "1400"])
+        .unwrap();
+}
+
+fn tshark(pcap: &str, args: &[&str]) -> Vec<String> {
+    let out = Command::new("tshark")
+        .args(["-r", pcap])
+        .args(args)
+        .output()
+        .expect("tshark (installed by .ci/install)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn ping_s_3000_across_an_mtu_1400_link_gets_3008_byte_replies() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    small_middle_link(&lab);
+    let pcap = format!("/tmp/pfp-frag-{}.pcap", std::process::id());
+    let out = common::pktforge(
+        &lab,
+        Host::A,
+        &[
+            "ping", "-c", "2", "-i", "0.2", "-s", "3000", "--pcap", &pcap, B,
+        ],
+    );
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text.contains("3000(3028) bytes of data."), "{text}");
+    for seq in 1..=2 {
+        assert!(
+            text.contains(&format!("3008 bytes from {B}: icmp_seq={seq} ttl=62 time=")),
+            "{text}"
+        );
+    }
+    assert!(!text.contains("BAD"), "{text}");
+    // iputils on the same path says the same size.
+    let linux = lab
+        .exec(Host::A, "ping", &["-c", "1", "-s", "3000", B])
+        .unwrap();
+    assert!(String::from_utf8_lossy(&linux.stdout).contains("3008 bytes from"));
+
+    // Every fragment is in the pcap: tshark reassembles both requests and both replies, each
+    // from more than one fragment, with every checksum right.
+    let fields = [
+        "-T",
+        "fields",
+        "-e",
+        "icmp.type",
+        "-e",
+        "ip.fragment.count",
+        "-e",
+        "data.len",
+    ];
+    let mut args = vec![
+        "-o",
+        "ip.defragment:TRUE",
+        "-Y",
+        "icmp",
+        "-o",
+        "ip.check_checksum:TRUE",
+    ];
+    args.extend(fields);
+    let rows = tshark(&pcap, &args);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for r in &rows {
+        let cols: Vec<&str> = r.split('\t').collect();
+        let frags: usize = cols[1].parse().unwrap_or(0);
+        assert!(frags >= 2, "reassembled from {frags} fragments: {r}");
+        assert_eq!(
+            cols[2], "2992",
+            "3000 data bytes minus the 8-byte timestamp: {r}"
+        );
+    }
+    let bad = tshark(
+        &pcap,
+        &[
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-Y",
+            "ip.checksum.status == 0",
+        ],
+    );
+    assert!(bad.is_empty(), "bad IP checksums: {bad:?}");
+    let _ = std::fs::remove_file(pcap);
+}
+
+#[test]
+fn with_df_oversize_is_refused_naming_the_mtu() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = common::pktforge(&lab, Host::A, &["ping", "-c", "1", "--df", "-s", "3000", B]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("the largest -s here is 1472"));
+    let out = common::pktforge(
+        &lab,
+        Host::A,
+        &["ping", "-c", "1", "-M", "do", "-s", "1473", B],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
