@@ -125,3 +125,73 @@ fn with_df_oversize_is_refused_naming_the_mtu() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn jumbo_frames_and_los_mtu_work_on_both_backends() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    lab.exec(Host::A, "ip", &["link", "set", "a-r1", "mtu", "9000"])
+        .unwrap();
+    lab.exec(Host::R1, "ip", &["link", "set", "r1-a", "mtu", "9000"])
+        .unwrap();
+    for backend in ["fast", "pnet"] {
+        let out = common::pktforge(
+            &lab,
+            Host::A,
+            &[
+                "ping",
+                "-c",
+                "1",
+                "--df",
+                "-s",
+                "8000",
+                "--backend",
+                backend,
+                "192.0.2.1",
+            ],
+        );
+        assert!(
+            common::stdout(&out).contains("8008 bytes from 192.0.2.1"),
+            "{backend}"
+        );
+        let out = common::pktforge(
+            &lab,
+            Host::A,
+            &[
+                "send",
+                "--icmp-seq",
+                "1",
+                "--size",
+                "8000",
+                "--wait",
+                "1",
+                "--backend",
+                backend,
+                "192.0.2.1",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{backend}");
+        assert!(common::stdout(&out).contains("1 received"), "{backend}");
+        // lo's MTU is 65,536: the largest echo fits in one datagram there.
+        let out = common::pktforge(
+            &lab,
+            Host::A,
+            &[
+                "ping",
+                "-c",
+                "1",
+                "-s",
+                "65507",
+                "--backend",
+                backend,
+                "127.0.0.1",
+            ],
+        );
+        assert!(
+            common::stdout(&out).contains("65515 bytes from 127.0.0.1"),
+            "{backend}"
+        );
+    }
+}

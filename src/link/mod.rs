@@ -162,7 +162,12 @@ pub fn open_backend(
         Backend::Fast => Ok(Box::new(fast::FastLink::open(
             iface,
             cfg,
-            fast::FastOptions::default(),
+            fast::FastOptions {
+                // TX slots sized for the interface's MTU (jumbo frames), Ethernet header and
+                // a VLAN tag included; lo's 65,536 is capped (probes on lo use a raw socket).
+                max_frame: (iface.mtu as usize + 14 + 4).clamp(1514, fast::MAX_FRAME),
+                ..fast::FastOptions::default()
+            },
         )?)),
         #[cfg(not(target_os = "linux"))]
         Backend::Fast => Err(crate::Error::Invalid("the fast backend needs Linux".into())),
