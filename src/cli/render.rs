@@ -42,6 +42,7 @@ pub struct Render {
     command: Option<Command>,
     dest: Option<Ipv4Addr>,
     last_request: Option<(u16, bool)>,
+    ratelimit_hinted: bool,
     iface: Option<String>,
     last_route: Option<Vec<Ipv4Addr>>,
 }
@@ -220,7 +221,7 @@ impl Render {
         s
     }
 
-    fn hop(&self, hop: &Hop) -> String {
+    fn hop(&mut self, hop: &Hop) -> String {
         let mut line = format!("{:>2} ", hop.ttl);
         let mut last = None;
         for p in &hop.probes {
@@ -247,6 +248,14 @@ impl Render {
             }
         }
         line.push('\n');
+        if !self.ratelimit_hinted && hop.probes.iter().any(|p| p.from.is_none()) {
+            // Once per trace: the usual reason for a `*` that is not a lost packet.
+            self.ratelimit_hinted = true;
+            line.push_str(
+                "    (* = no answer in time; routers rate-limit the ICMP errors they send, \
+                 net.ipv4.icmp_ratelimit on Linux, so a * is not always a loss)\n",
+            );
+        }
         if self.show_rr {
             if let Some(rr) = &hop.recorded_route {
                 let list: Vec<String> = rr.iter().map(|a| a.to_string()).collect();

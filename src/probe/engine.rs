@@ -179,7 +179,18 @@ impl Session {
         if plan.iface.is_loopback {
             link = Box::new(link::loopback::LoopbackLink::new(link)?);
         }
-        let notices = Vec::new();
+        let mut notices = Vec::new();
+        if let Some(crate::probe::options::SourceRoute::Strict(_)) = &t.options.source_route {
+            if plan.next_hop != wire_dst {
+                // RFC 791: a strict route's first hop must be directly connected to us.
+                notices.push(format!(
+                    "the strict source route's first hop {wire_dst} is not on the link of {} \
+                     (it is reached through {}): expect a Source Route Failed or Parameter \
+                     Problem, or no answer",
+                    plan.iface.name, plan.next_hop
+                ));
+            }
+        }
         // Keeping on trying: no blocking ARP here; the first probe asks (as the kernel does).
         let complete_req = PathRequest {
             arp_timeout: if t.keep_trying_arp {
