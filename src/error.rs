@@ -83,6 +83,10 @@ pub enum Field {
     Broadcast,
     /// Requests sent at once before the schedule starts.
     Preload,
+    /// Data bytes per hand-made fragment.
+    Fragment,
+    /// Bytes hand-made fragments overlap.
+    FragmentOverlap,
 }
 
 impl Field {
@@ -124,6 +128,8 @@ impl Field {
             Field::LabPrefix => "lab prefix",
             Field::Broadcast => "broadcast permission",
             Field::Preload => "preload",
+            Field::Fragment => "fragment size",
+            Field::FragmentOverlap => "fragment overlap",
         }
     }
 }

@@ -227,6 +227,16 @@ fn iputils_limits_are_refused_with_the_limit_named() {
     }
     let lab = common::lab();
     refused_silently(&lab, &["ping", "-c", "1", "-s", "65508", B], "65507");
+    refused_silently(
+        &lab,
+        &["send", "--fragment", "7", B],
+        "--fragment 7 is not a multiple of 8",
+    );
+    refused_silently(
+        &lab,
+        &["send", "--fragment", "16", "--fragment-overlap", "16", B],
+        "below the fragment size 16",
+    );
     refused_silently(&lab, &["ping", "-c", "1", "-l", "5000", B], "1..=1024");
     refused_silently(&lab, &["ping", "-c", "1", "-l", "0", B], "-l");
     refused_silently(

@@ -178,6 +178,8 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::LabPrefix => "--prefix",
         Field::Broadcast => "-b",
         Field::Preload => "-l",
+        Field::Fragment => "--fragment",
+        Field::FragmentOverlap => "--fragment-overlap",
         _ => f.name(),
     }
 }

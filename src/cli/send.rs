@@ -60,6 +60,20 @@ pub struct SendArgs {
     /// One JSON object per line for each frame sent and received, and the summary.
     #[arg(long)]
     pub json: bool,
+    /// Send each frame's IP datagram as fragments of SIZE data bytes (a multiple of 8).
+    #[arg(long = "fragment", value_name = "SIZE")]
+    pub fragment: Option<usize>,
+    /// With --fragment: each fragment repeats the last BYTES of the one before (multiple of 8).
+    #[arg(
+        long = "fragment-overlap",
+        value_name = "BYTES",
+        default_value_t = 0,
+        requires = "fragment"
+    )]
+    pub fragment_overlap: usize,
+    /// With --fragment: send the fragments last first.
+    #[arg(long = "fragment-reverse", requires = "fragment")]
+    pub fragment_reverse: bool,
     /// Also write one timestamped line per frame sent and received to FILE (text).
     #[arg(long = "log", value_name = "FILE")]
     pub log: Option<PathBuf>,
@@ -111,6 +125,11 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         show: Filter::compile(&a.filter)?,
         force: a.force,
         pcap: a.pcap.clone(),
+        fragment: a.fragment.map(|size| pktforge::probe::send::FragmentPlan {
+            size,
+            overlap: a.fragment_overlap,
+            reverse: a.fragment_reverse,
+        }),
         dissect: a.verbose || (wait.is_some() && !a.quiet) || a.json,
         backend: a.frame.link.backend,
     };

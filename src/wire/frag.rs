@@ -129,6 +129,65 @@ pub fn fragment(datagram: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, FragError> 
     Ok(out)
 }
 
+/// Split `datagram` by hand, for experiments: `size` data bytes per fragment (a multiple of 8),
+/// each fragment after the first starting `overlap` bytes (a multiple of 8, less than `size`)
+/// before the end of the previous one, in send order or reversed. The MTU is not consulted.
+pub fn fragment_by(
+    datagram: &[u8],
+    size: usize,
+    overlap: usize,
+    reverse: bool,
+) -> Result<Vec<Vec<u8>>, FragError> {
+    if datagram.len() < 20 || datagram[0] >> 4 != 4 {
+        return Err(FragError::Malformed);
+    }
+    let ihl = usize::from(datagram[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([datagram[2], datagram[3]]));
+    if ihl < 20 || total < ihl || total > datagram.len() || size == 0 || size % 8 != 0 {
+        return Err(FragError::Malformed);
+    }
+    if overlap % 8 != 0 || overlap >= size {
+        return Err(FragError::Malformed);
+    }
+    let flags = u16::from_be_bytes([datagram[6], datagram[7]]);
+    let base_offset = usize::from(flags & 0x1fff) * 8;
+    let more_after = flags & MF != 0;
+    let payload = &datagram[ihl..total];
+    let later_opts = copied_options(&datagram[20..ihl]);
+    let mut out = Vec::new();
+    let mut off = 0;
+    loop {
+        let n = size.min(payload.len() - off);
+        let last = off + n == payload.len();
+        let hlen = if off == 0 { ihl } else { 20 + later_opts.len() };
+        let mut f = Vec::with_capacity(hlen + n);
+        if off == 0 {
+            f.extend_from_slice(&datagram[..ihl]);
+        } else {
+            f.extend_from_slice(&datagram[..20]);
+            f.extend_from_slice(&later_opts);
+            f[0] = 0x40 | (hlen / 4) as u8;
+        }
+        f.extend_from_slice(&payload[off..off + n]);
+        f[2..4].copy_from_slice(&((hlen + n) as u16).to_be_bytes());
+        let mut fl = (((base_offset + off) / 8) as u16) & 0x1fff;
+        if !last || more_after {
+            fl |= MF;
+        }
+        f[6..8].copy_from_slice(&fl.to_be_bytes());
+        header_checksum(&mut f[..hlen]);
+        out.push(f);
+        if last {
+            break;
+        }
+        off += n - overlap;
+    }
+    if reverse {
+        out.reverse();
+    }
+    Ok(out)
+}
+
 /// Who a fragment belongs to (RFC 791): source, destination, identification, protocol.
 pub type FragKey = (Ipv4Addr, Ipv4Addr, u16, u8);
 
@@ -334,6 +393,29 @@ mod tests {
             assert_eq!(checksum(&out[..20]), 0);
             assert_eq!(r.in_progress(), 0);
         }
+    }
+
+    #[test]
+    fn hand_made_fragments_overlap_and_reverse_and_still_reassemble() {
+        let d = datagram(&[], 100);
+        let f = fragment_by(&d, 40, 0, false).unwrap();
+        assert_eq!(
+            f.iter().map(|f| f.len() - 20).collect::<Vec<_>>(),
+            [40, 40, 20]
+        );
+        let o = fragment_by(&d, 40, 8, true).unwrap();
+        // Offsets 0, 32, 64 (each 8 bytes back into the one before), sent last first.
+        let offs: Vec<u16> = o
+            .iter()
+            .map(|f| (u16::from_be_bytes([f[6], f[7]]) & 0x1fff) * 8)
+            .collect();
+        assert_eq!(offs, [64, 32, 0]);
+        let mut r = Reassembler::default();
+        let now = Instant::now();
+        let out = o.iter().fold(None, |_, f| r.push(f, now)).unwrap();
+        assert_eq!(out[20..], d[20..]);
+        assert!(fragment_by(&d, 7, 0, false).is_err());
+        assert!(fragment_by(&d, 16, 16, false).is_err());
     }
 
     #[test]
