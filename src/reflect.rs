@@ -600,6 +600,7 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
     let mut bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
     let mut arp_bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
     let mut next_adv = cfg.advertise.then_some(started);
+    let mut reassembler = crate::wire::frag::Reassembler::default();
     loop {
         let now = Instant::now();
         #[cfg(target_os = "linux")]
@@ -655,7 +656,20 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
         if let Some(p) = pcap.as_mut() {
             p.write(rx.timestamp, rx.data)?;
         }
-        let Some(reply) = responder.respond(rx.data, rx.timestamp) else {
+        // A fragmented request is answered once whole (and the answer fragmented to fit).
+        let whole = match fragment_parts(rx.data) {
+            Some((eh, ip)) => match reassembler.push(ip, Instant::now()) {
+                Some(d) => {
+                    let mut f = rx.data[..eh].to_vec();
+                    f.extend_from_slice(&d);
+                    Some(f)
+                }
+                None => continue,
+            },
+            None => None,
+        };
+        let Some(reply) = responder.respond(whole.as_deref().unwrap_or(rx.data), rx.timestamp)
+        else {
             continue;
         };
         let b = if reply.get(12..14) == Some(&[0x08, 0x06]) {
@@ -670,9 +684,24 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
                 continue;
             }
         }
-        link.send(&reply)?;
-        if let Some(p) = pcap.as_mut() {
-            p.write(SystemTime::now(), &reply)?;
+        // Never more bytes than asked: the reply mirrors the request, split to the MTU.
+        let eh = EthernetFrame::new_checked(&reply[..]).map_or(14, |e| e.header_len());
+        let pieces = if reply.len() - eh > ifc.mtu as usize && is_ipv4(&reply) {
+            crate::wire::frag::fragment(&reply[eh..], ifc.mtu as usize)
+                .map(|ps| {
+                    ps.into_iter()
+                        .map(|p| [&reply[..eh], &p[..]].concat())
+                        .collect()
+                })
+                .unwrap_or_else(|_| vec![reply])
+        } else {
+            vec![reply]
+        };
+        for reply in pieces {
+            link.send(&reply)?;
+            if let Some(p) = pcap.as_mut() {
+                p.write(SystemTime::now(), &reply)?;
+            }
         }
     }
     if let Some(p) = pcap.as_mut() {
@@ -684,6 +713,21 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
         responder.counters.xdp_tx_failed = x.tx_failures();
     }
     Ok(responder.counters)
+}
+
+/// The Ethernet header length and IP bytes of `frame` when it is an IPv4 fragment.
+fn fragment_parts(frame: &[u8]) -> Option<(usize, &[u8])> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let eh = eth.header_len();
+    let ip = Ipv4Packet::new_checked(&frame[eh..]).ok()?;
+    ip.is_fragment().then(|| (eh, &frame[eh..]))
+}
+
+fn is_ipv4(frame: &[u8]) -> bool {
+    EthernetFrame::new_checked(frame).is_ok_and(|e| e.ethertype() == ETHERTYPE_IPV4)
 }
 
 /// Replies per second with a burst of a tenth of a second (at least one).

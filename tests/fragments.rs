@@ -248,3 +248,73 @@ fn hand_made_fragments_reach_b_in_any_order_and_overlaps_are_dropped_as_linux_do
     assert!(send(&["--fragment-overlap", "8"]).contains("1 sent, 0 received"));
     let _ = std::fs::remove_file(pcap);
 }
+
+#[test]
+fn reflect_answers_a_fragmented_request_with_a_fragmented_reply_of_the_same_size() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let pcap = format!("/tmp/pfp-reflfrag-{}.pcap", std::process::id());
+    let child = common::spawn_ready(
+        &lab,
+        Host::B,
+        &[
+            "reflect",
+            "-I",
+            Lab::B_IFACE,
+            "--ip",
+            "203.0.113.9/24",
+            "--mode",
+            "packet",
+            "--duration",
+            "3",
+            "--pcap",
+            &pcap,
+        ],
+        "answering for",
+    );
+    // iputils: the kernel fragments the 3028-byte request at a's 1500-byte MTU.
+    let linux = lab
+        .exec(
+            Host::A,
+            "ping",
+            &["-c", "1", "-s", "3000", "-W", "2", "203.0.113.9"],
+        )
+        .unwrap();
+    let text = String::from_utf8_lossy(&linux.stdout);
+    assert!(
+        text.contains("3008 bytes from 203.0.113.9: icmp_seq=1"),
+        "{text}"
+    );
+    let _ = child.wait_with_output();
+    let sum = |filter: &str| -> (usize, usize) {
+        let rows = tshark(
+            &pcap,
+            &[
+                "-Y",
+                filter,
+                "-T",
+                "fields",
+                "-e",
+                "ip.len",
+                "-e",
+                "ip.hdr_len",
+            ],
+        );
+        let bytes = rows
+            .iter()
+            .map(|r| {
+                let c: Vec<usize> = r.split('\t').map(|x| x.parse().unwrap()).collect();
+                c[0] - c[1]
+            })
+            .sum();
+        (rows.len(), bytes)
+    };
+    let (req_frags, req_bytes) = sum("ip.dst == 203.0.113.9 && ip.proto == 1");
+    let (rep_frags, rep_bytes) = sum("ip.src == 203.0.113.9 && ip.proto == 1");
+    assert!(req_frags >= 3 && rep_frags >= 3, "{req_frags} {rep_frags}");
+    assert_eq!(rep_bytes, req_bytes, "never more bytes than asked");
+    assert_eq!(req_bytes, 3008);
+    let _ = std::fs::remove_file(pcap);
+}
