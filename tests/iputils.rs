@@ -101,3 +101,34 @@ fn unrecorded_hops_match_iputils_for_every_timestamp_flavour() {
         );
     }
 }
+
+#[test]
+fn hex_is_accepted_wherever_a_number_is() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = common::pktforge(
+        &lab,
+        Host::A,
+        &[
+            "ping",
+            "-c",
+            "0x2",
+            "-i",
+            "0.2",
+            "-s",
+            "0x40",
+            "-l",
+            "0x1",
+            "--id",
+            "0x4242",
+            "203.0.113.2",
+        ],
+    );
+    let text = common::stdout(&out);
+    assert!(text.contains("64(92) bytes of data."), "{text}");
+    assert!(text.contains("2 packets transmitted, 2 received"), "{text}");
+    let out = common::pktforge(&lab, Host::A, &["timestamp", "-c", "0x1", "203.0.113.2"]);
+    assert_eq!(out.status.code(), Some(0));
+}

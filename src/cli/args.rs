@@ -92,6 +92,20 @@ pub fn parse_u16_any(s: &str) -> Result<u16, String> {
     u16::try_from(v).map_err(|_| format!("{v} is out of range 0..=65535"))
 }
 
+/// A 64-bit count given in decimal or `0x` hex.
+pub fn parse_u64_any(s: &str) -> Result<u64, String> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse::<u64>(),
+    }
+    .map_err(|_| format!("{s:?} is not a number (decimal or 0x hex)"))
+}
+
+/// A size given in decimal or `0x` hex.
+pub fn parse_usize_any(s: &str) -> Result<usize, String> {
+    parse_u64_any(s).and_then(|v| usize::try_from(v).map_err(|_| format!("{v} is too large")))
+}
+
 /// A 32-bit number given in decimal or `0x` hex.
 pub fn parse_u32_any(s: &str) -> Result<u32, String> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {

@@ -15,13 +15,13 @@ pub struct PingArgs {
     /// Host to ping (IPv4 address or name).
     pub dest: String,
     /// Stop after sending COUNT requests.
-    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", value_parser = super::args::parse_u64_any)]
     pub count: Option<u64>,
     /// Seconds between requests (default 1; 0.01 with -f).
     #[arg(short = 'i', long = "interval", value_name = "SECS")]
     pub interval: Option<f64>,
     /// ICMP data bytes (after the 8-byte header).
-    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56)]
+    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56, value_parser = super::args::parse_usize_any)]
     pub size: usize,
     /// IP time to live (1..=255).
     #[arg(short = 't', long = "ttl", value_name = "TTL", default_value_t = 64,

@@ -15,7 +15,7 @@ pub struct QueryArgs {
     /// Host to query (rsol: the solicitation's destination, default 224.0.0.2).
     pub dest: Option<String>,
     /// Requests to send.
-    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 3)]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 3, value_parser = super::args::parse_u64_any)]
     pub count: u64,
     /// Seconds between requests.
     #[arg(

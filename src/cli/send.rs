@@ -25,7 +25,7 @@ pub struct SendArgs {
     #[command(flatten)]
     pub frame: FrameArgs,
     /// Frames to send.
-    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1)]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1, value_parser = super::args::parse_u64_any)]
     pub count: u64,
     /// Seconds between frames (default 1; 0 = as fast as possible).
     #[arg(long, value_name = "SECS", conflicts_with = "rate")]
@@ -61,7 +61,7 @@ pub struct SendArgs {
     #[arg(long)]
     pub json: bool,
     /// Send each frame's IP datagram as fragments of SIZE data bytes (a multiple of 8).
-    #[arg(long = "fragment", value_name = "SIZE")]
+    #[arg(long = "fragment", value_name = "SIZE", value_parser = super::args::parse_usize_any)]
     pub fragment: Option<usize>,
     /// With --fragment: each fragment repeats the last BYTES of the one before (multiple of 8).
     #[arg(

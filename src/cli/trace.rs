@@ -48,7 +48,7 @@ pub struct TraceArgs {
     #[arg(short = 'n')]
     pub numeric: bool,
     /// ICMP data bytes per probe.
-    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 32)]
+    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 32, value_parser = super::args::parse_usize_any)]
     pub size: usize,
     /// IP TOS byte.
     #[arg(short = 't', long = "tos", value_name = "TOS", value_parser = super::args::parse_u8_any)]
