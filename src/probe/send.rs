@@ -96,7 +96,7 @@ impl SendRequest {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
         if let Some(f) = self.fragment {
-            if f.size == 0 || f.size % 8 != 0 || f.size > 65_528 {
+            if f.size == 0 || !f.size.is_multiple_of(8) || f.size > 65_528 {
                 return Err(Error::invalid(
                     Field::Fragment,
                     format!(
@@ -106,7 +106,7 @@ impl SendRequest {
                     ),
                 ));
             }
-            if f.overlap % 8 != 0 || f.overlap >= f.size {
+            if !f.overlap.is_multiple_of(8) || f.overlap >= f.size {
                 return Err(Error::invalid(
                     Field::FragmentOverlap,
                     format!(

@@ -143,10 +143,10 @@ pub fn fragment_by(
     }
     let ihl = usize::from(datagram[0] & 0x0f) * 4;
     let total = usize::from(u16::from_be_bytes([datagram[2], datagram[3]]));
-    if ihl < 20 || total < ihl || total > datagram.len() || size == 0 || size % 8 != 0 {
+    if ihl < 20 || total < ihl || total > datagram.len() || size == 0 || !size.is_multiple_of(8) {
         return Err(FragError::Malformed);
     }
-    if overlap % 8 != 0 || overlap >= size {
+    if !overlap.is_multiple_of(8) || overlap >= size {
         return Err(FragError::Malformed);
     }
     let flags = u16::from_be_bytes([datagram[6], datagram[7]]);
@@ -263,7 +263,7 @@ impl Reassembler {
         }
         let data = &ip[ihl..total];
         let (first, last) = (offset, offset + data.len());
-        if last > 65535 || (more && data.len() % 8 != 0) || data.is_empty() {
+        if last > 65535 || (more && !data.len().is_multiple_of(8)) || data.is_empty() {
             return None; // beyond IPv4, or a middle piece not in 8-byte units
         }
         let last = last - 1;
@@ -286,8 +286,8 @@ impl Reassembler {
                 self.pending.len() - 1
             }
         };
-        // Room: evict the oldest other datagrams first.
-        while self.held() + (last + 1).saturating_sub(self.pending[i].data.len()) > self.max_bytes {
+        // Room: evict the oldest other datagram first, then try again.
+        if self.held() + (last + 1).saturating_sub(self.pending[i].data.len()) > self.max_bytes {
             let Some(j) = (0..self.pending.len()).find(|&j| j != i) else {
                 self.pending.remove(i);
                 self.dropped += 1;
