@@ -258,4 +258,45 @@ fn an_interface_failing_mid_run_still_gets_its_summary() {
         assert!(text.contains("statistics ---"), "summary first: {text}");
         assert!(err.contains("pktforge: "), "then the error: {err}");
     }
+    // trace (waiting on an unanswered hop) and reflect: their JSON summary, then the error.
+    for args in [
+        vec![
+            "trace",
+            "-q",
+            "1",
+            "-w",
+            "5",
+            "-N",
+            "1",
+            "--json",
+            "198.51.100.99",
+        ],
+        vec![
+            "reflect",
+            "-I",
+            Lab::A_IFACE,
+            "--ip",
+            "192.0.2.50/24",
+            "--json",
+        ],
+    ] {
+        let lab = common::lab();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &lab.ns(Host::A)])
+            .arg(env!("CARGO_BIN_EXE_pktforge"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        lab.exec(Host::A, "ip", &["link", "del", Lab::A_IFACE])
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let (text, err) = (common::stdout(&out), common::stderr(&out));
+        eprintln!("{args:?}\n{text}{err}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let last = text.lines().last().unwrap_or_default();
+        assert!(last.contains(r#""type":"summary""#), "{args:?}: {last}");
+    }
 }
