@@ -53,6 +53,33 @@ pub struct FragmentPlan {
     pub reverse: bool,
 }
 
+impl FragmentPlan {
+    /// Refuse sizes that are not multiples of 8 and overlaps that are not below the size.
+    pub fn validate(&self) -> Result<()> {
+        let f = self;
+        if f.size == 0 || !f.size.is_multiple_of(8) || f.size > 65_528 {
+            return Err(Error::invalid(
+                Field::Fragment,
+                format!(
+                    "{} is not a multiple of 8 in 8..=65528 (fragment offsets count \
+                     8-byte units)",
+                    f.size
+                ),
+            ));
+        }
+        if !f.overlap.is_multiple_of(8) || f.overlap >= f.size {
+            return Err(Error::invalid(
+                Field::FragmentOverlap,
+                format!(
+                    "{} must be a multiple of 8 below the fragment size {}",
+                    f.overlap, f.size
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A send request.
 #[derive(Debug, Clone)]
 pub struct SendRequest {
@@ -96,25 +123,7 @@ impl SendRequest {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
         if let Some(f) = self.fragment {
-            if f.size == 0 || !f.size.is_multiple_of(8) || f.size > 65_528 {
-                return Err(Error::invalid(
-                    Field::Fragment,
-                    format!(
-                        "{} is not a multiple of 8 in 8..=65528 (fragment offsets count \
-                         8-byte units)",
-                        f.size
-                    ),
-                ));
-            }
-            if !f.overlap.is_multiple_of(8) || f.overlap >= f.size {
-                return Err(Error::invalid(
-                    Field::FragmentOverlap,
-                    format!(
-                        "{} must be a multiple of 8 below the fragment size {}",
-                        f.overlap, f.size
-                    ),
-                ));
-            }
+            f.validate()?;
         }
         // The kernel passes what the wait shows, and ARP (for resolving the next hop).
         let kernel = match &self.show.expr {
@@ -234,7 +243,8 @@ fn open(
 }
 
 /// A frame's IP datagram as hand-made fragments, each behind the frame's Ethernet header.
-fn split(frame: &[u8], plan: FragmentPlan) -> Result<Vec<Vec<u8>>> {
+pub fn split(frame: &[u8], plan: FragmentPlan) -> Result<Vec<Vec<u8>>> {
+    plan.validate()?;
     let eh = EthernetFrame::new_checked(frame)
         .map_err(|e| Error::Invalid(format!("fragmenting: {e}")))?
         .header_len();
