@@ -87,6 +87,14 @@ pub enum Field {
     Port,
     /// Which transport probes use (UDP, TCP, ICMP).
     Transport,
+    /// Permission to probe a broadcast address.
+    Broadcast,
+    /// Requests sent at once before the schedule starts.
+    Preload,
+    /// Data bytes per hand-made fragment.
+    Fragment,
+    /// Bytes hand-made fragments overlap.
+    FragmentOverlap,
 }
 
 impl Field {
@@ -130,6 +138,10 @@ impl Field {
             Field::LabPrefix => "lab prefix",
             Field::Port => "port",
             Field::Transport => "transport",
+            Field::Broadcast => "broadcast permission",
+            Field::Preload => "preload",
+            Field::Fragment => "fragment size",
+            Field::FragmentOverlap => "fragment overlap",
         }
     }
 }

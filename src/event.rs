@@ -194,6 +194,8 @@ pub struct Reply {
     pub time_us: u64,
     /// Not the first answer to this probe.
     pub duplicate: bool,
+    /// Its IP header or ICMP checksum is wrong: shown, but not counted as an answer.
+    pub bad_checksum: bool,
     /// The answer's IP options, with this host's own record and stamp added as the receiving
     /// IP module adds them (what `ping -R` shows).
     #[serde(serialize_with = "ser_options")]
@@ -437,6 +439,15 @@ pub struct Progress {
     pub tx_rate: f64,
     /// Receive rate over the last interval, frames per second.
     pub rx_rate: f64,
+    /// Requests not answered so far, in percent of those sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_percent: Option<f64>,
+    /// RTT statistics so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_us: Option<RttStats>,
+    /// iputils' moving average of the RTT (weight 1/8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ewma_us: Option<f64>,
 }
 
 /// RTT statistics, in microseconds.
@@ -519,6 +530,16 @@ pub struct ProbeTotals {
     /// Routers heard (router solicitation only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routers: Option<Vec<Ipv4Addr>>,
+    /// From the start to the last request sent or answer received (iputils' `time`: the
+    /// final wait for answers that never came is left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_us: Option<f64>,
+    /// Frames the kernel dropped before they were read (the receive buffer was full).
+    pub dropped_by_kernel: u64,
+    /// Answers with a bad IP or ICMP checksum (shown, not counted as received).
+    pub bad_checksums: u64,
+    /// Most requests in flight when one was answered (iputils' `pipe`).
+    pub pipe: u64,
 }
 
 /// How a trace ended.

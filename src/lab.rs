@@ -139,6 +139,17 @@ impl Lab {
                 let _ = Command::new("ip").args(["netns", "del", &name]).output();
             }
         }
+        // Journals of lo settings changed in namespaces that are gone now.
+        crate::net::loopback::sweep();
+    }
+
+    /// Whether any namespace of a lab under `prefix` exists.
+    pub fn exists(prefix: &str) -> bool {
+        Host::ALL.iter().any(|h| {
+            std::path::Path::new("/var/run/netns")
+                .join(format!("{prefix}-{}", h.suffix()))
+                .exists()
+        })
     }
 
     /// Leave the namespaces in place when this value is dropped (for `pktforge lab up`).

@@ -535,6 +535,17 @@ pub fn reply_options(src: Ipv4Addr, opts: Vec<IpOption>) -> Option<(Ipv4Addr, Ve
 /// Answer on `cfg.iface` until stopped, `cfg.count` answers or `cfg.duration`; `on_ready` is
 /// called once the socket is open and frames are being captured.
 pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -> Result<Counters> {
+    let (counters, result) = run_outcome(cfg, stop, on_ready)?;
+    result.map(|()| counters)
+}
+
+/// Like [`run`], but once the reflector is running its counters come back also when it
+/// failed midway (the interface went down): the error is the second value.
+pub fn run_outcome(
+    cfg: &ReflectConfig,
+    stop: &AtomicBool,
+    on_ready: &mut dyn FnMut(),
+) -> Result<(Counters, Result<()>)> {
     let ifaces = iface::list()?;
     let ifc = iface::by_name(&cfg.iface)?;
     cfg.validate(&ifaces)?;
@@ -605,91 +616,138 @@ pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -
     // ARP and ICMP have separate budgets: an ARP flood must not starve echo, nor echo ARP.
     let mut bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
     let mut arp_bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
-    let mut next_adv = cfg.advertise.then_some(started);
-    loop {
-        let now = Instant::now();
-        #[cfg(target_os = "linux")]
-        if let Some(x) = &xdp {
-            let c = &mut responder.counters;
-            c.xdp_echo_replies = x.replies();
-            c.xdp_tx_failed = x.tx_failures();
-            // XDP_TX that the interface refuses is lost: the peer takes no XDP frames.
-            if c.xdp_tx_failed >= 8 && c.xdp_tx_failed * 2 >= c.xdp_echo_replies {
-                let why = format!(
-                    "{} of {} XDP replies were not transmitted: on a veth pair the peer needs GRO on or an XDP program attached",
-                    c.xdp_tx_failed, c.xdp_echo_replies
-                );
-                if cfg.mode == ReflectMode::Xdp {
-                    return Err(Error::Invalid(format!(
-                        "XDP reflector on {}: {why}",
-                        ifc.name
-                    )));
-                }
-                c.xdp_echo_replies = c.xdp_echo_replies.saturating_sub(c.xdp_tx_failed);
-                c.xdp_unavailable = Some(why);
-                c.mode = "packet".into();
-                xdp = None;
-            }
-        }
-        if stop.load(Ordering::Relaxed)
-            || end.is_some_and(|e| now >= e)
-            || cfg
-                .count
-                .is_some_and(|c| responder.counters.answered() >= c)
-        {
-            break;
-        }
-        if let Some(t) = next_adv.filter(|t| now >= *t) {
-            if let Some(f) = responder.unsolicited_advertisement() {
-                link.send(&f)?;
-                if let Some(p) = pcap.as_mut() {
-                    p.write(SystemTime::now(), &f)?;
+    // The loop's error (the interface failing, a write failing) comes back beside the
+    // counters, so that the caller can report what was answered before it.
+    let result = (|| -> Result<()> {
+        let mut next_adv = cfg.advertise.then_some(started);
+        let mut reassembler = crate::wire::frag::Reassembler::default();
+        loop {
+            let now = Instant::now();
+            #[cfg(target_os = "linux")]
+            if let Some(x) = &xdp {
+                let c = &mut responder.counters;
+                c.xdp_echo_replies = x.replies();
+                c.xdp_tx_failed = x.tx_failures();
+                // XDP_TX that the interface refuses is lost: the peer takes no XDP frames.
+                if c.xdp_tx_failed >= 8 && c.xdp_tx_failed * 2 >= c.xdp_echo_replies {
+                    let why = format!(
+                        "{} of {} XDP replies were not transmitted: on a veth pair the peer needs GRO on or an XDP program attached",
+                        c.xdp_tx_failed, c.xdp_echo_replies
+                    );
+                    if cfg.mode == ReflectMode::Xdp {
+                        return Err(Error::Invalid(format!(
+                            "XDP reflector on {}: {why}",
+                            ifc.name
+                        )));
+                    }
+                    c.xdp_echo_replies = c.xdp_echo_replies.saturating_sub(c.xdp_tx_failed);
+                    c.xdp_unavailable = Some(why);
+                    c.mode = "packet".into();
+                    xdp = None;
                 }
             }
-            next_adv = Some(t + cfg.adv_interval.max(Duration::from_secs(1)));
-        }
-        let mut wait = now + Duration::from_millis(100);
-        if let Some(e) = end {
-            wait = wait.min(e);
-        }
-        if let Some(t) = next_adv {
-            wait = wait.min(t);
-        }
-        let Some(rx) = link.recv(wait)? else {
-            continue;
-        };
-        if let Some(p) = pcap.as_mut() {
-            p.write(rx.timestamp, rx.data)?;
-        }
-        let Some(reply) = responder.respond(rx.data, rx.timestamp) else {
-            continue;
-        };
-        let b = if reply.get(12..14) == Some(&[0x08, 0x06]) {
-            arp_bucket.as_mut()
-        } else {
-            bucket.as_mut()
-        };
-        if let Some(b) = b {
-            if !b.take(Instant::now()) {
-                responder.counters.rate_limited += 1;
-                responder.uncount(&reply);
+            if stop.load(Ordering::Relaxed)
+                || end.is_some_and(|e| now >= e)
+                || cfg
+                    .count
+                    .is_some_and(|c| responder.counters.answered() >= c)
+            {
+                break;
+            }
+            if let Some(t) = next_adv.filter(|t| now >= *t) {
+                if let Some(f) = responder.unsolicited_advertisement() {
+                    link.send(&f)?;
+                    if let Some(p) = pcap.as_mut() {
+                        p.write(SystemTime::now(), &f)?;
+                    }
+                }
+                next_adv = Some(t + cfg.adv_interval.max(Duration::from_secs(1)));
+            }
+            let mut wait = now + Duration::from_millis(100);
+            if let Some(e) = end {
+                wait = wait.min(e);
+            }
+            if let Some(t) = next_adv {
+                wait = wait.min(t);
+            }
+            let Some(rx) = link.recv(wait)? else {
                 continue;
+            };
+            if let Some(p) = pcap.as_mut() {
+                p.write(rx.timestamp, rx.data)?;
+            }
+            // A fragmented request is answered once whole (and the answer fragmented to fit).
+            let whole = match fragment_parts(rx.data) {
+                Some((eh, ip)) => match reassembler.push(ip, Instant::now()) {
+                    Some(d) => {
+                        let mut f = rx.data[..eh].to_vec();
+                        f.extend_from_slice(&d);
+                        Some(f)
+                    }
+                    None => continue,
+                },
+                None => None,
+            };
+            let Some(reply) = responder.respond(whole.as_deref().unwrap_or(rx.data), rx.timestamp)
+            else {
+                continue;
+            };
+            let b = if reply.get(12..14) == Some(&[0x08, 0x06]) {
+                arp_bucket.as_mut()
+            } else {
+                bucket.as_mut()
+            };
+            if let Some(b) = b {
+                if !b.take(Instant::now()) {
+                    responder.counters.rate_limited += 1;
+                    responder.uncount(&reply);
+                    continue;
+                }
+            }
+            // Never more bytes than asked: the reply mirrors the request, split to the MTU.
+            let eh = EthernetFrame::new_checked(&reply[..]).map_or(14, |e| e.header_len());
+            let pieces = if reply.len() - eh > ifc.mtu as usize && is_ipv4(&reply) {
+                crate::wire::frag::fragment(&reply[eh..], ifc.mtu as usize)
+                    .map(|ps| {
+                        ps.into_iter()
+                            .map(|p| [&reply[..eh], &p[..]].concat())
+                            .collect()
+                    })
+                    .unwrap_or_else(|_| vec![reply])
+            } else {
+                vec![reply]
+            };
+            for reply in pieces {
+                link.send(&reply)?;
+                if let Some(p) = pcap.as_mut() {
+                    p.write(SystemTime::now(), &reply)?;
+                }
             }
         }
-        link.send(&reply)?;
-        if let Some(p) = pcap.as_mut() {
-            p.write(SystemTime::now(), &reply)?;
-        }
-    }
-    if let Some(p) = pcap.as_mut() {
-        p.flush()?;
-    }
+        Ok(())
+    })();
+    let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
     #[cfg(target_os = "linux")]
     if let Some(x) = &xdp {
         responder.counters.xdp_echo_replies = x.replies();
         responder.counters.xdp_tx_failed = x.tx_failures();
     }
-    Ok(responder.counters)
+    Ok((responder.counters, result.and(flushed)))
+}
+
+/// The Ethernet header length and IP bytes of `frame` when it is an IPv4 fragment.
+fn fragment_parts(frame: &[u8]) -> Option<(usize, &[u8])> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let eh = eth.header_len();
+    let ip = Ipv4Packet::new_checked(&frame[eh..]).ok()?;
+    ip.is_fragment().then(|| (eh, &frame[eh..]))
+}
+
+fn is_ipv4(frame: &[u8]) -> bool {
+    EthernetFrame::new_checked(frame).is_ok_and(|e| e.ethertype() == ETHERTYPE_IPV4)
 }
 
 /// Replies per second with a burst of a tenth of a second (at least one).

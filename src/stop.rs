@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 /// Ends a run when [`stop`](Stop::stop) is called on it or any of its clones. A run that is
 /// stopped still reports its summary (and flushes its pcap) before it returns.
+///
+/// A second flag asks a running driver for interim totals without ending it (what SIGQUIT does
+/// to iputils ping): see [`request_progress`](Stop::request_progress).
 #[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<AtomicBool>);
+pub struct Stop(Arc<AtomicBool>, Arc<AtomicBool>);
 
 impl Stop {
     /// A handle not yet stopped.
@@ -22,6 +25,17 @@ impl Stop {
     /// Whether [`stop`](Stop::stop) was called.
     pub fn is_stopped(&self) -> bool {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// Ask the run watching this handle to report its totals so far (a `Progress` event) and go
+    /// on. Safe to call from a signal handler: it only stores to an atomic.
+    pub fn request_progress(&self) {
+        self.1.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether interim totals were asked for since the last call (clears the request).
+    pub fn take_progress_request(&self) -> bool {
+        self.1.load(Ordering::Relaxed) && self.1.swap(false, Ordering::SeqCst)
     }
 }
 

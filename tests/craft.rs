@@ -402,3 +402,70 @@ fn decode_reads_frames_from_standard_input() {
     );
     assert!(text.contains("Flag: 0 (tsonly)"), "{text}");
 }
+
+#[test]
+fn craft_fragment_copies_only_copied_options_into_later_fragments() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pktforge"))
+        .args([
+            "craft",
+            "--lsrr",
+            "198.51.100.2",
+            "-R",
+            "--size",
+            "100",
+            "--fragment",
+            "32",
+            "--hex",
+            "203.0.113.2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames: Vec<Vec<u8>> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            (0..l.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap())
+                .collect()
+        })
+        .collect();
+    // 108 ICMP bytes in 32-byte pieces.
+    assert_eq!(frames.len(), 4);
+    for (i, f) in frames.iter().enumerate() {
+        let ip = pktforge::wire::Ipv4Packet::new_checked(&f[14..]).unwrap();
+        assert!(ip.verify_checksum());
+        assert_eq!(
+            usize::from(ip.frag_offset()) * 8,
+            32 * i,
+            "offset in 8-byte units"
+        );
+        assert_eq!(ip.more_fragments(), i < 3);
+        let types: Vec<u8> = ip
+            .option_iter()
+            .flatten()
+            .map(|o| o.option_type())
+            .collect();
+        if i == 0 {
+            assert!(
+                types.contains(&7) && types.contains(&131),
+                "RR and LSRR: {types:?}"
+            );
+        } else {
+            assert!(
+                types.contains(&131) && !types.contains(&7),
+                "LSRR only: {types:?}"
+            );
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pktforge"))
+        .args(["craft", "--fragment", "7", "203.0.113.2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a multiple of 8"));
+}

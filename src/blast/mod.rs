@@ -308,6 +308,24 @@ pub fn run(
         let mut last = (Instant::now(), 0u64, 0u64);
         while handles.iter().any(|h| !h.is_finished()) {
             std::thread::sleep(Duration::from_millis(20));
+            // SIGQUIT: interim totals (iputils' "R/S packets, L% loss"), and go on.
+            if user_stop.take_progress_request() {
+                let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
+                on_event(&Event::Progress(event::Progress {
+                    elapsed_us: event::us(started.elapsed()),
+                    sent: s,
+                    received: r,
+                    tx_rate: 0.0,
+                    rx_rate: 0.0,
+                    loss_percent: Some(if s > 0 {
+                        100.0 * s.saturating_sub(r) as f64 / s as f64
+                    } else {
+                        0.0
+                    }),
+                    rtt_us: None,
+                    ewma_us: None,
+                }));
+            }
             if last.0.elapsed() >= Duration::from_secs(1) {
                 let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
                 let dt = last.0.elapsed().as_secs_f64();
@@ -317,6 +335,9 @@ pub fn run(
                     received: r,
                     tx_rate: (s - last.1) as f64 / dt,
                     rx_rate: (r - last.2) as f64 / dt,
+                    loss_percent: None,
+                    rtt_us: None,
+                    ewma_us: None,
                 }));
                 last = (Instant::now(), s, r);
             }

@@ -76,6 +76,10 @@ pub struct OutputArgs {
     /// One JSON object per line for each event and the summary, instead of text.
     #[arg(long = "json")]
     pub json: bool,
+    /// Also write one timestamped line per request sent and per reply or error received to
+    /// FILE (text, for reading afterwards).
+    #[arg(long = "log", value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// A 16-bit number given in decimal or `0x` hex.
@@ -88,7 +92,29 @@ pub fn parse_u16_any(s: &str) -> Result<u16, String> {
     u16::try_from(v).map_err(|_| format!("{v} is out of range 0..=65535"))
 }
 
-/// A byte given in decimal or `0x` hex.
+/// A 64-bit count given in decimal or `0x` hex.
+pub fn parse_u64_any(s: &str) -> Result<u64, String> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse::<u64>(),
+    }
+    .map_err(|_| format!("{s:?} is not a number (decimal or 0x hex)"))
+}
+
+/// A size given in decimal or `0x` hex.
+pub fn parse_usize_any(s: &str) -> Result<usize, String> {
+    parse_u64_any(s).and_then(|v| usize::try_from(v).map_err(|_| format!("{v} is too large")))
+}
+
+/// A 32-bit number given in decimal or `0x` hex.
+pub fn parse_u32_any(s: &str) -> Result<u32, String> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse::<u32>(),
+    }
+    .map_err(|_| format!("{s:?} is not a number (decimal or 0x hex)"))
+}
+
 /// A UDP/TCP port: 1..=65535 (0 is reserved and unreachable).
 pub fn parse_port(s: &str) -> Result<u16, String> {
     match s.trim().parse::<u64>() {
@@ -103,15 +129,7 @@ pub fn parse_tcp_flags_arg(s: &str) -> Result<u16, String> {
     pktforge::wire::tcp::parse_tcp_flags(s).map_err(|e| e.to_string())
 }
 
-/// A 32-bit number, decimal or 0x hex.
-pub fn parse_u32_any(s: &str) -> Result<u32, String> {
-    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u32::from_str_radix(h, 16),
-        None => s.parse(),
-    };
-    r.map_err(|_| format!("{s:?} is not a number 0..=4294967295 (decimal or 0x hex)"))
-}
-
+/// A byte given in decimal or `0x` hex.
 pub fn parse_u8_any(s: &str) -> Result<u8, String> {
     let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u32::from_str_radix(hex, 16),

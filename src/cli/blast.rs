@@ -24,13 +24,13 @@ pub struct BlastArgs {
     )]
     pub rate: Rate,
     /// Stop after COUNT requests (over all threads).
-    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", value_parser = super::args::parse_u64_any)]
     pub count: Option<u64>,
     /// Stop sending after SECS seconds.
     #[arg(short = 'd', long = "duration", value_name = "SECS")]
     pub duration: Option<f64>,
     /// ICMP data bytes (at least 16: sequence number + send time).
-    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56)]
+    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56, value_parser = super::args::parse_usize_any)]
     pub size: usize,
     /// Sender threads, each with its own TX ring and RX ring (at most the interface's queues).
     #[arg(long = "threads", value_name = "N", default_value_t = 1)]

@@ -30,6 +30,20 @@ pub struct CraftArgs {
     /// Also write the frame to FILE (pcap).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Build the frame's IP datagram as fragments of SIZE data bytes (a multiple of 8).
+    #[arg(long = "fragment", value_name = "SIZE", value_parser = super::args::parse_usize_any)]
+    pub fragment: Option<usize>,
+    /// With --fragment: each fragment repeats the last BYTES of the one before (multiple of 8).
+    #[arg(
+        long = "fragment-overlap",
+        value_name = "BYTES",
+        default_value_t = 0,
+        requires = "fragment"
+    )]
+    pub fragment_overlap: usize,
+    /// With --fragment: the fragments last first.
+    #[arg(long = "fragment-reverse", requires = "fragment")]
+    pub fragment_reverse: bool,
 }
 
 /// Run `craft`: exit 0.
@@ -41,45 +55,67 @@ pub fn run(a: CraftArgs) -> Result<i32> {
         a.frame.offline_endpoints()?
     };
     let frame = spec.build(&ep)?;
+    let frames = match a.fragment {
+        Some(size) => pktforge::probe::send::split(
+            &frame,
+            pktforge::probe::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            },
+        )?,
+        None => vec![frame],
+    };
     if let Some(p) = &a.pcap {
         let mut w = PcapWriter::create(p)?;
-        w.write(SystemTime::now(), &frame)?;
+        for f in &frames {
+            w.write(SystemTime::now(), f)?;
+        }
         w.flush()?;
     }
-    print_frame(&frame, a.hex, a.json);
+    print_frames(&frames, a.hex, a.json);
     Ok(0)
 }
 
-/// Print one frame as plain hex, a JSON frame record, or a hex dump with the dissection beside
-/// it.
-fn print_frame(frame: &[u8], hex: bool, json: bool) {
-    let hex_text = || frame.iter().map(|b| format!("{b:02x}")).collect::<String>();
+/// Print frames as plain hex (one line each), JSON frame records, or hex dumps with the
+/// dissection beside them.
+fn print_frames(frames: &[Vec<u8>], hex: bool, json: bool) {
+    let hex_text = |frame: &[u8]| frame.iter().map(|b| format!("{b:02x}")).collect::<String>();
     if hex {
-        println!("{}", hex_text());
+        for f in frames {
+            println!("{}", hex_text(f));
+        }
     } else if json {
         let started = std::time::Instant::now();
         let mut out = Render::new(true);
         out.event(&Event::Start(Start::new(Command::Craft)));
-        out.event(&Event::Frame(Frame {
-            index: 1,
-            time_us: None,
-            direction: None,
-            bytes: frame.len(),
-            summary: summary(frame),
-            hex: Some(hex_text()),
-            dissection: Some(dissect_frame(frame)),
-        }));
+        for (i, frame) in frames.iter().enumerate() {
+            out.event(&Event::Frame(Frame {
+                index: i as u64 + 1,
+                time_us: None,
+                direction: None,
+                bytes: frame.len(),
+                summary: summary(frame),
+                hex: Some(hex_text(frame)),
+                dissection: Some(dissect_frame(frame)),
+            }));
+        }
         out.event(&Event::Summary(Summary {
             command: Command::Craft,
             elapsed_us: event::us(started.elapsed()),
             interrupted: false,
             totals: Totals::Frames(FrameTotals {
-                received: 1,
+                received: frames.len() as u64,
                 ..FrameTotals::default()
             }),
         }));
     } else {
-        let d = dissect_frame(frame);
-        print!("{}", hexdump_beside(frame, &render_text(&d)));
+        for (i, frame) in frames.iter().enumerate() {
+            if i > 0 {
+                println!();
+            }
+            let d = dissect_frame(frame);
+            print!("{}", hexdump_beside(frame, &render_text(&d)));
+        }
     }
 }

@@ -187,7 +187,7 @@ pub struct FrameArgs {
     #[arg(long, value_name = "HEX")]
     pub pattern: Option<String>,
     /// Payload length (default 56 for echo, 0 otherwise).
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = super::args::parse_usize_any)]
     pub size: Option<usize>,
     /// Interface, addresses and MACs.
     #[command(flatten)]

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 
 use pktforge::lab::Lab;
-use pktforge::Result;
+use pktforge::{Error, Field, Result};
 
 /// `pktforge lab`.
 #[derive(Debug, Args)]
@@ -21,6 +21,9 @@ pub enum LabAction {
         /// Namespace name prefix.
         #[arg(long, default_value = "pf")]
         prefix: String,
+        /// Rebuild the lab when namespaces under PREFIX exist already (they are deleted).
+        #[arg(long)]
+        force: bool,
     },
     /// Remove the lab's namespaces.
     Down {
@@ -33,7 +36,16 @@ pub enum LabAction {
 /// Build or remove the lab.
 pub fn run(action: LabAction) -> Result<i32> {
     match action {
-        LabAction::Up { prefix } => {
+        LabAction::Up { prefix, force } => {
+            if Lab::exists(&prefix) && !force {
+                return Err(Error::invalid(
+                    Field::LabPrefix,
+                    format!(
+                        "{prefix:?}: a lab under this prefix exists already (pass --force to \
+                         delete and rebuild it, or `pktforge lab down --prefix {prefix}`)"
+                    ),
+                ));
+            }
             let lab = Lab::up(&prefix)?;
             print!("lab {prefix} is up:\n{}", lab.describe());
             lab.keep();

@@ -9,11 +9,13 @@ mod craft;
 mod decode;
 mod frame;
 mod lab;
+mod log;
 mod man;
 mod names;
 mod ping;
 mod probe;
 mod query;
+mod quit;
 mod reflect;
 mod render;
 mod send;
@@ -101,6 +103,11 @@ pub fn main() -> i32 {
     let stop = Stop::new();
     let on_signal = stop.clone();
     let _ = ctrlc::set_handler(move || on_signal.stop());
+    quit::install(&stop);
+    // Put back lo settings a killed earlier run left changed in this namespace.
+    for restored in pktforge::net::loopback::recover() {
+        eprintln!("pktforge: restored {restored} (left changed by a run that was killed)");
+    }
     let command = cli.command;
     let flags = flag_names(&command);
     match run(command, &stop) {
@@ -182,6 +189,10 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::LabPrefix => "--prefix",
         Field::Port if trace => "-p",
         Field::Port => "--tcp/--udp",
+        Field::Broadcast => "-b",
+        Field::Preload => "-l",
+        Field::Fragment => "--fragment",
+        Field::FragmentOverlap => "--fragment-overlap",
         _ => f.name(),
     }
 }
@@ -228,10 +239,23 @@ pub fn options_request(a: &IpOptionArgs) -> Result<OptionsRequest> {
 
 /// The interface and address flags as a typed request.
 pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
+    // `-I ADDR` (iputils): the interface holding that address, and that address as source.
+    let (iface, src) = match a.iface.as_deref().map(str::parse::<Ipv4Addr>) {
+        Some(Ok(addr)) => {
+            let ifc = pktforge::net::iface::list()?
+                .into_iter()
+                .find(|i| i.ipv4.iter().any(|(x, _)| *x == addr))
+                .ok_or_else(|| {
+                    Error::invalid(Field::Iface, format!("no interface has the address {addr}"))
+                })?;
+            (Some(ifc.name), a.src.or(Some(addr)))
+        }
+        _ => (a.iface.clone(), a.src),
+    };
     Ok(PathRequest {
         dst: None,
-        iface: a.iface.clone(),
-        src: a.src,
+        iface,
+        src,
         src_mac: a
             .src_mac
             .as_deref()

@@ -2,9 +2,10 @@
 
 use clap::Args;
 
-use super::args::{parse_hex, parse_u16_any, parse_u8_any, ProbeArgs};
+use super::args::{parse_hex, parse_u16_any, parse_u32_any, parse_u8_any, ProbeArgs};
 use super::render::Render;
 use super::{exit_code, resolve_host, seconds, target};
+use pktforge::event::Totals;
 use pktforge::probe::ping::PingRequest;
 use pktforge::{Result, Stop};
 
@@ -14,18 +15,13 @@ pub struct PingArgs {
     /// Host to ping (IPv4 address or name).
     pub dest: String,
     /// Stop after sending COUNT requests.
-    #[arg(short = 'c', long = "count", value_name = "COUNT")]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", value_parser = super::args::parse_u64_any)]
     pub count: Option<u64>,
-    /// Seconds between requests.
-    #[arg(
-        short = 'i',
-        long = "interval",
-        value_name = "SECS",
-        default_value_t = 1.0
-    )]
-    pub interval: f64,
+    /// Seconds between requests (default 1; 0.01 with -f).
+    #[arg(short = 'i', long = "interval", value_name = "SECS")]
+    pub interval: Option<f64>,
     /// ICMP data bytes (after the 8-byte header).
-    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56)]
+    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 56, value_parser = super::args::parse_usize_any)]
     pub size: usize,
     /// IP time to live (1..=255).
     #[arg(short = 't', long = "ttl", value_name = "TTL", default_value_t = 64,
@@ -57,6 +53,29 @@ pub struct PingArgs {
     /// Set the Don't Fragment flag.
     #[arg(long = "df")]
     pub df: bool,
+    /// Allow pinging a broadcast address.
+    #[arg(short = 'b')]
+    pub broadcast: bool,
+    /// Print a [seconds.microseconds] time stamp before each answer line.
+    #[arg(short = 'D')]
+    pub timestamps: bool,
+    /// Report requests not answered before the next one is sent.
+    #[arg(short = 'O')]
+    pub outstanding: bool,
+    /// Audible: ring the terminal bell with each reply.
+    #[arg(short = 'a')]
+    pub audible: bool,
+    /// Send PRELOAD requests back to back before the interval applies.
+    #[arg(short = 'l', long = "preload", value_name = "PRELOAD", value_parser = parse_u32_any)]
+    pub preload: Option<u32>,
+    /// Path MTU discovery: do (set DF, refuse sizes over the MTU), want (the same: pktforge
+    /// does not fragment locally yet), dont (clear DF).
+    #[arg(short = 'M', value_name = "HINT", value_parser = ["do", "want", "dont"])]
+    pub pmtu: Option<String>,
+    /// Flood: a dot per request, a backspace per reply; the interval is 10 ms unless -i says
+    /// otherwise (under 2 ms needs root, as in iputils).
+    #[arg(short = 'f')]
+    pub flood: bool,
     /// ICMP identifier (default: process id).
     #[arg(long = "id", value_name = "ID", value_parser = parse_u16_any)]
     pub id: Option<u16>,
@@ -68,9 +87,26 @@ pub struct PingArgs {
 /// Run `ping`; exit code 0 when any reply came, 1 when none did.
 pub fn run(a: PingArgs, stop: &Stop) -> Result<i32> {
     let req = request(&a)?;
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.probe.output.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let mut out = Render::new(a.probe.output.json);
     out.quiet = a.quiet;
-    let summary = req.run_with(stop, &mut |ev| out.event(ev))?;
+    out.timestamps = a.timestamps;
+    out.audible = a.audible;
+    out.outstanding = a.outstanding;
+    out.flood = a.flood && !a.probe.output.json;
+    out.broadcast = a.broadcast;
+    let summary = req.run_with(stop, &mut |ev| {
+        out.event(ev);
+        log.event(ev);
+    })?;
+    // iputils: with -w, fewer replies than -c is a failure too.
+    if let (Some(_), Some(c), Totals::Probe(p)) = (req.deadline, req.count, &summary.totals) {
+        if p.received < c {
+            return Ok(1);
+        }
+    }
     Ok(exit_code(&summary))
 }
 
@@ -79,7 +115,29 @@ pub fn request(a: &PingArgs) -> Result<PingRequest> {
     let mut req = PingRequest::new(resolve_host(&a.dest)?);
     req.target = target(req.target.dest, &a.probe)?;
     req.count = a.count;
-    req.interval = seconds("-i", a.interval)?;
+    let interval = a.interval.unwrap_or(if a.flood { 0.01 } else { 1.0 });
+    req.interval = seconds("-i", interval)?;
+    // iputils' rule: intervals under 2 ms (floods included) need root.
+    // SAFETY: geteuid has no preconditions.
+    if interval < 0.002 && unsafe { libc::geteuid() } != 0 {
+        return Err(pktforge::Error::invalid(
+            pktforge::Field::Interval,
+            format!(
+                "{interval} s is under 2 ms, the shortest interval allowed for a user who is \
+                 not root (as in iputils){}",
+                if a.flood { " (with -f)" } else { "" }
+            ),
+        ));
+    }
+    req.broadcast = a.broadcast;
+    if let Some(l) = a.preload {
+        req.preload = l;
+    }
+    match a.pmtu.as_deref() {
+        Some("do" | "want") => req.target.dont_fragment = true,
+        Some(_) => req.target.dont_fragment = false,
+        None => {}
+    }
     req.size = a.size;
     req.target.ttl = a.ttl;
     req.target.tos = a.tos.unwrap_or(0);
@@ -88,7 +146,7 @@ pub fn request(a: &PingArgs) -> Result<PingRequest> {
     if let Some(p) = &a.pattern {
         req.pattern = parse_hex("-p", p)?;
     }
-    req.target.dont_fragment = a.df;
+    req.target.dont_fragment |= a.df;
     if let Some(id) = a.id {
         req.id = id;
     }

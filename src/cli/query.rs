@@ -15,7 +15,7 @@ pub struct QueryArgs {
     /// Host to query (rsol: the solicitation's destination, default 224.0.0.2).
     pub dest: Option<String>,
     /// Requests to send.
-    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 3)]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 3, value_parser = super::args::parse_u64_any)]
     pub count: u64,
     /// Seconds between requests.
     #[arg(
@@ -65,9 +65,15 @@ pub fn run(kind: QueryKind, a: QueryArgs, stop: &Stop) -> Result<i32> {
     req.count = a.count;
     req.interval = seconds("-i", a.interval)?;
     req.timeout = seconds("-W", a.timeout)?;
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.probe.output.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let mut out = Render::new(a.probe.output.json);
     out.quiet = a.quiet;
     out.wait = Some(req.timeout);
-    let summary = req.run_with(stop, &mut |ev| out.event(ev))?;
+    let summary = req.run_with(stop, &mut |ev| {
+        out.event(ev);
+        log.event(ev);
+    })?;
     Ok(exit_code(&summary))
 }

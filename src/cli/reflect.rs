@@ -115,7 +115,7 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     let iface = a.iface.clone();
     let mut out = Render::new(a.json);
     let started = Instant::now();
-    let counters = reflect::run(&cfg, stop, &mut || {
+    let (counters, result) = reflect::run_outcome(&cfg, stop, &mut || {
         eprintln!("reflect: answering for {addr}/{prefix} on {iface} (Ctrl-C to stop)");
         out.event(&Event::Start(Start {
             iface: Some(iface.clone()),
@@ -133,7 +133,8 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     } else {
         print_counters(&counters);
     }
-    Ok(0)
+    // The counters first, then what ended the run early, if anything.
+    result.map(|()| 0)
 }
 
 fn print_counters(c: &Counters) {

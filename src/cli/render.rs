@@ -32,7 +32,20 @@ pub struct Render {
     /// Show progress records as a line rewritten in place on standard error (a terminal).
     pub progress: bool,
     progress_shown: bool,
+    /// iputils `-D`: each answer line starts with `[seconds.micros]`.
+    pub timestamps: bool,
+    /// Pinging a broadcast address (`-b`): answers from other hosts are expected.
+    pub broadcast: bool,
+    /// iputils `-a`: a bell with each reply.
+    pub audible: bool,
+    /// iputils `-O`: say when a request got no answer before the next one left.
+    pub outstanding: bool,
+    /// iputils `-f`: a dot per request, a backspace per reply, nothing else until the summary.
+    pub flood: bool,
     command: Option<Command>,
+    dest: Option<Ipv4Addr>,
+    last_request: Option<(u16, bool)>,
+    ratelimit_hinted: bool,
     iface: Option<String>,
     last_route: Option<Vec<Ipv4Addr>>,
 }
@@ -58,14 +71,49 @@ impl Render {
             let _ = out.flush();
             return;
         }
+        if self.flood && !matches!(ev, Event::Start(_) | Event::Summary(_)) {
+            let mark = match ev {
+                Event::Request(_) => ".",
+                Event::Reply(r) if !r.duplicate && !r.bad_checksum => "\x08 \x08",
+                Event::IcmpError(_) => "\x08E",
+                _ => return,
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(mark.as_bytes());
+            let _ = out.flush();
+            return;
+        }
+        if let Event::Request(r) = ev {
+            if let (true, Some((seq, false))) = (self.outstanding && !self.quiet, self.last_request)
+            {
+                println!("no answer yet for icmp_seq={seq}");
+            }
+            self.last_request = Some((r.seq, false));
+        }
+        let answered = match ev {
+            Event::Reply(r) if !r.bad_checksum => Some((r.seq, r.time_us)),
+            Event::IcmpError(e) => Some((e.seq, e.time_us)),
+            _ => None,
+        };
+        if let (Some((seq, _)), Some((last, done))) = (answered, self.last_request.as_mut()) {
+            if seq == *last {
+                *done = true;
+            }
+        }
         let text = match ev {
             Event::Start(s) => self.start(s),
             Event::Notice(_) => return,
-            _ if self.quiet && !matches!(ev, Event::Summary(_) | Event::Frame(_)) => return,
+            Event::Progress(p) if p.loss_percent.is_some() => {
+                // Interim totals asked for (SIGQUIT): iputils' line, on standard error, also
+                // when quiet.
+                eprintln!("{}", progress_text(p));
+                return;
+            }
             Event::Progress(p) => {
                 self.progress_line(p);
                 return;
             }
+            _ if self.quiet && !matches!(ev, Event::Summary(_) | Event::Frame(_)) => return,
             Event::Request(_) | Event::Timeout(_) => return,
             // A port probe's answer is shown in its verdict line.
             Event::Reply(_) | Event::IcmpError(_) if self.command == Some(Command::Probe) => return,
@@ -81,6 +129,13 @@ impl Render {
             Event::Summary(s) => self.summary(s),
             _ => return,
         };
+        let mut text = text;
+        if let (true, Some((_, t))) = (self.timestamps, answered) {
+            text = format!("[{}.{:06}] {text}", t / 1_000_000, t % 1_000_000);
+        }
+        if self.audible && matches!(ev, Event::Reply(r) if !r.duplicate && !r.bad_checksum) {
+            text.insert(0, '\x07');
+        }
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -88,6 +143,7 @@ impl Render {
 
     fn start(&mut self, s: &Start) -> String {
         self.command = Some(s.command);
+        self.dest = s.dest;
         self.iface.clone_from(&s.iface);
         let dest = s.dest.map(|d| d.to_string()).unwrap_or_default();
         let src = s.src.map(|d| d.to_string()).unwrap_or_default();
@@ -123,14 +179,30 @@ impl Render {
     fn reply(&mut self, r: &Reply) -> String {
         let mut s = match (&r.answer, self.command) {
             (Answer::Echo { data_mismatch }, _) => format!(
-                "{} bytes from {}: icmp_seq={} ttl={} time={}{}{}\n",
+                "{} bytes from {}: icmp_seq={} ttl={} time={}{}{}{}\n",
                 r.bytes,
                 r.from,
                 r.seq,
                 r.ttl,
                 format_ms(r.rtt_us / 1e3),
                 if r.duplicate { " (DUP!)" } else { "" },
-                if *data_mismatch { " (BAD DATA)" } else { "" }
+                // iputils: an answer from another host than the one pinged (not for -b,
+                // where every answer is from another host).
+                if self
+                    .dest
+                    .is_some_and(|d| d != r.from && !d.is_broadcast() && !self.broadcast)
+                {
+                    " (DIFFERENT ADDRESS!)"
+                } else {
+                    ""
+                },
+                if r.bad_checksum {
+                    " (BAD CHECKSUM!)"
+                } else if *data_mismatch {
+                    " (BAD DATA)"
+                } else {
+                    ""
+                }
             ),
             (answer, _) => format!(
                 "{} bytes from {}: icmp_seq={} ttl={} time={:.3} ms {}{}\n",
@@ -190,7 +262,7 @@ impl Render {
         s
     }
 
-    fn hop(&self, hop: &Hop) -> String {
+    fn hop(&mut self, hop: &Hop) -> String {
         let mut line = format!("{:>2} ", hop.ttl);
         let mut last = None;
         for p in &hop.probes {
@@ -217,6 +289,14 @@ impl Render {
             }
         }
         line.push('\n');
+        if !self.ratelimit_hinted && hop.probes.iter().any(|p| p.from.is_none()) {
+            // Once per trace: the usual reason for a `*` that is not a lost packet.
+            self.ratelimit_hinted = true;
+            line.push_str(
+                "    (* = no answer in time; routers rate-limit the ICMP errors they send, \
+                 net.ipv4.icmp_ratelimit on Linux, so a * is not always a loss)\n",
+            );
+        }
         if self.show_rr {
             if let Some(rr) = &hop.recorded_route {
                 let list: Vec<String> = rr.iter().map(|a| a.to_string()).collect();
@@ -485,18 +565,59 @@ fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
     line.push_str(&format!(
         ", {}% packet loss, time {}ms\n",
         format_g(p.loss_percent),
-        (elapsed_us / 1e3) as u64
+        (p.active_us.unwrap_or(elapsed_us) / 1e3) as u64
     ));
+    // iputils' last line: the RTTs, then `pipe N` when more than one was in flight.
+    let mut last = Vec::new();
     if let Some(r) = p.rtt_us {
-        line.push_str(&format!(
-            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms\n",
+        last.push(format!(
+            "rtt min/avg/max/mdev = {:.3}/{:.3}/{:.3}/{:.3} ms",
             r.min / 1e3,
             r.avg / 1e3,
             r.max / 1e3,
             r.mdev / 1e3
         ));
     }
+    if p.pipe > 1 {
+        last.push(format!("pipe {}", p.pipe));
+    }
+    if !last.is_empty() {
+        line.push_str(&last.join(", "));
+        line.push('\n');
+    }
+    if p.bad_checksums > 0 {
+        line.push_str(&format!(
+            "{} replies with a bad checksum (not counted as received)\n",
+            p.bad_checksums
+        ));
+    }
+    if p.dropped_by_kernel > 0 {
+        line.push_str(&format!(
+            "{} frames dropped by the kernel before pktforge read them (receive buffer full)\n",
+            p.dropped_by_kernel
+        ));
+    }
     line
+}
+
+/// iputils' interim statistics (SIGQUIT): `N/M packets, X% loss, min/avg/ewma/max = ... ms`.
+fn progress_text(p: &pktforge::event::Progress) -> String {
+    let mut s = format!(
+        "{}/{} packets, {}% loss",
+        p.received,
+        p.sent,
+        p.loss_percent.unwrap_or(0.0) as u64
+    );
+    if let (Some(r), Some(e)) = (p.rtt_us, p.ewma_us) {
+        s.push_str(&format!(
+            ", min/avg/ewma/max = {:.3}/{:.3}/{:.3}/{:.3} ms",
+            r.min / 1e3,
+            r.avg / 1e3,
+            e / 1e3,
+            r.max / 1e3
+        ));
+    }
+    s
 }
 
 fn addr_lines(tag: &str, addrs: &[Ipv4Addr]) -> String {

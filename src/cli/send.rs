@@ -25,7 +25,7 @@ pub struct SendArgs {
     #[command(flatten)]
     pub frame: FrameArgs,
     /// Frames to send.
-    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1)]
+    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1, value_parser = super::args::parse_u64_any)]
     pub count: u64,
     /// Seconds between frames (default 1; 0 = as fast as possible).
     #[arg(long, value_name = "SECS", conflicts_with = "rate")]
@@ -60,6 +60,23 @@ pub struct SendArgs {
     /// One JSON object per line for each frame sent and received, and the summary.
     #[arg(long)]
     pub json: bool,
+    /// Send each frame's IP datagram as fragments of SIZE data bytes (a multiple of 8).
+    #[arg(long = "fragment", value_name = "SIZE", value_parser = super::args::parse_usize_any)]
+    pub fragment: Option<usize>,
+    /// With --fragment: each fragment repeats the last BYTES of the one before (multiple of 8).
+    #[arg(
+        long = "fragment-overlap",
+        value_name = "BYTES",
+        default_value_t = 0,
+        requires = "fragment"
+    )]
+    pub fragment_overlap: usize,
+    /// With --fragment: send the fragments last first.
+    #[arg(long = "fragment-reverse", requires = "fragment")]
+    pub fragment_reverse: bool,
+    /// Also write one timestamped line per frame sent and received to FILE (text).
+    #[arg(long = "log", value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 /// Run `send`. Exit 0; with `--wait`, 0 when something matching the filter arrived, else 1.
@@ -108,6 +125,9 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
             path: path_request(&a.frame.link)?,
         }
     };
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.log.as_deref())?;
     let req = SendRequest {
         source,
         count: a.count,
@@ -116,6 +136,11 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         show: Filter::compile(&a.filter)?,
         force: a.force,
         pcap: a.pcap.clone(),
+        fragment: a.fragment.map(|size| pktforge::probe::send::FragmentPlan {
+            size,
+            overlap: a.fragment_overlap,
+            reverse: a.fragment_reverse,
+        }),
         dissect: a.verbose || (wait.is_some() && !a.quiet) || a.json,
         backend: a.frame.link.backend,
     };
@@ -138,7 +163,10 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
             summary(&frames[0])
         );
     }
-    let s = prepared.run_with(stop, &mut |ev| out.event(ev))?;
+    let s = prepared.run_with(stop, &mut |ev| {
+        out.event(ev);
+        log.event(ev);
+    })?;
     let Totals::Frames(t) = &s.totals else {
         return Ok(0);
     };

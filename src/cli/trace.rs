@@ -62,7 +62,7 @@ pub struct TraceArgs {
     #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = super::args::parse_port)]
     pub port: Option<u16>,
     /// Data bytes per probe (after the ICMP or UDP header).
-    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 32)]
+    #[arg(short = 's', long = "size", value_name = "SIZE", default_value_t = 32, value_parser = super::args::parse_usize_any)]
     pub size: usize,
     /// IP TOS byte.
     #[arg(short = 't', long = "tos", value_name = "TOS", value_parser = super::args::parse_u8_any)]
@@ -99,6 +99,9 @@ pub fn run(a: TraceArgs, stop: &Stop) -> Result<i32> {
     };
     req.target.tos = a.tos.unwrap_or(0);
     let json = a.probe.output.json;
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.probe.output.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let names = (!a.numeric && !json).then(Names::default);
 
     // Events go to a printer thread so that waiting for names never holds up the probes.
@@ -118,6 +121,7 @@ pub fn run(a: TraceArgs, stop: &Stop) -> Result<i32> {
                 .filter_map(|p| p.from)
                 .for_each(|a| n.prefetch(a));
         }
+        log.event(ev);
         let _ = tx.send(ev.clone());
     });
     drop(tx);

@@ -1083,6 +1083,10 @@ fn slot_bytes<'a>(scratch: &'a [u8], s: &RxSlot) -> &'a [u8] {
 }
 
 impl Link for FastLink {
+    fn expect_own_copy(&mut self, frame: &[u8]) {
+        self.own.remember(frame, Instant::now());
+    }
+
     fn send(&mut self, frame: &[u8]) -> Result<()> {
         if frame.len() > self.max_frame() {
             return Err(Error::Invalid(format!(

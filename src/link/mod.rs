@@ -11,6 +11,7 @@ pub mod capfile;
 pub(crate) mod ebpf;
 #[cfg(target_os = "linux")]
 pub mod fast;
+pub mod loopback;
 pub mod path;
 pub mod pcap;
 pub mod pnet;
@@ -63,6 +64,9 @@ pub trait Link: Send {
     fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>>;
     /// Counters so far.
     fn stats(&self) -> LinkStats;
+    /// `frame` was sent by other means (a raw IP socket on `lo`): drop the copies the kernel
+    /// hands back, as for frames sent through [`send`](Link::send).
+    fn expect_own_copy(&mut self, _frame: &[u8]) {}
 }
 
 /// Which frames the kernel passes up to us.
@@ -205,7 +209,12 @@ pub fn open_backend(
         Backend::Fast => Ok(Box::new(fast::FastLink::open(
             iface,
             cfg,
-            fast::FastOptions::default(),
+            fast::FastOptions {
+                // TX slots sized for the interface's MTU (jumbo frames), Ethernet header and
+                // a VLAN tag included; lo's 65,536 is capped (probes on lo use a raw socket).
+                max_frame: (iface.mtu as usize + 14 + 4).clamp(1514, fast::MAX_FRAME),
+                ..fast::FastOptions::default()
+            },
         )?)),
         #[cfg(not(target_os = "linux"))]
         Backend::Fast => Err(crate::Error::Invalid("the fast backend needs Linux".into())),

@@ -42,6 +42,37 @@ pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Pa
     })
 }
 
+/// A path whose next hop's MAC is not known yet (frames would go to the broadcast address
+/// until an ARP reply says otherwise).
+pub fn unresolved(plan: Plan, req: &PathRequest) -> Path {
+    Path {
+        src_mac: req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero()),
+        dst_mac: MacAddr::broadcast(),
+        plan,
+    }
+}
+
+/// The ARP request frame asking for `path`'s next hop.
+pub fn arp_request(path: &Path) -> Vec<u8> {
+    let sender_ip = path
+        .plan
+        .iface
+        .ipv4
+        .first()
+        .map(|(a, _)| *a)
+        .unwrap_or(path.plan.src_ip);
+    let request = ArpRepr::request(path.src_mac, sender_ip, path.plan.next_hop);
+    build_arp_frame(path.src_mac, MacAddr::broadcast(), &request)
+}
+
+/// The MAC `frame` gives for `path`'s next hop, if it is an ARP reply from it.
+pub fn arp_answer(path: &Path, frame: &[u8]) -> Option<MacAddr> {
+    match parse_frame(frame).ok()?.l3 {
+        L3::Arp(arp) if arp.op == 2 && arp.sender_ip == path.plan.next_hop => Some(arp.sender_mac),
+        _ => None,
+    }
+}
+
 /// Send ARP requests for `plan.next_hop` and wait for the answer, retrying every 250 ms.
 fn arp_resolve(
     link: &mut dyn Link,

@@ -406,6 +406,10 @@ impl PnetLink {
 }
 
 impl Link for PnetLink {
+    fn expect_own_copy(&mut self, frame: &[u8]) {
+        self.own.remember(frame, Instant::now());
+    }
+
     fn send(&mut self, frame: &[u8]) -> Result<()> {
         self.own.remember(frame, Instant::now());
         match self.tx.send_to(frame, None) {

@@ -9,7 +9,6 @@
 //! TCP sequence number — and our source, never by arrival order), RTTs from kernel receive
 //! timestamps, timeouts and the pcap.
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -20,7 +19,6 @@ use crate::event::{
 };
 use crate::link::path::{self, Path};
 use crate::link::{self, pcap::PcapWriter, Link, LinkConfig, RxFilter};
-use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
@@ -137,6 +135,10 @@ pub struct Target {
     pub pcap: Option<PathBuf>,
     /// Which link implementation moves the frames.
     pub backend: link::Backend,
+    /// When the next hop does not answer ARP: go on anyway, asking again at each probe and
+    /// reporting each probe as "Destination Host Unreachable" (as the kernel does for iputils
+    /// ping), instead of refusing the run.
+    pub keep_trying_arp: bool,
 }
 
 impl Target {
@@ -151,6 +153,7 @@ impl Target {
             path: PathRequest::default(),
             pcap: None,
             backend: link::Backend::default(),
+            keep_trying_arp: false,
         }
     }
 }
@@ -169,7 +172,13 @@ pub struct Session {
     option_bytes: usize,
     frame: Vec<u8>,
     notices: Vec<String>,
-    _lo_guard: Option<LoopbackGuard>,
+    /// The next hop's MAC is not known yet: the ARP request to send at each probe.
+    unresolved: Option<Vec<u8>>,
+    arp_wait: Duration,
+    /// The interface MTU: larger datagrams leave as fragments.
+    mtu: usize,
+    fragments: Vec<Vec<u8>>,
+    reassembler: crate::wire::frag::Reassembler,
 }
 
 /// Check that a datagram of `data` bytes after a `header_bytes` transport header, with
@@ -225,7 +234,15 @@ impl Session {
             ..t.path.clone()
         };
         let plan = resolve::plan(&path_req)?;
-        let ip_bytes = check_fits(&plan.iface, option_bytes, 8, icmp_len.saturating_sub(8))?;
+        // Over the MTU: sent as fragments built here (RFC 791), unless Don't Fragment is set.
+        let ip_bytes = if t.dont_fragment {
+            check_fits(&plan.iface, option_bytes, 8, icmp_len.saturating_sub(8))?
+        } else {
+            let mut whole = plan.iface.clone();
+            whole.mtu = MAX_IP_LEN as u32;
+            check_fits(&whole, option_bytes, 8, icmp_len.saturating_sub(8))?
+        };
+        let mtu = (plan.iface.mtu as usize).clamp(68, MAX_IP_LEN);
         let mut link = link::open_backend(
             t.backend,
             &plan.iface,
@@ -240,22 +257,40 @@ impl Session {
                 ..LinkConfig::default()
             },
         )?;
-        // Linux drops frames injected on lo unless lo accepts local sources (net::loopback).
+        // On lo, send through a raw IP socket: no sysctl is changed (link::loopback).
+        if plan.iface.is_loopback {
+            link = Box::new(link::loopback::LoopbackLink::new(link)?);
+        }
         let mut notices = Vec::new();
-        let lo_guard = if plan.iface.is_loopback {
-            let g = LoopbackGuard::enable()?;
-            if !g.changed().is_empty() {
+        if let Some(crate::probe::options::SourceRoute::Strict(_)) = &t.options.source_route {
+            if plan.next_hop != wire_dst {
+                // RFC 791: a strict route's first hop must be directly connected to us.
                 notices.push(format!(
-                    "set {} = 1 for this run (Linux drops frames injected on lo otherwise); \
-                     restored on exit",
-                    g.changed().join(", ")
+                    "the strict source route's first hop {wire_dst} is not on the link of {} \
+                     (it is reached through {}): expect a Source Route Failed or Parameter \
+                     Problem, or no answer",
+                    plan.iface.name, plan.next_hop
                 ));
             }
-            Some(g)
-        } else {
-            None
+        }
+        // Keeping on trying: no blocking ARP here; the first probe asks (as the kernel does).
+        let complete_req = PathRequest {
+            arp_timeout: if t.keep_trying_arp {
+                Duration::ZERO
+            } else {
+                path_req.arp_timeout
+            },
+            ..path_req.clone()
         };
-        let path = path::complete(plan, &path_req, link.as_mut())?;
+        let (path, unresolved) = match path::complete(plan.clone(), &complete_req, link.as_mut()) {
+            Ok(p) => (p, None),
+            Err(Error::ArpTimeout { .. }) if t.keep_trying_arp => {
+                let p = path::unresolved(plan, &path_req);
+                let arp = path::arp_request(&p);
+                (p, Some(arp))
+            }
+            Err(e) => return Err(e),
+        };
         let pcap = match &t.pcap {
             Some(p) => Some(PcapWriter::create(p)?),
             None => None,
@@ -280,7 +315,12 @@ impl Session {
             path,
             pcap,
             notices,
-            _lo_guard: lo_guard,
+            unresolved,
+            // The kernel's: 3 unicast solicitations 1 s apart (ucast_solicit, retrans_time).
+            arp_wait: Duration::from_secs(3),
+            mtu,
+            fragments: Vec::new(),
+            reassembler: Default::default(),
         })
     }
 
@@ -332,6 +372,26 @@ impl Session {
         self.ip.protocol = l4.protocol();
         adjust(&mut self.ip);
         build_l4_frame_into(&mut self.frame, &self.eth, &self.ip, l4, self.final_dst)?;
+        let eh = self.eth.header_len();
+        if self.frame.len() - eh > self.mtu {
+            // Fragments built at L2, each with the same Ethernet header.
+            let pieces = crate::wire::frag::fragment(&self.frame[eh..], self.mtu)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+            self.fragments.clear();
+            for piece in pieces {
+                let mut f = self.frame[..eh].to_vec();
+                f.extend_from_slice(&piece);
+                self.fragments.push(f);
+            }
+            let sent = SystemTime::now();
+            for f in &self.fragments {
+                self.link.send(f)?;
+                if let Some(p) = self.pcap.as_mut() {
+                    p.write(SystemTime::now(), f)?;
+                }
+            }
+            return Ok(sent);
+        }
         let sent = SystemTime::now();
         self.link.send(&self.frame)?;
         if let Some(p) = self.pcap.as_mut() {
@@ -356,6 +416,8 @@ pub struct Schedule {
     pub count: Option<u64>,
     /// Time between sends.
     pub interval: Duration,
+    /// Probes sent back to back at the start before the interval applies (1: none early).
+    pub preload: u32,
     /// Most probes unanswered at once (0: no limit).
     pub window: usize,
     /// How long each probe waits for its answer.
@@ -384,6 +446,8 @@ pub enum ProbeEvent {
         /// Sequence number.
         seq: u16,
     },
+    /// Interim totals, asked for through [`Stop::request_progress`].
+    Progress(event::Progress),
 }
 
 impl ProbeEvent {
@@ -395,6 +459,7 @@ impl ProbeEvent {
             ProbeEvent::Reply(r) => event::Event::Reply(r.clone()),
             ProbeEvent::Error(e) => event::Event::IcmpError(e.clone()),
             ProbeEvent::Malformed(m) => event::Event::Malformed(m.clone()),
+            ProbeEvent::Progress(p) => event::Event::Progress(p.clone()),
             ProbeEvent::Timeout { .. } => return None,
         })
     }
@@ -426,6 +491,16 @@ pub struct RunTotals {
     pub timeouts: u64,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// From the start to the last request sent or answer received: what iputils prints as
+    /// `time` (the wait for answers that never came is left out).
+    pub active: Duration,
+    /// Answers that matched a probe but failed their IP or ICMP checksum (not counted as
+    /// received).
+    pub bad_checksums: u64,
+    /// Frames the kernel dropped before the engine read them (the receive buffer was full).
+    pub kernel_drops: u64,
+    /// Most probes in flight when one was answered (iputils' `pipe`).
+    pub pipe: u64,
     /// RTT of first answers (running sums: memory stays flat).
     pub rtt: RttAccumulator,
 }
@@ -451,7 +526,31 @@ impl RunTotals {
                 },
                 rtt_us: self.rtt.stats(),
                 routers: None,
+                active_us: Some(event::us(self.active)),
+                dropped_by_kernel: self.kernel_drops,
+                bad_checksums: self.bad_checksums,
+                pipe: self.pipe,
             }),
+        }
+    }
+
+    /// Interim totals (what SIGQUIT prints in iputils ping).
+    pub fn progress(&self, elapsed: Duration) -> event::Progress {
+        let lost = self.transmitted - self.received.min(self.transmitted);
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        event::Progress {
+            elapsed_us: event::us(elapsed),
+            sent: self.transmitted,
+            received: self.received,
+            tx_rate: self.transmitted as f64 / secs,
+            rx_rate: self.received as f64 / secs,
+            loss_percent: Some(if self.transmitted == 0 {
+                0.0
+            } else {
+                100.0 * lost as f64 / self.transmitted as f64
+            }),
+            rtt_us: self.rtt.stats(),
+            ewma_us: self.rtt.ewma(),
         }
     }
 }
@@ -464,6 +563,7 @@ pub struct RttAccumulator {
     sum2: f64,
     min: f64,
     max: f64,
+    ewma: f64,
 }
 
 impl RttAccumulator {
@@ -475,9 +575,20 @@ impl RttAccumulator {
         if self.n == 0 || us > self.max {
             self.max = us;
         }
+        // iputils' moving average: the first sample, then 1/8 of each new difference.
+        self.ewma = if self.n == 0 {
+            us
+        } else {
+            self.ewma + (us - self.ewma) / 8.0
+        };
         self.n += 1;
         self.sum += us;
         self.sum2 += us * us;
+    }
+
+    /// iputils' exponentially weighted moving average (weight 1/8); None without samples.
+    pub fn ewma(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.ewma)
     }
 
     /// min/avg/max/mdev as iputils computes them; None without samples.
@@ -497,11 +608,102 @@ impl RttAccumulator {
     }
 }
 
+/// One probe's bookkeeping, in a slot indexed by its sequence number.
+#[derive(Debug, Clone, Copy)]
 struct Pending {
+    /// Which probe of the run this is (1-based): tells a reused slot from its old occupant.
+    n: u64,
     at: SystemTime,
     sent: Instant,
     answers: u32,
     settled: bool,
+}
+
+/// The error a probe gets when its next hop never answered ARP: what the kernel reports to
+/// iputils ping (EHOSTUNREACH, shown as "Destination Host Unreachable" from our own address).
+fn host_unreachable(seq: u16, from: Ipv4Addr, p: &Pending, now: SystemTime) -> IcmpError {
+    IcmpError {
+        seq,
+        from,
+        ttl: 64,
+        icmp_type: 3,
+        icmp_code: 1,
+        description: "Destination Host Unreachable".into(),
+        detail: None,
+        quoted_options: Vec::new(),
+        rtt_us: event::us(now.duration_since(p.at).unwrap_or_default()),
+        time_us: time_us(now),
+    }
+}
+
+/// Probes by sequence number (a slot per u16, grown as sequence numbers are used: at most
+/// 65,536 slots), plus the unsettled ones in send order for timeouts. Every operation is O(1)
+/// (amortized), and memory is bounded whatever the count.
+#[derive(Debug, Default)]
+struct Book {
+    slots: Vec<Option<Pending>>,
+    /// (sequence number, probe number) in send order; settled entries are dropped lazily.
+    order: std::collections::VecDeque<(u16, u64)>,
+    outstanding: usize,
+}
+
+impl Book {
+    fn get(&self, seq: u16) -> Option<&Pending> {
+        self.slots.get(usize::from(seq)).and_then(Option::as_ref)
+    }
+
+    fn get_mut(&mut self, seq: u16) -> Option<&mut Pending> {
+        self.slots
+            .get_mut(usize::from(seq))
+            .and_then(Option::as_mut)
+    }
+
+    /// Record probe `p` under `seq`; returns the unsettled probe it displaced (sequence numbers
+    /// wrapped before it was answered or timed out).
+    fn insert(&mut self, seq: u16, p: Pending) -> Option<Pending> {
+        let i = usize::from(seq);
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        let old = self.slots[i].replace(p).filter(|o| !o.settled);
+        if old.is_none() {
+            self.outstanding += 1;
+        }
+        self.order.push_back((seq, p.n));
+        old
+    }
+
+    /// Settle `seq` (answered); true if it was outstanding.
+    fn settle(&mut self, seq: u16) -> bool {
+        match self.get_mut(seq) {
+            Some(p) if !p.settled => {
+                p.settled = true;
+                self.outstanding -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The oldest unsettled probe sent before `limit`, settled as timed out.
+    fn expire(&mut self, limit: Instant) -> Option<u16> {
+        while let Some(&(seq, n)) = self.order.front() {
+            match self.get(seq) {
+                Some(p) if p.n == n && !p.settled => {
+                    if p.sent > limit {
+                        return None;
+                    }
+                    self.order.pop_front();
+                    self.settle(seq);
+                    return Some(seq);
+                }
+                _ => {
+                    self.order.pop_front();
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Run probes of `kind` over `session` on `schedule`, reporting each event to `on_event`.
@@ -512,8 +714,22 @@ pub fn run<K: Probe + ?Sized>(
     stop: &Stop,
     on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
 ) -> Result<RunTotals> {
+    let (totals, result) = run_outcome(session, kind, schedule, stop, on_event);
+    result.map(|()| totals)
+}
+
+/// Like [`run`], but the totals come back also when the run failed midway (the interface went
+/// down, a write failed): a driver reports its summary and then the error.
+pub fn run_outcome<K: Probe + ?Sized>(
+    session: &mut Session,
+    kind: &mut K,
+    schedule: &Schedule,
+    stop: &Stop,
+    on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
+) -> (RunTotals, Result<()>) {
     let started = Instant::now();
     let mut totals = RunTotals::default();
+    let mut last_activity = started;
     let result = run_loop(
         session,
         kind,
@@ -522,12 +738,16 @@ pub fn run<K: Probe + ?Sized>(
         on_event,
         &mut totals,
         started,
+        &mut last_activity,
     );
     let flushed = session.flush();
     totals.elapsed = started.elapsed();
-    result.and(flushed).map(|_| totals)
+    totals.active = last_activity.duration_since(started);
+    totals.kernel_drops = session.link.stats().kernel_drops;
+    (totals, result.and(flushed))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_loop<K: Probe + ?Sized>(
     s: &mut Session,
     kind: &mut K,
@@ -536,59 +756,117 @@ fn run_loop<K: Probe + ?Sized>(
     on_event: &mut dyn FnMut(&ProbeEvent) -> Flow,
     totals: &mut RunTotals,
     started: Instant,
+    last_activity: &mut Instant,
 ) -> Result<()> {
     let deadline = schedule.deadline.map(|d| started + d);
     let tick = Duration::from_millis(100);
-    let mut pending: HashMap<u16, Pending> = HashMap::new();
-    let mut outstanding = 0usize;
+    let mut book = Book::default();
+    let mut unresolved_q: Vec<(u16, u64)> = Vec::new();
+    let mut arp_round: Option<Instant> = None;
     let mut next_send = started;
     let mut sending = true;
+    if schedule.interval < Duration::from_millis(10) {
+        // Sub-10 ms intervals: the default 50 µs timer slack would stretch every wait.
+        // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0) };
+    }
     loop {
         let now = Instant::now();
         if stop.is_stopped() || deadline.is_some_and(|d| now >= d) {
             return Ok(());
         }
+        if stop.take_progress_request() {
+            let p = totals.progress(now.duration_since(started));
+            if on_event(&ProbeEvent::Progress(p)) == Flow::Stop {
+                return Ok(());
+            }
+        }
         if schedule.count.is_some_and(|c| totals.transmitted >= c) {
             sending = false;
         }
-        // Time out what waited too long.
-        for (seq, p) in pending.iter_mut() {
-            if !p.settled && now.duration_since(p.sent) >= schedule.timeout {
-                p.settled = true;
-                outstanding -= 1;
-                totals.timeouts += 1;
-                if on_event(&ProbeEvent::Timeout { seq: *seq }) == Flow::Stop {
+        // Probes whose next hop never answered ARP: like the kernel, a resolution round
+        // lasts `arp_wait`, then every probe that waited for it fails at once.
+        if arp_round.is_some_and(|t| now.duration_since(t) >= s.arp_wait) {
+            arp_round = None;
+            for (seq, n) in std::mem::take(&mut unresolved_q) {
+                let Some(p) = book.get(seq).filter(|p| p.n == n && !p.settled).copied() else {
+                    continue;
+                };
+                book.settle(seq);
+                totals.errors += 1;
+                totals.pipe = totals.pipe.max(totals.transmitted + 1 - p.n);
+                *last_activity = now;
+                let e = host_unreachable(seq, s.path.plan.src_ip, &p, SystemTime::now());
+                if on_event(&ProbeEvent::Error(e)) == Flow::Stop {
                     return Ok(());
                 }
             }
         }
-        let window_open = schedule.window == 0 || outstanding < schedule.window;
+        // Time out what waited too long: only the oldest unsettled probes are looked at.
+        if let Some(limit) = now.checked_sub(schedule.timeout) {
+            while let Some(seq) = book.expire(limit) {
+                totals.timeouts += 1;
+                if on_event(&ProbeEvent::Timeout { seq }) == Flow::Stop {
+                    return Ok(());
+                }
+            }
+        }
+        let window_open = schedule.window == 0 || book.outstanding < schedule.window;
         if sending && window_open && now >= next_send {
-            let seq = (totals.transmitted + 1) as u16; // counts from 1, as iputils
+            let n = totals.transmitted + 1;
+            let seq = n as u16; // counts from 1, as iputils; wraps like it
             let at = SystemTime::now();
             let payload = kind.payload(seq, at);
-            let at = s.send(&payload, at, |ip| {
-                ip.id = seq;
-                kind.adjust_ip(seq, ip);
-            })?;
-            totals.transmitted += 1;
-            pending.insert(
+            let ip_bytes = 20 + s.option_bytes + payload.buffer_len()?;
+            let at = if let Some(arp) = s.unresolved.as_ref() {
+                // No MAC for the next hop yet: ask again; the probe waits for the answer.
+                s.link.send(arp)?;
+                if let Some(p) = s.pcap.as_mut() {
+                    p.write(at, arp)?;
+                }
+                unresolved_q.push((seq, n));
+                arp_round.get_or_insert(now);
+                at
+            } else {
+                s.send(&payload, at, |ip| {
+                    ip.id = seq;
+                    kind.adjust_ip(seq, ip);
+                })?
+            };
+            totals.transmitted = n;
+            *last_activity = Instant::now();
+            let displaced = book.insert(
                 seq,
                 Pending {
+                    n,
                     at,
-                    sent: Instant::now(),
+                    sent: *last_activity,
                     answers: 0,
                     settled: false,
                 },
             );
-            outstanding += 1;
-            next_send = (next_send + schedule.interval).max(now);
+            if displaced.is_some() {
+                // The sequence numbers went round before the old probe was settled.
+                totals.timeouts += 1;
+                if on_event(&ProbeEvent::Timeout { seq }) == Flow::Stop {
+                    return Ok(());
+                }
+            }
+            // Hold the average rate: a send that was late (timer slack, a busy pass) is made
+            // up by the next ones, as iputils' token bucket does; after a stall of more than
+            // 100 ms the schedule restarts from now instead of bursting.
+            if totals.transmitted >= u64::from(schedule.preload.max(1)) {
+                next_send += schedule.interval;
+            }
+            if now.saturating_duration_since(next_send) > Duration::from_millis(100) {
+                next_send = now;
+            }
             let sent = event::Request {
                 seq,
                 time_us: time_us(at),
                 dest: s.ip.dst,
                 ttl: s.ip.ttl,
-                ip_bytes: s.frame.len().saturating_sub(s.eth.header_len()),
+                ip_bytes,
             };
             match on_event(&ProbeEvent::Sent(sent)) {
                 Flow::Stop => return Ok(()),
@@ -597,7 +875,7 @@ fn run_loop<K: Probe + ?Sized>(
             }
             continue;
         }
-        if !sending && outstanding == 0 && !(schedule.collect && deadline.is_some()) {
+        if !sending && book.outstanding == 0 && !(schedule.collect && deadline.is_some()) {
             return Ok(());
         }
         let mut wait = now + tick;
@@ -614,30 +892,69 @@ fn run_loop<K: Probe + ?Sized>(
         if let Some(p) = s.pcap.as_mut() {
             p.write(at, rx.data)?;
         }
-        let Some(ev) = classify(kind, s.path.plan.src_ip, rx.data, at, &mut pending) else {
+        if s.unresolved.is_some() {
+            if let Some(mac) = path::arp_answer(&s.path, rx.data) {
+                // The next hop answered at last: send what waited for it, as the kernel
+                // sends the packets it queued while resolving.
+                s.path.dst_mac = mac;
+                s.eth.dst = mac;
+                s.unresolved = None;
+                for (seq, n) in std::mem::take(&mut unresolved_q) {
+                    if book.get(seq).is_some_and(|p| p.n == n && !p.settled) {
+                        let t = SystemTime::now();
+                        let payload = kind.payload(seq, t);
+                        let at = s.send(&payload, t, |ip| {
+                            ip.id = seq;
+                            kind.adjust_ip(seq, ip);
+                        })?;
+                        if let Some(p) = book.get_mut(seq) {
+                            p.at = at;
+                        }
+                    }
+                }
+                continue;
+            }
+        }
+        // A fragment is kept until its datagram is whole; then the whole one is classified
+        // (every fragment went to the pcap above).
+        let assembled = fragment_ip(rx.data).and_then(|(eh, ip)| {
+            let whole = s.reassembler.push(ip, Instant::now())?;
+            let mut f = rx.data[..eh].to_vec();
+            f.extend_from_slice(&whole);
+            Some(f)
+        });
+        let bytes = assembled.as_deref().unwrap_or(rx.data);
+        let Some(ev) = classify(kind, s.path.plan.src_ip, bytes, at, &mut book) else {
             continue;
         };
         let seq = match &ev {
+            ProbeEvent::Reply(r) if r.bad_checksum => {
+                totals.bad_checksums += 1;
+                None
+            }
             ProbeEvent::Reply(r) if r.duplicate => {
                 totals.duplicates += 1;
-                r.seq
+                None
             }
             ProbeEvent::Reply(r) => {
                 totals.received += 1;
                 totals.rtt.add(r.rtt_us);
-                r.seq
+                Some(r.seq)
             }
             ProbeEvent::Error(e) => {
                 totals.errors += 1;
-                e.seq
+                Some(e.seq)
             }
-            _ => 0,
+            _ => None,
         };
-        if let Some(p) = pending.get_mut(&seq) {
-            if !p.settled {
-                p.settled = true;
-                outstanding -= 1;
+        if let Some(seq) = seq {
+            *last_activity = Instant::now();
+            if let Some(p) = book.get(seq) {
+                totals.pipe = totals
+                    .pipe
+                    .max(totals.transmitted + 1 - p.n.min(totals.transmitted));
             }
+            book.settle(seq);
         }
         match on_event(&ev) {
             Flow::Stop => return Ok(()),
@@ -647,13 +964,24 @@ fn run_loop<K: Probe + ?Sized>(
     }
 }
 
+/// The Ethernet header length and IP bytes of `frame` when it carries an IPv4 fragment.
+fn fragment_ip(frame: &[u8]) -> Option<(usize, &[u8])> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != ETHERTYPE_IPV4 {
+        return None;
+    }
+    let eh = eth.header_len();
+    let ip = Ipv4Packet::new_checked(&frame[eh..]).ok()?;
+    ip.is_fragment().then(|| (eh, &frame[eh..]))
+}
+
 /// Turn a received frame into a Reply or Error event when it is about one of our probes.
 fn classify<K: Probe + ?Sized>(
     kind: &K,
     our_src: Ipv4Addr,
     bytes: &[u8],
     at: SystemTime,
-    pending: &mut HashMap<u16, Pending>,
+    book: &mut Book,
 ) -> Option<ProbeEvent> {
     // Through the views: nothing is allocated for a frame that is not ours.
     let eth = EthernetFrame::new_checked(bytes).ok()?;
@@ -661,7 +989,7 @@ fn classify<K: Probe + ?Sized>(
         return None;
     }
     let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-    if ip.frag_offset() != 0 {
+    if ip.is_fragment() {
         return None;
     }
     // Kernel timestamps are ns but our send time is a user-space clock read: keep ns anyway.
@@ -671,8 +999,12 @@ fn classify<K: Probe + ?Sized>(
         if !kind.accepts_dst(ip.dst(), our_src) {
             return None;
         }
-        let p = pending.get_mut(&seq)?;
-        p.answers += 1;
+        let bad_checksum = !ip.verify_checksum() || !payload_checksum_ok(&ip);
+        let p = book.get_mut(seq)?;
+        // A damaged answer is shown but answers nothing (iputils: "(BAD CHECKSUM!)").
+        if !bad_checksum {
+            p.answers += 1;
+        }
         let bytes = usize::from(ip.total_len()).saturating_sub(ip.header_len());
         let mut options = parse_options(ip.options());
         record_hop(&mut options, ip.dst(), ms_since_midnight_ut(at));
@@ -684,6 +1016,7 @@ fn classify<K: Probe + ?Sized>(
             rtt_us: rtt(p.at),
             time_us: time,
             duplicate: p.answers > 1,
+            bad_checksum,
             options,
             answer,
         }));
@@ -710,7 +1043,7 @@ fn classify<K: Probe + ?Sized>(
         return None;
     }
     let seq = kind.quoted(quote.protocol(), quote.payload())?;
-    let p = pending.get(&seq)?;
+    let p = book.get(seq)?;
     let detail = match msg {
         IcmpMessage::ParameterProblem { pointer, quote, .. } => {
             Some(explain_pointer(quote, *pointer))
@@ -729,6 +1062,16 @@ fn classify<K: Probe + ?Sized>(
         rtt_us: rtt(p.at),
         time_us: time,
     }))
+}
+
+/// Whether the ICMP checksum of `ip`'s payload verifies (true for other protocols). UDP and TCP
+/// are not judged: a Linux sender on a veth (or any NIC with checksum offload) leaves their
+/// checksum for the device to fill, and a packet socket on the path sees it unfilled.
+fn payload_checksum_ok(ip: &Ipv4Packet<&[u8]>) -> bool {
+    match ip.protocol() {
+        IPPROTO_ICMP => IcmpPacket::new_checked(ip.payload()).is_ok_and(|v| v.verify_checksum()),
+        _ => true,
+    }
 }
 
 #[cfg(test)]
@@ -755,7 +1098,7 @@ mod tests {
     #[test]
     fn truncated_quotes_are_reported_not_matched_and_never_panic() {
         let kind = Echo::new(7, 8, &[]);
-        let mut pending = HashMap::new();
+        let mut pending = Book::default();
         let us = "192.0.2.2".parse().unwrap();
         // A Time Exceeded quoting 12 bytes: less than an IPv4 header.
         let f = frame_to_us(IcmpMessage::TimeExceeded {

@@ -10,6 +10,9 @@ use crate::{Error, Field, Result, Stop};
 
 /// Largest ICMP data that fits an IPv4 datagram with a 20-byte header.
 const MAX_DATA: usize = 65535 - 20 - 8;
+/// Most requests sent back to back by `preload` (iputils' limit for root is 65536; the
+/// kernel's receive buffer bounds what can be answered at once far below that).
+pub const MAX_PRELOAD: u32 = 1024;
 
 /// A validated ping request.
 #[derive(Debug, Clone)]
@@ -30,6 +33,10 @@ pub struct PingRequest {
     pub deadline: Option<Duration>,
     /// Bytes repeated to fill the data after the timestamp (`-p`); empty: 0x08, 0x09, ...
     pub pattern: Vec<u8>,
+    /// Probing a broadcast address is allowed (iputils `-b`); refused otherwise.
+    pub broadcast: bool,
+    /// Requests sent at once before the interval applies (iputils `-l`).
+    pub preload: u32,
 }
 
 impl PingRequest {
@@ -44,6 +51,8 @@ impl PingRequest {
             timeout: Duration::from_secs(10),
             deadline: None,
             pattern: Vec::new(),
+            broadcast: false,
+            preload: 1,
         }
     }
 
@@ -61,6 +70,16 @@ impl PingRequest {
             return Err(Error::invalid(
                 Field::Pattern,
                 format!("holds at most 16 bytes, got {}", self.pattern.len()),
+            ));
+        }
+        if self.preload == 0 || self.preload > MAX_PRELOAD {
+            return Err(Error::invalid(
+                Field::Preload,
+                format!(
+                    "{} is out of range: 1..={MAX_PRELOAD} (iputils' limit for a user: 3; \
+                     pktforge keeps at most {MAX_PRELOAD} in flight at once)",
+                    self.preload
+                ),
             ));
         }
         if self.size > MAX_DATA {
@@ -96,8 +115,25 @@ impl PingRequest {
     /// refused before the first frame leaves.
     pub fn run_with(&self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
         self.validate()?;
+        let mut target = self.target.clone();
+        target.keep_trying_arp = true; // iputils: an unanswered ARP is an error per probe
         let mut echo = Echo::new(self.id, self.size, &self.pattern);
-        let mut session = Session::open(&self.target, echo.icmp_len())?;
+        let mut session = Session::open(&target, echo.icmp_len())?;
+        let plan = &session.path().plan;
+        let is_broadcast = self.target.dest.is_broadcast()
+            || plan.iface.ipv4.iter().any(|&(a, p)| {
+                p < 31 && u32::from(self.target.dest) == u32::from(a) | (u32::MAX >> p)
+            });
+        if is_broadcast && !self.broadcast {
+            // Nothing has been sent: a broadcast next hop needs no ARP.
+            return Err(Error::invalid(
+                Field::Broadcast,
+                format!(
+                    "{} is a broadcast address on {}: ask for it explicitly",
+                    self.target.dest, plan.iface.name
+                ),
+            ));
+        }
         let start = session.start_record(Command::Ping, self.target.dest, self.size);
         on_event(&Event::Start(start));
         for message in session.take_notices() {
@@ -106,20 +142,23 @@ impl PingRequest {
         let schedule = Schedule {
             count: self.count,
             interval: self.interval,
+            preload: self.preload,
             window: 0,
             timeout: self.timeout,
             deadline: self.deadline,
             collect: false,
         };
-        let totals = engine::run(&mut session, &mut echo, &schedule, stop, &mut |ev| {
-            if let Some(e) = ev.to_event() {
-                on_event(&e);
-            }
-            Flow::Continue
-        })?;
+        let (totals, result) =
+            engine::run_outcome(&mut session, &mut echo, &schedule, stop, &mut |ev| {
+                if let Some(e) = ev.to_event() {
+                    on_event(&e);
+                }
+                Flow::Continue
+            });
+        // The summary also when the link failed midway: what was seen so far, then the error.
         let summary = totals.summary(Command::Ping, self.target.dest, stop);
         on_event(&Event::Summary(summary.clone()));
-        Ok(summary)
+        result.map(|()| summary)
     }
 }
 

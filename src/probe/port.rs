@@ -120,6 +120,7 @@ impl PortProbeRequest {
         let schedule = engine::Schedule {
             count: self.count.map(|c| c * self.ports.len() as u64),
             interval: self.interval,
+            preload: 1,
             window: 0,
             timeout: self.timeout,
             deadline: None,

@@ -111,6 +111,7 @@ impl QueryRequest {
         let schedule = Schedule {
             count: Some(self.count),
             interval: self.interval,
+            preload: 1,
             window: 0,
             timeout: self.timeout,
             deadline: None,
@@ -156,25 +157,26 @@ impl QueryRequest {
         }
         let rsol = self.kind == QueryKind::Rsol;
         let mut routers: Vec<Ipv4Addr> = Vec::new();
-        let totals = engine::run(&mut session, &mut probe, &schedule, stop, &mut |ev| {
-            match ev {
-                // Advertisements carry no sequence number: each is a reply, none a duplicate.
-                ProbeEvent::Reply(r) if rsol => {
-                    if !routers.contains(&r.from) {
-                        routers.push(r.from);
+        let (totals, result) =
+            engine::run_outcome(&mut session, &mut probe, &schedule, stop, &mut |ev| {
+                match ev {
+                    // Advertisements carry no sequence number: each is a reply, none a duplicate.
+                    ProbeEvent::Reply(r) if rsol => {
+                        if !routers.contains(&r.from) {
+                            routers.push(r.from);
+                        }
+                        let mut r = r.clone();
+                        r.duplicate = false;
+                        on_event(&Event::Reply(r));
                     }
-                    let mut r = r.clone();
-                    r.duplicate = false;
-                    on_event(&Event::Reply(r));
-                }
-                other => {
-                    if let Some(e) = other.to_event() {
-                        on_event(&e);
+                    other => {
+                        if let Some(e) = other.to_event() {
+                            on_event(&e);
+                        }
                     }
                 }
-            }
-            Flow::Continue
-        })?;
+                Flow::Continue
+            });
         let mut summary = totals.summary(command, self.target.dest, stop);
         if let Totals::Probe(p) = &mut summary.totals {
             if rsol {
@@ -182,6 +184,6 @@ impl QueryRequest {
             }
         }
         on_event(&Event::Summary(summary.clone()));
-        Ok(summary)
+        result.map(|()| summary)
     }
 }

@@ -41,6 +41,45 @@ pub enum FrameSource {
     },
 }
 
+/// Fragments made by hand from each frame's IP datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FragmentPlan {
+    /// Data bytes per fragment (a positive multiple of 8).
+    pub size: usize,
+    /// Bytes each fragment after the first repeats of the one before (a multiple of 8, less
+    /// than `size`).
+    pub overlap: usize,
+    /// Send the last fragment first.
+    pub reverse: bool,
+}
+
+impl FragmentPlan {
+    /// Refuse sizes that are not multiples of 8 and overlaps that are not below the size.
+    pub fn validate(&self) -> Result<()> {
+        let f = self;
+        if f.size == 0 || !f.size.is_multiple_of(8) || f.size > 65_528 {
+            return Err(Error::invalid(
+                Field::Fragment,
+                format!(
+                    "{} is not a multiple of 8 in 8..=65528 (fragment offsets count \
+                     8-byte units)",
+                    f.size
+                ),
+            ));
+        }
+        if !f.overlap.is_multiple_of(8) || f.overlap >= f.size {
+            return Err(Error::invalid(
+                Field::FragmentOverlap,
+                format!(
+                    "{} must be a multiple of 8 below the fragment size {}",
+                    f.overlap, f.size
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A send request.
 #[derive(Debug, Clone)]
 pub struct SendRequest {
@@ -58,6 +97,8 @@ pub struct SendRequest {
     pub force: bool,
     /// Write every frame sent and received here (pcap).
     pub pcap: Option<PathBuf>,
+    /// Send each frame as fragments made by hand.
+    pub fragment: Option<FragmentPlan>,
     /// Put the full dissection into each frame record.
     pub dissect: bool,
     /// Which link implementation moves the frames.
@@ -81,6 +122,9 @@ impl SendRequest {
         if self.count == 0 {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
+        if let Some(f) = self.fragment {
+            f.validate()?;
+        }
         // The kernel passes what the wait shows, and ARP (for resolving the next hop).
         let kernel = self.show.or("arp")?;
         let rx_filter = RxFilter::Bpf(kernel.program);
@@ -103,8 +147,31 @@ impl SendRequest {
             }
         };
         for f in &frames {
-            check_mtu(f, &iface, self.force)?;
+            match self.fragment {
+                Some(plan) => {
+                    for piece in split(f, plan)? {
+                        check_mtu(&piece, &iface, self.force)?;
+                    }
+                }
+                None => check_mtu(f, &iface, self.force)?,
+            }
         }
+        // On lo: well-formed IPv4 leaves through a raw IP socket (no setting changed); only
+        // other frames need lo's sysctls, set for the run (journaled, root only).
+        let (link, lo) = match (iface.is_loopback, lo) {
+            (true, _)
+                if frames
+                    .iter()
+                    .all(|f| crate::link::loopback::raw_sendable(f)) =>
+            {
+                (
+                    Box::new(crate::link::loopback::LoopbackLink::new(link)?) as Box<dyn Link>,
+                    None,
+                )
+            }
+            (true, None) => (link, Some(LoopbackGuard::enable()?)),
+            (_, lo) => (link, lo),
+        };
         Ok(PreparedSend {
             req: self,
             iface,
@@ -169,12 +236,27 @@ fn open(
             ..LinkConfig::default()
         },
     )?;
-    let lo = if iface.is_loopback {
-        Some(LoopbackGuard::enable()?)
-    } else {
-        None
-    };
-    Ok((link, lo))
+    // lo's settings, if needed, are decided once the frames are known (prepare).
+    Ok((link, None))
+}
+
+/// A frame's IP datagram as hand-made fragments, each behind the frame's Ethernet header.
+pub fn split(frame: &[u8], plan: FragmentPlan) -> Result<Vec<Vec<u8>>> {
+    plan.validate()?;
+    let eh = EthernetFrame::new_checked(frame)
+        .map_err(|e| Error::Invalid(format!("fragmenting: {e}")))?
+        .header_len();
+    let pieces =
+        crate::wire::frag::fragment_by(&frame[eh..], plan.size, plan.overlap, plan.reverse)
+            .map_err(|e| Error::Invalid(format!("fragmenting: {e} (only IPv4 frames fragment)")))?;
+    Ok(pieces
+        .into_iter()
+        .map(|p| {
+            let mut f = frame[..eh].to_vec();
+            f.extend_from_slice(&p);
+            f
+        })
+        .collect())
 }
 
 /// Refuse a frame whose IP part is over the MTU, unless forced.
@@ -295,14 +377,20 @@ impl PreparedSend {
                 }
                 _ => self.frames[(totals.sent % self.frames.len() as u64) as usize].clone(),
             };
-            self.link.send(&frame)?;
-            let at = SystemTime::now();
-            totals.sent += 1;
-            *index += 1;
-            if let Some(w) = pcap.as_mut() {
-                w.write(at, &frame)?;
+            let pieces = match self.req.fragment {
+                Some(plan) => split(&frame, plan)?,
+                None => vec![frame],
+            };
+            for frame in pieces {
+                self.link.send(&frame)?;
+                let at = SystemTime::now();
+                *index += 1;
+                if let Some(w) = pcap.as_mut() {
+                    w.write(at, &frame)?;
+                }
+                on_event(&self.frame_record(*index, at, &frame, Direction::Out));
             }
-            on_event(&self.frame_record(*index, at, &frame, Direction::Out));
+            totals.sent += 1;
         }
         Ok(())
     }

@@ -218,96 +218,113 @@ impl TraceRequest {
         let schedule = engine::Schedule {
             count: Some((hops_n * q) as u64),
             interval: Duration::ZERO,
+            preload: 1,
             window: req.in_flight,
             timeout: req.wait,
             deadline: None,
             collect: false,
         };
-        let totals = engine::run(&mut session, &mut kind, &schedule, stop, &mut |ev| {
-            let (seq, result) = match ev {
-                ProbeEvent::Sent(r) => {
-                    sent_upto = r.seq;
-                    on_event(&Event::Request(r.clone()));
-                    return match last_ttl {
-                        Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
-                        _ => Flow::Continue,
-                    };
-                }
-                ProbeEvent::Timeout { seq } => (
-                    *seq,
-                    HopProbe {
-                        from: None,
-                        rtt_us: None,
-                        marker: None,
-                        options: Vec::new(),
-                    },
-                ),
-                ProbeEvent::Reply(r) if !r.duplicate => {
-                    let ttl = req.ttl_of(r.seq);
-                    last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
-                    (
-                        r.seq,
-                        HopProbe {
-                            from: Some(r.from),
-                            rtt_us: Some(r.rtt_us),
-                            marker: None,
-                            options: r.options.clone(),
-                        },
-                    )
-                }
-                ProbeEvent::Reply(_) | ProbeEvent::Malformed(_) => return Flow::Continue,
-                ProbeEvent::Error(e) => {
-                    let marker = match e.icmp_type {
-                        11 => None,
-                        3 => unreachable_marker(e.icmp_code, None),
-                        t => Some(format!("!<{t}/{}>", e.icmp_code)),
-                    };
-                    if e.icmp_type != 11 {
-                        let ttl = req.ttl_of(e.seq);
-                        last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
-                        if marker.is_some() && stopped_by.is_none() {
-                            stopped_by = Some(e.description.clone());
-                        }
+        let (totals, result) =
+            engine::run_outcome(&mut session, &mut kind, &schedule, stop, &mut |ev| {
+                // A second answer to a probe already settled (a late or forged reply after a Time
+                // Exceeded, an error after the reply) changes nothing: it neither ends nor
+                // reorders the trace.
+                let settled = |seq: u16| {
+                    let i = usize::from(seq.max(1) - 1);
+                    i >= results.len() || results[i].is_some()
+                };
+                let (seq, result) = match ev {
+                    ProbeEvent::Progress(p) => {
+                        on_event(&Event::Progress(p.clone()));
+                        return Flow::Continue;
                     }
-                    (
-                        e.seq,
+                    ProbeEvent::Reply(r) if settled(r.seq) || r.bad_checksum => {
+                        return Flow::Continue
+                    }
+                    ProbeEvent::Error(e) if settled(e.seq) => return Flow::Continue,
+                    ProbeEvent::Sent(r) => {
+                        sent_upto = r.seq;
+                        on_event(&Event::Request(r.clone()));
+                        return match last_ttl {
+                            Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
+                            _ => Flow::Continue,
+                        };
+                    }
+                    ProbeEvent::Timeout { seq } => (
+                        *seq,
                         HopProbe {
-                            from: Some(e.from),
-                            rtt_us: Some(e.rtt_us),
-                            marker,
-                            options: e.quoted_options.clone(),
+                            from: None,
+                            rtt_us: None,
+                            marker: None,
+                            options: Vec::new(),
                         },
-                    )
+                    ),
+                    ProbeEvent::Reply(r) if !r.duplicate => {
+                        let ttl = req.ttl_of(r.seq);
+                        last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
+                        (
+                            r.seq,
+                            HopProbe {
+                                from: Some(r.from),
+                                rtt_us: Some(r.rtt_us),
+                                marker: None,
+                                options: r.options.clone(),
+                            },
+                        )
+                    }
+                    ProbeEvent::Reply(_) | ProbeEvent::Malformed(_) => return Flow::Continue,
+                    ProbeEvent::Error(e) => {
+                        let marker = match e.icmp_type {
+                            11 => None,
+                            3 => unreachable_marker(e.icmp_code, None),
+                            t => Some(format!("!<{t}/{}>", e.icmp_code)),
+                        };
+                        if e.icmp_type != 11 {
+                            let ttl = req.ttl_of(e.seq);
+                            last_ttl = Some(last_ttl.map_or(ttl, |t| t.min(ttl)));
+                            if marker.is_some() && stopped_by.is_none() {
+                                stopped_by = Some(e.description.clone());
+                            }
+                        }
+                        (
+                            e.seq,
+                            HopProbe {
+                                from: Some(e.from),
+                                rtt_us: Some(e.rtt_us),
+                                marker,
+                                options: e.quoted_options.clone(),
+                            },
+                        )
+                    }
+                };
+                let idx = usize::from(seq.max(1) - 1);
+                if idx < results.len() && results[idx].is_none() {
+                    results[idx] = Some(result);
                 }
-            };
-            let idx = usize::from(seq.max(1) - 1);
-            if idx < results.len() && results[idx].is_none() {
-                results[idx] = Some(result);
-            }
-            // Report every hop now complete, in order, up to the last one.
-            while printed < hops_n {
-                let ttl = req.first_ttl + printed as u8;
-                if last_ttl.is_some_and(|t| ttl > t) {
-                    break;
+                // Report every hop now complete, in order, up to the last one.
+                while printed < hops_n {
+                    let ttl = req.first_ttl + printed as u8;
+                    if last_ttl.is_some_and(|t| ttl > t) {
+                        break;
+                    }
+                    let slots = &results[printed * q..(printed + 1) * q];
+                    if slots.iter().any(Option::is_none) {
+                        break;
+                    }
+                    let probes: Vec<HopProbe> = slots.iter().flatten().cloned().collect();
+                    on_event(&Event::Hop(Hop {
+                        ttl,
+                        recorded_route: recorded_route(&probes),
+                        probes,
+                    }));
+                    printed += 1;
                 }
-                let slots = &results[printed * q..(printed + 1) * q];
-                if slots.iter().any(Option::is_none) {
-                    break;
+                match last_ttl {
+                    Some(t) if printed > usize::from(t - req.first_ttl) => Flow::Stop,
+                    Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
+                    _ => Flow::Continue,
                 }
-                let probes: Vec<HopProbe> = slots.iter().flatten().cloned().collect();
-                on_event(&Event::Hop(Hop {
-                    ttl,
-                    recorded_route: recorded_route(&probes),
-                    probes,
-                }));
-                printed += 1;
-            }
-            match last_ttl {
-                Some(t) if printed > usize::from(t - req.first_ttl) => Flow::Stop,
-                Some(t) if sent_upto >= req.last_seq_of(t) => Flow::StopSending,
-                _ => Flow::Continue,
-            }
-        })?;
+            });
         let summary = Summary {
             command: Command::Trace,
             elapsed_us: event::us(totals.elapsed),
@@ -321,7 +338,7 @@ impl TraceRequest {
             }),
         };
         on_event(&Event::Summary(summary.clone()));
-        Ok(summary)
+        result.map(|()| summary)
     }
 }
 

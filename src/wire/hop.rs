@@ -51,8 +51,14 @@ fn record_one(opt: &mut IpOption, addr: Ipv4Addr, now_ms: u32) -> bool {
             let start = usize::from(*pointer);
             let idx = start.saturating_sub(5) / size;
             if start < 5 || (start - 5) % size != 0 || idx >= entries.len() {
-                // No room left: count the hop that could not stamp (RFC 791).
-                if start >= 5 && idx >= entries.len() && *overflow < MAX_OVERFLOW {
+                // No room left: count the hop that could not stamp (RFC 791). A host is asked
+                // to stamp a prespecified list only where it is named, so nobody overflows it
+                // (Linux counts nothing there either).
+                if start >= 5
+                    && idx >= entries.len()
+                    && *overflow < MAX_OVERFLOW
+                    && !matches!(flag, TimestampFlag::Prespecified)
+                {
                     *overflow += 1;
                     return true;
                 }
@@ -99,6 +105,27 @@ mod tests {
             "full: nothing more"
         );
         assert_eq!(opts[0].recorded(), vec![a("192.0.2.2"), a("192.0.2.1")]);
+    }
+
+    #[test]
+    fn a_full_prespecified_list_counts_no_overflow() {
+        let mut opts = vec![IpOption::Timestamp {
+            pointer: 21,
+            overflow: 0,
+            flag: TimestampFlag::Prespecified,
+            entries: vec![
+                crate::wire::TimestampEntry {
+                    addr: Some([198, 51, 100, 1].into()),
+                    timestamp: 5,
+                },
+                crate::wire::TimestampEntry {
+                    addr: Some([203, 0, 113, 2].into()),
+                    timestamp: 6,
+                },
+            ],
+        }];
+        assert_eq!(record_hop(&mut opts, [192, 0, 2, 2].into(), 7), 0);
+        assert!(matches!(opts[0], IpOption::Timestamp { overflow: 0, .. }));
     }
 
     #[test]

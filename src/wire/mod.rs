@@ -6,6 +6,7 @@
 
 mod arp;
 mod ether;
+pub mod frag;
 mod frame;
 pub mod hop;
 mod icmp;
