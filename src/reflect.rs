@@ -324,6 +324,28 @@ impl Responder {
             self.uncount(&reply);
             return None;
         }
+        // A reversed source route can name any address as the reply's first hop: never send
+        // to a group, loopback or zero address (found by the `reflect` fuzz target). The
+        // all-hosts answer to a solicitation from 0.0.0.0 (RFC 1256) is the one exception.
+        let reply_dst = EthernetFrame::new_checked(&reply[..]).ok().and_then(|e| {
+            let ip = Ipv4Packet::new_checked(e.payload()).ok()?;
+            let advert = IcmpPacket::new_checked(ip.payload()).is_ok_and(|m| m.msg_type() == 9);
+            Some((ip.dst(), advert))
+        });
+        // The one group reply: an advertisement answering a solicitation from 0.0.0.0.
+        let from_nobody = EthernetFrame::new_checked(frame)
+            .ok()
+            .and_then(|e| Ipv4Packet::new_checked(e.payload()).ok().map(|ip| ip.src()))
+            .is_some_and(|a| a.is_unspecified());
+        if let Some((dst, advert)) = reply_dst {
+            let all_hosts = dst == ALL_HOSTS && advert && from_nobody && self.cfg.advertise;
+            // A request from 0.0.0.0 has nobody to answer but the all-hosts group.
+            if (!all_hosts && self.is_martian_source(dst)) || (from_nobody && !all_hosts) {
+                self.counters.martian += 1;
+                self.uncount(&reply);
+                return None;
+            }
+        }
         Some(reply)
     }
 
@@ -815,6 +837,21 @@ mod tests {
             seq: 2,
             data: vec![7; 56],
         }
+    }
+
+    /// Regression (found by the `reflect` fuzz target): an echo request whose exhausted LSRR
+    /// recorded 224.0.0.2 was answered along the reversed route, to the multicast group.
+    #[test]
+    fn a_reversed_source_route_never_sends_the_reply_to_a_group() {
+        let mut r = responder();
+        let route = IpOption::LooseSourceRoute {
+            pointer: 8,
+            route: vec![a("224.0.0.2")],
+        };
+        let req = request(a("203.0.113.9"), vec![route], echo());
+        assert!(r.respond(&req, SystemTime::now()).is_none());
+        assert_eq!(r.counters.martian, 1);
+        assert_eq!(r.counters.echo_replies, 0, "counters count replies sent");
     }
 
     #[test]

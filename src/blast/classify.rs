@@ -24,12 +24,16 @@ pub enum Rx {
 }
 
 /// Recognise an echo reply to one of our requests (ICMP ids `base_id .. base_id + threads`,
-/// unfragmented, at least [`STAMP_BYTES`] of data) without allocating. Bounds-checked
-/// throughout; public so it can be fuzzed against [`crate::wire::parse_frame`].
+/// untagged like the requests, unfragmented, at least [`STAMP_BYTES`] of data) without
+/// allocating. Bounds-checked throughout; public so it can be fuzzed against [`crate::wire::parse_frame`].
 pub fn classify(f: &[u8], base_id: u16, threads: usize) -> Rx {
     let Ok(eth) = EthernetFrame::new_checked(f) else {
         return Rx::NotOurs;
     };
+    // Our requests leave untagged: a reply from a VLAN is not to them (found by fuzzing).
+    if eth.tag_count() != 0 {
+        return Rx::NotOurs;
+    }
     if eth.ethertype() != ETHERTYPE_IPV4 {
         return Rx::NotOurs;
     }

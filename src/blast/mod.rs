@@ -528,6 +528,21 @@ mod tests {
         r
     }
 
+    /// Regression (found by the `blast_classify` fuzz target): a reply carrying an 802.1Q tag
+    /// was matched to our untagged requests.
+    #[test]
+    fn a_tagged_reply_is_not_ours() {
+        let t = template(56);
+        let mut buf = vec![0u8; 256];
+        let n = t.write(&mut buf, 5, 999);
+        let rep = reply_of(&buf[..n]);
+        assert!(matches!(classify(&rep, 0x4242, 1), Rx::Reply { .. }));
+        let mut tagged = rep[..12].to_vec();
+        tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x05]);
+        tagged.extend_from_slice(&rep[12..]);
+        assert_eq!(classify(&tagged, 0x4242, 1), Rx::NotOurs);
+    }
+
     #[test]
     fn classify_replies_and_refuse_the_rest() {
         let t = template(56);

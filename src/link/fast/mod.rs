@@ -1,0 +1,662 @@
+//! The Linux fast path: AF_PACKET with memory-mapped rings.
+//!
+//! - **TX**: a TPACKET_V2 TX ring (default) or `sendmmsg` batches ([`TxMode`]). Frames are
+//!   written in place into ring slots (or preallocated batch buffers) and handed to the kernel
+//!   with one syscall per batch. They pass the kernel's packet taps (tcpdump on the host sees
+//!   them) unless [`FastOptions::bypass_taps`] asks for `PACKET_QDISC_BYPASS` (floods only).
+//! - **RX**: a TPACKET_V3 ring on a second socket (`PACKET_IGNORE_OUTGOING` unless outgoing
+//!   frames are wanted), a classic BPF filter, kernel timestamps and the stripped VLAN tag in
+//!   every packet header (the tag is put back into the bytes), and optional packet fanout so
+//!   several threads each own one receive ring.
+//!
+//! The TX socket is bound with protocol 0, so it never queues a received frame.
+//!
+//! Here: the link, its options and its setup; `transmit` the transmit paths, `receive` the receive ring.
+
+mod receive;
+mod transmit;
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::pnet::OwnFrames;
+use super::sys::{
+    packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
+    SO_ATTACH_FILTER, SO_TIMESTAMPNS,
+};
+use super::xdp::{self, XdpTx};
+use super::{Link, LinkConfig, LinkStats, RxFrame};
+use crate::net::Interface;
+use crate::{Error, Result};
+
+use libc::{
+    ETH_P_ALL, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT, PACKET_FANOUT_CPU, PACKET_MR_PROMISC,
+    PACKET_QDISC_BYPASS, PACKET_RX_RING, PACKET_TX_RING, PACKET_VERSION, SO_SNDBUFFORCE,
+};
+/// TPACKET versions as `setsockopt` takes them.
+const TPACKET_V2: libc::c_int = libc::tpacket_versions::TPACKET_V2 as libc::c_int;
+const TPACKET_V3: libc::c_int = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
+
+/// `struct tpacket2_hdr` is 32 bytes; frame data starts at TPACKET_ALIGN(32 + sockaddr_ll(20)).
+const TPACKET2_HDRLEN: usize = 32;
+/// Where a V2 TX slot's frame starts: `TPACKET2_HDRLEN - sizeof(sockaddr_ll)` = 32, as the
+/// kernel's `tpacket_parse_header` computes it without `PACKET_TX_HAS_OFF`.
+const TX_DATA_OFFSET: usize = TPACKET2_HDRLEN;
+/// Smallest and largest TX ring slot.
+const MIN_SLOT: usize = 2048;
+/// The largest TX ring slot: frames longer than `MAX_SLOT - TX_DATA_OFFSET` are refused.
+pub(crate) const MAX_SLOT: usize = 16384;
+/// TX ring size in bytes (per link).
+const TX_RING_BYTES: usize = 4 << 20;
+/// RX ring: the kernel hands a block over when it is full or RX_RETIRE_MS after its first
+/// frame, however empty. Blocks are therefore kept small (just above the largest frame the MTU
+/// allows) and many, so a slow reader at a low rate still has buffer_size worth of blocks, not
+/// a few milliseconds' worth.
+const RX_MIN_BLOCK: usize = 4 << 10;
+const RX_MIN_BLOCKS: usize = 16;
+const RX_MAX_BYTES: usize = 64 << 20;
+const RX_FRAME: usize = 2048;
+const RX_RETIRE_MS: u32 = 2;
+
+/// RX block size and count for an interface MTU and a buffer size (bytes).
+///
+/// ```text
+/// veth (1500), 4 MiB  → 4 KiB × 1024     lo (65536), 4 MiB → 128 KiB × 32
+/// ```
+fn rx_geometry(mtu: u32, buffer_size: usize) -> (usize, usize) {
+    // Ethernet header, VLAN tag, tpacket3 header and sockaddr_ll, rounded generously.
+    let largest = mtu as usize + 14 + 4 + 256;
+    let block = largest.next_power_of_two().max(RX_MIN_BLOCK);
+    let blocks = (buffer_size.min(RX_MAX_BYTES) / block).max(RX_MIN_BLOCKS);
+    (block, blocks)
+}
+/// Frames per `sendmmsg` call.
+const MMSG_BATCH: usize = 256;
+
+/// How the fast link transmits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TxMode {
+    /// TPACKET_V2 TX ring: frames written into shared memory, one `sendto` flushes a batch.
+    #[default]
+    Ring,
+    /// `sendmmsg`: frames in preallocated buffers, one syscall per batch (one copy each).
+    Mmsg,
+    /// AF_XDP in copy mode: frames written into a UMEM, one `sendto` transmits a batch
+    /// (`link::xdp`); bound to one queue ([`FastOptions::queue`]).
+    Xdp,
+    /// AF_XDP when the interface and kernel allow it, else the TX ring.
+    Auto,
+    /// XDP live frames (`xdp_live`), driven by the caller beside this link; the
+    /// link itself then transmits (ARP, single frames) with the TX ring.
+    Live,
+}
+
+impl std::fmt::Display for TxMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TxMode::Ring => "tx-ring",
+            TxMode::Mmsg => "sendmmsg",
+            TxMode::Xdp => "af_xdp",
+            TxMode::Auto => "auto",
+            TxMode::Live => "live",
+        })
+    }
+}
+
+impl std::str::FromStr for TxMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "ring" => Ok(TxMode::Ring),
+            "sendmmsg" | "mmsg" => Ok(TxMode::Mmsg),
+            "xdp" | "af_xdp" => Ok(TxMode::Xdp),
+            "auto" => Ok(TxMode::Auto),
+            "live" => Ok(TxMode::Live),
+            _ => Err(format!("{s:?}: expected auto, live, xdp, ring or sendmmsg")),
+        }
+    }
+}
+
+/// `struct tpacket_block_desc` with `tpacket_hdr_v1` inlined.
+#[repr(C)]
+struct BlockDesc {
+    version: u32,
+    offset_to_priv: u32,
+    block_status: u32,
+    num_pkts: u32,
+    offset_to_first_pkt: u32,
+    blk_len: u32,
+    seq_num: u64,
+    // ts_first_pkt, ts_last_pkt follow; unused.
+}
+
+/// `struct tpacket3_hdr`.
+#[repr(C)]
+struct Tpacket3Hdr {
+    tp_next_offset: u32,
+    tp_sec: u32,
+    tp_nsec: u32,
+    tp_snaplen: u32,
+    tp_len: u32,
+    tp_status: u32,
+    tp_mac: u16,
+    tp_net: u16,
+    // hv1
+    tp_rxhash: u32,
+    tp_vlan_tci: u32,
+    tp_vlan_tpid: u16,
+    tp_padding: u16,
+    tp_padding2: [u8; 8],
+}
+
+/// Where the `sockaddr_ll` follows a `tpacket3_hdr` (TPACKET_ALIGN(48)), and its
+/// `sll_pkttype` byte within it.
+const TP3_SLL: usize = 48;
+const SLL_PKTTYPE: usize = 10;
+/// The first byte the VLAN tag may be moved into: after that `sockaddr_ll`.
+const TP3_SLL_END: usize = TP3_SLL + std::mem::size_of::<libc::sockaddr_ll>();
+
+/// `struct tpacket2_hdr`.
+type Tpacket2Hdr = libc::tpacket2_hdr;
+
+struct Mmap {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Mmap {
+    fn new(fd: RawFd, len: usize) -> io::Result<Mmap> {
+        // SAFETY: a fresh shared mapping of the socket's ring; checked for MAP_FAILED.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                fd,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mmap { ptr: p.cast(), len })
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what `new` mapped.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+fn sockaddr_ll(ifindex: u32, protocol: u16) -> libc::sockaddr_ll {
+    // SAFETY: sockaddr_ll is plain data; all-zero is valid.
+    let mut sa: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sa.sll_family = libc::AF_PACKET as u16;
+    sa.sll_protocol = protocol.to_be();
+    sa.sll_ifindex = ifindex as i32;
+    sa
+}
+
+fn bind(fd: RawFd, iface: &Interface, protocol: u16) -> Result<()> {
+    let sa = sockaddr_ll(iface.index, protocol);
+    // SAFETY: binding to a valid sockaddr_ll.
+    let rc = unsafe {
+        libc::bind(
+            fd,
+            (&sa as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(Error::io(
+            format!("binding a packet socket to {}", iface.name),
+            io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+/// The TX ring slot size for frames up to `frame_len` bytes, or None when none fits.
+pub(crate) fn tx_slot_for(frame_len: usize) -> Option<usize> {
+    let need = frame_len + TX_DATA_OFFSET;
+    (need <= MAX_SLOT).then(|| need.next_power_of_two().max(MIN_SLOT))
+}
+
+/// Largest frame the TX ring can carry.
+pub const MAX_FRAME: usize = MAX_SLOT - TX_DATA_OFFSET;
+
+enum Tx {
+    Ring {
+        map: Mmap,
+        slot: usize,
+        slots: usize,
+        next: usize,
+        /// Slots filled since the last flush.
+        pending: usize,
+    },
+    Mmsg {
+        bufs: Vec<u8>,
+        slot: usize,
+        lens: Vec<usize>,
+        iov: Vec<libc::iovec>,
+        msgs: Vec<libc::mmsghdr>,
+        addr: Box<libc::sockaddr_ll>,
+    },
+    Xdp(Box<XdpTx>),
+}
+
+// SAFETY: the raw pointers point into memory owned by the value itself (mapping, vectors).
+unsafe impl Send for Tx {}
+
+/// Receive ring cursor.
+struct Rx {
+    map: Mmap,
+    /// Bytes per block and number of blocks.
+    block_size: usize,
+    blocks: usize,
+    block: usize,
+    /// Packets left in the current user-owned block, and the offset of the next one.
+    left: u32,
+    offset: usize,
+}
+// SAFETY: as for Tx.
+unsafe impl Send for Rx {}
+
+/// Options of the fast link beyond [`LinkConfig`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FastOptions {
+    /// How frames are transmitted.
+    pub tx_mode: TxMode,
+    /// Largest frame this link will send (sizes the TX slots); 0: 1514.
+    pub max_frame: usize,
+    /// The device queue an AF_XDP socket binds to (one socket per queue).
+    pub queue: u32,
+    /// Transmit with `PACKET_QDISC_BYPASS`: faster, but the frames skip the kernel's packet
+    /// taps, so no capture on this host (tcpdump included) sees them. For floods only.
+    pub bypass_taps: bool,
+}
+
+/// A fast-path link on one interface (see the module docs).
+pub struct FastLink {
+    iface: Interface,
+    tx_fd: Fd,
+    rx_fd: Fd,
+    tx: Tx,
+    rx: Rx,
+    sent: u64,
+    received: u64,
+    kernel_ts: u64,
+    drops: std::cell::Cell<u64>,
+    ignore_outgoing: bool,
+    own: OwnFrames,
+    suppressed: u64,
+    /// Scratch for the single-frame `recv` on `lo` (own-frame check needs the bytes).
+    ethertype_hint: u16,
+    policy: super::rx::RxPolicy,
+    /// A frame whose tag could not be put back in the ring slot is copied here.
+    scratch: Vec<u8>,
+}
+
+/// One frame from the ring, after the direction and VLAN rules.
+struct RxSlot {
+    ptr: *const u8,
+    len: usize,
+    wire_len: usize,
+    outgoing: bool,
+    ts: SystemTime,
+    /// The bytes are in `scratch`, not at `ptr`.
+    copied: bool,
+}
+
+impl FastLink {
+    /// Open the TX and RX sockets and rings on `iface`.
+    pub fn open(iface: &Interface, cfg: &LinkConfig, opts: FastOptions) -> Result<FastLink> {
+        let max_frame = if opts.max_frame == 0 {
+            1514
+        } else {
+            opts.max_frame
+        };
+        let slot = tx_slot_for(max_frame).ok_or_else(|| {
+            Error::Invalid(format!(
+                "a {max_frame}-byte frame does not fit the TX ring slot (at most {MAX_FRAME} bytes)"
+            ))
+        })?;
+        let ctx = |what: &str| format!("{what} on {}", iface.name);
+
+        // ---- TX socket.
+        let tx_fd = packet_socket(iface)?;
+        let one: libc::c_int = 1;
+        if opts.bypass_taps {
+            setsockopt(tx_fd.0, SOL_PACKET, PACKET_QDISC_BYPASS, &one)
+                .map_err(|e| Error::io(ctx("setting PACKET_QDISC_BYPASS"), e))?;
+        }
+        let sndbuf: libc::c_int = 4 << 20;
+        let _ = setsockopt(tx_fd.0, libc::SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf);
+        let xdp_fits = max_frame <= xdp::FRAME_SIZE as usize;
+        let mut mode = match opts.tx_mode {
+            TxMode::Live => TxMode::Ring,
+            m => m,
+        };
+        let mut xdp_tx = None;
+        if matches!(mode, TxMode::Xdp | TxMode::Auto) {
+            match XdpTx::open(iface.index, opts.queue) {
+                Ok(x) if xdp_fits => xdp_tx = Some(Box::new(x)),
+                Ok(_) if mode == TxMode::Xdp => {
+                    return Err(Error::Invalid(format!(
+                        "a {max_frame}-byte frame does not fit an AF_XDP frame ({} bytes)",
+                        xdp::FRAME_SIZE
+                    )))
+                }
+                Err(e) if mode == TxMode::Xdp => {
+                    return Err(Error::io(
+                        ctx(&format!("opening an AF_XDP socket on queue {}", opts.queue)),
+                        e,
+                    ))
+                }
+                _ => mode = TxMode::Ring,
+            }
+        }
+        let tx = match mode {
+            TxMode::Xdp | TxMode::Auto => Tx::Xdp(
+                xdp_tx
+                    .take()
+                    .ok_or_else(|| Error::Invalid("AF_XDP socket missing".into()))?,
+            ),
+            TxMode::Ring | TxMode::Live => {
+                setsockopt(tx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V2)
+                    .map_err(|e| Error::io(ctx("selecting TPACKET_V2"), e))?;
+                let block = slot.max(1 << 16);
+                let req = libc::tpacket_req {
+                    tp_block_size: block as u32,
+                    tp_block_nr: (TX_RING_BYTES / block) as u32,
+                    tp_frame_size: slot as u32,
+                    tp_frame_nr: (TX_RING_BYTES / slot) as u32,
+                };
+                setsockopt(tx_fd.0, SOL_PACKET, PACKET_TX_RING, &req)
+                    .map_err(|e| Error::io(ctx("setting up the TX ring"), e))?;
+                let map = Mmap::new(tx_fd.0, TX_RING_BYTES)
+                    .map_err(|e| Error::io(ctx("mapping the TX ring"), e))?;
+                Tx::Ring {
+                    map,
+                    slot,
+                    slots: TX_RING_BYTES / slot,
+                    next: 0,
+                    pending: 0,
+                }
+            }
+            TxMode::Mmsg => {
+                let addr = Box::new(sockaddr_ll(iface.index, 0x0800));
+                Tx::Mmsg {
+                    bufs: vec![0u8; MMSG_BATCH * slot],
+                    slot,
+                    lens: vec![0; MMSG_BATCH],
+                    // SAFETY: plain C structs; pointers are set before each use.
+                    iov: vec![unsafe { std::mem::zeroed() }; MMSG_BATCH],
+                    msgs: vec![unsafe { std::mem::zeroed() }; MMSG_BATCH],
+                    addr,
+                }
+            }
+        };
+        bind(tx_fd.0, iface, 0)?;
+
+        // ---- RX socket.
+        let rx_fd = packet_socket(iface)?;
+        let ignore_outgoing = cfg.direction == super::Direction::In
+            && setsockopt(rx_fd.0, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
+        if let Some(mut prog) = super::filter_program(&cfg.filter) {
+            let fprog = libc::sock_fprog {
+                len: prog.len() as libc::c_ushort,
+                filter: prog.as_mut_ptr(),
+            };
+            setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog)
+                .map_err(|e| Error::io(ctx("attaching the receive filter"), e))?;
+        }
+        // Turns on receive timestamping in the stack (net_enable_timestamp), so ring headers
+        // carry the skb's receive time (TP_STATUS_TS_SOFTWARE), not the time the ring was
+        // filled.
+        setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one)
+            .map_err(|e| Error::io(ctx("enabling receive timestamps"), e))?;
+        setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
+            .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
+        let (block_size, blocks) = rx_geometry(iface.mtu, cfg.buffer_size);
+        let req = libc::tpacket_req3 {
+            tp_block_size: block_size as u32,
+            tp_block_nr: blocks as u32,
+            tp_frame_size: RX_FRAME as u32,
+            tp_frame_nr: (block_size * blocks / RX_FRAME) as u32,
+            tp_retire_blk_tov: RX_RETIRE_MS,
+            tp_sizeof_priv: 0,
+            tp_feature_req_word: 0,
+        };
+        setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
+            .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
+        let rx_map = Mmap::new(rx_fd.0, block_size * blocks)
+            .map_err(|e| Error::io(ctx("mapping the RX ring"), e))?;
+        bind(rx_fd.0, iface, ETH_P_ALL as u16)?;
+        if cfg.promiscuous {
+            #[repr(C)]
+            struct PacketMreq {
+                ifindex: libc::c_int,
+                ty: u16,
+                alen: u16,
+                address: [u8; 8],
+            }
+            let mr = PacketMreq {
+                ifindex: iface.index as libc::c_int,
+                ty: PACKET_MR_PROMISC as u16,
+                alen: 0,
+                address: [0; 8],
+            };
+            setsockopt(rx_fd.0, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr)
+                .map_err(|e| Error::io(ctx("enabling promiscuous mode"), e))?;
+        }
+
+        let copies_per_send = if cfg.direction == super::Direction::In {
+            usize::from(iface.is_loopback) + usize::from(!ignore_outgoing)
+        } else {
+            0
+        };
+        Ok(FastLink {
+            policy: super::rx_policy(iface, cfg),
+            scratch: Vec::new(),
+            iface: iface.clone(),
+            tx_fd,
+            rx_fd,
+            tx,
+            rx: Rx {
+                map: rx_map,
+                block_size,
+                blocks,
+                block: 0,
+                left: 0,
+                offset: 0,
+            },
+            sent: 0,
+            received: 0,
+            kernel_ts: 0,
+            drops: std::cell::Cell::new(0),
+            ignore_outgoing,
+            own: OwnFrames::new(copies_per_send),
+            suppressed: 0,
+            ethertype_hint: 0x0800,
+        })
+    }
+
+    /// Join packet fanout group `id` (mode CPU: each receive ring gets the frames the kernel
+    /// processed on "its" CPU). Every link of one blast joins the same group, so each frame
+    /// reaches exactly one ring.
+    pub fn join_fanout(&mut self, id: u16) -> Result<()> {
+        let arg: u32 = u32::from(id) | (PACKET_FANOUT_CPU << 16);
+        setsockopt(self.rx_fd.0, SOL_PACKET, PACKET_FANOUT, &arg).map_err(|e| {
+            Error::io(
+                format!("joining packet fanout group {id} on {}", self.iface.name),
+                e,
+            )
+        })
+    }
+
+    /// Frames received with a kernel timestamp (software or hardware) in the ring header.
+    pub fn kernel_timestamped(&self) -> u64 {
+        self.kernel_ts
+    }
+
+    /// Largest frame one TX slot carries.
+    pub fn max_frame(&self) -> usize {
+        match &self.tx {
+            Tx::Ring { slot, .. } | Tx::Mmsg { slot, .. } => slot - TX_DATA_OFFSET,
+            Tx::Xdp(_) => xdp::FRAME_SIZE as usize,
+        }
+    }
+
+    /// How this link transmits (what `TxMode::Auto` settled on).
+    pub fn tx_mode(&self) -> TxMode {
+        match &self.tx {
+            Tx::Ring { .. } => TxMode::Ring,
+            Tx::Mmsg { .. } => TxMode::Mmsg,
+            Tx::Xdp(_) => TxMode::Xdp,
+        }
+    }
+}
+
+/// The bytes of a frame `next_frame` returned (`scratch`: the link's copy buffer).
+fn slot_bytes<'a>(scratch: &'a [u8], s: &RxSlot) -> &'a [u8] {
+    if s.copied {
+        &scratch[..s.len]
+    } else {
+        // SAFETY: the frame lies inside a ring block we own until the next next_rx call,
+        // which needs the link mutably, as the scratch borrow does.
+        unsafe { std::slice::from_raw_parts(s.ptr, s.len) }
+    }
+}
+
+impl Link for FastLink {
+    fn expect_own_copy(&mut self, frame: &[u8]) {
+        self.own.remember(frame, Instant::now());
+    }
+
+    fn send(&mut self, frame: &[u8]) -> Result<()> {
+        if frame.len() > self.max_frame() {
+            return Err(Error::Invalid(format!(
+                "a {}-byte frame does not fit the TX slot ({} bytes)",
+                frame.len(),
+                self.max_frame()
+            )));
+        }
+        if !self.tx_wait_slot(Instant::now() + Duration::from_secs(1))? {
+            return Err(Error::Invalid(format!(
+                "TX ring on {} stayed full for 1 s",
+                self.iface.name
+            )));
+        }
+        if frame.len() >= 14 {
+            self.ethertype_hint = u16::from_be_bytes([frame[12], frame[13]]);
+        }
+        self.own.remember(frame, Instant::now());
+        let n = self.send_in_place(1, &mut |_, buf| {
+            buf[..frame.len()].copy_from_slice(frame);
+            frame.len()
+        })?;
+        self.ethertype_hint = 0x0800;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::Invalid(format!(
+                "TX ring on {} is full",
+                self.iface.name
+            )))
+        }
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
+        loop {
+            if let Some(slot) = self.next_frame() {
+                if self.own.is_active()
+                    && self
+                        .own
+                        .take(slot_bytes(&self.scratch, &slot), Instant::now())
+                {
+                    self.suppressed += 1;
+                    continue;
+                }
+                self.received += 1;
+                return Ok(Some(RxFrame {
+                    data: self.slot_bytes(&slot),
+                    timestamp: slot.ts,
+                    wire_len: slot.wire_len,
+                    outgoing: slot.outgoing,
+                }));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            self.wait_rx(deadline)?;
+        }
+    }
+
+    fn stats(&self) -> LinkStats {
+        #[repr(C)]
+        struct StatsV3 {
+            tp_packets: u32,
+            tp_drops: u32,
+            tp_freeze_q_cnt: u32,
+        }
+        let mut st = StatsV3 {
+            tp_packets: 0,
+            tp_drops: 0,
+            tp_freeze_q_cnt: 0,
+        };
+        let mut len = std::mem::size_of::<StatsV3>() as libc::socklen_t;
+        // SAFETY: PACKET_STATISTICS writes a tpacket_stats_v3; counters reset on read.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.rx_fd.0,
+                SOL_PACKET,
+                PACKET_STATISTICS,
+                (&mut st as *mut StatsV3).cast(),
+                &mut len,
+            )
+        };
+        if rc == 0 {
+            self.drops.set(self.drops.get() + u64::from(st.tp_drops));
+        }
+        LinkStats {
+            sent: self.sent,
+            received: self.received,
+            kernel_drops: self.drops.get(),
+            ignore_outgoing: self.ignore_outgoing,
+            own_frames_suppressed: self.suppressed,
+        }
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Tpacket2Hdr>() == TPACKET2_HDRLEN);
+const _: () = assert!(std::mem::size_of::<Tpacket3Hdr>() == TP3_SLL);
+const _: () = assert!(std::mem::size_of::<BlockDesc>() == 32);
+
+#[cfg(test)]
+#[path = "../fast_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+mod geometry_tests {
+    use super::*;
+
+    #[test]
+    fn rx_blocks_hold_the_largest_frame_and_fill_the_buffer() {
+        assert_eq!(rx_geometry(1500, 4 << 20), (4 << 10, 1024));
+        assert_eq!(rx_geometry(65536, 4 << 20), (128 << 10, 32));
+        assert_eq!(
+            rx_geometry(1500, 0),
+            (4 << 10, RX_MIN_BLOCKS),
+            "a floor of blocks"
+        );
+        assert_eq!(
+            rx_geometry(9000, 1 << 30).1 * rx_geometry(9000, 1 << 30).0,
+            RX_MAX_BYTES
+        );
+    }
+}
