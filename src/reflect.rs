@@ -340,7 +340,7 @@ impl Responder {
         if let Some((dst, advert)) = reply_dst {
             let all_hosts = dst == ALL_HOSTS && advert && from_nobody && self.cfg.advertise;
             // A request from 0.0.0.0 has nobody to answer but the all-hosts group.
-            if (!all_hosts && self.is_martian_source(dst)) || (from_nobody && !all_hosts) {
+            if !all_hosts && (from_nobody || self.is_martian_source(dst)) {
                 self.counters.martian += 1;
                 self.uncount(&reply);
                 return None;
