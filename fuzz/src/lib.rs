@@ -289,7 +289,10 @@ pub fn check_frame(b: &[u8]) {
     if let Ok((eth, n)) = EthernetRepr::parse_bytes(b) {
         // The Repr keeps one tag; a stack of more is read (and skipped) by the view only.
         if n != eth.header_len() {
-            assert!(n > eth.header_len() && eth.vlan.is_some(), "header {n} bytes");
+            assert!(
+                n > eth.header_len() && eth.vlan.is_some(),
+                "header {n} bytes"
+            );
             return;
         }
         let mut out = vec![0u8; n];
@@ -309,7 +312,9 @@ pub fn check_frame(b: &[u8]) {
     let eh = f.eth.header_len();
     let rest = &b[eh..];
     let mut rebuilt = vec![0u8; eh];
-    f.eth.emit(&mut rebuilt).expect("the buffer is sized for it");
+    f.eth
+        .emit(&mut rebuilt)
+        .expect("the buffer is sized for it");
     match &f.l3 {
         L3::Other(p) => assert_eq!(p, rest),
         L3::Arp(a) => {
