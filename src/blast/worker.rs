@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::stats::{Gaps, Recorder};
 use super::window::{Match, Window};
-use super::{classify, Progress, Rx, Template, SPIN};
+use super::{classify, Expect, Progress, Rx, Template, SPIN};
 #[cfg(target_os = "linux")]
 use crate::link::fast::FastLink;
 #[cfg(target_os = "linux")]
@@ -162,6 +162,8 @@ pub(super) struct Shared {
     /// Set when ctrl-C was seen.
     pub(super) interrupted: AtomicBool,
     pub(super) base_id: u16,
+    /// What replies look like.
+    pub(super) expect: Expect,
 }
 
 impl Shared {
@@ -227,9 +229,9 @@ impl Worker<'_> {
         // Highest sequence answered per sender thread, as this receiver saw them.
         let mut highest: Vec<Option<u64>> = vec![None; threads];
         let shared = self.shared;
-        let base_id = shared.base_id;
+        let (base_id, expect) = (shared.base_id, shared.expect);
         let mut on_rx = |data: &[u8], ts: SystemTime, r: &mut WorkerResult| match classify(
-            data, base_id, threads,
+            data, base_id, threads, expect,
         ) {
             Rx::Reply {
                 thread,
