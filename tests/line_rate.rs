@@ -340,3 +340,61 @@ fn xdp_reflector_answers_echo_in_the_kernel_and_drops_martians() {
         "every martian source dropped (passed up by XDP, refused by the responder)"
     );
 }
+
+/// Run blast in a, stop it with SIGINT after `after`, return its JSON summary.
+fn interrupted_blast(lab: &Lab, wait: &str, after: std::time::Duration) -> serde_json::Value {
+    let child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns(Host::A),
+            env!("CARGO_BIN_EXE_pktforge"),
+        ])
+        .args([
+            "blast", "-c", "100000", "-d", "20", "-r", "1000", "-W", wait, "--json",
+        ])
+        .arg("203.0.113.2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    // `ip netns exec` execs pktforge: the child's pid is pktforge's.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let s = last_json(&stdout(&out));
+    eprintln!("{s}");
+    s
+}
+
+#[test]
+fn a_stopped_blast_counts_unexpired_requests_as_in_flight_not_lost() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    // b's kernel answers no echo: every request stays unanswered.
+    lab.sysctl(Host::B, "net.ipv4.icmp_echo_ignore_all", "1")
+        .unwrap();
+    let n = |s: &serde_json::Value, k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k}: {s}"));
+    // A 30 s wait outlasts the run: nothing had its wait expire.
+    let s = interrupted_blast(&lab, "30", std::time::Duration::from_millis(1500));
+    assert_eq!(s["interrupted"], true);
+    assert!(n(&s, "sent") > 0);
+    assert_eq!(n(&s, "received"), 0);
+    assert_eq!(
+        n(&s, "in_flight"),
+        n(&s, "sent"),
+        "all still within their wait"
+    );
+    assert_eq!(n(&s, "lost"), 0);
+    assert_eq!(s["loss_percent"], 0.0);
+    // A 0.1 s wait: what left more than 0.1 s before the stop is lost, the rest in flight.
+    let s = interrupted_blast(&lab, "0.1", std::time::Duration::from_millis(1500));
+    assert_eq!(s["interrupted"], true);
+    assert_eq!(n(&s, "received"), 0);
+    assert_eq!(n(&s, "lost") + n(&s, "in_flight"), n(&s, "sent"));
+    assert!(n(&s, "lost") > 0, "requests older than the wait are lost");
+    assert!(n(&s, "in_flight") < n(&s, "sent"));
+}

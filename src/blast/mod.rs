@@ -384,6 +384,7 @@ fn merge(
     let mut gaps = Gaps::default();
     let mut timeline = Vec::new();
     let (mut dup, mut ooo, mut late, mut corrupt, mut drops) = (0, 0, 0, 0, 0);
+    let mut in_flight = 0;
     let mut first = u64::MAX;
     let mut last = 0u64;
     let mut error = None;
@@ -396,6 +397,7 @@ fn merge(
         late += r.late;
         corrupt += r.corrupt;
         drops += r.kernel_drops;
+        in_flight += r.in_flight;
         if let Some(f) = r.first_ns {
             first = first.min(f);
             last = last.max(r.last_ns);
@@ -432,9 +434,11 @@ fn merge(
         frame_bytes: frame_len,
         sent,
         received,
-        lost: sent.saturating_sub(received),
-        loss_percent: if sent > 0 {
-            100.0 * sent.saturating_sub(received) as f64 / sent as f64
+        lost: sent.saturating_sub(received).saturating_sub(in_flight),
+        in_flight,
+        loss_percent: if sent > in_flight {
+            100.0 * sent.saturating_sub(received).saturating_sub(in_flight) as f64
+                / (sent - in_flight) as f64
         } else {
             0.0
         },
