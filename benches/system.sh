@@ -88,7 +88,8 @@ cat > "$TMP/frame.cfg" <<CFG
 CFG
 
 now() { date +%s.%N; }
-js() { python3 -c "import json,sys; s=json.load(sys.stdin); r=s.get('rtt_us') or {}; print($1)"; }
+# The summary record of a JSON Lines run (blast and reflect also print start/notice records).
+js() { python3 -c "import json,sys; L=[json.loads(l) for l in sys.stdin if l.startswith('{')]; S=[x for x in L if x.get('type')=='summary'] or L; s=S[-1]; r=s.get('rtt_us') or {}; print($1)"; }
 rx() { ip netns exec "$1" cat /sys/class/net/v1/statistics/rx_packets; }
 # Frames delivered to v1 (rx_packets delta) over the wall time: rate ns t0 t1 rx0
 rate() { python3 -c "print(f'{($(rx "$1")-$4)/($3-$2):.0f}')"; }
