@@ -16,16 +16,30 @@
 # Part 2, in the lab (pktforge lab up --prefix pfbl<pid>): the highest echo rate a -> b
 #   (kernel responders, two Linux routers) with < 1% loss, its RTT percentiles, and Linux
 #   `ping -c 20 -i 0.01`'s min RTT on the same path.
+# Part 1 also runs blast --tx-mode live (XDP live frames, 1 and 2 threads). SINK=gro turns GRO
+#   on on v1 (veth NAPI: what live frames need); SINK=both (default) runs every sender into a
+#   GRO peer and then into an XDP-drop peer. Rates are frames DELIVERED (v1's rx_packets, which
+#   counts XDP-dropped frames too) over the sender's whole-process wall time.
+# Part 3, on one veth pair (pfbench3-<pid>: a 198.51.100.1 <-> b 198.51.100.2, the kernel; a
+#   reflector answers 198.51.100.9 in b): for the kernel and the reflector in each mode (xdp:
+#   in-kernel XDP_TX, with a pass-through XDP program on a's side so the replies are taken;
+#   packet: user space), the highest rate with < 1% loss (ramp RATES), RTT percentiles at
+#   50 kpps, and blast's receive capacity (rx/s of replies classified at --rate max).
 # Everything is bounded in count and time and torn down on exit (trap).
 set -euo pipefail
 COUNT=${COUNT:-2000000}
 REPS=${REPS:-5}
 BATCH=${BATCH:-256}   # frames per syscall for the TX part (blast --batch)
-SINK=${SINK:-stack}   # stack | xdp
+SINK=${SINK:-both}    # stack | gro | xdp | both (gro, then xdp)
+RATES=${RATES:-"20000 50000 100000 200000 400000 800000 1600000"}   # part 3's ramp (pps)
+RDUR=${RDUR:-2}       # seconds per ramp step (each step also bounded by --count)
+MAXCOUNT=${MAXCOUNT:-1000000}   # part 3's --rate max runs
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
 NS=pfbench-$$
 NS2=pfbench2-$$
+NS3A=pfbench3a-$$
+NS3B=pfbench3b-$$
 LABP=pfbl$$
 PF=$CARGO_TARGET_DIR/release/pktforge
 LOOP=$CARGO_TARGET_DIR/release/examples/pnet_loop
@@ -34,6 +48,8 @@ TMP=$(mktemp -d)
 cleanup() {
   ip netns del "$NS" 2>/dev/null || true
   ip netns del "$NS2" 2>/dev/null || true
+  ip netns del "$NS3A" 2>/dev/null || true
+  ip netns del "$NS3B" 2>/dev/null || true
   [ -x "$PF" ] && "$PF" lab down --prefix "$LABP" >/dev/null 2>&1 || true
   rm -rf "$TMP"
 }
@@ -51,7 +67,14 @@ mkpair() { # ns queues
   ip -n "$1" link set v0 up
   ip -n "$1" link set v1 up
   ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  if [ "$SINK" = xdp ]; then ip netns exec "$1" python3 "$HERE/benches/xdp_drop.py" v1 >/dev/null; fi
+}
+setsink() { # ns sink
+  ip netns exec "$1" python3 "$HERE/benches/xdp_drop.py" v1 --off >/dev/null 2>&1 || true
+  ip netns exec "$1" ethtool -K v1 gro off >/dev/null 2>&1 || true
+  case "$2" in
+    xdp) ip netns exec "$1" python3 "$HERE/benches/xdp_drop.py" v1 >/dev/null ;;
+    gro) ip netns exec "$1" ethtool -K v1 gro on >/dev/null ;;
+  esac
 }
 mkpair "$NS" 1
 mkpair "$NS2" 2
@@ -65,27 +88,37 @@ cat > "$TMP/frame.cfg" <<CFG
 CFG
 
 now() { date +%s.%N; }
-js() { python3 -c "import json,sys; s=json.load(sys.stdin); r=s.get('rtt_us') or {}; print($1)"; }
-rate() { python3 -c "print(f'{$COUNT/($2-$1):.0f}')"; }
+# The summary record of a JSON Lines run (blast and reflect also print start/notice records).
+js() { python3 -c "import json,sys; L=[json.loads(l) for l in sys.stdin if l.startswith('{')]; S=[x for x in L if x.get('type')=='summary'] or L; s=S[-1]; r=s.get('rtt_us') or {}; print($1)"; }
+rx() { ip netns exec "$1" cat /sys/class/net/v1/statistics/rx_packets; }
+# Frames delivered to v1 (rx_packets delta) over the wall time: rate ns t0 t1 rx0
+rate() { python3 -c "print(f'{($(rx "$1")-$4)/($3-$2):.0f}')"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-run_trafgen() { local t0 t1; t0=$(now)
+run_trafgen() { local t0 t1 r0; r0=$(rx "$NS"); t0=$(now)
   ip netns exec "$NS" trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$COUNT" --cpus 1 -C >/dev/null 2>&1 || \
   ip netns exec "$NS" trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$COUNT" --cpus 1 >/dev/null 2>&1
-  t1=$(now); rate "$t0" "$t1"; }
+  t1=$(now); rate "$NS" "$t0" "$t1" "$r0"; }
 run_blast() { # ns threads tx-mode: timed like the others, by the wall clock of the whole process
   # Exit status 1 (no replies) is expected on a sink.
-  local t0 t1; t0=$(now)
+  local t0 t1 r0; r0=$(rx "$1"); t0=$(now)
   ip netns exec "$1" "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max --count "$COUNT" \
     --threads "$2" --tx-mode "$3" --batch "$BATCH" -W 0 --json 198.51.100.2 >/dev/null 2>&1 || true
-  t1=$(now); rate "$t0" "$t1"; }
-run_pnet() { local t0 t1; t0=$(now)
-  ip netns exec "$NS" "$LOOP" v0 "$COUNT" 60 >/dev/null; t1=$(now); rate "$t0" "$t1"; }
+  t1=$(now); rate "$1" "$t0" "$t1" "$r0"; }
+run_pnet() { local t0 t1 r0; r0=$(rx "$NS"); t0=$(now)
+  ip netns exec "$NS" "$LOOP" v0 "$COUNT" 60 >/dev/null; t1=$(now); rate "$NS" "$t0" "$t1" "$r0"; }
+ratio() { python3 -c "print(f'{$1/max($2,1):.2f}x')"; }
 
-echo "== TX, 60-byte frames (64 on the wire), $COUNT frames x $REPS, blast --batch $BATCH, veth sink: $SINK, $(nproc) cores, $(uname -r)"
-declare -A R
+case "$SINK" in both) SINKS="gro xdp" ;; *) SINKS=$SINK ;; esac
+for sink in $SINKS; do
+setsink "$NS" "$sink"; setsink "$NS2" "$sink"
+
+echo "== TX, 60-byte frames (64 on the wire), $COUNT frames x $REPS, blast --batch $BATCH, veth sink: $sink, $(nproc) cores, $(uname -r)"
+declare -A R=()
 for i in $(seq "$REPS"); do
   R[trafgen]+="$(run_trafgen) "
+  R[live1]+="$(run_blast "$NS" 1 live) "
+  R[live2]+="$(run_blast "$NS2" 2 live) "
   R[xdp1]+="$(run_blast "$NS" 1 xdp) "
   R[ring1]+="$(run_blast "$NS" 1 ring) "
   R[mmsg1]+="$(run_blast "$NS" 1 sendmmsg) "
@@ -94,11 +127,14 @@ for i in $(seq "$REPS"); do
   R[pnet]+="$(run_pnet) "
 done
 declare -A M
-for k in trafgen xdp1 ring1 mmsg1 xdp2 ring2 pnet; do
+declare -A M=()
+for k in trafgen live1 live2 xdp1 ring1 mmsg1 xdp2 ring2 pnet; do
   M[$k]=$(echo "${R[$k]}" | tr ' ' '\n' | grep . | median)
   printf "%-34s median %10s frames/s   runs: %s\n" "$k" "${M[$k]}" "${R[$k]}"
 done
-ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
+echo "pktforge live, 1 thread / trafgen:       $(ratio "${M[live1]}" "${M[trafgen]}")"
+echo "pktforge live, 1 thread / AF_XDP:         $(ratio "${M[live1]}" "${M[xdp1]}")"
+echo "pktforge live, 2 threads / 1 thread:      $(ratio "${M[live2]}" "${M[live1]}")"
 echo "pktforge AF_XDP, 1 thread / trafgen:      $(ratio "${M[xdp1]}" "${M[trafgen]}")"
 echo "pktforge AF_XDP, 1 thread / pnet loop:    $(ratio "${M[xdp1]}" "${M[pnet]}")"
 echo "pktforge AF_XDP, 2 threads / 1 thread:    $(ratio "${M[xdp2]}" "${M[xdp1]}")"
@@ -106,7 +142,8 @@ echo "pktforge ring, 1 thread / trafgen:        $(ratio "${M[ring1]}" "${M[trafg
 echo "pktforge sendmmsg, 1 thread / trafgen:    $(ratio "${M[mmsg1]}" "${M[trafgen]}")"
 echo "pktforge ring, 1 thread / pnet loop:      $(ratio "${M[ring1]}" "${M[pnet]}")"
 echo "pktforge ring, 2 threads / 1 thread:      $(ratio "${M[ring2]}" "${M[ring1]}")"
-echo "(every rate is COUNT / wall time of the whole process, start-up included, for all three)"
+echo "(every rate is frames delivered to v1 / wall time of the whole process, start-up included)"
+done
 
 echo
 echo "== Echo a -> b across the lab (kernel responders, two routers)"
@@ -127,3 +164,49 @@ if [ -n "$best" ]; then
   echo "$best" | js "'highest rate with <1%% loss: %.0f pps (asked %.0f), loss %.3f%%, jitter %.2f us; rtt us min %s p50 %s p90 %s p99 %s p99.9 %s max %s' % (s['achieved_rate'], s['asked_rate'], s['loss_percent'], s['jitter_us'], r['min'], r['p50'], r['p90'], r['p99'], r['p999'], r['max'])"
 fi
 $A "$PF" blast --rate 1000 --count 2000 --json 203.0.113.2 2>/dev/null | js "'blast --rate 1000: rtt min %s us, p50 %s us' % (r['min'], r['p50'])"
+
+echo
+echo "== One veth pair: the kernel vs the reflector answering echo (a 198.51.100.1 -> b)"
+ip netns add "$NS3A"; ip netns add "$NS3B"
+for n in "$NS3A" "$NS3B"; do ip -n "$n" link set lo up; ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
+ip -n "$NS3A" link add v0 type veth peer name v1 netns "$NS3B"
+ip -n "$NS3A" addr add 198.51.100.1/24 dev v0; ip -n "$NS3A" link set v0 up
+ip -n "$NS3B" addr add 198.51.100.2/24 dev v1; ip -n "$NS3B" link set v1 up
+# Live frames a -> b need NAPI on b's side; XDP_TX b -> a needs an XDP program on a's side.
+ip netns exec "$NS3B" ethtool -K v1 gro on >/dev/null
+ip netns exec "$NS3A" python3 "$HERE/benches/xdp_drop.py" v0 --pass >/dev/null
+A3="ip netns exec $NS3A"
+blast3() { # dest rate args...: one bounded run, JSON summary
+  local d=$1 r=$2; shift 2
+  local c
+  case $r in max) c=$((MAXCOUNT)) ;; *) c=$(python3 -c "print(int(max(1000, min($r * $RDUR, 5000000))))") ;; esac
+  # AF_XDP TX: v0 carries the pass-through program the XDP reflector's replies need, and live
+  # frames' program (generic mode) could not share it (see the README on XDP_TX into a veth).
+  timeout $((RDUR + 20)) $A3 "$PF" blast -I v0 --tx-mode xdp --rate "$r" --count "$c" --duration "$RDUR" -W 1 --json "$@" "$d" 2>/dev/null | grep '^{' | tail -1 || true
+}
+for responder in kernel xdp packet; do
+  refl=""
+  if [ "$responder" = kernel ]; then dest=198.51.100.2; else
+    dest=198.51.100.9
+    timeout 600 ip netns exec "$NS3B" "$PF" reflect -I v1 --ip 198.51.100.9/24 --mode "$responder" --json \
+      >"$TMP/refl-$responder.json" 2>"$TMP/refl-$responder.err" & refl=$!
+    sleep 1
+  fi
+  best=none
+  for r in $RATES; do
+    out=$(blast3 "$dest" "$r")
+    [ -n "$out" ] || break
+    loss=$(echo "$out" | js "s['loss_percent']")
+    echo "$responder: asked $r pps, achieved $(echo "$out" | js "round(s['achieved_rate'])") pps, loss $loss%"
+    if python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)"; then best=$r; else break; fi
+  done
+  echo "$responder: highest asked rate with < 1% loss: $best pps"
+  out=$(blast3 "$dest" 50000)
+  [ -n "$out" ] && echo "$out" | js "'$responder at 50 kpps: loss %.3f%%, rtt us p50 %s p90 %s p99 %s max %s' % (s['loss_percent'], r['p50'], r['p90'], r['p99'], r['max'])"
+  out=$(blast3 "$dest" max)
+  [ -n "$out" ] && echo "$out" | js "'$responder at --rate max: sent %.0f/s, replies classified (blast rx) %.0f/s, loss %.2f%%' % (s['achieved_rate'], s['rx_rate'], s['loss_percent'])"
+  if [ -n "$refl" ]; then
+    kill -INT "$refl" 2>/dev/null || true; wait "$refl" 2>/dev/null || true
+    grep '"summary"' "$TMP/refl-$responder.json" | js "'reflector counters: mode %s, echo in XDP %s, in user space %s, XDP tx failed %s' % (s['mode'], s['xdp_echo_replies'], s['echo_replies'], s['xdp_tx_failed'])" || cat "$TMP/refl-$responder.err"
+  fi
+done

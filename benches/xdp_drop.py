@@ -5,6 +5,9 @@ on the peer in the veth driver's NAPI poll, before any skb processing by the sta
 costs the same little for every generator measured and their own costs show.
 
     xdp_drop.py IFACE          attach (native/driver mode; falls back to generic mode)
+    xdp_drop.py IFACE --pass   attach XDP_PASS instead: frames go on to the stack as before,
+                               but the veth now takes XDP_TX/redirected frames from its peer
+                               and wakes its NAPI for them (GRO alone does not, for XDP_TX)
     xdp_drop.py IFACE --off    detach
 
 No compiler needed: the program is two instructions (r0 = XDP_DROP; exit) loaded with bpf(2)
@@ -20,6 +23,7 @@ SYS_BPF = 321  # x86_64
 BPF_PROG_LOAD = 5
 BPF_PROG_TYPE_XDP = 6
 XDP_DROP = 1
+XDP_PASS = 2
 RTM_SETLINK = 19
 NLM_F_REQUEST, NLM_F_ACK = 1, 4
 IFLA_XDP = 43
@@ -31,8 +35,8 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 
 
-def load_drop_program():
-    insns = struct.pack("<BBhi", 0xB7, 0x00, 0, XDP_DROP)  # mov64 r0, XDP_DROP
+def load_drop_program(action=XDP_DROP):
+    insns = struct.pack("<BBhi", 0xB7, 0x00, 0, action)  # mov64 r0, action
     insns += struct.pack("<BBhi", 0x95, 0x00, 0, 0)  # exit
     ibuf = ctypes.create_string_buffer(insns, len(insns))
     lic = ctypes.create_string_buffer(b"GPL")
@@ -81,11 +85,12 @@ def main():
         for mode in (XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE):
             set_xdp(ifindex, -1, mode)
         return
-    fd = load_drop_program()
+    action, label = (XDP_PASS, "XDP_PASS") if "--pass" in sys.argv[2:] else (XDP_DROP, "XDP_DROP")
+    fd = load_drop_program(action)
     for mode, name in ((XDP_FLAGS_DRV_MODE, "native"), (XDP_FLAGS_SKB_MODE, "generic")):
         err = set_xdp(ifindex, fd, mode)
         if err == 0:
-            print(f"xdp_drop: {ifname}: XDP_DROP attached ({name} mode)")
+            print(f"xdp_drop: {ifname}: {label} attached ({name} mode)")
             return
     sys.exit(f"xdp_drop: attaching XDP to {ifname} failed: {os.strerror(err)}")
 

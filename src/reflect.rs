@@ -21,6 +21,7 @@ use crate::wire::{
     IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, ARP_REPLY,
     ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP,
 };
+use crate::wire::{build_l4_frame_into, L4Repr, UdpPacket, UdpRepr, IP_PROTO_UDP};
 use crate::{Error, Field, Result};
 
 /// Ethernet frames shorter than this are padded on the wire: the floor for "no amplification".
@@ -63,6 +64,8 @@ pub struct ReflectConfig {
     pub backend: link::Backend,
     /// Where plain echo requests are answered.
     pub mode: ReflectMode,
+    /// Also answer UDP echo (RFC 862) on this port.
+    pub udp_echo: Option<u16>,
 }
 
 /// Where plain echo requests are answered.
@@ -109,6 +112,7 @@ impl ReflectConfig {
             pcap: None,
             backend: link::Backend::default(),
             mode: ReflectMode::default(),
+            udp_echo: None,
         }
     }
 
@@ -156,6 +160,9 @@ impl ReflectConfig {
         if self.count == Some(0) {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
+        if self.udp_echo == Some(0) {
+            return Err(Error::invalid(Field::Port, "0: a UDP port is 1..=65535"));
+        }
         Ok(())
     }
 }
@@ -169,6 +176,8 @@ pub struct Counters {
     pub arp_replies: u64,
     /// Echo requests answered.
     pub echo_replies: u64,
+    /// UDP echo datagrams answered (RFC 862).
+    pub udp_echo_replies: u64,
     /// Timestamp requests answered.
     pub timestamp_replies: u64,
     /// Address mask requests answered.
@@ -207,7 +216,11 @@ pub struct Counters {
 impl Counters {
     /// Requests answered (not counting ARP or unsolicited advertisements).
     pub fn answered(&self) -> u64 {
-        self.echo_replies + self.xdp_echo_replies + self.timestamp_replies + self.mask_replies
+        self.echo_replies
+            + self.xdp_echo_replies
+            + self.udp_echo_replies
+            + self.timestamp_replies
+            + self.mask_replies
     }
 }
 
@@ -250,6 +263,9 @@ impl Responder {
         let c = &mut self.counters;
         match reply.get(12..14) {
             Some([0x08, 0x06]) => c.arp_replies = c.arp_replies.saturating_sub(1),
+            Some([0x08, 0x00]) if reply.get(23) == Some(&IP_PROTO_UDP) => {
+                c.udp_echo_replies = c.udp_echo_replies.saturating_sub(1)
+            }
             Some([0x08, 0x00]) => {
                 let ihl = usize::from(reply.get(14).copied().unwrap_or(0x45) & 0x0f) * 4;
                 let n = match reply.get(14 + ihl) {
@@ -304,16 +320,24 @@ impl Responder {
                     self.counters.malformed += 1;
                     return None;
                 };
-                let icmp = (ip.protocol() == IP_PROTO_ICMP && ip.frag_offset() == 0).then(|| {
-                    IcmpPacket::new_checked(ip.payload()).and_then(|v| IcmpRepr::parse(&v))
-                });
-                match icmp {
-                    Some(Ok(icmp)) if ip.verify_checksum() && icmp.checksum_ok => {
-                        self.icmp(eth.src(), &ip, &icmp.repr.message, at)
+                if ip.protocol() == IP_PROTO_UDP {
+                    match self.cfg.udp_echo {
+                        Some(port) => self.udp_echo(eth.src(), &ip, port, at, frame.len()),
+                        None => None,
                     }
-                    _ => {
-                        self.counters.malformed += 1;
-                        None
+                } else {
+                    let icmp =
+                        (ip.protocol() == IP_PROTO_ICMP && ip.frag_offset() == 0).then(|| {
+                            IcmpPacket::new_checked(ip.payload()).and_then(|v| IcmpRepr::parse(&v))
+                        });
+                    match icmp {
+                        Some(Ok(icmp)) if ip.verify_checksum() && icmp.checksum_ok => {
+                            self.icmp(eth.src(), &ip, &icmp.repr.message, at)
+                        }
+                        _ => {
+                            self.counters.malformed += 1;
+                            None
+                        }
                     }
                 }
             }
@@ -470,6 +494,77 @@ impl Responder {
         build_icmp_frame(&eth, &rip, &IcmpRepr::new(message)).ok()
     }
 
+    /// The RFC 862 answer to a UDP datagram: the same data back, ports swapped, under the
+    /// same rules as echo (our address only, no martian source, options echoed, never larger).
+    fn udp_echo(
+        &mut self,
+        peer_mac: MacAddr,
+        ip: &Ipv4Packet<&[u8]>,
+        port: u16,
+        at: SystemTime,
+        frame_len: usize,
+    ) -> Option<Vec<u8>> {
+        let dst = ip.dst();
+        if dst != self.cfg.addr && !(self.cfg.broadcast && self.is_group(dst)) {
+            if self.is_group(dst) {
+                self.counters.ignored_broadcast += 1;
+            }
+            return None;
+        }
+        let Ok(udp) = UdpPacket::new_checked(ip.payload()) else {
+            self.counters.malformed += 1;
+            return None;
+        };
+        if !ip.verify_checksum()
+            || ip.is_fragment()
+            || usize::from(udp.len_field()) != udp.as_bytes().len()
+            || udp.verify_checksum(ip.src(), dst) == Some(false)
+        {
+            self.counters.malformed += 1;
+            return None;
+        }
+        if udp.dst_port() != port {
+            self.counters.ignored_other += 1;
+            return None;
+        }
+        // Port 0 cannot be answered; echo (7), chargen (19) or our own port as the source is
+        // another service that would answer us back: a loop (CVE-1999-0103).
+        let sport = udp.src_port();
+        if self.is_martian_source(ip.src()) || matches!(sport, 0 | 7 | 19) || sport == port {
+            self.counters.martian += 1;
+            return None;
+        }
+        let now = ms_since_midnight_ut(at);
+        let mut options = parse_options(ip.options());
+        record_hop(&mut options, self.cfg.addr, now);
+        let Some((reply_dst, mut options)) = reply_options(ip.src(), options) else {
+            self.counters.route_not_done += 1;
+            return None;
+        };
+        let mut rip = Ipv4Repr::new(self.cfg.addr, reply_dst, 1);
+        rip.protocol = IP_PROTO_UDP;
+        rip.tos = ip.tos();
+        rip.id = ip.ident();
+        record_hop(
+            &mut options,
+            self.cfg.addr,
+            ms_since_midnight_ut(SystemTime::now()),
+        );
+        rip.options = options;
+        let eth = EthernetRepr {
+            dst: peer_mac,
+            src: self.mac,
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        let l4 = L4Repr::Udp(UdpRepr::new(port, sport, udp.payload().to_vec()));
+        let mut reply = Vec::with_capacity(frame_len);
+        // The checksum covers the final destination: the requester, also under a source route.
+        build_l4_frame_into(&mut reply, &eth, &rip, &l4, ip.src()).ok()?;
+        self.counters.udp_echo_replies += 1;
+        Some(reply)
+    }
+
     fn undo_count(&mut self, message: &IcmpMessage) {
         let c = &mut self.counters;
         match message {
@@ -581,7 +676,10 @@ pub fn run_outcome(
         cfg.backend,
         &ifc,
         &LinkConfig {
-            filter: RxFilter::ArpAndIcmp,
+            filter: match cfg.udp_echo {
+                None => RxFilter::ArpAndIcmp,
+                Some(_) => RxFilter::ArpIcmpAnd(IP_PROTO_UDP),
+            },
             // Solicitations go to a multicast MAC a real NIC would filter out.
             promiscuous: cfg.advertise,
             buffer_size: 4 << 20,
@@ -1062,6 +1160,96 @@ mod tests {
             .respond(&ask(peer, a("192.0.2.2")), SystemTime::now())
             .is_some());
         assert_eq!(r.counters.arp_replies, 2);
+    }
+
+    fn udp_request(src: Ipv4Addr, sport: u16, dport: u16, options: Vec<IpOption>) -> Vec<u8> {
+        let mut ip = Ipv4Repr::new(src, a("203.0.113.9"), 1);
+        ip.protocol = IP_PROTO_UDP;
+        ip.options = options;
+        let eth = EthernetRepr {
+            dst: MacAddr::new(2, 0, 0, 0, 0, 9),
+            src: MacAddr::new(2, 0, 0, 0, 0, 1),
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        let l4 = L4Repr::Udp(UdpRepr::new(sport, dport, b"sixteen bytes..!".to_vec()));
+        let mut f = Vec::new();
+        build_l4_frame_into(&mut f, &eth, &ip, &l4, ip.dst).unwrap();
+        f
+    }
+
+    #[test]
+    fn udp_echo_answers_its_port_only_and_never_a_service() {
+        let mut cfg = ReflectConfig::new("t0", a("203.0.113.9"));
+        cfg.udp_echo = Some(7);
+        let mut r = Responder::new(cfg, MacAddr::new(2, 0, 0, 0, 0, 9));
+        let mut rr = vec![IpOption::record_route(9).unwrap()];
+        record_hop(&mut rr, a("192.0.2.2"), 0);
+        let req = udp_request(a("192.0.2.2"), 40000, 7, rr);
+        let reply = r.respond(&req, SystemTime::now()).expect("answered");
+        assert_eq!(reply.len(), req.len(), "same size as the request");
+        assert_eq!(r.counters.udp_echo_replies, 1);
+        let eth = EthernetFrame::new_checked(&reply[..]).unwrap();
+        assert_eq!(eth.dst(), MacAddr::new(2, 0, 0, 0, 0, 1));
+        let ip = Ipv4Packet::new_checked(eth.payload()).unwrap();
+        assert!(ip.verify_checksum());
+        assert_eq!((ip.src(), ip.dst()), (a("203.0.113.9"), a("192.0.2.2")));
+        let opts = parse_options(ip.options());
+        assert_eq!(
+            opts[0].recorded(),
+            vec![a("192.0.2.2"), a("203.0.113.9"), a("203.0.113.9")],
+            "record route goes on recording"
+        );
+        let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+        assert_eq!((udp.src_port(), udp.dst_port()), (7, 40000));
+        assert_eq!(udp.payload(), b"sixteen bytes..!");
+        assert_eq!(udp.verify_checksum(ip.src(), ip.dst()), Some(true));
+        r.uncount(&reply);
+        assert_eq!(
+            r.counters.udp_echo_replies, 0,
+            "a reply not sent is not counted"
+        );
+
+        // Another port: not ours to answer. A service as the source: a loop. Martians: no.
+        assert!(r
+            .respond(
+                &udp_request(a("192.0.2.2"), 40000, 9, vec![]),
+                SystemTime::now()
+            )
+            .is_none());
+        assert_eq!(r.counters.ignored_other, 1);
+        for sport in [0, 7, 19] {
+            let q = udp_request(a("192.0.2.2"), sport, 7, vec![]);
+            assert!(
+                r.respond(&q, SystemTime::now()).is_none(),
+                "source port {sport}"
+            );
+        }
+        for src in [
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "127.0.0.1",
+            "203.0.113.9",
+        ] {
+            let q = udp_request(a(src), 40000, 7, vec![]);
+            assert!(r.respond(&q, SystemTime::now()).is_none(), "{src}");
+        }
+        assert_eq!(r.counters.martian, 8);
+        let mut bad = udp_request(a("192.0.2.2"), 40000, 7, vec![]);
+        let last = bad.len() - 1;
+        bad[last] ^= 0xff;
+        assert!(r.respond(&bad, SystemTime::now()).is_none());
+        assert_eq!(r.counters.malformed, 1, "bad UDP checksum");
+        assert_eq!(r.counters.udp_echo_replies, 0);
+
+        // Without --udp-echo nothing UDP is answered.
+        let mut plain = responder();
+        assert!(plain.respond(&req, SystemTime::now()).is_none());
+        assert_eq!(plain.counters.answered(), 0);
+        let mut cfg = ReflectConfig::new("t0", a("203.0.113.9"));
+        cfg.udp_echo = Some(0);
+        assert_eq!(cfg.validate(&[]).unwrap_err().field(), Some(Field::Port));
     }
 
     #[test]

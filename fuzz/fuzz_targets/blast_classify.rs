@@ -20,7 +20,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         pktforge_fuzz::fix_checksums(&mut f);
     }
     let f = &f[..];
-    let got = classify(f, base, threads);
+    let got = classify(f, base, threads, pktforge::blast::Expect::Icmp);
     // What the general parser says it should be.
     let want = match parse_frame(f) {
         Ok(fr) if fr.eth.vlan.is_none() => match fr.l3 {

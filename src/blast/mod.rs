@@ -29,11 +29,11 @@ use crate::probe::engine::check_fits;
 use crate::probe::kinds::echo_data;
 use crate::wire::{EthernetRepr, Ipv4Repr, ETHERTYPE_IPV4};
 use crate::{Error, Field, Result, Stop};
-pub use classify::{classify, Rx};
+pub use classify::{classify, Expect, Rx};
 use request::validate;
 pub use request::{BlastOutcome, BlastRequest, Progress, Rate};
 use stats::{BlastSummary, Gaps, RttSummary};
-use template::Template;
+use template::{Carrier, Template};
 use window::Window;
 pub use worker::tx_queues;
 use worker::{now_ns, Shared, Worker, WorkerLink, WorkerResult};
@@ -138,7 +138,10 @@ pub fn run(
     }
 
     let cfg = LinkConfig {
-        filter: RxFilter::ArpAndIcmpTo(plan.src_ip),
+        filter: match req.udp {
+            None => RxFilter::ArpAndIcmpTo(plan.src_ip),
+            Some(_) => RxFilter::ArpIcmpAnd(crate::wire::IP_PROTO_UDP),
+        },
         promiscuous: false,
         buffer_size: 4 << 20,
         ..LinkConfig::default()
@@ -218,6 +221,10 @@ pub fn run(
         sending: AtomicUsize::new(n),
         interrupted: AtomicBool::new(false),
         base_id: req.id,
+        expect: match req.udp {
+            None => Expect::Icmp,
+            Some(p) => Expect::Udp(p),
+        },
     };
     let mut workers: Vec<Worker> = Vec::with_capacity(n);
     for k in 0..n {
@@ -227,7 +234,21 @@ pub fn run(
         workers.push(Worker {
             k,
             shared: &shared,
-            template: Template::new(&eth, &ip, req.id.wrapping_add(k as u16), data.clone())?,
+            template: Template::new(
+                &eth,
+                &ip,
+                match req.udp {
+                    None => Carrier::Icmp {
+                        id: req.id.wrapping_add(k as u16),
+                    },
+                    Some(dst_port) => Carrier::Udp {
+                        src_port: req.id.wrapping_add(k as u16),
+                        dst_port,
+                    },
+                },
+                req.dest,
+                data.clone(),
+            )?,
             rate: match req.rate {
                 Rate::Pps(r) => Some(r / n as f64),
                 Rate::Max => None,
@@ -247,7 +268,14 @@ pub fn run(
     #[allow(unused_mut)]
     let mut tx_mode_used = tx_mode_used;
     #[cfg(target_os = "linux")]
-    if req.backend == Backend::Fast && matches!(req.tx_mode, TxMode::Live | TxMode::Auto) {
+    if req.udp.is_some() && req.tx_mode == TxMode::Auto {
+        live_unavailable = Some("the live-frame program stamps ICMP echo requests only".into());
+    }
+    #[cfg(target_os = "linux")]
+    if req.backend == Backend::Fast
+        && req.udp.is_none()
+        && matches!(req.tx_mode, TxMode::Live | TxMode::Auto)
+    {
         let iface = &path.plan.iface;
         let t = &workers[0].template;
         let opened = if frame_len > xdp_live::MAX_FRAME || n >= xdp_live::SLOTS {
@@ -380,6 +408,7 @@ fn merge(
     let mut gaps = Gaps::default();
     let mut timeline = Vec::new();
     let (mut dup, mut ooo, mut late, mut corrupt, mut drops) = (0, 0, 0, 0, 0);
+    let mut in_flight = 0;
     let mut first = u64::MAX;
     let mut last = 0u64;
     let mut error = None;
@@ -392,6 +421,7 @@ fn merge(
         late += r.late;
         corrupt += r.corrupt;
         drops += r.kernel_drops;
+        in_flight += r.in_flight;
         if let Some(f) = r.first_ns {
             first = first.min(f);
             last = last.max(r.last_ns);
@@ -428,9 +458,11 @@ fn merge(
         frame_bytes: frame_len,
         sent,
         received,
-        lost: sent.saturating_sub(received),
-        loss_percent: if sent > 0 {
-            100.0 * sent.saturating_sub(received) as f64 / sent as f64
+        lost: sent.saturating_sub(received).saturating_sub(in_flight),
+        in_flight,
+        loss_percent: if sent > in_flight {
+            100.0 * sent.saturating_sub(received).saturating_sub(in_flight) as f64
+                / (sent - in_flight) as f64
         } else {
             0.0
         },
@@ -483,7 +515,14 @@ mod tests {
             "203.0.113.2".parse().unwrap(),
             1,
         );
-        Template::new(&eth, &ip, 0x4242, (0..size).map(|i| i as u8).collect()).unwrap()
+        Template::new(
+            &eth,
+            &ip,
+            Carrier::Icmp { id: 0x4242 },
+            ip.dst,
+            (0..size).map(|i| i as u8).collect(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -536,11 +575,14 @@ mod tests {
         let mut buf = vec![0u8; 256];
         let n = t.write(&mut buf, 5, 999);
         let rep = reply_of(&buf[..n]);
-        assert!(matches!(classify(&rep, 0x4242, 1), Rx::Reply { .. }));
+        assert!(matches!(
+            classify(&rep, 0x4242, 1, Expect::Icmp),
+            Rx::Reply { .. }
+        ));
         let mut tagged = rep[..12].to_vec();
         tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x05]);
         tagged.extend_from_slice(&rep[12..]);
-        assert_eq!(classify(&tagged, 0x4242, 1), Rx::NotOurs);
+        assert_eq!(classify(&tagged, 0x4242, 1, Expect::Icmp), Rx::NotOurs);
     }
 
     #[test]
@@ -549,10 +591,14 @@ mod tests {
         let mut buf = vec![0u8; 256];
         let n = t.write(&mut buf, 77, 999);
         let req = buf[..n].to_vec();
-        assert_eq!(classify(&req, 0x4242, 1), Rx::NotOurs, "our own request");
+        assert_eq!(
+            classify(&req, 0x4242, 1, Expect::Icmp),
+            Rx::NotOurs,
+            "our own request"
+        );
         let rep = reply_of(&req);
         assert_eq!(
-            classify(&rep, 0x4242, 1),
+            classify(&rep, 0x4242, 1, Expect::Icmp),
             Rx::Reply {
                 thread: 0,
                 seq: 77,
@@ -560,25 +606,148 @@ mod tests {
             }
         );
         assert_eq!(
-            classify(&rep, 0x4241, 2),
+            classify(&rep, 0x4241, 2, Expect::Icmp),
             Rx::Reply {
                 thread: 1,
                 seq: 77,
                 sent_ns: 999
             }
         );
-        assert_eq!(classify(&rep, 0x4243, 4), Rx::NotOurs, "other id");
+        assert_eq!(
+            classify(&rep, 0x4243, 4, Expect::Icmp),
+            Rx::NotOurs,
+            "other id"
+        );
         let mut bad = rep.clone();
         bad[60] ^= 1;
-        assert_eq!(classify(&bad, 0x4242, 1), Rx::Corrupt);
+        assert_eq!(classify(&bad, 0x4242, 1, Expect::Icmp), Rx::Corrupt);
         for cut in 0..rep.len() {
-            let _ = classify(&rep[..cut], 0x4242, 1);
+            let _ = classify(&rep[..cut], 0x4242, 1, Expect::Icmp);
         }
         let mut garbage = rep.clone();
         garbage[14] = 0x4f; // IHL 15 past the end
-        let _ = classify(&garbage, 0x4242, 1);
+        let _ = classify(&garbage, 0x4242, 1, Expect::Icmp);
         garbage[16..18].copy_from_slice(&[0xff, 0xff]);
-        let _ = classify(&garbage, 0x4242, 1);
+        let _ = classify(&garbage, 0x4242, 1, Expect::Icmp);
+    }
+
+    fn udp_template(size: usize) -> Template {
+        let eth = EthernetRepr {
+            dst: MacAddr(2, 0, 0, 0, 0, 2),
+            src: MacAddr(2, 0, 0, 0, 0, 1),
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        let mut ip = Ipv4Repr::new(
+            "192.0.2.2".parse().unwrap(),
+            "198.51.100.1".parse().unwrap(),
+            1,
+        );
+        // A source route: the UDP checksum covers the final destination, not the IP one.
+        ip.options = vec![crate::wire::IpOption::loose_source_route(vec!["203.0.113.2"
+            .parse()
+            .unwrap()])
+        .unwrap()];
+        Template::new(
+            &eth,
+            &ip,
+            Carrier::Udp {
+                src_port: 40000,
+                dst_port: 7,
+            },
+            "203.0.113.2".parse().unwrap(),
+            (0..size).map(|i| i as u8).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn udp_incremental_checksum_matches_a_full_one() {
+        let fin: std::net::Ipv4Addr = "203.0.113.2".parse().unwrap();
+        for size in [16, 17, 56, 1400] {
+            let t = udp_template(size);
+            let mut buf = vec![0u8; 2048];
+            for (seq, ns) in [(0u64, 0u64), (1, 1), (65535, u64::MAX), (1 << 40, 7)] {
+                let n = t.write(&mut buf, seq, ns);
+                let f = &buf[..n];
+                let eth = crate::wire::EthernetFrame::new_checked(f).unwrap();
+                let ip = crate::wire::Ipv4Packet::new_checked(eth.payload()).unwrap();
+                assert!(ip.verify_checksum());
+                let udp = crate::wire::UdpPacket::new_checked(ip.payload()).unwrap();
+                assert_eq!(
+                    udp.verify_checksum(ip.src(), fin),
+                    Some(true),
+                    "size {size}"
+                );
+                assert_eq!((udp.src_port(), udp.dst_port()), (40000, 7));
+                assert_eq!(&udp.payload()[..8], &seq.to_le_bytes());
+                assert_eq!(&udp.payload()[8..16], &ns.to_le_bytes());
+            }
+        }
+    }
+
+    /// The datagram a UDP echo service sends back: addresses and ports swapped.
+    fn udp_echo_of(req: &[u8]) -> Vec<u8> {
+        let eth = crate::wire::EthernetFrame::new_checked(req).unwrap();
+        let ip = crate::wire::Ipv4Packet::new_checked(eth.payload()).unwrap();
+        let udp = crate::wire::UdpPacket::new_checked(ip.payload()).unwrap();
+        let e = EthernetRepr {
+            dst: eth.src(),
+            src: eth.dst(),
+            vlan: None,
+            ethertype: ETHERTYPE_IPV4,
+        };
+        let mut rip = Ipv4Repr::new("203.0.113.2".parse().unwrap(), ip.src(), 17);
+        rip.protocol = crate::wire::IP_PROTO_UDP;
+        let l4 = crate::wire::L4Repr::Udp(crate::wire::UdpRepr::new(
+            udp.dst_port(),
+            udp.src_port(),
+            udp.payload().to_vec(),
+        ));
+        let mut f = Vec::new();
+        crate::wire::build_l4_frame_into(&mut f, &e, &rip, &l4, ip.src()).unwrap();
+        f
+    }
+
+    #[test]
+    fn classify_udp_echoes_and_refuse_the_rest() {
+        let t = udp_template(16);
+        let mut buf = vec![0u8; 256];
+        let n = t.write(&mut buf, 77, 999);
+        let req = buf[..n].to_vec();
+        let u = Expect::Udp(7);
+        assert_eq!(classify(&req, 40000, 1, u), Rx::NotOurs, "our own request");
+        let mut rep = udp_echo_of(&req);
+        let want = Rx::Reply {
+            thread: 0,
+            seq: 77,
+            sent_ns: 999,
+        };
+        assert_eq!(classify(&rep, 40000, 1, u), want);
+        assert_eq!(classify(&rep, 40000, 1, Expect::Icmp), Rx::NotOurs);
+        assert_eq!(
+            classify(&rep, 40000, 1, Expect::Udp(9)),
+            Rx::NotOurs,
+            "other port"
+        );
+        assert_eq!(
+            classify(&rep, 40001, 4, u),
+            Rx::NotOurs,
+            "other source port"
+        );
+        // Padded to the Ethernet minimum: the padding is not the datagram.
+        rep.resize(rep.len().max(60) + 4, 0);
+        assert_eq!(classify(&rep, 40000, 1, u), want);
+        let mut bad = rep.clone();
+        bad[14 + 20 + 8 + 3] ^= 1;
+        assert_eq!(classify(&bad, 40000, 1, u), Rx::Corrupt);
+        // No checksum is allowed in UDP.
+        let mut none = udp_echo_of(&req);
+        none[14 + 20 + 6..14 + 20 + 8].fill(0);
+        assert_eq!(classify(&none, 40000, 1, u), want);
+        for cut in 0..rep.len() {
+            let _ = classify(&rep[..cut], 40000, 1, u);
+        }
     }
 
     #[test]
@@ -600,5 +769,19 @@ mod tests {
         r.threads = 2;
         r.backend = Backend::Pnet;
         assert!(validate(&r).unwrap_err().to_string().contains("fast"));
+        r.backend = Backend::default();
+        r.threads = 1;
+        r.udp = Some(0);
+        assert_eq!(validate(&r).unwrap_err().field(), Some(Field::Port));
+        r.udp = Some(7);
+        r.id = 0;
+        assert_eq!(validate(&r).unwrap_err().field(), Some(Field::Id));
+        r.id = 1000;
+        validate(&r).unwrap();
+        #[cfg(target_os = "linux")]
+        {
+            r.tx_mode = TxMode::Live;
+            assert!(validate(&r).unwrap_err().to_string().contains("ICMP echo"));
+        }
     }
 }

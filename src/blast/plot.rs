@@ -218,6 +218,7 @@ mod tests {
             sent: 3000,
             received: 3000,
             lost: 0,
+            in_flight: 0,
             loss_percent: 0.0,
             duplicates: 0,
             out_of_order: 0,

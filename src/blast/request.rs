@@ -63,6 +63,9 @@ pub struct BlastRequest {
     pub dont_fragment: bool,
     /// ICMP identifier of thread 0 (thread k uses id + k).
     pub id: u16,
+    /// Send UDP datagrams to this port instead of echo requests (thread k's source port is
+    /// `id + k`); replies are the datagrams echoed back (e.g. by a UDP echo service).
+    pub udp: Option<u16>,
     /// Bytes repeated after the stamp; empty: 0x10, 0x11, ...
     pub pattern: Vec<u8>,
     /// IP options.
@@ -95,6 +98,7 @@ impl BlastRequest {
             tos: 0,
             dont_fragment: false,
             id: (std::process::id() & 0xffff) as u16,
+            udp: None,
             pattern: Vec::new(),
             options: OptionsRequest::default(),
             path: PathRequest {
@@ -189,6 +193,22 @@ pub(super) fn validate(req: &BlastRequest) -> Result<()> {
     }
     if req.ttl == 0 {
         return Err(Error::invalid(Field::Ttl, "must be 1..=255"));
+    }
+    if req.udp == Some(0) {
+        return Err(Error::invalid(Field::Port, "0: a UDP port is 1..=65535"));
+    }
+    if req.udp.is_some() && req.id == 0 {
+        return Err(Error::invalid(
+            Field::Id,
+            "0: with UDP it is the source port of thread 0, 1..=65535",
+        ));
+    }
+    #[cfg(target_os = "linux")]
+    if req.udp.is_some() && req.tx_mode == TxMode::Live {
+        return Err(Error::invalid(
+            Field::Port,
+            "XDP live frames stamp ICMP echo requests only: UDP goes with the AF_XDP or TX ring modes",
+        ));
     }
     if usize::from(req.id) + req.threads > 0x10000 {
         return Err(Error::invalid(

@@ -256,9 +256,12 @@ pub struct BlastSummary {
     pub sent: u64,
     /// Distinct requests answered.
     pub received: u64,
-    /// sent − received.
+    /// Requests whose wait expired unanswered: sent − received − in_flight.
     pub lost: u64,
-    /// Lost, in percent of sent.
+    /// Stopped early (SIGINT/SIGTERM): requests unanswered whose wait had not expired yet,
+    /// neither received nor lost. 0 for a run that ended by itself.
+    pub in_flight: u64,
+    /// Lost, in percent of the requests whose fate is known (sent − in_flight).
     pub loss_percent: f64,
     /// Extra replies to answered requests.
     pub duplicates: u64,
@@ -329,6 +332,13 @@ impl BlastSummary {
             self.corrupt,
             self.kernel_drops
         );
+        if self.in_flight > 0 {
+            let _ = writeln!(
+                s,
+                "{} in flight when stopped (unanswered, their wait not over: not counted as lost)",
+                self.in_flight
+            );
+        }
         let asked = self
             .asked_rate
             .map(|r| format!("{} asked", fmt_rate(r)))

@@ -50,6 +50,13 @@ impl Window {
         self.slots[(seq & self.mask) as usize].store((seq + 1) << 1, Ordering::Release);
     }
 
+    /// Whether request `seq` is still in the window and unanswered.
+    #[inline]
+    pub fn unanswered(&self, seq: u64) -> bool {
+        let tag = (seq + 1) << 1;
+        self.slots[(seq & self.mask) as usize].load(Ordering::Acquire) == tag
+    }
+
     /// Classify a reply carrying `seq`.
     #[inline]
     pub fn reply(&self, seq: u64) -> Match {
@@ -92,6 +99,10 @@ mod tests {
         assert_eq!(w.reply(5), Match::First);
         assert_eq!(w.reply(9), Match::Unknown, "from the future");
         assert_eq!(w.reply(u64::MAX), Match::Unknown);
+        assert!(!w.unanswered(5), "answered");
+        w.sent(6);
+        assert!(w.unanswered(6));
+        assert!(!w.unanswered(2), "slot reused by 6");
     }
 
     #[test]

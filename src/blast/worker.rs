@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::stats::{Gaps, Recorder};
 use super::window::{Match, Window};
-use super::{classify, Progress, Rx, Template, SPIN};
+use super::{classify, Expect, Progress, Rx, Template, SPIN};
 #[cfg(target_os = "linux")]
 use crate::link::fast::FastLink;
 #[cfg(target_os = "linux")]
@@ -162,6 +162,8 @@ pub(super) struct Shared {
     /// Set when ctrl-C was seen.
     pub(super) interrupted: AtomicBool,
     pub(super) base_id: u16,
+    /// What replies look like.
+    pub(super) expect: Expect,
 }
 
 impl Shared {
@@ -184,6 +186,8 @@ pub(super) struct WorkerResult {
     pub(super) first_ns: Option<u64>,
     pub(super) last_ns: u64,
     pub(super) kernel_drops: u64,
+    /// Stopped by the user: requests unanswered whose wait had not expired.
+    pub(super) in_flight: u64,
     pub(super) error: Option<Error>,
 }
 
@@ -222,14 +226,19 @@ impl Worker<'_> {
             first_ns: None,
             last_ns: 0,
             kernel_drops: 0,
+            in_flight: 0,
             error: None,
         };
+        // (send time ns, first sequence of the batch) of the batches sent within the last
+        // wait: on a user stop, what was sent after `stop − wait` is in flight, not lost.
+        let wait_ns = self.wait.as_nanos() as u64;
+        let mut recent: std::collections::VecDeque<(u64, u64)> = Default::default();
         // Highest sequence answered per sender thread, as this receiver saw them.
         let mut highest: Vec<Option<u64>> = vec![None; threads];
         let shared = self.shared;
-        let base_id = shared.base_id;
+        let (base_id, expect) = (shared.base_id, shared.expect);
         let mut on_rx = |data: &[u8], ts: SystemTime, r: &mut WorkerResult| match classify(
-            data, base_id, threads,
+            data, base_id, threads, expect,
         ) {
             Rx::Reply {
                 thread,
@@ -327,6 +336,15 @@ impl Worker<'_> {
                     tpl.write(buf, s, ns)
                 })?;
                 if sent > 0 {
+                    while recent
+                        .front()
+                        .is_some_and(|&(t, _)| t.saturating_add(wait_ns) < ns)
+                    {
+                        recent.pop_front();
+                    }
+                    if recent.back().is_none_or(|&(t, _)| t != ns) {
+                        recent.push_back((ns, seq));
+                    }
                     r.first_ns.get_or_insert(ns);
                     r.last_ns = ns;
                     seq += sent as u64;
@@ -377,7 +395,18 @@ impl Worker<'_> {
             let wake = (now + Duration::from_millis(10)).min(end_wait.max(now));
             link.recv(Some(wake), &mut |d, ts| on_rx(d, ts, &mut r))?;
         })();
-        r.rec.close_interval(now_ns());
+        let stop_ns = now_ns();
+        if self.user_stop.load(Ordering::Relaxed) {
+            shared.interrupted.store(true, Ordering::Relaxed);
+            // The first request sent after stop − wait: it and all later ones had time left.
+            let from = recent
+                .iter()
+                .find(|&&(t, _)| t.saturating_add(wait_ns) > stop_ns)
+                .map_or(seq, |&(_, s)| s)
+                .max(seq.saturating_sub(window.len() as u64));
+            r.in_flight = (from..seq).filter(|&s| window.unanswered(s)).count() as u64;
+        }
+        r.rec.close_interval(stop_ns);
         r.kernel_drops = link.kernel_drops();
         if let Err(e) = res {
             shared.stop.store(true, Ordering::Relaxed);

@@ -65,7 +65,12 @@ pub struct BlastArgs {
     /// Set Don't Fragment.
     #[arg(long = "df")]
     pub df: bool,
-    /// ICMP identifier of thread 0 (thread k uses ID + k; default: process id).
+    /// Send UDP datagrams to PORT instead of echo requests (same sequence + send time
+    /// payload; matched when a UDP echo service sends them back, e.g. reflect --udp-echo).
+    #[arg(long = "udp", value_name = "PORT")]
+    pub udp: Option<u16>,
+    /// ICMP identifier of thread 0 (thread k uses ID + k; default: process id). With --udp:
+    /// the UDP source port of thread 0.
     #[arg(long = "id", value_name = "ID")]
     pub id: Option<u16>,
     /// Up to 16 hex bytes repeated after the 16-byte stamp.
@@ -101,6 +106,7 @@ pub fn request(a: &BlastArgs) -> Result<BlastRequest> {
     r.wait = seconds("--wait", a.wait)?;
     r.batch = a.batch;
     r.ttl = a.ttl;
+    r.udp = a.udp;
     r.tos = a.tos.unwrap_or(0);
     r.dont_fragment = a.df;
     if let Some(id) = a.id {
@@ -125,13 +131,17 @@ pub fn run(a: BlastArgs, stop: &Stop) -> Result<i32> {
     }
     if !a.json && (req.count.is_some() || req.duration.is_some()) {
         println!(
-            "BLAST {} {} with {}-byte ICMP data, {}",
+            "BLAST {} {} with {}-byte {} data, {}",
             req.dest,
             match req.rate {
                 Rate::Max => "at max rate".to_string(),
                 Rate::Pps(r) => format!("at {r} pps"),
             },
             req.size,
+            match req.udp {
+                Some(p) => format!("UDP (port {p})"),
+                None => "ICMP".into(),
+            },
             match (req.count, req.duration) {
                 (Some(c), Some(d)) => format!("{c} requests or {} s", d.as_secs_f64()),
                 (Some(c), None) => format!("{c} requests"),

@@ -188,6 +188,8 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::Input => "input",
         Field::LabPrefix => "--prefix",
         Field::Port if trace => "-p",
+        Field::Port if blast => "--udp",
+        Field::Port if long_count => "--udp-echo",
         Field::Port => "--tcp/--udp",
         Field::Broadcast => "-b",
         Field::Preload => "-l",

@@ -66,6 +66,11 @@ pub struct ReflectArgs {
     /// (everything in user space).
     #[arg(long = "mode", value_name = "auto|xdp|packet", default_value = "auto")]
     pub mode: pktforge::reflect::ReflectMode,
+    /// Also answer UDP echo (RFC 862) on PORT (default 7), under the same rules as ICMP echo:
+    /// our address only, no martian sources, never a larger reply; a datagram from port 0,
+    /// echo (7), chargen (19) or PORT itself is not answered (two services would loop).
+    #[arg(long = "udp-echo", value_name = "PORT", num_args = 0..=1, default_missing_value = "7")]
+    pub udp_echo: Option<u16>,
 }
 
 /// Parse `ADDR[/PREFIX]`.
@@ -112,6 +117,7 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     cfg.pcap = a.pcap;
     cfg.backend = a.backend;
     cfg.mode = a.mode;
+    cfg.udp_echo = a.udp_echo;
     let iface = a.iface.clone();
     let mut out = Render::new(a.json);
     let started = Instant::now();
@@ -142,6 +148,7 @@ fn print_counters(c: &Counters) {
         ("frames seen", c.frames),
         ("ARP replies", c.arp_replies),
         ("echo replies", c.echo_replies),
+        ("UDP echo replies", c.udp_echo_replies),
         ("timestamp replies", c.timestamp_replies),
         ("mask replies", c.mask_replies),
         ("router advertisements", c.advertisements),
