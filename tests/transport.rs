@@ -137,12 +137,32 @@ fn probe_tcp_open_closed_and_udp_closed() {
     }
     let lab = lab();
     let _http = Listener::start(&lab, 8000);
+    let log_path = format!("/tmp/pktforge-probe-{}.log", std::process::id());
     let out = pktforge(
         &lab,
         Host::A,
-        &["probe", B, "--tcp", "8000,8001", "-i", "0.1"],
+        &[
+            "probe",
+            B,
+            "--tcp",
+            "8000,8001",
+            "-i",
+            "0.1",
+            "--log",
+            &log_path,
+        ],
     );
     assert_eq!(out.status.code(), Some(0));
+    // --log: one line per request and per answer (the log is written in a's namespace, which
+    // shares the host's file system).
+    let log = std::fs::read_to_string(&log_path).expect("the log");
+    let _ = std::fs::remove_file(&log_path);
+    assert_eq!(
+        log.lines().filter(|l| l.contains(" request ")).count(),
+        2,
+        "{log}"
+    );
+    assert!(log.lines().any(|l| l.contains(" reply ")), "{log}");
     let text = stdout(&out);
     assert!(
         text.contains("tcp/8000 open (SYN-ACK) from 203.0.113.2: seq=1 flags=S. ttl=62"),

@@ -93,8 +93,14 @@ pub fn run(a: PortProbeArgs, stop: &Stop) -> Result<i32> {
     if !a.tcp_option.is_empty() {
         req.tcp_options = Some(parse_tcp_options_args(&a.tcp_option)?);
     }
+    // Unwritable outputs are refused before anything (ARP included) is sent.
+    super::log::check_writable("--pcap", a.probe.output.pcap.as_deref())?;
+    let mut log = super::log::Log::open(a.probe.output.log.as_deref())?;
     let mut out = Render::new(a.probe.output.json);
-    let summary = req.run_with(stop, &mut |ev| out.event(ev))?;
+    let summary = req.run_with(stop, &mut |ev| {
+        out.event(ev);
+        log.event(ev);
+    })?;
     // A port unreachable is an answer too (closed): exit 0 when anything answered.
     Ok(match &summary.totals {
         pktforge::event::Totals::Probe(p) if p.received + p.errors > 0 => 0,
