@@ -10,30 +10,6 @@ use std::time::SystemTime;
 use pktforge::link::pcap::PcapWriter;
 use serde_json::Value;
 
-fn pktforge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pktforge"))
-        .args(args)
-        .output()
-        .expect("running pktforge")
-}
-
-fn craft_hex(args: &[&str]) -> Vec<u8> {
-    let mut all = vec!["craft", "--hex"];
-    all.extend_from_slice(args);
-    let out = pktforge(&all);
-    assert!(
-        out.status.success(),
-        "craft {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let h = String::from_utf8(out.stdout).unwrap();
-    let h = h.trim();
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 /// Every ICMP kind, every option kind, 60-byte headers, VLAN, wrong checksums on purpose.
 const CORPUS: &[&[&str]] = &[
     &["-R", "--df", "--tos", "0xb8", "--id", "0x1234", "--ttl", "7", "--icmp-id", "6762", "--icmp-seq", "1", "203.0.113.2"],
@@ -193,7 +169,7 @@ fn craft_decode_and_tshark_agree_field_by_field() {
     let dir = std::env::temp_dir().join(format!("pktforge-craft-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("corpus.pcap");
-    let frames: Vec<Vec<u8>> = CORPUS.iter().map(|a| craft_hex(a)).collect();
+    let frames: Vec<Vec<u8>> = CORPUS.iter().map(|a| common::craft_hex(a)).collect();
     {
         let mut w = PcapWriter::create(&pcap).unwrap();
         for f in &frames {
@@ -204,7 +180,7 @@ fn craft_decode_and_tshark_agree_field_by_field() {
     let one = dir.join("one.pcap");
     let mut args = vec!["craft", "--pcap", one.to_str().unwrap()];
     args.extend_from_slice(CORPUS[0]);
-    assert!(pktforge(&args).status.success());
+    assert!(common::pktforge_here(&args).status.success());
     let back = pktforge::link::pcap::PcapReader::open(&one)
         .unwrap()
         .next()
@@ -213,7 +189,7 @@ fn craft_decode_and_tshark_agree_field_by_field() {
         .1;
     assert_eq!(back, frames[0]);
 
-    let out = pktforge(&["decode", "--json", "--pcap", pcap.to_str().unwrap()]);
+    let out = common::pktforge_here(&["decode", "--json", "--pcap", pcap.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -302,10 +278,10 @@ fn craft_decode_and_tshark_agree_field_by_field() {
 #[test]
 fn decode_garbage_marks_the_rest_and_exits_1() {
     // An echo request cut inside its options: Ethernet and IPv4 fields decode, the rest is marked.
-    let mut f = craft_hex(&["-R", "203.0.113.2"]);
+    let mut f = common::craft_hex(&["-R", "203.0.113.2"]);
     f.truncate(40);
     let h: String = f.iter().map(|b| format!("{b:02x}")).collect();
-    let out = pktforge(&["decode", &h]);
+    let out = common::pktforge_here(&["decode", &h]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("Destination: 00:00:00:00:00:00"), "{text}");
@@ -315,7 +291,7 @@ fn decode_garbage_marks_the_rest_and_exits_1() {
     );
     assert!(text.contains("Undecoded: 6 bytes"), "{text}");
     for bad in ["zz", "abc", ""] {
-        let out = pktforge(&["decode", bad]);
+        let out = common::pktforge_here(&["decode", bad]);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("HEX"));
     }
@@ -356,7 +332,7 @@ fn out_of_range_fields_are_refused_with_the_field_named() {
     ] {
         let mut all = vec!["craft"];
         all.extend_from_slice(args);
-        let out = pktforge(&all);
+        let out = common::pktforge_here(&all);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -366,11 +342,11 @@ fn out_of_range_fields_are_refused_with_the_field_named() {
 #[test]
 fn decode_reads_frames_from_standard_input() {
     use std::io::Write;
-    let a: String = craft_hex(&["--icmp-type", "17", "198.51.100.1"])
+    let a: String = common::craft_hex(&["--icmp-type", "17", "198.51.100.1"])
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let b: String = craft_hex(&["--timestamp", "tsonly", "203.0.113.2"])
+    let b: String = common::craft_hex(&["--timestamp", "tsonly", "203.0.113.2"])
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

@@ -3,34 +3,12 @@
 //! and without IP options, and tshark reports every checksum good. Bad transport flags exit 2.
 //! No network needed.
 
+mod common;
+
 use std::process::Command;
 use std::time::SystemTime;
 
 use pktforge::link::pcap::PcapWriter;
-
-fn pktforge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pktforge"))
-        .args(args)
-        .output()
-        .expect("running pktforge")
-}
-
-fn craft_hex(args: &[&str]) -> Vec<u8> {
-    let mut all = vec!["craft", "--hex"];
-    all.extend_from_slice(args);
-    let out = pktforge(&all);
-    assert!(
-        out.status.success(),
-        "craft {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let h = String::from_utf8(out.stdout).unwrap();
-    let h = h.trim();
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// The independent builder: Ethernet (zero MACs) + IPv4 (optional raw option bytes) + UDP or
 /// TCP, checksums computed by python's own code.
@@ -133,7 +111,7 @@ fn craft_bytes_equal_an_independent_builder_and_tshark_says_checksums_good() {
     let mut w = PcapWriter::create(&pcap).unwrap();
     let cases = cases();
     for (args, spec) in &cases {
-        let ours = craft_hex(args);
+        let ours = common::craft_hex(args);
         let theirs = python(spec);
         assert_eq!(
             ours.iter().map(|b| format!("{b:02x}")).collect::<String>(),
@@ -193,7 +171,7 @@ fn craft_bytes_equal_an_independent_builder_and_tshark_says_checksums_good() {
 
 #[test]
 fn wrong_checksums_and_lengths_are_kept() {
-    let f = craft_hex(&[
+    let f = common::craft_hex(&[
         "--udp",
         "--l4-checksum",
         "0",
@@ -202,7 +180,7 @@ fn wrong_checksums_and_lengths_are_kept() {
         "203.0.113.2",
     ]);
     assert_eq!(&f[34 + 4..34 + 8], &[0, 99, 0, 0]);
-    let f = craft_hex(&[
+    let f = common::craft_hex(&[
         "--tcp",
         "--l4-checksum",
         "0xbeef",
@@ -242,7 +220,7 @@ fn bad_transport_input_exits_2_naming_the_limit() {
     ] {
         let mut all = vec!["craft", "--hex"];
         all.extend_from_slice(&args);
-        let out = pktforge(&all);
+        let out = common::pktforge_here(&all);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");

@@ -92,3 +92,29 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Run the pktforge binary here (no namespace: offline subcommands).
+pub fn pktforge_here(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pktforge"))
+        .args(args)
+        .output()
+        .expect("running pktforge")
+}
+
+/// `pktforge craft --hex ARGS` as bytes; fails the test when craft fails.
+pub fn craft_hex(args: &[&str]) -> Vec<u8> {
+    let mut all = vec!["craft", "--hex"];
+    all.extend_from_slice(args);
+    let out = pktforge_here(&all);
+    assert!(
+        out.status.success(),
+        "craft {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = String::from_utf8(out.stdout).unwrap();
+    let h = h.trim();
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
