@@ -38,6 +38,32 @@ pub enum FragError {
 const MF: u16 = 0x2000;
 const DF: u16 = 0x4000;
 
+/// The header of every fragment after the first: the 20 fixed bytes and the copied options.
+fn later_fragment_header(fixed: &[u8], copied: &[u8]) -> Vec<u8> {
+    let mut h = Vec::with_capacity(20 + copied.len());
+    h.extend_from_slice(fixed);
+    h.extend_from_slice(copied);
+    h[0] = 0x40 | (h.len() / 4) as u8;
+    h
+}
+
+/// One fragment: `header` (its IHL already right), `data` at byte `offset` of the original
+/// payload, more fragments after it or not; length, flags and checksum filled in.
+fn one_fragment(header: &[u8], data: &[u8], offset: usize, more: bool) -> Vec<u8> {
+    let hlen = header.len();
+    let mut f = Vec::with_capacity(hlen + data.len());
+    f.extend_from_slice(header);
+    f.extend_from_slice(data);
+    f[2..4].copy_from_slice(&((hlen + data.len()) as u16).to_be_bytes());
+    let mut fl = ((offset / 8) as u16) & 0x1fff;
+    if more {
+        fl |= MF;
+    }
+    f[6..8].copy_from_slice(&fl.to_be_bytes());
+    header_checksum(&mut f[..hlen]);
+    f
+}
+
 fn header_checksum(h: &mut [u8]) {
     h[10] = 0;
     h[11] = 0;
@@ -96,6 +122,7 @@ pub fn fragment(datagram: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, FragError> 
     let more_after = flags & MF != 0;
     let payload = &datagram[ihl..total];
     let later_opts = copied_options(&datagram[20..ihl]);
+    let later_header = later_fragment_header(&datagram[..20], &later_opts);
     let mut out = Vec::new();
     let mut off = 0;
     while off < payload.len() {
@@ -107,23 +134,18 @@ pub fn fragment(datagram: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>, FragError> 
         }
         let n = room.min(payload.len() - off);
         let last = off + n == payload.len();
-        let mut f = Vec::with_capacity(hlen + n);
-        if first {
-            f.extend_from_slice(&datagram[..ihl]);
+        let header = if first {
+            &datagram[..ihl]
         } else {
-            f.extend_from_slice(&datagram[..20]);
-            f.extend_from_slice(&later_opts);
-            f[0] = 0x40 | (hlen / 4) as u8;
-        }
-        f.extend_from_slice(&payload[off..off + n]);
-        f[2..4].copy_from_slice(&((hlen + n) as u16).to_be_bytes());
-        let mut fl = (((base_offset + off) / 8) as u16) & 0x1fff;
-        if !last || more_after {
-            fl |= MF;
-        }
-        f[6..8].copy_from_slice(&fl.to_be_bytes());
-        header_checksum(&mut f[..hlen]);
-        out.push(f);
+            &later_header[..]
+        };
+        let more = !last || more_after;
+        out.push(one_fragment(
+            header,
+            &payload[off..off + n],
+            base_offset + off,
+            more,
+        ));
         off += n;
     }
     Ok(out)
@@ -154,29 +176,24 @@ pub fn fragment_by(
     let more_after = flags & MF != 0;
     let payload = &datagram[ihl..total];
     let later_opts = copied_options(&datagram[20..ihl]);
+    let later_header = later_fragment_header(&datagram[..20], &later_opts);
     let mut out = Vec::new();
     let mut off = 0;
     loop {
         let n = size.min(payload.len() - off);
         let last = off + n == payload.len();
-        let hlen = if off == 0 { ihl } else { 20 + later_opts.len() };
-        let mut f = Vec::with_capacity(hlen + n);
-        if off == 0 {
-            f.extend_from_slice(&datagram[..ihl]);
+        let header = if off == 0 {
+            &datagram[..ihl]
         } else {
-            f.extend_from_slice(&datagram[..20]);
-            f.extend_from_slice(&later_opts);
-            f[0] = 0x40 | (hlen / 4) as u8;
-        }
-        f.extend_from_slice(&payload[off..off + n]);
-        f[2..4].copy_from_slice(&((hlen + n) as u16).to_be_bytes());
-        let mut fl = (((base_offset + off) / 8) as u16) & 0x1fff;
-        if !last || more_after {
-            fl |= MF;
-        }
-        f[6..8].copy_from_slice(&fl.to_be_bytes());
-        header_checksum(&mut f[..hlen]);
-        out.push(f);
+            &later_header[..]
+        };
+        let more = !last || more_after;
+        out.push(one_fragment(
+            header,
+            &payload[off..off + n],
+            base_offset + off,
+            more,
+        ));
         if last {
             break;
         }
