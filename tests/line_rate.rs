@@ -47,19 +47,6 @@ fn ethtool(lab: &Lab, host: Host, args: &[&str]) {
     assert!(out.status.success(), "ethtool {args:?}: {}", stderr(&out));
 }
 
-fn start_reflector(lab: &Lab, extra: &[&str]) -> Child {
-    let mut args = vec![
-        "reflect",
-        "-I",
-        Lab::B_IFACE,
-        "--ip",
-        "203.0.113.9/24",
-        "--json",
-    ];
-    args.extend_from_slice(extra);
-    common::spawn_ready(lab, Host::B, &args, "answering for 203.0.113.9/24 on b-r2")
-}
-
 fn reflector_summary(child: Child) -> serde_json::Value {
     let done = child.wait_with_output().unwrap();
     assert!(
@@ -78,7 +65,7 @@ fn blast_udp_into_reflect_udp_echo_matches_every_reply() {
         return;
     }
     let lab = common::lab();
-    let child = start_reflector(
+    let child = common::start_reflector(
         &lab,
         &[
             "--udp-echo",
@@ -283,7 +270,7 @@ fn xdp_reflector_answers_echo_in_the_kernel_and_drops_martians() {
         .exec(Host::R2, "python3", &[pass, "r2-b", "--pass"])
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let child = start_reflector(&lab, &["--mode", "xdp", "--duration", "8"]);
+    let child = common::start_reflector(&lab, &["--mode", "xdp", "--duration", "8"]);
     let out = pktforge(
         &lab,
         Host::A,

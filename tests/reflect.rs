@@ -3,26 +3,10 @@
 
 mod common;
 
-use std::process::Child;
-
 use common::{pktforge, stderr, stdout};
-use pktforge::lab::{Host, Lab};
+use pktforge::lab::Host;
 
 const R: &str = "203.0.113.9";
-
-/// Start a reflector in b and wait until its socket is open.
-fn start_reflector(lab: &Lab, extra: &[&str]) -> Child {
-    let mut args = vec![
-        "reflect",
-        "-I",
-        Lab::B_IFACE,
-        "--ip",
-        "203.0.113.9/24",
-        "--json",
-    ];
-    args.extend_from_slice(extra);
-    common::spawn_ready(lab, Host::B, &args, "answering for 203.0.113.9/24 on b-r2")
-}
 
 #[test]
 fn reflector_answers_ping_timestamp_mask_and_solicitations() {
@@ -31,7 +15,7 @@ fn reflector_answers_ping_timestamp_mask_and_solicitations() {
     }
     let lab = common::lab();
     // 2 pings + 1 LSRR ping + 1 timestamp + 1 mask = 5 answers, then it stops by itself.
-    let child = start_reflector(
+    let child = common::start_reflector(
         &lab,
         &[
             "--mask",

@@ -118,3 +118,18 @@ pub fn craft_hex(args: &[&str]) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// Start `pktforge reflect` in b for 203.0.113.9/24 (JSON counters on stdout), with `extra`
+/// flags, and wait until its socket is open.
+pub fn start_reflector(lab: &Lab, extra: &[&str]) -> std::process::Child {
+    let mut args = vec![
+        "reflect",
+        "-I",
+        Lab::B_IFACE,
+        "--ip",
+        "203.0.113.9/24",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    spawn_ready(lab, Host::B, &args, "answering for 203.0.113.9/24 on b-r2")
+}
