@@ -378,20 +378,26 @@ impl FrameSpec {
                     format!("{v} does not fit its 4-bit field (0..=15)"),
                 ));
             }
-            let eh = eth.header_len();
-            use crate::wire::field::ipv4 as f;
-            let h = &mut frame[eh..];
-            h[f::VER_IHL] = (v << 4) | (h[f::VER_IHL] & 0x0f);
-            if self.ip_checksum.is_none() {
-                // Over the header as laid out (an IHL override may say otherwise).
-                let hl = ip.header_len()?;
-                h[f::CHECKSUM].fill(0);
-                let ck = checksum(&h[..hl]);
-                h[f::CHECKSUM].copy_from_slice(&ck.to_be_bytes());
-            }
+            let h = &mut frame[eth.header_len()..];
+            h[crate::wire::field::ipv4::VER_IHL] =
+                (v << 4) | (h[crate::wire::field::ipv4::VER_IHL] & 0x0f);
+        }
+        if self.ip_checksum.is_none() && (self.version.is_some() || self.ihl.is_some()) {
+            header_checksum_as_received(&mut frame[eth.header_len()..]);
         }
         Ok(frame)
     }
+}
+
+/// Recompute the IPv4 header checksum of `ip` (a datagram as built) over the IHL×4 bytes its
+/// header field names, as a receiver checks it: with `--ihl` above the header built, that
+/// includes the first payload bytes (as many as there are).
+fn header_checksum_as_received(ip: &mut [u8]) {
+    use crate::wire::field::ipv4 as f;
+    let covered = (usize::from(ip[f::VER_IHL] & 0x0f) * 4).min(ip.len());
+    ip[f::CHECKSUM].fill(0);
+    let ck = checksum(&ip[..covered]);
+    ip[f::CHECKSUM].copy_from_slice(&ck.to_be_bytes());
 }
 
 #[cfg(test)]
@@ -446,5 +452,32 @@ mod tests {
         assert_eq!(b.len(), 14 + 20 + 20 + 4);
         assert_eq!(&b[42..46], &[0, 0, 0, 1]);
         assert_eq!(&b[54..], &[0xaa; 4]);
+    }
+
+    /// `--ihl 7` over a 20-byte header: the receiver checks the checksum over 28 bytes (the
+    /// header and the first 8 of the ICMP message), so the builder computes it there too.
+    #[test]
+    fn ihl_override_checksums_the_bytes_the_receiver_checks() {
+        let mut s = FrameSpec::new("203.0.113.2".parse().unwrap());
+        s.payload = vec![0x11; 8];
+        for ihl in [5, 7, 15] {
+            s.ihl = Some(ihl);
+            let b = s.build(&ep()).unwrap();
+            let covered = (usize::from(ihl) * 4).min(b.len() - 14);
+            assert_eq!(b[14] & 0x0f, ihl);
+            assert_eq!(checksum(&b[14..14 + covered]), 0, "IHL {ihl}");
+            if ihl == 7 {
+                assert_eq!(
+                    dissect_frame(&b).find("ip.checksum").unwrap().status,
+                    Status::Good
+                );
+                // Only the 20 bytes built would not verify.
+                assert_ne!(checksum(&b[14..34]), 0);
+            }
+        }
+        // A given checksum is kept as it is.
+        s.ip_checksum = Some(0xbeef);
+        let b = s.build(&ep()).unwrap();
+        assert_eq!(&b[24..26], &[0xbe, 0xef]);
     }
 }
