@@ -17,13 +17,13 @@ fn code_name(t: u8, c: u8) -> String {
     }
 }
 
-/// Dissect ICMP at `at..end`. `cut`: the IP datagram is longer than the bytes present (a quote),
-/// so the checksum cannot be verified. `depth`: as for [`ipv4::dissect`].
+/// Dissect ICMP at `at..end`. `unverifiable`: why the checksum cannot be verified (some of the
+/// bytes it covers are not here), if so. `depth`: as for [`ipv4::dissect`].
 pub(super) fn dissect(
     b: &[u8],
     at: usize,
     end: usize,
-    cut: bool,
+    unverifiable: Option<&str>,
     depth: usize,
     layers: &mut Vec<Node>,
 ) {
@@ -76,10 +76,8 @@ pub(super) fn dissect(
         at + field::CHECKSUM.start,
         field::CHECKSUM.len(),
     );
-    ck_node = if cut {
-        ck_node
-            .value
-            .push_str(" (not verifiable: message cut short)");
+    ck_node = if let Some(why) = unverifiable {
+        ck_node.value.push_str(&format!(" (not verifiable: {why})"));
         ck_node
     } else {
         ck_node.with(cksum_status(m, field::CHECKSUM.start))

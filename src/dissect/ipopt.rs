@@ -2,7 +2,7 @@
 
 use super::{hex, ts_text, Node};
 use crate::wire::field::ipopt as field;
-use crate::wire::{names, IpOption, IpOptions};
+use crate::wire::{names, IpOption, IpOptions, TimestampFlag};
 
 /// The option area at `at`: one node per option the walk delimits, then the padding.
 pub(super) fn options_node(area: &[u8], at: usize) -> Node {
@@ -112,18 +112,7 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
         | IpOption::StrictSourceRoute { pointer, route: a } => {
             let p = usize::from(*pointer);
             let filled = o.recorded().len();
-            let ptr_text = if p > raw.len() {
-                format!("{p} (full)")
-            } else {
-                format!("{p} (slot {})", (p.saturating_sub(4)) / 4 + 1)
-            };
-            n.push(Node::new(
-                "ip.opt.ptr",
-                "Pointer",
-                ptr_text,
-                at + field::POINTER,
-                1,
-            ));
+            n.push(pointer_node(p, raw.len(), 4, 4, at));
             let rr = matches!(o, IpOption::RecordRoute { .. });
             for (i, addr) in a.iter().enumerate() {
                 let (key, label) = match (rr, i < filled) {
@@ -152,13 +141,8 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
             entries,
         } => {
             let filled = o.stamped().len();
-            n.push(Node::new(
-                "ip.opt.ptr",
-                "Pointer",
-                format!("{pointer} (entry {})", filled + 1),
-                at + field::POINTER,
-                1,
-            ));
+            let step = if flag.has_addr() { 8 } else { 4 };
+            n.push(pointer_node(usize::from(*pointer), raw.len(), 5, step, at));
             n.push(Node::new(
                 "ip.opt.overflow",
                 "Overflow",
@@ -166,13 +150,20 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
                 at + field::TS_OFLW_FLG,
                 1,
             ));
-            n.push(Node::new(
+            let mut flag_node = Node::new(
                 "ip.opt.flag",
                 "Flag",
                 format!("{} ({})", flag.to_u8(), flag.name()),
                 at + field::TS_OFLW_FLG,
                 1,
-            ));
+            );
+            if let TimestampFlag::Other(v) = flag {
+                flag_node = flag_node.warning(format!(
+                    "undefined flag {v}: RFC 791 defines 0 (tsonly), 1 (tsandaddr) and \
+                     3 (tsprespec); entries read as 4-byte timestamps"
+                ));
+            }
+            n.push(flag_node);
             let mut off = at + field::TS_DATA;
             for (i, e) in entries.iter().enumerate() {
                 let state = if i < filled { "" } else { " (empty)" };
@@ -208,4 +199,26 @@ fn option_node(o: &IpOption, raw: &[u8], at: usize) -> Node {
         _ => {}
     }
     n
+}
+
+/// The pointer of a route (`first` 4, `step` 4) or timestamp option (`first` 5, `step` 4 or 8)
+/// of `len` bytes: the slot it names, `full` past the length (legal, RFC 791), and a warning
+/// when it points before the first slot or between two (as Wireshark's expert info).
+fn pointer_node(p: usize, len: usize, first: usize, step: usize, at: usize) -> Node {
+    let n = |text: String| Node::new("ip.opt.ptr", "Pointer", text, at + field::POINTER, 1);
+    if p < first {
+        return n(p.to_string()).warning(format!(
+            "points before the first slot (the minimum is {first})"
+        ));
+    }
+    if (p - first) % step != 0 {
+        return n(p.to_string()).warning(format!(
+            "points into the middle of a slot (slots start at {first} + {step}×n)"
+        ));
+    }
+    if p > len {
+        n(format!("{p} (full)"))
+    } else {
+        n(format!("{p} (slot {})", (p - first) / step + 1))
+    }
 }

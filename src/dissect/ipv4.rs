@@ -225,12 +225,20 @@ pub(super) fn dissect(
     }
     let pend = (at + total).min(end);
     let pstart = at + hl;
+    // A transport checksum covers the whole message: no verdict where some of its bytes are
+    // not here (a quote, a first fragment, a datagram cut short).
+    let unverifiable = if quoted {
+        Some("quoted datagram")
+    } else if v.more_fragments() {
+        Some("first fragment, the rest is in later fragments")
+    } else if at + total > end {
+        Some("datagram cut short")
+    } else {
+        None
+    };
     if proto == IP_PROTO_ICMP && fo == 0 {
-        icmp::dissect(b, pstart, pend, at + total > end, depth, layers);
+        icmp::dissect(b, pstart, pend, unverifiable, depth, layers);
     } else if (proto == IP_PROTO_UDP || proto == IP_PROTO_TCP) && fo == 0 {
-        // The pseudo-header checksum covers the whole segment: no verdict on a quote, a first
-        // fragment or a datagram cut short.
-        let verifiable = !quoted && !v.more_fragments() && at + total <= end;
         let l4 = if proto == IP_PROTO_UDP {
             udp::dissect
         } else {
@@ -240,7 +248,7 @@ pub(super) fn dissect(
             b,
             pstart,
             pend,
-            verifiable,
+            unverifiable,
             quoted,
             (v.src(), v.dst()),
             layers,

@@ -5,7 +5,8 @@ use super::{Dissection, Node, Status};
 use crate::wire::{parse_frame, IcmpMessage, L3, L4};
 
 /// The tree, one field per line, children indented: `Time to live: 64`, checksums with
-/// `[good]` or `[BAD, should be 0x....]`, malformed fields with `[MALFORMED: why]`.
+/// `[good]` or `[BAD, should be 0x....]`, malformed fields with `[MALFORMED: why]`, fields that
+/// break a rule of their RFC with `[WARNING: why]`.
 pub fn render_text(d: &Dissection) -> Vec<String> {
     let mut out = Vec::new();
     for l in &d.layers {
@@ -20,6 +21,7 @@ fn node_lines(n: &Node, depth: usize, layer: bool, out: &mut Vec<String>) {
         Status::Good => " [good]".into(),
         Status::Bad { expected } => format!(" [BAD, should be {expected}]"),
         Status::Malformed { reason } => format!(" [MALFORMED: {reason}]"),
+        Status::Warning { reason } => format!(" [WARNING: {reason}]"),
     };
     let indent = "    ".repeat(depth);
     if layer {

@@ -10,12 +10,13 @@ use crate::wire::names;
 use crate::wire::tcp::{flags_text, TcpOption, TCP_MIN_HEADER_LEN};
 use crate::wire::{be16, be32, TcpPacket};
 
-/// Dissect TCP at `at..end` sent from `src` to `dst`. `verifiable`: the segment is whole.
+/// Dissect TCP at `at..end` sent from `src` to `dst`. `unverifiable`: why the checksum gets no
+/// verdict (a quote, a first fragment, a segment cut short), if so.
 pub(super) fn dissect(
     b: &[u8],
     at: usize,
     end: usize,
-    verifiable: bool,
+    unverifiable: Option<&str>,
     quoted: bool,
     (src, dst): (Ipv4Addr, Ipv4Addr),
     layers: &mut Vec<Node>,
@@ -129,12 +130,8 @@ pub(super) fn dissect(
         at + field::CHECKSUM.start,
         2,
     );
-    if !verifiable {
-        ck_node.value.push_str(if quoted {
-            " (not verifiable: quoted segment)"
-        } else {
-            " (not verifiable: fragment or segment cut short)"
-        });
+    if let Some(why) = unverifiable {
+        ck_node.value.push_str(&format!(" (not verifiable: {why})"));
     } else if v.verify_checksum(src, dst) {
         ck_node = ck_node.with(Status::Good);
     } else {

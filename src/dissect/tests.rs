@@ -223,3 +223,126 @@ fn nested_quotes_stop_at_the_depth_limit_and_output_stays_linear() {
     assert!(d.complete, "{:?}", render_text(&d));
     assert_eq!(values(&d, "icmp.quote.ip").len(), MAX_QUOTE_DEPTH);
 }
+
+/// Ethernet + IPv4 (192.0.2.1 → 192.0.2.2, the given options, padded) + an ICMP echo request
+/// with 8 data bytes; checksums right; `mf` sets More Fragments.
+fn echo_with_options(opts: &str, mf: bool) -> Vec<u8> {
+    let mut opt = hex(opts);
+    while opt.len() % 4 != 0 {
+        opt.push(0);
+    }
+    let hl = 20 + opt.len();
+    let mut icmp = hex("0800 0000 0001 0001 1111111111111111");
+    let c = crate::wire::checksum(&icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut ip = hex("4500 0000 0001 0000 4001 0000 c0000201 c0000202");
+    ip[0] = 0x40 | (hl / 4) as u8;
+    ip[2..4].copy_from_slice(&((hl + icmp.len()) as u16).to_be_bytes());
+    if mf {
+        ip[6] = 0x20;
+    }
+    ip.extend(opt);
+    let c = crate::wire::checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    let mut b = hex("020000000002 020000000001 0800");
+    b.extend(ip);
+    b.extend(icmp);
+    b
+}
+
+fn ptr(d: &Dissection) -> &Node {
+    d.find("ip.opt.ptr").unwrap()
+}
+
+/// RFC 791: a pointer greater than the length means the area is full, which is legal, for
+/// routes and timestamps alike, whatever the value.
+#[test]
+fn full_options_are_legal() {
+    for (opts, value) in [
+        ("07 07 08 c0000201", "8 (full)"),
+        ("07 07 0c c0000201", "12 (full)"),
+        ("83 0b 0c c0000201 c0000202", "12 (full)"),
+        ("89 07 fc c0000201", "252 (full)"),
+        ("44 0c 0d 00 00000001 00000002", "13 (full)"),
+        ("44 0c 0d 01 c0000201 00000001", "13 (full)"),
+    ] {
+        let d = dissect_frame(&echo_with_options(opts, false));
+        assert!(d.complete, "{opts}: {:#?}", d.find("ip.options"));
+        assert_eq!(ptr(&d).value, value, "{opts}");
+        assert_eq!(ptr(&d).status, Status::Plain, "{opts}");
+    }
+}
+
+/// A pointer between two slots, or before the first, is flagged (as Wireshark's expert info)
+/// without making the frame malformed; so is an undefined timestamp flag.
+#[test]
+fn misaligned_pointers_and_undefined_flags_are_flagged() {
+    for (opts, why) in [
+        (
+            "07 0b 05 c0000201 c0000202",
+            "middle of a slot (slots start at 4 + 4×n)",
+        ),
+        ("83 0b 0a c0000201 c0000202", "middle of a slot"),
+        (
+            "44 0c 07 00 00000001 00000002",
+            "middle of a slot (slots start at 5 + 4×n)",
+        ),
+        ("44 14 09 01 c0000201 00000001 c0000202 00000002", "5 + 8×n"),
+    ] {
+        let d = dissect_frame(&echo_with_options(opts, false));
+        assert!(d.complete, "{opts}");
+        match &ptr(&d).status {
+            Status::Warning { reason } => assert!(reason.contains(why), "{opts}: {reason}"),
+            s => panic!("{opts}: {s:?}"),
+        }
+        let t = render_text(&d).join("\n");
+        assert!(t.contains("[WARNING: points into the middle"), "{t}");
+    }
+    // Aligned pointers are not flagged.
+    for opts in [
+        "07 0b 08 c0000201 c0000202",
+        "44 0c 09 00 00000001 00000002",
+    ] {
+        let d = dissect_frame(&echo_with_options(opts, false));
+        assert_eq!(ptr(&d).status, Status::Plain, "{opts}");
+    }
+    let d = dissect_frame(&echo_with_options("44 0c 05 02 00000001 00000002", false));
+    assert!(d.complete);
+    let flag = d.find("ip.opt.flag").unwrap();
+    assert_eq!(flag.value, "2 (flag 2)");
+    assert!(
+        matches!(&flag.status, Status::Warning { reason } if reason.contains("undefined flag 2")),
+        "{flag:?}"
+    );
+    for f in ["00", "01", "03"] {
+        let d = dissect_frame(&echo_with_options(
+            &format!("44 0c 05 {f} 00000001 00000002"),
+            false,
+        ));
+        assert_eq!(d.find("ip.opt.flag").unwrap().status, Status::Plain, "{f}");
+    }
+}
+
+/// The ICMP checksum of a first fragment covers bytes that are in later fragments: no verdict,
+/// good or bad; the same message whole gets one.
+#[test]
+fn no_checksum_verdict_for_a_first_fragment() {
+    let whole = dissect_frame(&echo_with_options("", false));
+    assert_eq!(whole.find("icmp.checksum").unwrap().status, Status::Good);
+    let mut b = echo_with_options("", true);
+    let d = dissect_frame(&b);
+    let ck = d.find("icmp.checksum").unwrap();
+    assert_eq!(ck.status, Status::Plain);
+    assert!(
+        ck.value.contains("not verifiable: first fragment"),
+        "{}",
+        ck.value
+    );
+    // Even a checksum that would be wrong over these bytes is not called bad.
+    let n = b.len();
+    b[n - 1] ^= 0xff;
+    assert_eq!(
+        dissect_frame(&b).find("icmp.checksum").unwrap().status,
+        Status::Plain
+    );
+}

@@ -18,6 +18,12 @@ pub enum Status {
         /// Why.
         reason: String,
     },
+    /// A field that decodes but breaks a rule of its RFC (a pointer between slots, an
+    /// undefined flag), as Wireshark's expert warnings; why. The dissection stays complete.
+    Warning {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Status {
@@ -25,13 +31,14 @@ impl Status {
         *self == Status::Plain
     }
 
-    /// Text form: "", "good", "bad (should be 0x1234)", "malformed: ...".
+    /// Text form: "", "good", "bad (should be 0x1234)", "malformed: ...", "warning: ...".
     pub fn text(&self) -> String {
         match self {
             Status::Plain => String::new(),
             Status::Good => "good".into(),
             Status::Bad { expected } => format!("bad (should be {expected})"),
             Status::Malformed { reason } => format!("malformed: {reason}"),
+            Status::Warning { reason } => format!("warning: {reason}"),
         }
     }
 }
@@ -84,6 +91,13 @@ impl Node {
 
     pub(super) fn with(mut self, status: Status) -> Node {
         self.status = status;
+        self
+    }
+
+    pub(super) fn warning(mut self, reason: impl Into<String>) -> Node {
+        self.status = Status::Warning {
+            reason: reason.into(),
+        };
         self
     }
 

@@ -8,13 +8,13 @@ use crate::wire::field::udp as field;
 use crate::wire::udp::UDP_HEADER_LEN;
 use crate::wire::UdpPacket;
 
-/// Dissect UDP at `at..end` sent from `src` to `dst`. `verifiable`: the datagram is whole (not
-/// a quote, not a fragment), so the checksum gets a verdict.
+/// Dissect UDP at `at..end` sent from `src` to `dst`. `unverifiable`: why the checksum gets no
+/// verdict (a quote, a first fragment, a datagram cut short), if so.
 pub(super) fn dissect(
     b: &[u8],
     at: usize,
     end: usize,
-    verifiable: bool,
+    unverifiable: Option<&str>,
     quoted: bool,
     (src, dst): (Ipv4Addr, Ipv4Addr),
     layers: &mut Vec<Node>,
@@ -80,7 +80,7 @@ pub(super) fn dissect(
     );
     if usize::from(len) < UDP_HEADER_LEN {
         len_node = len_node.malformed(format!("length {len} is below the 8-byte header"));
-    } else if !quoted && usize::from(len) != m.len() && verifiable {
+    } else if !quoted && usize::from(len) != m.len() && unverifiable.is_none() {
         len_node = len_node.malformed(format!(
             "length {len} is not the {} bytes the IP datagram carries",
             m.len()
@@ -97,12 +97,8 @@ pub(super) fn dissect(
     );
     if ck == 0 {
         ck_node.value.push_str(" (none)");
-    } else if !verifiable {
-        ck_node.value.push_str(if quoted {
-            " (not verifiable: quoted datagram)"
-        } else {
-            " (not verifiable: fragment or datagram cut short)"
-        });
+    } else if let Some(why) = unverifiable {
+        ck_node.value.push_str(&format!(" (not verifiable: {why})"));
     } else if let Some(ok) = v.verify_checksum(src, dst) {
         ck_node = ck_node.with(if ok {
             Status::Good

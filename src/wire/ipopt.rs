@@ -734,12 +734,8 @@ fn parse_one(opt: &[u8]) -> Result<IpOption, String> {
             if pointer < 4 {
                 return Err(format!("{name} pointer {pointer} below the minimum 4"));
             }
-            if usize::from(pointer) > len + 1 {
-                return Err(format!(
-                    "{name} pointer {pointer} beyond the option (length {len}, full = {})",
-                    len + 1
-                ));
-            }
+            // A pointer past the length means the area is full (RFC 791): legal, whatever
+            // its value. One between slots is legal to parse too; the dissector flags it.
             let addrs = (field::ROUTE_DATA..len)
                 .step_by(4)
                 .map(|at| ip_at(opt, at))
@@ -768,12 +764,6 @@ fn parse_one(opt: &[u8]) -> Result<IpOption, String> {
             let flag = TimestampFlag::from_u8(opt[field::TS_OFLW_FLG]);
             if pointer < 5 {
                 return Err(format!("TS pointer {pointer} below the minimum 5"));
-            }
-            if usize::from(pointer) > len + 1 {
-                return Err(format!(
-                    "TS pointer {pointer} beyond the option (length {len}, full = {})",
-                    len + 1
-                ));
             }
             let step = if flag.has_addr() { 8 } else { 4 };
             if (len - 4) % step != 0 {
@@ -1179,7 +1169,6 @@ pub(crate) mod tests {
             ("0701", "below the minimum 2"),
             ("07 27 04 00", "only 4 bytes"),
             ("07 07 03 00000000", "pointer 3 below the minimum 4"),
-            ("07 07 09 00000000", "pointer 9 beyond"),
             ("07 06 04 000000 00", "not 3 + 4×n"),
             ("44 08 04 00 00000000", "TS pointer 4 below the minimum 5"),
             ("44 08 05 01 00000000", "not 4 + 8×n"),
@@ -1199,9 +1188,18 @@ pub(crate) mod tests {
                 o => panic!("{h}: {o:?}"),
             }
         }
-        // Full RR (pointer = length + 1) is fine.
-        let p = parse_options(&hex("07 07 08 c0000201"));
-        assert_eq!(p[0].recorded(), vec![ip("192.0.2.1")]);
+        // Full RR (pointer = length + 1) is fine, and so is any pointer past the length
+        // (RFC 791: "greater than the length" means full), for routes and timestamps alike.
+        for h in [
+            "07 07 08 c0000201",
+            "07 07 09 c0000201",
+            "83 07 ff c0000201",
+        ] {
+            let p = parse_options(&hex(h));
+            assert_eq!(p[0].recorded(), vec![ip("192.0.2.1")], "{h}");
+        }
+        let p = parse_options(&hex("44 08 20 00 00000001"));
+        assert_eq!(p[0].stamped().len(), 1);
         // Padding after EOL is skipped even when not zero.
         assert_eq!(
             parse_options(&hex("00 ff ff ff")),
