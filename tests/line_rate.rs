@@ -385,3 +385,60 @@ fn a_stopped_blast_counts_unexpired_requests_as_in_flight_not_lost() {
     assert!(n(&s, "lost") > 0, "requests older than the wait are lost");
     assert!(n(&s, "in_flight") < n(&s, "sent"));
 }
+
+/// Live frames into the XDP reflector on the same link, nothing else set up: blast's program,
+/// attached natively to the sending veth, lets it take the reflector's XDP_TX replies, and
+/// tells them (ingress: the veth) from its own frames (handed in on lo). Every reply matched.
+#[test]
+fn live_frames_into_the_xdp_reflector_get_every_reply() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let child = common::spawn_ready(
+        &lab,
+        Host::R1,
+        &[
+            "reflect",
+            "-I",
+            "r1-a",
+            "--ip",
+            "192.0.2.9/24",
+            "--mode",
+            "xdp",
+            "--duration",
+            "10",
+            "--json",
+        ],
+        "answering for 192.0.2.9/24 on r1-a",
+    );
+    let rx_before = counter(&lab, Host::R1, "r1-a", "rx_packets");
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "blast",
+            "--tx-mode",
+            "live",
+            "-c",
+            "5000",
+            "-r",
+            "50000",
+            "-W",
+            "2",
+            "--json",
+            "192.0.2.9",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = last_json(&stdout(&out));
+    assert_eq!(s["tx_mode"], "live");
+    assert_eq!(s["sent"], 5000);
+    assert_eq!(s["received"], 5000, "every request answered and matched: {s}");
+    assert_eq!(s["corrupt"], 0, "{s}");
+    assert!(counter(&lab, Host::R1, "r1-a", "rx_packets") - rx_before >= 5000);
+    let c = reflector_summary(child);
+    assert_eq!(c["mode"], "xdp-native", "{c}");
+    assert!(c["xdp_echo_replies"].as_u64().unwrap() >= 5000, "{c}");
+    assert_eq!(c["xdp_tx_failed"], 0, "{c}");
+}

@@ -119,6 +119,8 @@ pub enum Cond {
 pub mod helper {
     /// `u64 bpf_ktime_get_ns(void)`: CLOCK_MONOTONIC.
     pub const KTIME_GET_NS: i32 = 5;
+    /// `long bpf_redirect(u32 ifindex, u64 flags)`: XDP_REDIRECT out of `ifindex`.
+    pub const REDIRECT: i32 = 23;
 }
 
 /// XDP verdicts.
@@ -139,6 +141,8 @@ pub mod xdp_md {
     pub const DATA_END: i16 = 4;
     /// Start of the metadata before the frame.
     pub const DATA_META: i16 = 8;
+    /// The interface the frame arrived on.
+    pub const INGRESS_IFINDEX: i16 = 12;
 }
 
 /// A program under construction.

@@ -1,6 +1,6 @@
 //! XDP live-frame transmission: `BPF_PROG_RUN` with `BPF_F_TEST_XDP_LIVE_FRAMES` (Linux 5.18+)
-//! runs an XDP program over a frame template `repeat` times; each run returns `XDP_TX`, which
-//! the kernel turns into a redirect out of the interface. No skb is built on the sending
+//! runs an XDP program over a frame template `repeat` times, the frames handed in as if they
+//! had arrived on `lo`; each run redirects its frame out of the sending interface. No skb is built on the sending
 //! side, which is what makes it several times faster than AF_XDP copy mode or a TX ring.
 //!
 //! The program (assembled in Rust, [`super::bpf_asm`]) writes into each frame its sequence
@@ -10,10 +10,12 @@
 //! updated incrementally from a sum precomputed in user space. The sender's slot and that sum
 //! travel in 8 bytes of XDP metadata in front of the template.
 //!
-//! The same program stays attached (generic mode, through a BPF link that the kernel removes
-//! when we exit) to the sending interface while it runs: otherwise every call would add and
-//! remove it from the XDP dispatcher, two RCU grace periods (~25 ms) each time. Attached, it
-//! sees every frame the interface receives and passes them all (they carry no metadata).
+//! The same program stays attached (native mode where the driver has it, else generic,
+//! through a BPF link that the kernel removes when we exit) to the sending interface while it
+//! runs: otherwise every call would add and remove it from the XDP dispatcher, two RCU grace
+//! periods (~25 ms) each time. Attached, it sees every frame the interface receives and passes
+//! them all: their ingress is the interface, not `lo`. Native mode is what lets a veth take
+//! the replies an XDP reflector on its peer sends with XDP_TX.
 //!
 //! A redirect that the interface cannot take fails silently: a veth accepts them only while
 //! its peer has an XDP program or GRO (NAPI) on; `lo` never does. [`LiveShared::probe`] sends
@@ -39,6 +41,9 @@ pub const MAX_FRAME: usize = 3392;
 /// Sender slots in the counter map (one per thread); the last is the probe's.
 pub const SLOTS: usize = 64;
 const PROBE_SLOT: u32 = SLOTS as u32 - 1;
+/// Bytes between two senders' counters: one cache line each, so that threads on different
+/// cores never write the same line (8-byte neighbours cost two threads most of their gain).
+const SLOT_STRIDE: usize = 64;
 /// Frames per call at most: the window of in-flight requests is larger, and a call this long
 /// still returns within a few milliseconds.
 pub const MAX_CALL: u32 = 1 << 14;
@@ -114,11 +119,18 @@ fn realtime_offset() -> u64 {
 /// checksum): the program writes it into every frame, because the kernel recycles a frame's
 /// page without copying the template again, and a page may come back holding what a peer
 /// wrote into it (an XDP reflector answers in place).
+///
+/// The test run hands the frames in as if they had arrived on `inject` (the namespace's `lo`)
+/// and the program redirects them out of `out`: so a frame that really arrives on `out` (a
+/// reply, or one of ours that an XDP reflector sent back in place, metadata and all) is told
+/// apart by its ingress interface and passed to the stack, and the program may stay attached
+/// to `out` in native mode, which a veth needs to take the XDP_TX replies of its peer.
 pub fn stamp_program(
     map_fd: i32,
     icmp: usize,
     time_offset: u64,
     header: &[u8],
+    (inject, out): (u32, u32),
 ) -> Result<Vec<Insn>, String> {
     if header.len() != icmp + 4 {
         return Err("the header must run to the ICMP identifier".into());
@@ -127,8 +139,12 @@ pub fn stamp_program(
         .ok()
         .filter(|i| *i < 0x7000)
         .ok_or("ICMP offset too large")?;
+    let as_imm = |v: u32| i32::try_from(v).map_err(|_| format!("ifindex {v} out of range"));
+    let (inject, out) = (as_imm(inject)?, as_imm(out)?);
     let mut a = Asm::new();
     a.mov(R6, R1)
+        .load(Size::W, R2, R6, xdp_md::INGRESS_IFINDEX)
+        .jmp_imm(Cond::Ne, R2, inject, "pass")
         .call(helper::KTIME_GET_NS)
         .ld_imm64(R1, time_offset)
         .alu_reg(Alu::Add, R0, R1)
@@ -169,8 +185,8 @@ pub fn stamp_program(
         at += n;
     }
     a.jmp_imm(Cond::Ge, R8, SLOTS as i32, "drop")
-        // seq = counter[slot]++
-        .alu_imm(Alu::Lsh, R8, 3)
+        // seq = counter[slot]++ (slot × SLOT_STRIDE bytes in)
+        .alu_imm(Alu::Lsh, R8, SLOT_STRIDE.trailing_zeros() as i32)
         .ld_map_value(R1, map_fd, 0)
         .alu_reg(Alu::Add, R1, R8)
         .load(Size::DW, R8, R1, 0)
@@ -202,7 +218,9 @@ pub fn stamp_program(
     }
     a.alu_imm(Alu::Xor, R7, 0xffff)
         .store(Size::H, R3, i + 2, R7)
-        .mov_imm(R0, xdp::TX)
+        .mov_imm(R1, out)
+        .mov_imm(R2, 0)
+        .call(helper::REDIRECT)
         .exit()
         .label("pass")
         .mov_imm(R0, xdp::PASS)
@@ -251,7 +269,8 @@ pub struct LiveShared {
     prog: Fd,
     map: SharedMap,
     _link: Fd,
-    ifindex: u32,
+    /// Where the test run says the frames arrive (`lo`).
+    inject: u32,
     iface: String,
     icmp: usize,
 }
@@ -269,33 +288,54 @@ impl LiveShared {
         if frame_len > MAX_FRAME {
             return Err(LiveError::TooLarge { frame: frame_len });
         }
-        let map = SharedMap::new((SLOTS * 8) as u32, "pf_live_seq")
+        let map = SharedMap::new((SLOTS * SLOT_STRIDE) as u32, "pf_live_seq")
             .map_err(|e| LiveError::Kernel(format!("creating the counter map: {e}")))?;
         if icmp + 24 > frame_len {
             return Err(LiveError::Kernel(
                 "the template is not an echo request".into(),
             ));
         }
-        let insns = stamp_program(map.fd(), icmp, realtime_offset(), &template[..icmp + 4])
-            .map_err(LiveError::Kernel)?;
+        // SAFETY: a NUL-terminated name.
+        let inject = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+        if inject == 0 {
+            return Err(LiveError::Kernel(
+                "this network namespace has no lo to inject live frames on".into(),
+            ));
+        }
+        let insns = stamp_program(
+            map.fd(),
+            icmp,
+            realtime_offset(),
+            &template[..icmp + 4],
+            (inject, ifindex),
+        )
+        .map_err(LiveError::Kernel)?;
         let prog = ebpf::load_xdp(&insns, "pf_live_tx")
             .map_err(|e| LiveError::Kernel(format!("loading the program: {e}")))?;
-        // Generic mode: received frames then never carry metadata, so the program can tell
-        // them from its own (a native program would also see our frames come back from an XDP
-        // reflector, metadata and all).
+        // Native mode where the driver has it (a veth then also takes the XDP_TX replies of
+        // an XDP reflector on its peer), else generic; either way frames that arrive on the
+        // interface are passed up.
         let busy = |e: &io::Error| matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EEXIST));
-        let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_SKB_MODE).map_err(|e| {
-            if busy(&e) {
-                LiveError::Busy(e)
-            } else {
-                LiveError::Kernel(format!("attaching the program: {e}"))
-            }
-        })?;
+        let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_DRV_MODE)
+            .or_else(|e| {
+                if busy(&e) {
+                    Err(e)
+                } else {
+                    ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_SKB_MODE)
+                }
+            })
+            .map_err(|e| {
+                if busy(&e) {
+                    LiveError::Busy(e)
+                } else {
+                    LiveError::Kernel(format!("attaching the program: {e}"))
+                }
+            })?;
         Ok(LiveShared {
             prog,
             map,
             _link: link,
-            ifindex,
+            inject,
             iface: iface.to_string(),
             icmp,
         })
@@ -314,7 +354,7 @@ impl LiveShared {
             &self.prog,
             &buf,
             META_LEN,
-            self.ifindex,
+            self.inject,
             0,
             PROBE_FRAMES,
             PROBE_FRAMES,
@@ -355,7 +395,7 @@ impl LiveShared {
     }
 
     fn counter(&self, slot: usize) -> &AtomicU64 {
-        self.map.word(slot * 8)
+        self.map.word(slot * SLOT_STRIDE)
     }
 }
 
@@ -393,7 +433,7 @@ impl LiveSender {
             &self.shared.prog,
             &self.buf,
             META_LEN,
-            self.shared.ifindex,
+            self.shared.inject,
             0,
             n,
             batch,
@@ -413,10 +453,10 @@ mod tests {
 
     #[test]
     fn the_stamp_program_assembles() {
-        let p = stamp_program(3, 34, 12345, &[0x45; 38]).unwrap();
+        let p = stamp_program(3, 34, 12345, &[0x45; 38], (1, 2)).unwrap();
         assert!(p.len() > 40 && p.len() < 160, "{}", p.len());
-        assert!(stamp_program(3, 34, 0, &[0; 30]).is_err());
-        assert!(stamp_program(3, 40000, 0, &[0; 40004]).is_err());
+        assert!(stamp_program(3, 34, 0, &[0; 30], (1, 2)).is_err());
+        assert!(stamp_program(3, 40000, 0, &[0; 40004], (1, 2)).is_err());
     }
 
     #[test]
