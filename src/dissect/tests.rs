@@ -228,7 +228,7 @@ fn nested_quotes_stop_at_the_depth_limit_and_output_stays_linear() {
 /// with 8 data bytes; checksums right; `mf` sets More Fragments.
 fn echo_with_options(opts: &str, mf: bool) -> Vec<u8> {
     let mut opt = hex(opts);
-    while opt.len() % 4 != 0 {
+    while !opt.len().is_multiple_of(4) {
         opt.push(0);
     }
     let hl = 20 + opt.len();
