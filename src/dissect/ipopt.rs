@@ -211,7 +211,7 @@ fn pointer_node(p: usize, len: usize, first: usize, step: usize, at: usize) -> N
             "points before the first slot (the minimum is {first})"
         ));
     }
-    if (p - first) % step != 0 {
+    if !(p - first).is_multiple_of(step) {
         return n(p.to_string()).warning(format!(
             "points into the middle of a slot (slots start at {first} + {step}×n)"
         ));
