@@ -488,7 +488,7 @@ impl Responder {
         let eth = EthernetRepr {
             dst: peer_mac,
             src: self.mac,
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &rip, &IcmpRepr::new(message)).ok()
@@ -554,7 +554,7 @@ impl Responder {
         let eth = EthernetRepr {
             dst: peer_mac,
             src: self.mac,
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let l4 = L4Repr::Udp(UdpRepr::new(port, sport, udp.payload().to_vec()));
@@ -597,7 +597,7 @@ impl Responder {
         let eth = EthernetRepr {
             dst: dst_mac,
             src: self.mac,
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         self.counters.advertisements += 1;
@@ -923,7 +923,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr::new(2, 0, 0, 0, 0, 9),
             src: MacAddr::new(2, 0, 0, 0, 0, 1),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &ip, &IcmpRepr::new(msg)).unwrap()
@@ -1081,7 +1081,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: dst_mac,
             src: src_mac,
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &ip, &IcmpRepr::new(echo())).unwrap()
@@ -1169,7 +1169,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr::new(2, 0, 0, 0, 0, 9),
             src: MacAddr::new(2, 0, 0, 0, 0, 1),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let l4 = L4Repr::Udp(UdpRepr::new(sport, dport, b"sixteen bytes..!".to_vec()));
