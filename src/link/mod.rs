@@ -6,6 +6,8 @@ use crate::Result;
 
 pub mod bpf;
 pub mod bpf_asm;
+#[cfg(target_os = "linux")]
+pub(crate) mod btf;
 pub mod capfile;
 #[cfg(target_os = "linux")]
 pub(crate) mod ebpf;
