@@ -234,8 +234,8 @@ impl XdpReflector {
             )
         })?;
         let insns = echo_program(cfg, map.fd(), Some(kfunc))?;
-        let prog = ebpf::load_xdp_dev_bound(&insns, "pf_reflect", ifindex)
-            .map_err(|e| e.to_string())?;
+        let prog =
+            ebpf::load_xdp_dev_bound(&insns, "pf_reflect", ifindex).map_err(|e| e.to_string())?;
         let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_DRV_MODE).map_err(|e| {
             format!(
                 "attaching XDP natively to {iface}: {e} (generic XDP cannot see the VLAN tags \

@@ -49,7 +49,9 @@ fn a_linux_host_on_a_vlan_answers_tagged_pings_and_nothing_else() {
 fn tcpdump(peer: &VlanPeer, file: &std::path::Path, count: usize) -> std::process::Child {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new("ip")
-        .args(["netns", "exec", &peer.a, "timeout", "20", "tcpdump", "-i", "va", "-U", "-c"])
+        .args([
+            "netns", "exec", &peer.a, "timeout", "20", "tcpdump", "-i", "va", "-U", "-c",
+        ])
         .arg(count.to_string())
         .arg("-w")
         .arg(file)
@@ -82,15 +84,41 @@ fn debug_xdp() {
     }
     let peer = VlanPeer::new(&[(0x8100, 100)]);
     let amac = peer.a_mac();
-    exec(&peer.b, "ip", &["neigh", "add", "192.0.2.9", "lladdr", &amac, "dev", "vb"]);
+    exec(
+        &peer.b,
+        "ip",
+        &["neigh", "add", "192.0.2.9", "lladdr", &amac, "dev", "vb"],
+    );
     for mode in ["xdp", "packet"] {
         let child = Command::new("ip")
-            .args(["netns", "exec", &peer.a, env!("CARGO_BIN_EXE_pktforge"), "reflect", "-I", "va", "--ip", "192.0.2.9/24", "--json", "--mode", mode, "--duration", "4"])
-            .stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+            .args([
+                "netns",
+                "exec",
+                &peer.a,
+                env!("CARGO_BIN_EXE_pktforge"),
+                "reflect",
+                "-I",
+                "va",
+                "--ip",
+                "192.0.2.9/24",
+                "--json",
+                "--mode",
+                mode,
+                "--duration",
+                "4",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(500));
         let file = std::env::temp_dir().join(format!("pfv-{}-{mode}.pcap", std::process::id()));
         let dump = tcpdump(&peer, &file, 6);
-        let out = exec(&peer.b, "ping", &["-c", "3", "-i", "0.2", "-W", "1", "192.0.2.9"]);
+        let out = exec(
+            &peer.b,
+            "ping",
+            &["-c", "3", "-i", "0.2", "-W", "1", "192.0.2.9"],
+        );
         eprintln!("{mode}: {}", common::stdout(&out));
         let _ = dump.wait_with_output();
         eprintln!("{}", read_with("tcpdump", &["-e", "-nn", "-r"], &file));

@@ -65,20 +65,42 @@ impl VlanPeer {
             // No IPv6 chatter: every frame on the link is one a test or a kernel answer sent.
             run(
                 "ip",
-                &["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
+                &[
+                    "netns",
+                    "exec",
+                    ns,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv6.conf.all.disable_ipv6=1",
+                ],
             );
             run(
                 "ip",
-                &["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"],
+                &[
+                    "netns",
+                    "exec",
+                    ns,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv6.conf.default.disable_ipv6=1",
+                ],
             );
             run("ip", &["-n", ns, "link", "set", "lo", "up"]);
         }
         run(
             "ip",
-            &["-n", &a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b],
+            &[
+                "-n", &a, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b,
+            ],
         );
-        run("ip", &["-n", &a, "addr", "add", "192.0.2.2/24", "dev", "va"]);
-        run("ip", &["-n", &b, "addr", "add", "192.0.2.1/24", "dev", "vb"]);
+        run(
+            "ip",
+            &["-n", &a, "addr", "add", "192.0.2.2/24", "dev", "va"],
+        );
+        run(
+            "ip",
+            &["-n", &b, "addr", "add", "192.0.2.1/24", "dev", "vb"],
+        );
         run("ip", &["-n", &a, "link", "set", "va", "up"]);
         run("ip", &["-n", &b, "link", "set", "vb", "up"]);
         if !stack.is_empty() {
