@@ -137,6 +137,22 @@ fn read_with(program: &str, args: &[&str], file: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Every line of `text` as a record that validates against the event schema.
+fn validated(text: &str) -> Vec<serde_json::Value> {
+    let schema: serde_json::Value =
+        serde_json::from_str(pktforge::event::JSON_SCHEMA).expect("schema is JSON");
+    let v = jsonschema::validator_for(&schema).expect("schema compiles");
+    text.lines()
+        .map(|line| {
+            let rec: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            let errors: Vec<String> = v.iter_errors(&rec).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{line}\n{}", errors.join("\n"));
+            rec
+        })
+        .collect()
+}
+
 fn count(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
@@ -217,6 +233,26 @@ fn a_linux_host_on_an_802_1q_vlan_answers_tagged_probes_and_nothing_else() {
         let (code, text) = ping(&peer, other, "192.0.2.1");
         assert_eq!((code, received(&text)), (Some(1), 0), "{other:?}: {text}");
     }
+
+    // JSON: the start record names the stack, and every record validates.
+    let out = pktforge(
+        &peer.a,
+        &[
+            "ping",
+            "-c",
+            "1",
+            "--json",
+            "--vlan",
+            "100:3@q",
+            "192.0.2.1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let recs = validated(&common::stdout(&out));
+    assert_eq!(
+        recs[0]["vlans"],
+        serde_json::json!([{ "tpid": 0x8100, "vid": 100, "pcp": 3, "dei": false }])
+    );
 
     // The portable backend's receive path puts the stripped tag back as well.
     let (code, text) = ping(&peer, &["--vlan", "100", "--backend", "pnet"], "192.0.2.1");
@@ -486,12 +522,13 @@ fn reflector(peer: &VlanPeer, extra: &[&str]) -> Child {
     child
 }
 
+/// Stop the reflector; its summary record (every record validated against the schema).
 fn stop_reflector(child: Child) -> serde_json::Value {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
-    let text = common::stdout(&out);
-    let last = text.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {text}"))
+    let mut recs = validated(&common::stdout(&out));
+    assert_eq!(recs[0]["type"], "start");
+    recs.pop().expect("a summary record")
 }
 
 #[test]
