@@ -15,7 +15,7 @@ fn setup(options: Vec<IpOption>) -> (EthernetRepr, Ipv4Repr, IcmpRepr) {
     let eth = EthernetRepr {
         dst: MacAddr::new(0x72, 0xb6, 0xfa, 0x7b, 0x54, 0xa8),
         src: MacAddr::new(0x5a, 0x7f, 0x53, 0x3d, 0x69, 0xe5),
-        vlan: None,
+        vlans: pktforge::wire::VlanStack::EMPTY,
         ethertype: ETHERTYPE_IPV4,
     };
     let mut ip = Ipv4Repr::new(

@@ -16,7 +16,7 @@ fn main() -> pktforge::Result<()> {
     let eth = EthernetRepr {
         dst: MacAddr::new(0x02, 0, 0, 0, 0, 0x02),
         src: MacAddr::new(0x02, 0, 0, 0, 0, 0x01),
-        vlan: None,
+        vlans: pktforge::wire::VlanStack::EMPTY,
         ethertype: ETHERTYPE_IPV4,
     };
     let mut ip = Ipv4Repr::new(

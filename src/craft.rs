@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use crate::probe::options::OptionsRequest;
 use crate::wire::{
     build_l4_frame_into, checksum, EthernetRepr, IcmpMessage, IcmpRepr, Ipv4Repr, L4Repr, MacAddr,
-    TcpRepr, UdpRepr, ETHERTYPE_IPV4,
+    TcpRepr, UdpRepr, VlanStack, ETHERTYPE_IPV4,
 };
 use crate::Result;
 
@@ -16,8 +16,8 @@ use crate::Result;
 pub struct FrameSpec {
     /// EtherType of the payload (inner one when tagged).
     pub ethertype: u16,
-    /// 802.1Q tag control information (PCP << 13 | DEI << 12 | VLAN id).
-    pub vlan: Option<u16>,
+    /// VLAN tags, outermost first, each with its TPID (empty: untagged).
+    pub vlans: VlanStack,
     /// The destination the options lead to (for a source route, the last hop).
     pub dest: Ipv4Addr,
     /// IP version nibble (default 4).
@@ -144,7 +144,7 @@ impl FrameSpec {
     pub fn new(dest: Ipv4Addr) -> FrameSpec {
         FrameSpec {
             ethertype: ETHERTYPE_IPV4,
-            vlan: None,
+            vlans: VlanStack::EMPTY,
             dest,
             version: None,
             tos: 0,
@@ -343,7 +343,7 @@ impl FrameSpec {
         let eth = EthernetRepr {
             dst: ep.dst_mac,
             src: ep.src_mac,
-            vlan: self.vlan,
+            vlans: self.vlans,
             ethertype: self.ethertype,
         };
         let mut ip = Ipv4Repr::new(ep.src_ip, self.wire_dst(), self.protocol);

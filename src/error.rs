@@ -95,6 +95,8 @@ pub enum Field {
     Fragment,
     /// Bytes hand-made fragments overlap.
     FragmentOverlap,
+    /// The VLAN tag stack frames carry.
+    Vlan,
 }
 
 impl Field {
@@ -142,6 +144,7 @@ impl Field {
             Field::Preload => "preload",
             Field::Fragment => "fragment size",
             Field::FragmentOverlap => "fragment overlap",
+            Field::Vlan => "VLAN tags",
         }
     }
 }

@@ -140,6 +140,10 @@ pub struct Start {
     /// A trace's last TTL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_hops: Option<u8>,
+    /// The VLAN tags frames carry (and answers must carry), outermost first; absent when
+    /// untagged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlans: Option<crate::wire::VlanStack>,
 }
 
 impl Start {
@@ -158,6 +162,7 @@ impl Start {
             ip_bytes: None,
             option_bytes: None,
             max_hops: None,
+            vlans: None,
         }
     }
 }

@@ -26,7 +26,7 @@
 //! let eth = EthernetRepr {
 //!     dst: MacAddr::broadcast(),
 //!     src: MacAddr::zero(),
-//!     vlan: None,
+//!     vlans: VlanStack::EMPTY,
 //!     ethertype: ETHERTYPE_IPV4,
 //! };
 //! let mut ip = Ipv4Repr::new(Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(203, 0, 113, 2), 1);

@@ -17,9 +17,9 @@ use crate::net::{iface, Interface};
 use crate::probe::kinds::mask_prefix;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
-    build_arp_frame, build_icmp_frame, parse_options, ArpRepr, EthernetFrame, EthernetRepr,
-    IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, ARP_REPLY,
-    ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP,
+    build_icmp_frame, build_tagged_arp_frame, parse_options, ArpRepr, EthernetFrame, EthernetRepr,
+    IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, Vlan, VlanStack,
+    ARP_REPLY, ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP,
 };
 use crate::wire::{build_l4_frame_into, L4Repr, UdpPacket, UdpRepr, IP_PROTO_UDP};
 use crate::{Error, Field, Result};
@@ -66,6 +66,10 @@ pub struct ReflectConfig {
     pub mode: ReflectMode,
     /// Also answer UDP echo (RFC 862) on this port.
     pub udp_echo: Option<u16>,
+    /// The VLAN stack answered on, outermost first: only frames carrying exactly these tags
+    /// (TPID and VLAN id per tag) are answered, and replies carry the request's tags. Empty:
+    /// untagged frames only.
+    pub vlans: VlanStack,
 }
 
 /// Where plain echo requests are answered.
@@ -113,6 +117,7 @@ impl ReflectConfig {
             backend: link::Backend::default(),
             mode: ReflectMode::default(),
             udp_echo: None,
+            vlans: VlanStack::EMPTY,
         }
     }
 
@@ -202,6 +207,9 @@ pub struct Counters {
     /// Frames addressed to another host's Ethernet address (or to a group one we do not
     /// answer on).
     pub not_our_mac: u64,
+    /// Frames not on our VLAN stack (tagged when we are not, another VLAN, a deeper or
+    /// shallower stack); the kernel filter drops most of them before they are counted.
+    pub other_vlan: u64,
     /// Where echo was answered: "xdp-native", "xdp-generic" or "packet".
     pub mode: String,
     /// Echo requests answered in the kernel by the XDP program (not in `echo_replies`).
@@ -228,6 +236,8 @@ impl Counters {
 pub struct Responder {
     cfg: ReflectConfig,
     mac: MacAddr,
+    /// The tags of the request being answered (ours by VLAN, with its priorities).
+    reply_vlans: VlanStack,
     /// Counters so far.
     pub counters: Counters,
 }
@@ -236,6 +246,7 @@ impl Responder {
     /// A responder answering as `cfg.addr` with Ethernet address `mac`.
     pub fn new(cfg: ReflectConfig, mac: MacAddr) -> Self {
         Responder {
+            reply_vlans: cfg.vlans,
             cfg,
             mac,
             counters: Counters::default(),
@@ -260,15 +271,17 @@ impl Responder {
 
     /// Take back the count of a reply that was built but not sent (rate limit, too large).
     pub fn uncount(&mut self, reply: &[u8]) {
+        // Our replies carry our stack: the headers sit past its tags.
+        let t = self.cfg.vlans.header_bytes();
         let c = &mut self.counters;
-        match reply.get(12..14) {
+        match reply.get(12 + t..14 + t) {
             Some([0x08, 0x06]) => c.arp_replies = c.arp_replies.saturating_sub(1),
-            Some([0x08, 0x00]) if reply.get(23) == Some(&IP_PROTO_UDP) => {
+            Some([0x08, 0x00]) if reply.get(23 + t) == Some(&IP_PROTO_UDP) => {
                 c.udp_echo_replies = c.udp_echo_replies.saturating_sub(1)
             }
             Some([0x08, 0x00]) => {
-                let ihl = usize::from(reply.get(14).copied().unwrap_or(0x45) & 0x0f) * 4;
-                let n = match reply.get(14 + ihl) {
+                let ihl = usize::from(reply.get(14 + t).copied().unwrap_or(0x45) & 0x0f) * 4;
+                let n = match reply.get(14 + t + ihl) {
                     Some(0) => &mut c.echo_replies,
                     Some(14) => &mut c.timestamp_replies,
                     Some(18) => &mut c.mask_replies,
@@ -289,6 +302,15 @@ impl Responder {
             self.counters.malformed += 1;
             return None;
         };
+        // Only our VLAN stack (untagged when none), matched on the bytes; the reply carries
+        // the request's tags.
+        let Some(eh) = self.cfg.vlans.header_len_in(frame) else {
+            self.counters.other_vlan += 1;
+            return None;
+        };
+        self.reply_vlans = tags_of(frame, &self.cfg.vlans);
+        let ethertype = u16::from_be_bytes([frame[eh - 2], frame[eh - 1]]);
+        let payload = &frame[eh..];
         // A group address is never a source (IEEE 802: the I/G bit).
         let (src_mac, dst_mac) = (eth.src(), eth.dst());
         if src_mac.0 & 1 != 0 {
@@ -298,7 +320,7 @@ impl Responder {
         let to_us = dst_mac == self.mac;
         let group = dst_mac.0 & 1 != 0;
         let accepted = to_us
-            || match eth.ethertype() {
+            || match ethertype {
                 ETHERTYPE_ARP => dst_mac == MacAddr::broadcast(),
                 ETHERTYPE_IPV4 => group && (self.cfg.broadcast || self.cfg.advertise),
                 _ => false,
@@ -307,8 +329,8 @@ impl Responder {
             self.counters.not_our_mac += 1;
             return None;
         }
-        let reply = match eth.ethertype() {
-            ETHERTYPE_ARP => match ArpRepr::parse(eth.payload()) {
+        let reply = match ethertype {
+            ETHERTYPE_ARP => match ArpRepr::parse(payload) {
                 Ok(arp) => self.arp(&arp),
                 Err(_) => {
                     self.counters.malformed += 1;
@@ -316,7 +338,7 @@ impl Responder {
                 }
             },
             ETHERTYPE_IPV4 => {
-                let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+                let Ok(ip) = Ipv4Packet::new_checked(payload) else {
                     self.counters.malformed += 1;
                     return None;
                 };
@@ -351,15 +373,14 @@ impl Responder {
         // A reversed source route can name any address as the reply's first hop: never send
         // to a group, loopback or zero address (found by the `reflect` fuzz target). The
         // all-hosts answer to a solicitation from 0.0.0.0 (RFC 1256) is the one exception.
-        let reply_dst = EthernetFrame::new_checked(&reply[..]).ok().and_then(|e| {
-            let ip = Ipv4Packet::new_checked(e.payload()).ok()?;
+        let reply_dst = ipv4_on(&reply, &self.cfg.vlans).and_then(|ip| {
+            let ip = Ipv4Packet::new_checked(ip).ok()?;
             let advert = IcmpPacket::new_checked(ip.payload()).is_ok_and(|m| m.msg_type() == 9);
             Some((ip.dst(), advert))
         });
         // The one group reply: an advertisement answering a solicitation from 0.0.0.0.
-        let from_nobody = EthernetFrame::new_checked(frame)
-            .ok()
-            .and_then(|e| Ipv4Packet::new_checked(e.payload()).ok().map(|ip| ip.src()))
+        let from_nobody = ipv4_on(frame, &self.cfg.vlans)
+            .and_then(|ip| Ipv4Packet::new_checked(ip).ok().map(|ip| ip.src()))
             .is_some_and(|a| a.is_unspecified());
         if let Some((dst, advert)) = reply_dst {
             let all_hosts = dst == ALL_HOSTS && advert && from_nobody && self.cfg.advertise;
@@ -391,7 +412,12 @@ impl Responder {
             target_mac: arp.sender_mac,
             target_ip: arp.sender_ip,
         };
-        Some(build_arp_frame(self.mac, arp.sender_mac, &reply))
+        Some(build_tagged_arp_frame(
+            self.mac,
+            arp.sender_mac,
+            &self.reply_vlans,
+            &reply,
+        ))
     }
 
     fn icmp(
@@ -488,7 +514,7 @@ impl Responder {
         let eth = EthernetRepr {
             dst: peer_mac,
             src: self.mac,
-            vlan: None,
+            vlans: self.reply_vlans,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &rip, &IcmpRepr::new(message)).ok()
@@ -554,7 +580,7 @@ impl Responder {
         let eth = EthernetRepr {
             dst: peer_mac,
             src: self.mac,
-            vlan: None,
+            vlans: self.reply_vlans,
             ethertype: ETHERTYPE_IPV4,
         };
         let l4 = L4Repr::Udp(UdpRepr::new(port, sport, udp.payload().to_vec()));
@@ -597,7 +623,7 @@ impl Responder {
         let eth = EthernetRepr {
             dst: dst_mac,
             src: self.mac,
-            vlan: None,
+            vlans: self.cfg.vlans,
             ethertype: ETHERTYPE_IPV4,
         };
         self.counters.advertisements += 1;
@@ -649,6 +675,27 @@ pub fn reply_options(src: Ipv4Addr, opts: Vec<IpOption>) -> Option<(Ipv4Addr, Ve
     Some((dst, out))
 }
 
+/// The tags `frame` carries where `ours` expects them (the caller checked that they match
+/// `ours` by VLAN): TPIDs and TCIs as received, priorities included.
+fn tags_of(frame: &[u8], ours: &VlanStack) -> VlanStack {
+    let mut out = VlanStack::EMPTY;
+    for (i, t) in ours.iter().enumerate() {
+        let at = 12 + 4 * i + 2;
+        let tci = frame
+            .get(at..at + 2)
+            .map_or(t.tci, |b| u16::from_be_bytes([b[0], b[1]]));
+        // No more tags than `ours` holds: the push cannot fail.
+        let _ = out.push(Vlan { tpid: t.tpid, tci });
+    }
+    out
+}
+
+/// The IPv4 datagram of `frame` when it carries IPv4 on exactly the stack `vlans`.
+fn ipv4_on<'a>(frame: &'a [u8], vlans: &VlanStack) -> Option<&'a [u8]> {
+    let eh = vlans.header_len_in(frame)?;
+    (frame.get(eh - 2..eh)? == ETHERTYPE_IPV4.to_be_bytes()).then(|| &frame[eh..])
+}
+
 /// Answer on `cfg.iface` until stopped, `cfg.count` answers or `cfg.duration`; `on_ready` is
 /// called once the socket is open and frames are being captured.
 pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -> Result<Counters> {
@@ -676,10 +723,12 @@ pub fn run_outcome(
         cfg.backend,
         &ifc,
         &LinkConfig {
+            // Only frames on our VLAN stack (untagged when none).
             filter: match cfg.udp_echo {
                 None => RxFilter::ArpAndIcmp,
                 Some(_) => RxFilter::ArpIcmpAnd(IP_PROTO_UDP),
-            },
+            }
+            .on_vlans(&cfg.vlans)?,
             // Solicitations go to a multicast MAC a real NIC would filter out.
             promiscuous: cfg.advertise,
             buffer_size: 4 << 20,
@@ -699,6 +748,10 @@ pub fn run_outcome(
         let needs_all = cfg.rate_limit.is_some() || cfg.pcap.is_some();
         let tried = if needs_all {
             Err("a rate limit or a capture file needs every request in user space".to_string())
+        } else if !cfg.vlans.is_empty() {
+            // The XDP program answers untagged frames only (a tag may be in the bytes or in
+            // the driver's metadata): a VLAN stack is answered in user space.
+            Err("requests on a VLAN stack are answered in user space".to_string())
         } else {
             crate::reflect_xdp::XdpReflector::attach(
                 &ifc.name,
@@ -797,7 +850,7 @@ pub fn run_outcome(
                 p.write(rx.timestamp, rx.data)?;
             }
             // A fragmented request is answered once whole (and the answer fragmented to fit).
-            let whole = match fragment_parts(rx.data) {
+            let whole = match fragment_parts(rx.data, &cfg.vlans) {
                 Some((eh, ip)) => match reassembler.push(ip, Instant::now()) {
                     Some(d) => {
                         let mut f = rx.data[..eh].to_vec();
@@ -812,7 +865,8 @@ pub fn run_outcome(
             else {
                 continue;
             };
-            let b = if reply.get(12..14) == Some(&[0x08, 0x06]) {
+            let eh = cfg.vlans.ethernet_header_len();
+            let b = if reply.get(eh - 2..eh) == Some(&[0x08, 0x06]) {
                 arp_bucket.as_mut()
             } else {
                 bucket.as_mut()
@@ -824,10 +878,13 @@ pub fn run_outcome(
                     continue;
                 }
             }
-            // Never more bytes than asked: the reply mirrors the request, split to the MTU.
-            let eh = EthernetFrame::new_checked(&reply[..]).map_or(14, |e| e.header_len());
-            let pieces = if reply.len() - eh > ifc.mtu as usize && is_ipv4(&reply) {
-                crate::wire::frag::fragment(&reply[eh..], ifc.mtu as usize)
+            // Never more bytes than asked: the reply mirrors the request, split to the MTU
+            // (less what the tags take of it).
+            let mtu = (ifc.mtu as usize)
+                .saturating_sub(link::vlan_mtu_overhead(&cfg.vlans))
+                .max(68);
+            let pieces = if reply.len() - eh > mtu && ipv4_on(&reply, &cfg.vlans).is_some() {
+                crate::wire::frag::fragment(&reply[eh..], mtu)
                     .map(|ps| {
                         ps.into_iter()
                             .map(|p| [&reply[..eh], &p[..]].concat())
@@ -855,19 +912,13 @@ pub fn run_outcome(
     Ok((responder.counters, result.and(flushed)))
 }
 
-/// The Ethernet header length and IP bytes of `frame` when it is an IPv4 fragment.
-fn fragment_parts(frame: &[u8]) -> Option<(usize, &[u8])> {
-    let eth = EthernetFrame::new_checked(frame).ok()?;
-    if eth.ethertype() != ETHERTYPE_IPV4 {
-        return None;
-    }
-    let eh = eth.header_len();
-    let ip = Ipv4Packet::new_checked(&frame[eh..]).ok()?;
-    ip.is_fragment().then(|| (eh, &frame[eh..]))
-}
-
-fn is_ipv4(frame: &[u8]) -> bool {
-    EthernetFrame::new_checked(frame).is_ok_and(|e| e.ethertype() == ETHERTYPE_IPV4)
+/// The Ethernet header length and IP bytes of `frame` when it is an IPv4 fragment on the
+/// stack `vlans`.
+fn fragment_parts<'a>(frame: &'a [u8], vlans: &VlanStack) -> Option<(usize, &'a [u8])> {
+    let ip_bytes = ipv4_on(frame, vlans)?;
+    let ip = Ipv4Packet::new_checked(ip_bytes).ok()?;
+    ip.is_fragment()
+        .then(|| (frame.len() - ip_bytes.len(), ip_bytes))
 }
 
 /// Replies per second with a burst of a tenth of a second (at least one).
@@ -923,7 +974,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr::new(2, 0, 0, 0, 0, 9),
             src: MacAddr::new(2, 0, 0, 0, 0, 1),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &ip, &IcmpRepr::new(msg)).unwrap()
@@ -1081,7 +1132,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: dst_mac,
             src: src_mac,
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &ip, &IcmpRepr::new(echo())).unwrap()
@@ -1140,7 +1191,7 @@ mod tests {
                 target_mac: MacAddr::zero(),
                 target_ip: a("203.0.113.9"),
             };
-            build_arp_frame(MacAddr::new(2, 0, 0, 0, 0, 1), MacAddr::broadcast(), &req)
+            crate::wire::build_arp_frame(MacAddr::new(2, 0, 0, 0, 0, 1), MacAddr::broadcast(), &req)
         };
         let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
         assert!(r
@@ -1162,6 +1213,84 @@ mod tests {
         assert_eq!(r.counters.arp_replies, 2);
     }
 
+    #[test]
+    fn only_its_own_vlan_stack_is_answered_with_the_requests_tags() {
+        use crate::wire::{build_tagged_arp_frame, EthernetFrame, VlanStack};
+        let st = |s: &[&str]| VlanStack::parse_specs(s).unwrap();
+        let stacks = [
+            VlanStack::EMPTY,
+            st(&["100:5"]),
+            st(&["101"]),
+            st(&["100@ad"]),
+            st(&["200", "100"]),
+            st(&["200:1", "20:2:1"]),
+            st(&["9@0x9200"]),
+        ];
+        let ours_mac = MacAddr::new(2, 0, 0, 0, 0, 9);
+        let peer = MacAddr::new(2, 0, 0, 0, 0, 1);
+        let echo_on = |v: &VlanStack| {
+            let ip = Ipv4Repr::new(a("192.0.2.2"), a("203.0.113.9"), 1);
+            let eth = EthernetRepr {
+                vlans: *v,
+                ..EthernetRepr::new(ours_mac, peer, ETHERTYPE_IPV4)
+            };
+            build_icmp_frame(&eth, &ip, &IcmpRepr::new(echo())).unwrap()
+        };
+        let arp_on = |v: &VlanStack| {
+            let req = ArpRepr::request(peer, a("192.0.2.2"), a("203.0.113.9"));
+            build_tagged_arp_frame(peer, MacAddr::broadcast(), v, &req)
+        };
+        for ours in &stacks {
+            let mut cfg = ReflectConfig::new("t0", a("203.0.113.9"));
+            cfg.vlans = *ours;
+            let mut r = Responder::new(cfg, ours_mac);
+            let mut others = 0;
+            for theirs in &stacks {
+                for req in [echo_on(theirs), arp_on(theirs)] {
+                    let got = r.respond(&req, SystemTime::now());
+                    if !ours.same_vlans(theirs) {
+                        assert!(got.is_none(), "{ours} answered {theirs}");
+                        // A TPID of one's own is just another EtherType to an untagged
+                        // reflector: not IPv4, not counted as a VLAN.
+                        if ours.header_len_in(&req).is_none() {
+                            others += 1;
+                        }
+                        continue;
+                    }
+                    let reply = got.unwrap_or_else(|| panic!("{ours} ignored {theirs}"));
+                    // The request's own tags, priorities and TPIDs included.
+                    let eh = theirs.ethernet_header_len();
+                    assert_eq!(&reply[..6], &req[6..12], "{ours}: to the sender");
+                    assert_eq!(&reply[6..12], &ours_mac.octets()[..], "{ours}: from us");
+                    assert_eq!(&reply[12..eh - 2], &req[12..eh - 2], "{ours}: its tags");
+                    assert_eq!(
+                        theirs.header_len_in(&reply),
+                        Some(theirs.ethernet_header_len())
+                    );
+                    if theirs.iter().all(|t| t.tpid != 0x9200) {
+                        let tags: Vec<u16> = EthernetFrame::new_checked(&reply[..])
+                            .unwrap()
+                            .tags()
+                            .map(|t| t.tci)
+                            .collect();
+                        let want: Vec<u16> = theirs.iter().map(|t| t.tci).collect();
+                        assert_eq!(tags, want);
+                    }
+                }
+            }
+            assert_eq!(r.counters.other_vlan, others);
+            assert_eq!(
+                (r.counters.echo_replies, r.counters.arp_replies),
+                (1, 1),
+                "{ours}"
+            );
+            // A reply taken back (rate limit) is uncounted where its tags put it.
+            let reply = r.respond(&echo_on(ours), SystemTime::now()).unwrap();
+            r.uncount(&reply);
+            assert_eq!(r.counters.echo_replies, 1, "{ours}");
+        }
+    }
+
     fn udp_request(src: Ipv4Addr, sport: u16, dport: u16, options: Vec<IpOption>) -> Vec<u8> {
         let mut ip = Ipv4Repr::new(src, a("203.0.113.9"), 1);
         ip.protocol = IP_PROTO_UDP;
@@ -1169,7 +1298,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr::new(2, 0, 0, 0, 0, 9),
             src: MacAddr::new(2, 0, 0, 0, 0, 1),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let l4 = L4Repr::Udp(UdpRepr::new(sport, dport, b"sixteen bytes..!".to_vec()));

@@ -4,6 +4,13 @@
 //! — ARP, IP options, fragments, other ICMP, martian sources, frames for other MACs — up to
 //! the user-space responder ([`crate::reflect`]), which decides about them as before.
 //!
+//! The reflector answers untagged frames only. A VLAN tag that the NIC (or, on a veth, the
+//! sender's VLAN offload) moved into packet metadata is not in the bytes an XDP program sees,
+//! so the program asks the driver (`bpf_xdp_metadata_rx_vlan_tag`, a kfunc of dev-bound
+//! programs) and passes every frame that had a tag, or whose driver cannot tell, up to user
+//! space, where the restored tags are checked. Generic (skb) mode cannot call the driver's
+//! kfuncs: the program is attached natively or not at all.
+//!
 //! The IP header checksum is verified; the ICMP checksum is not (that would need a loop over
 //! the data): a corrupted request gets a reply whose checksum is wrong in the same way, which
 //! the sender sees as corrupt. Replies are counted in an mmap'd map; with a count limit the
@@ -15,7 +22,7 @@
 use std::sync::atomic::Ordering;
 
 use crate::link::bpf_asm::{xdp, xdp_md, Alu, Asm, Cond, Insn, Reg, Size};
-use crate::link::bpf_asm::{R0, R1, R2, R3, R4, R5, R6, R7, R8, R9};
+use crate::link::bpf_asm::{R0, R1, R10, R2, R3, R4, R5, R6, R7, R8, R9};
 use crate::link::ebpf::{self, SharedMap};
 use crate::wire::MacAddr;
 use std::net::Ipv4Addr;
@@ -37,8 +44,18 @@ fn ne32(b: [u8; 4]) -> u64 {
     u64::from(u32::from_ne_bytes(b))
 }
 
-/// The echo-answering program.
-pub fn echo_program(cfg: &XdpReflectConfig, map_fd: i32) -> Result<Vec<Insn>, String> {
+/// The kfunc that says whether the driver stripped a VLAN tag from the frame.
+pub const RX_VLAN_TAG_KFUNC: &str = "bpf_xdp_metadata_rx_vlan_tag";
+/// `-ENODATA` (what the kfunc returns for a frame without a tag), low 16 bits.
+const ENODATA_LOW16: i32 = 0xffff & -61i32;
+
+/// The echo-answering program; with `vlan_kfunc` (the BTF id of [`RX_VLAN_TAG_KFUNC`]) it
+/// first passes every frame the driver says had a VLAN tag, or cannot say about.
+pub fn echo_program(
+    cfg: &XdpReflectConfig,
+    map_fd: i32,
+    vlan_kfunc: Option<u32>,
+) -> Result<Vec<Insn>, String> {
     let m = cfg.mac;
     let mac_lo = ne32([m.0, m.1, m.2, m.3]);
     let mac_hi = i32::from(u16::from_ne_bytes([m.4, m.5]));
@@ -51,8 +68,23 @@ pub fn echo_program(cfg: &XdpReflectConfig, map_fd: i32) -> Result<Vec<Insn>, St
     let bcast = ne32((u32::from(cfg.addr) | host_bits).to_be_bytes());
     let ne16 = |b: [u8; 2]| i32::from(u16::from_ne_bytes(b));
     let mut a = Asm::new();
-    a.mov(R6, R1)
-        .load(Size::W, R2, R6, xdp_md::DATA)
+    a.mov(R6, R1);
+    if let Some(id) = vlan_kfunc {
+        let id = i32::try_from(id).map_err(|_| format!("BTF id {id} out of range"))?;
+        // int bpf_xdp_metadata_rx_vlan_tag(ctx, __be16 *proto, u16 *tci): 0 when tagged,
+        // -ENODATA when not, another error when the driver cannot tell.
+        a.mov_imm(R4, 0)
+            .store(Size::DW, R10, -8, R4)
+            .mov(R1, R6)
+            .mov(R2, R10)
+            .alu_imm(Alu::Add, R2, -8)
+            .mov(R3, R10)
+            .alu_imm(Alu::Add, R3, -4)
+            .call_kfunc(id)
+            .alu_imm(Alu::And, R0, 0xffff)
+            .jmp_imm(Cond::Ne, R0, ENODATA_LOW16, "pass");
+    }
+    a.load(Size::W, R2, R6, xdp_md::DATA)
         .load(Size::W, R3, R6, xdp_md::DATA_END)
         .mov(R4, R2)
         .alu_imm(Alu::Add, R4, 42)
@@ -189,19 +221,28 @@ fn tx_dropped(iface: &str) -> u64 {
 }
 
 impl XdpReflector {
-    /// Load the program and attach it to `iface` (`ifindex`): natively, else generic.
+    /// Load the program bound to `iface` (`ifindex`) and attach it natively. Refused where
+    /// the program could not tell VLAN-tagged frames (stripped into metadata) from untagged
+    /// ones: no kfunc in the kernel's BTF, or no native XDP on the device (generic mode runs
+    /// on skbs and has no driver to ask).
     pub fn attach(iface: &str, ifindex: u32, cfg: &XdpReflectConfig) -> Result<Self, String> {
         let map = SharedMap::new(8, "pf_refl_count").map_err(|e| format!("creating a map: {e}"))?;
-        let insns = echo_program(cfg, map.fd())?;
-        let prog = ebpf::load_xdp(&insns, "pf_reflect").map_err(|e| e.to_string())?;
-        let (link, native) = match ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_DRV_MODE) {
-            Ok(l) => (l, true),
-            Err(_) => (
-                ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_SKB_MODE)
-                    .map_err(|e| format!("attaching XDP to {iface}: {e}"))?,
-                false,
-            ),
-        };
+        let kfunc = crate::link::btf::vmlinux_func_id(RX_VLAN_TAG_KFUNC).ok_or_else(|| {
+            format!(
+                "the kernel's BTF has no {RX_VLAN_TAG_KFUNC}: an XDP program could not tell \
+                 VLAN-tagged requests (tags stripped into metadata) from untagged ones"
+            )
+        })?;
+        let insns = echo_program(cfg, map.fd(), Some(kfunc))?;
+        let prog =
+            ebpf::load_xdp_dev_bound(&insns, "pf_reflect", ifindex).map_err(|e| e.to_string())?;
+        let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_DRV_MODE).map_err(|e| {
+            format!(
+                "attaching XDP natively to {iface}: {e} (generic XDP cannot see the VLAN tags \
+                 a device strips, so it is not used)"
+            )
+        })?;
+        let native = true;
         Ok(XdpReflector {
             map,
             _prog: prog,
@@ -238,7 +279,10 @@ mod tests {
             prefix: 24,
             limit: Some(5),
         };
-        let p = echo_program(&cfg, 3).unwrap();
+        let p = echo_program(&cfg, 3, None).unwrap();
         assert!(p.len() > 60 && p.len() < 200, "{}", p.len());
+        let q = echo_program(&cfg, 3, Some(1234)).unwrap();
+        assert_eq!(q.len(), p.len() + 10);
+        assert_eq!((q[8].code, q[8].regs, q[8].imm), (0x85, 0x20, 1234));
     }
 }

@@ -43,7 +43,7 @@ fn a_frame_built_with_record_route_reads_back_through_the_views() {
     let eth = EthernetRepr {
         dst: MacAddr::new(2, 0, 0, 0, 0, 2),
         src: MacAddr::new(2, 0, 0, 0, 0, 1),
-        vlan: None,
+        vlans: pktforge::wire::VlanStack::EMPTY,
         ethertype: ETHERTYPE_IPV4,
     };
     let mut ip = Ipv4Repr::new(Ipv4Addr::new(192, 0, 2, 2), B, 1);

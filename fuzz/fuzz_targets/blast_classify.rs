@@ -23,7 +23,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let got = classify(f, base, threads, pktforge::blast::Expect::Icmp);
     // What the general parser says it should be.
     let want = match parse_frame(f) {
-        Ok(fr) if fr.eth.vlan.is_none() => match fr.l3 {
+        Ok(fr) if fr.eth.vlans.is_empty() => match fr.l3 {
             L3::Ipv4 {
                 ip,
                 l4: L4::Icmp(p),

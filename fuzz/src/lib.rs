@@ -287,26 +287,16 @@ fn check_one_icmp(m: &[u8]) -> Option<ParsedIcmp> {
 pub fn check_frame(b: &[u8]) {
     use pktforge::wire::{build_icmp_frame, parse_frame, ArpRepr, EthernetRepr, L3, L4};
     if let Ok((eth, n)) = EthernetRepr::parse_bytes(b) {
-        // The Repr keeps one tag; a stack of more is read (and skipped) by the view only.
-        if n != eth.header_len() {
-            assert!(
-                n > eth.header_len() && eth.vlan.is_some(),
-                "header {n} bytes"
-            );
-            return;
-        }
+        // The Repr keeps every tag with its TPID: the header comes back byte for byte.
+        assert_eq!(n, eth.header_len(), "header {n} bytes");
         let mut out = vec![0u8; n];
         eth.emit(&mut out).expect("the buffer is sized for it");
-        // The Repr keeps the tag's TCI, not its TPID: a tag read as 802.1ad or 0x9100 comes
-        // back as 802.1Q.
-        if eth.vlan.is_some() && b[12..14] != [0x81, 0x00] {
-            out[12..14].copy_from_slice(&b[12..14]);
-        }
         assert_eq!(
             &out[..],
             &b[..n],
             "Ethernet header not rebuilt byte for byte"
         );
+        assert_eq!(eth.vlans.header_len_in(b), Some(n), "own stack not matched");
     }
     let Ok(f) = parse_frame(b) else { return };
     let eh = f.eth.header_len();

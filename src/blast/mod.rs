@@ -62,6 +62,12 @@ pub fn run(
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<BlastOutcome> {
     validate(req)?;
+    if !req.path.vlans.is_empty() {
+        return Err(Error::invalid(
+            Field::Vlan,
+            "are not sent by blast: its frame templates and reply classifier are untagged",
+        ));
+    }
     let ip_options = req.options.build(req.dest)?;
     let wire_dst = req.options.wire_destination(req.dest);
     let path_req = PathRequest {
@@ -203,7 +209,7 @@ pub fn run(
     let eth = EthernetRepr {
         dst: path.dst_mac,
         src: path.src_mac,
-        vlan: None,
+        vlans: crate::wire::VlanStack::EMPTY,
         ethertype: ETHERTYPE_IPV4,
     };
     let mut ip = Ipv4Repr::new(path.plan.src_ip, wire_dst, 1);
@@ -507,7 +513,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr(2, 0, 0, 0, 0, 2),
             src: MacAddr(2, 0, 0, 0, 0, 1),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let ip = Ipv4Repr::new(
@@ -635,7 +641,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr(2, 0, 0, 0, 0, 2),
             src: MacAddr(2, 0, 0, 0, 0, 1),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let mut ip = Ipv4Repr::new(
@@ -694,7 +700,7 @@ mod tests {
         let e = EthernetRepr {
             dst: eth.src(),
             src: eth.dst(),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let mut rip = Ipv4Repr::new("203.0.113.2".parse().unwrap(), ip.src(), 17);

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use pktforge::probe::options::TimestampMode;
+use pktforge::wire::VlanStack;
 use pktforge::Error;
 
-/// The flags every probe shares: IP options, interface and addresses, output.
+/// The flags every probe shares: IP options, interface and addresses, VLAN tags, output.
 #[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
     /// IP options.
@@ -18,6 +19,9 @@ pub struct ProbeArgs {
     /// Interface and addresses.
     #[command(flatten)]
     pub link: LinkArgs,
+    /// VLAN tags.
+    #[command(flatten)]
+    pub vlan: VlanArgs,
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -65,6 +69,35 @@ pub struct LinkArgs {
     /// one syscall per frame).
     #[arg(long = "backend", value_name = "pnet|fast", default_value_t = pktforge::link::Backend::default())]
     pub backend: pktforge::link::Backend,
+}
+
+/// The VLAN tag stack flag shared by `craft`, `send` and every probe.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VlanArgs {
+    /// Ethernet: add a VLAN tag ID[:PCP[:DEI]][@TPID]; repeat for a stack, outermost first
+    /// (QinQ: --vlan 200 --vlan 20). ID 0..=4094, PCP 0..=7 (default 0), DEI 0|1 (default 0);
+    /// TPID q or 802.1q (0x8100), ad or 802.1ad (0x88a8), or any hex value (0x9100). Without
+    /// @TPID a single or the innermost tag is 802.1Q and every outer one 802.1ad. At most 8
+    /// tags. Probes, send --wait and ARP then take only frames carrying this same stack (TPID
+    /// and ID per tag; priorities may differ); without --vlan only untagged frames.
+    #[arg(long = "vlan", value_name = "ID[:PCP[:DEI]][@TPID]")]
+    pub vlan: Vec<String>,
+}
+
+impl VlanArgs {
+    /// The tags as a stack; a bad tag is refused naming the flag, the tag and the limit.
+    pub fn stack(&self) -> pktforge::Result<VlanStack> {
+        VlanStack::parse_specs(&self.vlan).map_err(|e| {
+            match self
+                .vlan
+                .iter()
+                .find(|v| VlanStack::parse_specs(&[v]).is_err())
+            {
+                Some(v) => Error::Invalid(format!("--vlan {v}: {e}")),
+                None => Error::Invalid(format!("--vlan: {e}")),
+            }
+        })
+    }
 }
 
 /// Output flags shared by every probe.

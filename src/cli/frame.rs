@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::args::{
     parse_hex, parse_port, parse_tcp_flags_arg, parse_u16_any, parse_u32_any, parse_u8_any,
-    IpOptionArgs, LinkArgs,
+    IpOptionArgs, LinkArgs, VlanArgs,
 };
 use super::{options_request, path_request, resolve_host};
 use pktforge::craft::{Endpoints, FrameSpec, IcmpSpec, Transport};
@@ -16,35 +16,6 @@ use pktforge::probe::kinds::echo_data;
 use pktforge::wire::hop::ms_since_midnight_ut;
 use pktforge::wire::{TcpOption, TcpRepr, UdpRepr};
 use pktforge::{Error, Result};
-
-/// `ID[:PCP[:DEI]]` → 802.1Q TCI.
-fn parse_vlan(s: &str) -> std::result::Result<u16, String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() > 3 {
-        return Err(format!("{s:?}: expected ID[:PCP[:DEI]]"));
-    }
-    let num = |p: &str, what: &str, max: u16| -> std::result::Result<u16, String> {
-        let v: u16 = p
-            .parse()
-            .map_err(|_| format!("VLAN {what} {p:?} is not a number"))?;
-        if v > max {
-            return Err(format!("VLAN {what} {v} is out of range 0..={max}"));
-        }
-        Ok(v)
-    };
-    let id = num(parts[0], "ID", 4095)?;
-    let pcp = parts
-        .get(1)
-        .map(|p| num(p, "PCP", 7))
-        .transpose()?
-        .unwrap_or(0);
-    let dei = parts
-        .get(2)
-        .map(|p| num(p, "DEI", 1))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(pcp << 13 | dei << 12 | id)
-}
 
 /// Every field of the frame, shared by `craft` and `send`.
 #[derive(Debug, Args, Clone)]
@@ -54,9 +25,9 @@ pub struct FrameArgs {
     /// Ethernet: EtherType (default 0x0800), decimal or 0x hex.
     #[arg(long, value_name = "TYPE", value_parser = parse_u16_any)]
     pub ethertype: Option<u16>,
-    /// Ethernet: add an 802.1Q tag ID[:PCP[:DEI]] (ID 0..=4095, PCP 0..=7).
-    #[arg(long, value_name = "ID[:PCP[:DEI]]", value_parser = parse_vlan)]
-    pub vlan: Option<u16>,
+    /// VLAN tags.
+    #[command(flatten)]
+    pub vlan: VlanArgs,
     /// IPv4: version nibble (default 4).
     #[arg(long = "ip-version", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=15))]
     pub ip_version: Option<u8>,
@@ -205,7 +176,7 @@ impl FrameArgs {
         if let Some(t) = self.ethertype {
             s.ethertype = t;
         }
-        s.vlan = self.vlan;
+        s.vlans = self.vlan.stack()?;
         s.version = self.ip_version;
         s.ihl = self.ihl;
         s.tos = self.tos.unwrap_or(0);

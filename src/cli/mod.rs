@@ -195,6 +195,7 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::Preload => "-l",
         Field::Fragment => "--fragment",
         Field::FragmentOverlap => "--fragment-overlap",
+        Field::Vlan => "--vlan",
         _ => f.name(),
     }
 }
@@ -212,6 +213,7 @@ pub fn target(dest: Ipv4Addr, a: &ProbeArgs) -> Result<Target> {
     let mut t = Target::new(dest);
     t.options = options_request(&a.ip_options)?;
     t.path = path_request(&a.link)?;
+    t.path.vlans = a.vlan.stack()?;
     t.pcap = a.output.pcap.clone();
     t.backend = a.link.backend;
     Ok(t)
@@ -269,6 +271,8 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
             .map(|m| mac_flag("--dst-mac", m))
             .transpose()?,
         arp_timeout: seconds("--arp-timeout", a.arp_timeout)?,
+        // Set by the commands that take --vlan.
+        vlans: Default::default(),
     })
 }
 

@@ -71,6 +71,13 @@ pub struct ReflectArgs {
     /// echo (7), chargen (19) or PORT itself is not answered (two services would loop).
     #[arg(long = "udp-echo", value_name = "PORT", num_args = 0..=1, default_missing_value = "7")]
     pub udp_echo: Option<u16>,
+    /// Answer on this VLAN: a tag ID[:PCP[:DEI]][@TPID], repeated for a stack, outermost
+    /// first (as craft --vlan: TPID q, ad or hex; default 802.1Q for a single or the
+    /// innermost tag, 802.1ad for outer ones). Only frames carrying exactly this stack (TPID
+    /// and ID per tag) are answered, ARP included, and each reply carries the request's tags;
+    /// without --vlan only untagged frames are. A stack is answered in user space (not XDP).
+    #[arg(long = "vlan", value_name = "ID[:PCP[:DEI]][@TPID]")]
+    pub vlan: Vec<String>,
 }
 
 /// Parse `ADDR[/PREFIX]`.
@@ -118,14 +125,25 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     cfg.backend = a.backend;
     cfg.mode = a.mode;
     cfg.udp_echo = a.udp_echo;
+    cfg.vlans = super::args::VlanArgs {
+        vlan: a.vlan.clone(),
+    }
+    .stack()?;
+    let vlans = cfg.vlans;
     let iface = a.iface.clone();
     let mut out = Render::new(a.json);
     let started = Instant::now();
     let (counters, result) = reflect::run_outcome(&cfg, stop, &mut || {
-        eprintln!("reflect: answering for {addr}/{prefix} on {iface} (Ctrl-C to stop)");
+        let on = if vlans.is_empty() {
+            iface.clone()
+        } else {
+            format!("{iface} vlan {vlans}")
+        };
+        eprintln!("reflect: answering for {addr}/{prefix} on {on} (Ctrl-C to stop)");
         out.event(&Event::Start(Start {
             iface: Some(iface.clone()),
             src: Some(addr),
+            vlans: (!vlans.is_empty()).then_some(vlans),
             ..Start::new(Command::Reflect)
         }));
     })?;
@@ -160,6 +178,7 @@ fn print_counters(c: &Counters) {
         ("would amplify (dropped)", c.would_amplify),
         ("martian source (dropped)", c.martian),
         ("not our MAC (dropped)", c.not_our_mac),
+        ("other VLAN (dropped)", c.other_vlan),
         ("echo replies in XDP", c.xdp_echo_replies),
         ("XDP replies not transmitted", c.xdp_tx_failed),
     ];

@@ -147,7 +147,10 @@ impl Render {
         self.iface.clone_from(&s.iface);
         let dest = s.dest.map(|d| d.to_string()).unwrap_or_default();
         let src = s.src.map(|d| d.to_string()).unwrap_or_default();
-        let iface = s.iface.clone().unwrap_or_default();
+        let mut iface = s.iface.clone().unwrap_or_default();
+        if let Some(v) = s.vlans.filter(|v| !v.is_empty()) {
+            iface.push_str(&format!(" vlan {v}"));
+        }
         match s.command {
             Command::Ping => format!(
                 "PING {dest} ({dest}) from {src} {iface}: {}({}) bytes of data.\n",

@@ -94,6 +94,13 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
     };
     let replay = !a.from_hex.is_empty() || a.from_pcap.is_some();
     let source = if replay {
+        if !a.frame.vlan.vlan.is_empty() {
+            return Err(Error::Invalid(
+                "--vlan tags crafted frames: --from-hex and --from-pcap frames are sent as they \
+                 are (put the tags in their bytes)"
+                    .into(),
+            ));
+        }
         let iface = a.frame.link.iface.clone().ok_or_else(|| {
             Error::Invalid("--from-hex and --from-pcap need -I IFACE (nothing to route)".into())
         })?;

@@ -52,10 +52,12 @@ pub fn summary(bytes: &[u8]) -> String {
         Ok(f) => f,
         Err(e) => return format!("malformed frame ({} bytes): {e}", bytes.len()),
     };
-    let vlan = match f.eth.vlan {
-        Some(tci) => format!("vlan {}, ", tci & 0x0fff),
-        None => String::new(),
-    };
+    let vlan: String = f
+        .eth
+        .vlans
+        .iter()
+        .map(|t| format!("vlan {}, ", t.vid()))
+        .collect();
     match f.l3 {
         L3::Arp(a) => match a.op {
             1 => format!(

@@ -100,7 +100,7 @@ fn an_8_byte_tcp_quote_gives_ports_and_seq_only() {
     let eth = crate::wire::EthernetRepr {
         dst: crate::wire::MacAddr::zero(),
         src: crate::wire::MacAddr::zero(),
-        vlan: None,
+        vlans: crate::wire::VlanStack::EMPTY,
         ethertype: crate::wire::ETHERTYPE_IPV4,
     };
     let f = crate::wire::build_icmp_frame(

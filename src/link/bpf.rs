@@ -260,9 +260,151 @@ pub fn pass_vlan_tagged(prog: &[BpfInsn], accept: u32) -> Vec<BpfInsn> {
     out
 }
 
+/// `BPF_ALU | BPF_AND | BPF_K`: A &= k.
+pub const AND_K: u16 = 0x54;
+
+/// `prog`, written for an untagged frame, run on the frame inside the VLAN tags `vlans`: a
+/// prefix drops every frame whose tags are not exactly these (TPID and VLAN id per tag, at
+/// their fixed offsets; a deeper stack shows its next TPID where `prog` reads the EtherType),
+/// and `prog`'s packet loads move past the tags (4 bytes each). Loads of the kernel's
+/// ancillary data and of the packet length are left as they are. Errors when the result would
+/// exceed [`MAX_INSNS`] or a load offset overflows.
+pub fn under_vlan_stack(
+    prog: &[BpfInsn],
+    vlans: &crate::wire::VlanStack,
+) -> Result<Vec<BpfInsn>, String> {
+    if vlans.is_empty() {
+        return Ok(prog.to_vec());
+    }
+    let n = vlans.len();
+    let total = 5 * n + 2 + prog.len();
+    if total > MAX_INSNS {
+        return Err(format!(
+            "the filter under {n} VLAN tags is {total} instructions: the kernel takes at most \
+             {MAX_INSNS}"
+        ));
+    }
+    let drop_at = 5 * n + 1;
+    let mut out = Vec::with_capacity(total);
+    for (i, t) in vlans.iter().enumerate() {
+        let at = 12 + 4 * i as u32;
+        out.push(BpfInsn::new(LD_H_ABS, 0, 0, at));
+        out.push(BpfInsn::new(
+            JEQ_K,
+            0,
+            (drop_at - out.len() - 1) as u8,
+            u32::from(t.tpid),
+        ));
+        out.push(BpfInsn::new(LD_H_ABS, 0, 0, at + 2));
+        out.push(BpfInsn::new(AND_K, 0, 0, 0x0fff));
+        out.push(BpfInsn::new(
+            JEQ_K,
+            0,
+            (drop_at - out.len() - 1) as u8,
+            u32::from(t.vid()),
+        ));
+    }
+    out.push(BpfInsn::new(JA, 0, 0, 1));
+    out.push(BpfInsn::new(RET_K, 0, 0, 0));
+    let shift = vlans.header_bytes() as u32;
+    for i in prog {
+        let mut i = *i;
+        let class = i.code & 0x07;
+        let mode = i.code & 0xe0;
+        let packet_load = match (class, mode) {
+            // LD ABS (not the ancillary area or the negative SKF_NET/LL offsets), LD IND.
+            (0x00, 0x20) => (i.k as i32) >= 0,
+            (0x00, 0x40) => true,
+            // LDX MSH (an IP header length read from the packet).
+            (0x01, 0xa0) => true,
+            _ => false,
+        };
+        if packet_load {
+            i.k =
+                i.k.checked_add(shift)
+                    .ok_or_else(|| format!("a load at offset {} moves past 2^32", i.k))?;
+        }
+        out.push(i);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_program_runs_inside_its_vlan_stack_only() {
+        use crate::wire::VlanStack;
+        // "ICMP in IPv4 with a 20-byte header and type 8", written for an untagged frame.
+        let p = [
+            BpfInsn::new(LD_H_ABS, 0, 0, 12),
+            BpfInsn::new(JEQ_K, 0, 5, 0x0800),
+            BpfInsn::new(LDX_B_MSH, 0, 0, 14),
+            BpfInsn::new(LD_B_IND, 0, 0, 14),
+            BpfInsn::new(JEQ_K, 0, 2, 8),
+            BpfInsn::new(RET_K, 0, 0, 0x40000),
+            BpfInsn::new(JA, 0, 0, 0),
+            BpfInsn::new(RET_K, 0, 0, 0),
+        ];
+        let frame = |tags: &[[u8; 4]]| {
+            let mut f = vec![0u8; 12];
+            for t in tags {
+                f.extend(t);
+            }
+            f.extend([0x08, 0x00, 0x45]);
+            f.extend([0u8; 19]);
+            f.push(8);
+            f.extend([0u8; 7]);
+            f
+        };
+        let untagged = frame(&[]);
+        let q100 = frame(&[[0x81, 0x00, 0x60, 100]]);
+        let q101 = frame(&[[0x81, 0x00, 0x00, 101]]);
+        let ad100 = frame(&[[0x88, 0xa8, 0x00, 100]]);
+        let qinq = frame(&[[0x88, 0xa8, 0x00, 200], [0x81, 0x00, 0x00, 20]]);
+        let qinq_other = frame(&[[0x88, 0xa8, 0x00, 200], [0x81, 0x00, 0x00, 21]]);
+        let all = [&untagged, &q100, &q101, &ad100, &qinq, &qinq_other];
+        let accepted = |vlans: &VlanStack| -> Vec<bool> {
+            let prog = under_vlan_stack(&p, vlans).unwrap();
+            all.iter().map(|f| run(&prog, f).unwrap() > 0).collect()
+        };
+        let st = |s: &[&str]| VlanStack::parse_specs(s).unwrap();
+        assert_eq!(
+            accepted(&VlanStack::EMPTY),
+            [true, false, false, false, false, false]
+        );
+        // PCP 3 in the frame, 0 asked for: the same VLAN.
+        assert_eq!(
+            accepted(&st(&["100"])),
+            [false, true, false, false, false, false]
+        );
+        assert_eq!(
+            accepted(&st(&["100@ad"])),
+            [false, false, false, true, false, false]
+        );
+        assert_eq!(
+            accepted(&st(&["200", "20"])),
+            [false, false, false, false, true, false]
+        );
+        assert_eq!(accepted(&st(&["200"])), [false; 6]);
+        // Every cut before the ICMP type (byte 42 under two tags): dropped, never an error.
+        let prog = under_vlan_stack(&p, &st(&["200", "20"])).unwrap();
+        for n in 0..=42 {
+            assert_eq!(run(&prog, &qinq[..n]), Ok(0), "{n}");
+        }
+        // Ancillary loads stay where they are.
+        let anc = [
+            BpfInsn::new(LD_W_ABS, 0, 0, SKF_AD_OFF + 48),
+            BpfInsn::new(RET_K, 0, 0, 1),
+        ];
+        let q = under_vlan_stack(&anc, &st(&["1"])).unwrap();
+        assert_eq!(q[q.len() - 2].k, SKF_AD_OFF + 48);
+        let long = vec![BpfInsn::new(RET_K, 0, 0, 1); MAX_INSNS];
+        assert!(under_vlan_stack(&long, &st(&["1"]))
+            .unwrap_err()
+            .contains("at most 4096"));
+    }
 
     #[test]
     fn loads_out_of_bounds_drop() {

@@ -228,6 +228,12 @@ impl Asm {
         self.push(JMP | 0x80, Reg(0), Reg(0), 0, n)
     }
 
+    /// Call the kernel function whose BTF id (in vmlinux's BTF) is `btf_id` (a kfunc:
+    /// `BPF_PSEUDO_KFUNC_CALL`; arguments and clobbers as for a helper).
+    pub fn call_kfunc(&mut self, btf_id: i32) -> &mut Self {
+        self.push(JMP | 0x80, Reg(0), Reg(2), 0, btf_id)
+    }
+
     /// Return r0.
     pub fn exit(&mut self) -> &mut Self {
         self.push(JMP | 0x90, Reg(0), Reg(0), 0, 0)

@@ -66,6 +66,20 @@ impl std::fmt::Display for LoadError {
 
 /// Load an XDP program.
 pub fn load_xdp(prog: &[Insn], name: &str) -> Result<Fd, LoadError> {
+    load_xdp_on(prog, name, None)
+}
+
+/// `BPF_F_XDP_DEV_BOUND_ONLY`: the program runs on one device only, and may call that
+/// driver's XDP metadata kfuncs (e.g. `bpf_xdp_metadata_rx_vlan_tag`).
+const BPF_F_XDP_DEV_BOUND_ONLY: u32 = 1 << 6;
+
+/// Load an XDP program bound to the device `ifindex` (attach it there natively), so that it
+/// may call the driver's metadata kfuncs.
+pub fn load_xdp_dev_bound(prog: &[Insn], name: &str, ifindex: u32) -> Result<Fd, LoadError> {
+    load_xdp_on(prog, name, Some(ifindex))
+}
+
+fn load_xdp_on(prog: &[Insn], name: &str, dev_bound: Option<u32>) -> Result<Fd, LoadError> {
     let license = b"GPL\0";
     let try_load = |log: &mut Vec<u8>| {
         let mut attr = [0u8; 128];
@@ -73,6 +87,10 @@ pub fn load_xdp(prog: &[Insn], name: &str) -> Result<Fd, LoadError> {
         put32(&mut attr, 4, prog.len() as u32);
         put64(&mut attr, 8, prog.as_ptr() as u64);
         put64(&mut attr, 16, license.as_ptr() as u64);
+        if let Some(ifindex) = dev_bound {
+            put32(&mut attr, 44, BPF_F_XDP_DEV_BOUND_ONLY);
+            put32(&mut attr, 64, ifindex);
+        }
         if !log.is_empty() {
             put32(&mut attr, 24, 1);
             put32(&mut attr, 28, log.len() as u32);

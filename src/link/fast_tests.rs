@@ -16,7 +16,7 @@ fn request(src: MacAddr, dst: MacAddr, seq: u16) -> Vec<u8> {
     let eth = EthernetRepr {
         dst,
         src,
-        vlan: None,
+        vlans: crate::wire::VlanStack::EMPTY,
         ethertype: ETHERTYPE_IPV4,
     };
     let ip = Ipv4Repr::new(ME, PEER, 1);

@@ -133,7 +133,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr::zero(),
             src: MacAddr::zero(),
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let mut ip = Ipv4Repr::new([127, 0, 0, 1].into(), [127, 0, 0, 1].into(), 1);

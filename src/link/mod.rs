@@ -6,6 +6,8 @@ use crate::Result;
 
 pub mod bpf;
 pub mod bpf_asm;
+#[cfg(target_os = "linux")]
+pub(crate) mod btf;
 pub mod capfile;
 #[cfg(target_os = "linux")]
 pub(crate) mod ebpf;
@@ -99,6 +101,39 @@ pub(crate) fn filter_insns(filter: &RxFilter) -> Option<Vec<bpf::BpfInsn>> {
         RxFilter::ArpAndIcmpTo(addr) => Some(from(pnet::arp_and_icmp_to_program(*addr))),
         RxFilter::ArpIcmpAnd(proto) => Some(from(pnet::arp_icmp_and_program(*proto))),
         RxFilter::Bpf(p) => Some(p.clone()),
+    }
+}
+
+impl RxFilter {
+    /// This filter applied to the frame inside the VLAN tags `vlans`, taking only frames that
+    /// carry exactly those tags ([`bpf::under_vlan_stack`]); unchanged when `vlans` is empty.
+    pub fn on_vlans(self, vlans: &crate::wire::VlanStack) -> Result<RxFilter> {
+        if vlans.is_empty() {
+            return Ok(self);
+        }
+        let inner = filter_insns(&self).unwrap_or_else(|| {
+            vec![bpf::BpfInsn::new(
+                bpf::RET_K,
+                0,
+                0,
+                crate::filter::ACCEPT_LEN,
+            )]
+        });
+        bpf::under_vlan_stack(&inner, vlans)
+            .map(RxFilter::Bpf)
+            .map_err(|e| crate::Error::invalid(crate::Field::Vlan, e))
+    }
+}
+
+/// Bytes of VLAN tags that count against the interface MTU when Linux sends a frame from a
+/// packet socket: it takes MTU bytes after the 14-byte header, and 4 more only when the outer
+/// TPID is 802.1Q (`packet_extra_vlan_len_allowed`), so a single 802.1Q tag is free and every
+/// other tag costs its 4 bytes.
+pub fn vlan_mtu_overhead(vlans: &crate::wire::VlanStack) -> usize {
+    let bytes = vlans.header_bytes();
+    match vlans.first() {
+        Some(t) if t.tpid == crate::wire::ETHERTYPE_VLAN => bytes - rx::TAG_LEN,
+        _ => bytes,
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::link::Link;
 use crate::net::neigh;
 use crate::net::resolve::{group_mac, PathRequest, Plan};
-use crate::wire::{build_arp_frame, parse_frame, ArpRepr, MacAddr, L3};
+use crate::wire::{build_tagged_arp_frame, ArpRepr, MacAddr, VlanStack, ETHERTYPE_ARP};
 use crate::{Error, Result};
 
 /// A complete path: everything needed to build the Ethernet + IPv4 headers.
@@ -18,11 +18,25 @@ pub struct Path {
     pub src_mac: MacAddr,
     /// Ethernet destination (next hop's MAC).
     pub dst_mac: MacAddr,
+    /// VLAN tags every frame of the path carries (and every frame taken from it), outermost
+    /// first.
+    pub vlans: VlanStack,
 }
 
 /// Complete a plan with MAC addresses: overrides first, then the kernel's neighbour cache, then
-/// an ARP request sent and answered on `link`.
+/// an ARP request sent and answered on `link`. On a VLAN (`req.vlans` not empty) the kernel's
+/// cache, which is the untagged link's, is not asked: ARP goes out and is answered with the
+/// same tags. `lo` carries no tags: a stack there is refused.
 pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Path> {
+    if plan.iface.is_loopback && !req.vlans.is_empty() {
+        return Err(Error::invalid(
+            crate::Field::Vlan,
+            format!(
+                "cannot be sent on {}: a loopback device carries no VLAN tags",
+                plan.iface.name
+            ),
+        ));
+    }
     let src_mac = req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero());
     let dst_mac = if let Some(m) = req.dst_mac {
         m
@@ -30,15 +44,21 @@ pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Pa
         MacAddr::zero()
     } else if let Some(m) = group_mac(plan.next_hop, &plan.iface) {
         m
-    } else if let Some(m) = neigh::lookup(&plan.iface.name, plan.next_hop) {
+    } else if let Some(m) = req
+        .vlans
+        .is_empty()
+        .then(|| neigh::lookup(&plan.iface.name, plan.next_hop))
+        .flatten()
+    {
         m
     } else {
-        arp_resolve(link, &plan, src_mac, req.arp_timeout)?
+        arp_resolve(link, &plan, src_mac, &req.vlans, req.arp_timeout)?
     };
     Ok(Path {
         plan,
         src_mac,
         dst_mac,
+        vlans: req.vlans,
     })
 }
 
@@ -49,6 +69,7 @@ pub fn unresolved(plan: Plan, req: &PathRequest) -> Path {
         src_mac: req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero()),
         dst_mac: MacAddr::broadcast(),
         plan,
+        vlans: req.vlans,
     }
 }
 
@@ -62,15 +83,23 @@ pub fn arp_request(path: &Path) -> Vec<u8> {
         .map(|(a, _)| *a)
         .unwrap_or(path.plan.src_ip);
     let request = ArpRepr::request(path.src_mac, sender_ip, path.plan.next_hop);
-    build_arp_frame(path.src_mac, MacAddr::broadcast(), &request)
+    build_tagged_arp_frame(path.src_mac, MacAddr::broadcast(), &path.vlans, &request)
 }
 
-/// The MAC `frame` gives for `path`'s next hop, if it is an ARP reply from it.
+/// The MAC `frame` gives for `path`'s next hop, if it is an ARP reply from it on the path's
+/// VLAN stack.
 pub fn arp_answer(path: &Path, frame: &[u8]) -> Option<MacAddr> {
-    match parse_frame(frame).ok()?.l3 {
-        L3::Arp(arp) if arp.op == 2 && arp.sender_ip == path.plan.next_hop => Some(arp.sender_mac),
-        _ => None,
+    arp_reply_from(frame, &path.vlans, path.plan.next_hop)
+}
+
+/// The sender's MAC when `frame` is an ARP reply from `ip` carrying exactly `vlans`.
+fn arp_reply_from(frame: &[u8], vlans: &VlanStack, ip: std::net::Ipv4Addr) -> Option<MacAddr> {
+    let eh = vlans.header_len_in(frame)?;
+    if frame.get(eh - 2..eh)? != ETHERTYPE_ARP.to_be_bytes() {
+        return None;
     }
+    let arp = ArpRepr::parse(&frame[eh..]).ok()?;
+    (arp.op == 2 && arp.sender_ip == ip).then_some(arp.sender_mac)
 }
 
 /// Send ARP requests for `plan.next_hop` and wait for the answer, retrying every 250 ms.
@@ -78,6 +107,7 @@ fn arp_resolve(
     link: &mut dyn Link,
     plan: &Plan,
     src_mac: MacAddr,
+    vlans: &VlanStack,
     timeout: Duration,
 ) -> Result<MacAddr> {
     // Ask with the interface's own address when it has one: a spoofed sender would teach the
@@ -89,7 +119,7 @@ fn arp_resolve(
         .map(|(a, _)| *a)
         .unwrap_or(plan.src_ip);
     let request = ArpRepr::request(src_mac, sender_ip, plan.next_hop);
-    let frame = build_arp_frame(src_mac, MacAddr::broadcast(), &request);
+    let frame = build_tagged_arp_frame(src_mac, MacAddr::broadcast(), vlans, &request);
     let start = Instant::now();
     let end = start + timeout;
     let retry = Duration::from_millis(250);
@@ -108,12 +138,8 @@ fn arp_resolve(
             next_send = now + retry;
         }
         if let Some(rx) = link.recv(next_send.min(end))? {
-            if let Ok(f) = parse_frame(rx.data) {
-                if let L3::Arp(arp) = f.l3 {
-                    if arp.op == 2 && arp.sender_ip == plan.next_hop {
-                        return Ok(arp.sender_mac);
-                    }
-                }
+            if let Some(mac) = arp_reply_from(rx.data, vlans, plan.next_hop) {
+                return Ok(mac);
             }
         }
     }

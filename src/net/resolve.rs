@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::net::{iface, route, Interface};
-use crate::wire::MacAddr;
+use crate::wire::{MacAddr, VlanStack};
 use crate::{Error, Result};
 
 /// What the user asked for: the IP destination on the wire and optional overrides.
@@ -23,6 +23,9 @@ pub struct PathRequest {
     pub dst_mac: Option<MacAddr>,
     /// How long to wait for an ARP reply.
     pub arp_timeout: Duration,
+    /// VLAN tags every frame of the path carries, outermost first (ARP included); frames
+    /// from the path are taken only with this same stack. Empty: untagged.
+    pub vlans: VlanStack,
 }
 
 /// How long a path waits for an ARP reply unless told otherwise.
@@ -38,6 +41,7 @@ impl Default for PathRequest {
             src_mac: None,
             dst_mac: None,
             arp_timeout: DEFAULT_ARP_TIMEOUT,
+            vlans: VlanStack::EMPTY,
         }
     }
 }

@@ -23,8 +23,8 @@ use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
-    build_l4_frame_into, emit_options, explain_pointer, parse_options, EthernetFrame, EthernetRepr,
-    IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, L4Repr, ETHERTYPE_IPV4,
+    build_l4_frame_into, emit_options, explain_pointer, parse_options, EthernetRepr, IcmpMessage,
+    IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, L4Repr, VlanStack, ETHERTYPE_IPV4,
 };
 use crate::{Error, Field, Result, Stop};
 
@@ -189,8 +189,22 @@ pub fn check_fits(
     header_bytes: usize,
     data: usize,
 ) -> Result<usize> {
+    check_fits_tagged(iface, 0, option_bytes, header_bytes, data)
+}
+
+/// Like [`check_fits`] for frames whose VLAN tags take `tag_bytes` of the MTU
+/// ([`link::vlan_mtu_overhead`]).
+pub fn check_fits_tagged(
+    iface: &crate::net::Interface,
+    tag_bytes: usize,
+    option_bytes: usize,
+    header_bytes: usize,
+    data: usize,
+) -> Result<usize> {
     let ip_bytes = 20 + option_bytes + header_bytes + data;
-    let limit = (iface.mtu as usize).min(MAX_IP_LEN);
+    let limit = (iface.mtu as usize)
+        .saturating_sub(tag_bytes)
+        .min(MAX_IP_LEN);
     if ip_bytes <= limit {
         return Ok(ip_bytes);
     }
@@ -203,6 +217,11 @@ pub fn check_fits(
         limit,
         limited_by: if limit == MAX_IP_LEN {
             "IPv4".to_string()
+        } else if tag_bytes > 0 {
+            format!(
+                "the MTU of {} less {tag_bytes} bytes of VLAN tags",
+                iface.name
+            )
         } else {
             format!("the MTU of {}", iface.name)
         },
@@ -234,24 +253,48 @@ impl Session {
             ..t.path.clone()
         };
         let plan = resolve::plan(&path_req)?;
+        let vlans = t.path.vlans;
+        // The tags take their bytes from the MTU (one 802.1Q tag excepted, as Linux counts).
+        let tag_bytes = link::vlan_mtu_overhead(&vlans);
+        if (plan.iface.mtu as usize).saturating_sub(tag_bytes) < 68 {
+            return Err(Error::invalid(
+                Field::Vlan,
+                format!(
+                    "{}: {} tags take {tag_bytes} bytes of the MTU {} of {}, leaving less than \
+                     the 68 bytes every IPv4 link must carry (RFC 791)",
+                    vlans,
+                    vlans.len(),
+                    plan.iface.mtu,
+                    plan.iface.name
+                ),
+            ));
+        }
         // Over the MTU: sent as fragments built here (RFC 791), unless Don't Fragment is set.
         let ip_bytes = if t.dont_fragment {
-            check_fits(&plan.iface, option_bytes, 8, icmp_len.saturating_sub(8))?
+            check_fits_tagged(
+                &plan.iface,
+                tag_bytes,
+                option_bytes,
+                8,
+                icmp_len.saturating_sub(8),
+            )?
         } else {
             let mut whole = plan.iface.clone();
             whole.mtu = MAX_IP_LEN as u32;
             check_fits(&whole, option_bytes, 8, icmp_len.saturating_sub(8))?
         };
-        let mtu = (plan.iface.mtu as usize).clamp(68, MAX_IP_LEN);
+        let mtu = (plan.iface.mtu as usize - tag_bytes).clamp(68, MAX_IP_LEN);
         let mut link = link::open_backend(
             t.backend,
             &plan.iface,
             &LinkConfig {
+                // Only frames carrying exactly our VLAN stack (untagged when none).
                 filter: if protocol == IPPROTO_ICMP {
                     RxFilter::ArpAndIcmp
                 } else {
                     RxFilter::ArpIcmpAnd(protocol)
-                },
+                }
+                .on_vlans(&vlans)?,
                 promiscuous: false,
                 buffer_size: 1 << 20,
                 ..LinkConfig::default()
@@ -303,7 +346,7 @@ impl Session {
             eth: EthernetRepr {
                 dst: path.dst_mac,
                 src: path.src_mac,
-                vlan: None,
+                vlans: path.vlans,
                 ethertype: ETHERTYPE_IPV4,
             },
             ip,
@@ -349,6 +392,7 @@ impl Session {
             data_bytes: Some(data_bytes),
             ip_bytes: Some(20 + self.option_bytes + 8 + data_bytes),
             option_bytes: Some(self.option_bytes),
+            vlans: (!self.eth.vlans.is_empty()).then_some(self.eth.vlans),
             ..Start::new(command)
         }
     }
@@ -917,14 +961,15 @@ fn run_loop<K: Probe + ?Sized>(
         }
         // A fragment is kept until its datagram is whole; then the whole one is classified
         // (every fragment went to the pcap above).
-        let assembled = fragment_ip(rx.data).and_then(|(eh, ip)| {
+        let vlans = s.eth.vlans;
+        let assembled = fragment_ip(rx.data, &vlans).and_then(|(eh, ip)| {
             let whole = s.reassembler.push(ip, Instant::now())?;
             let mut f = rx.data[..eh].to_vec();
             f.extend_from_slice(&whole);
             Some(f)
         });
         let bytes = assembled.as_deref().unwrap_or(rx.data);
-        let Some(ev) = classify(kind, s.path.plan.src_ip, bytes, at, &mut book) else {
+        let Some(ev) = classify(kind, s.path.plan.src_ip, &vlans, bytes, at, &mut book) else {
             continue;
         };
         let seq = match &ev {
@@ -964,31 +1009,34 @@ fn run_loop<K: Probe + ?Sized>(
     }
 }
 
-/// The Ethernet header length and IP bytes of `frame` when it carries an IPv4 fragment.
-fn fragment_ip(frame: &[u8]) -> Option<(usize, &[u8])> {
-    let eth = EthernetFrame::new_checked(frame).ok()?;
-    if eth.ethertype() != ETHERTYPE_IPV4 {
-        return None;
-    }
-    let eh = eth.header_len();
+/// The Ethernet header length and IP bytes of `frame` when it carries an IPv4 fragment on
+/// exactly the VLAN stack `vlans`.
+fn fragment_ip<'a>(frame: &'a [u8], vlans: &VlanStack) -> Option<(usize, &'a [u8])> {
+    let eh = ipv4_on(frame, vlans)?;
     let ip = Ipv4Packet::new_checked(&frame[eh..]).ok()?;
     ip.is_fragment().then(|| (eh, &frame[eh..]))
+}
+
+/// Where the IPv4 header of `frame` starts when the frame carries IPv4 on exactly the VLAN
+/// stack `vlans` (untagged when empty): a reply from another VLAN, or tagged when we are not,
+/// is not ours.
+fn ipv4_on(frame: &[u8], vlans: &VlanStack) -> Option<usize> {
+    let eh = vlans.header_len_in(frame)?;
+    (frame.get(eh - 2..eh)? == ETHERTYPE_IPV4.to_be_bytes()).then_some(eh)
 }
 
 /// Turn a received frame into a Reply or Error event when it is about one of our probes.
 fn classify<K: Probe + ?Sized>(
     kind: &K,
     our_src: Ipv4Addr,
+    vlans: &VlanStack,
     bytes: &[u8],
     at: SystemTime,
     book: &mut Book,
 ) -> Option<ProbeEvent> {
     // Through the views: nothing is allocated for a frame that is not ours.
-    let eth = EthernetFrame::new_checked(bytes).ok()?;
-    if eth.ethertype() != ETHERTYPE_IPV4 {
-        return None;
-    }
-    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    let eh = ipv4_on(bytes, vlans)?;
+    let ip = Ipv4Packet::new_checked(&bytes[eh..]).ok()?;
     if ip.is_fragment() {
         return None;
     }
@@ -1081,6 +1129,10 @@ mod tests {
     use crate::wire::{build_icmp_frame, MacAddr};
 
     fn frame_to_us(msg: IcmpMessage) -> Vec<u8> {
+        frame_on(&VlanStack::EMPTY, msg)
+    }
+
+    fn frame_on(vlans: &VlanStack, msg: IcmpMessage) -> Vec<u8> {
         let ip = Ipv4Repr::new(
             "192.0.2.1".parse().unwrap(),
             "192.0.2.2".parse().unwrap(),
@@ -1089,10 +1141,77 @@ mod tests {
         let eth = EthernetRepr {
             dst: MacAddr::zero(),
             src: MacAddr::zero(),
-            vlan: None,
+            vlans: *vlans,
             ethertype: ETHERTYPE_IPV4,
         };
         build_icmp_frame(&eth, &ip, &IcmpRepr::new(msg)).unwrap()
+    }
+
+    #[test]
+    fn only_replies_on_our_own_vlan_stack_are_ours() {
+        let kind = Echo::new(7, 0, &[]);
+        let us: Ipv4Addr = "192.0.2.2".parse().unwrap();
+        let st = |s: &[&str]| VlanStack::parse_specs(s).unwrap();
+        let stacks = [
+            VlanStack::EMPTY,
+            st(&["100"]),
+            st(&["100:5"]),
+            st(&["101"]),
+            st(&["100@ad"]),
+            st(&["200", "100"]),
+            st(&["100", "20"]),
+        ];
+        let reply = IcmpMessage::EchoReply {
+            id: 7,
+            seq: 1,
+            data: Vec::new(),
+        };
+        let error = IcmpMessage::TimeExceeded {
+            code: 0,
+            quote: {
+                let mut q = Ipv4Repr::new(us, "203.0.113.2".parse().unwrap(), 1);
+                q.ttl = 1;
+                let mut b = vec![0u8; 28];
+                q.emit(&mut b, 8).unwrap();
+                IcmpRepr::echo_request(7, 1, Vec::new())
+                    .emit(&mut b[20..])
+                    .unwrap();
+                b
+            },
+        };
+        for ours in &stacks {
+            for theirs in &stacks {
+                for (msg, is_reply) in [(&reply, true), (&error, false)] {
+                    let mut book = Book::default();
+                    let now = SystemTime::now();
+                    book.insert(
+                        1,
+                        Pending {
+                            n: 1,
+                            at: now,
+                            sent: Instant::now(),
+                            answers: 0,
+                            settled: false,
+                        },
+                    );
+                    let f = frame_on(theirs, msg.clone());
+                    let got = classify(&kind, us, ours, &f, now, &mut book);
+                    let same = ours.same_vlans(theirs);
+                    match got {
+                        Some(ProbeEvent::Reply(r)) if is_reply => {
+                            assert!(same, "{ours} took a reply on {theirs}");
+                            assert_eq!(r.seq, 1);
+                        }
+                        Some(ProbeEvent::Error(e)) if !is_reply => {
+                            assert!(same, "{ours} took an error on {theirs}");
+                            assert_eq!(e.seq, 1);
+                        }
+                        None => assert!(!same, "{ours} missed its answer on {theirs}"),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -1105,7 +1224,14 @@ mod tests {
             code: 0,
             quote: vec![0x45, 0, 0, 84, 0, 1, 0, 0, 1, 1, 0, 0],
         });
-        match classify(&kind, us, &f, SystemTime::now(), &mut pending) {
+        match classify(
+            &kind,
+            us,
+            &VlanStack::EMPTY,
+            &f,
+            SystemTime::now(),
+            &mut pending,
+        ) {
             Some(ProbeEvent::Malformed(Malformed { description, .. })) => {
                 assert_eq!(description, "Time to live exceeded")
             }
@@ -1113,7 +1239,14 @@ mod tests {
         }
         // Every truncation of a real frame: no panic.
         for n in 0..f.len() {
-            let _ = classify(&kind, us, &f[..n], SystemTime::now(), &mut pending);
+            let _ = classify(
+                &kind,
+                us,
+                &VlanStack::EMPTY,
+                &f[..n],
+                SystemTime::now(),
+                &mut pending,
+            );
         }
     }
 

@@ -17,7 +17,7 @@ use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
 use crate::net::{iface, Interface};
-use crate::wire::{EthernetFrame, ETHERNET_HEADER_LEN};
+use crate::wire::{EthernetFrame, VlanStack, ETHERNET_HEADER_LEN, ETHERTYPE_VLAN};
 use crate::{Error, Field, Result, Stop};
 
 /// What frames to send.
@@ -118,16 +118,26 @@ pub struct PreparedSend {
 impl SendRequest {
     /// Check the request, resolve the path, open the link and build the frames. Nothing is
     /// sent except, when the next hop's MAC is unknown, ARP requests.
-    pub fn prepare(self) -> Result<PreparedSend> {
+    pub fn prepare(mut self) -> Result<PreparedSend> {
         if self.count == 0 {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
         if let Some(f) = self.fragment {
             f.validate()?;
         }
-        // The kernel passes what the wait shows, and ARP (for resolving the next hop).
+        // The kernel passes what the wait shows, and ARP (for resolving the next hop); for a
+        // crafted frame on a VLAN stack, only frames on that same stack, the filter applied to
+        // what is inside the tags.
+        let vlans = match &self.source {
+            FrameSource::Crafted { spec, .. } => spec.vlans,
+            FrameSource::Raw { .. } => VlanStack::EMPTY,
+        };
         let kernel = self.show.or("arp")?;
-        let rx_filter = RxFilter::Bpf(kernel.program);
+        let rx_filter = RxFilter::Bpf(kernel.program).on_vlans(&vlans)?;
+        if !vlans.is_empty() {
+            self.show.program = crate::link::bpf::under_vlan_stack(&self.show.program, &vlans)
+                .map_err(|e| Error::invalid(Field::Filter, e))?;
+        }
         let (iface, link, lo, frames, crafted) = match &self.source {
             FrameSource::Raw {
                 iface: name,
@@ -207,6 +217,8 @@ fn resolve_path(
     spec.build(&Endpoints::offline(path))?;
     let req = PathRequest {
         dst: Some(spec.wire_dst()),
+        // ARP for the next hop goes out (and is taken back) with the frame's tags.
+        vlans: spec.vlans,
         ..path.clone()
     };
     let plan = resolve::plan(&req)?;
@@ -259,11 +271,17 @@ pub fn split(frame: &[u8], plan: FragmentPlan) -> Result<Vec<Vec<u8>>> {
         .collect())
 }
 
-/// Refuse a frame whose IP part is over the MTU, unless forced.
+/// Refuse a frame the kernel would refuse for the MTU, unless forced: more than MTU bytes after
+/// the 14-byte header, VLAN tags included, except that an outer 802.1Q tag is free (Linux's
+/// packet socket rule, [`crate::link::vlan_mtu_overhead`]).
 fn check_mtu(frame: &[u8], iface: &Interface, force: bool) -> Result<()> {
-    let eh = EthernetFrame::new_checked(frame).map_or(ETHERNET_HEADER_LEN, |e| e.header_len());
-    let l3 = frame.len().saturating_sub(eh);
-    if l3 > iface.mtu as usize && !force {
+    let free = if frame.get(12..14) == Some(&ETHERTYPE_VLAN.to_be_bytes()[..]) {
+        4
+    } else {
+        0
+    };
+    let l3 = frame.len().saturating_sub(ETHERNET_HEADER_LEN);
+    if l3 > iface.mtu as usize + free && !force {
         return Err(Error::OverMtu {
             frame_bytes: frame.len(),
             l3_bytes: l3,
@@ -288,8 +306,10 @@ impl PreparedSend {
     /// Send, reporting the start, every frame sent (direction out) and every frame received
     /// that the filter shows (direction in), then the summary.
     pub fn run_with(mut self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
+        let vlans = self.crafted.as_ref().map(|(spec, _)| spec.vlans);
         on_event(&Event::Start(Start {
             iface: Some(self.iface.name.clone()),
+            vlans: vlans.filter(|v| !v.is_empty()),
             ..Start::new(Command::Send)
         }));
         let mut pcap = self.req.pcap.as_ref().map(PcapWriter::create).transpose()?;

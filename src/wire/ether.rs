@@ -3,6 +3,7 @@
 
 use pnet_packet::ethernet::EthernetPacket as PnetEthernet;
 
+use super::vlan::{Vlan, VlanStack};
 use super::{ser_mac, MacAddr, WireError};
 
 /// EtherType of IPv4.
@@ -240,7 +241,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> EthernetFrame<T> {
     }
 }
 
-/// An Ethernet II header.
+/// An Ethernet II header with its VLAN tag stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct EthernetRepr {
     /// Destination MAC.
@@ -249,20 +250,37 @@ pub struct EthernetRepr {
     /// Source MAC.
     #[serde(serialize_with = "ser_mac")]
     pub src: MacAddr,
-    /// 802.1Q tag control information (PCP, DEI, VLAN id), if the frame is tagged (the outer
-    /// tag's, when the frame carries a stack).
-    pub vlan: Option<u16>,
+    /// The VLAN tags, outermost first (empty: untagged), each with its own TPID.
+    pub vlans: VlanStack,
     /// EtherType of the payload (the inner one when tagged).
     pub ethertype: u16,
 }
 
 impl EthernetRepr {
-    /// Read the header from a view: the MACs, the outer tag (if any) and the inner EtherType.
+    /// An untagged header.
+    pub fn new(dst: MacAddr, src: MacAddr, ethertype: u16) -> EthernetRepr {
+        EthernetRepr {
+            dst,
+            src,
+            vlans: VlanStack::EMPTY,
+            ethertype,
+        }
+    }
+
+    /// Read the header from a view: the MACs, the tag stack and the inner EtherType. A stack
+    /// deeper than [`MAX_VLAN_TAGS`](super::MAX_VLAN_TAGS) is refused (`Limit`); the view itself walks any depth.
     pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<EthernetRepr, WireError> {
+        let mut vlans = VlanStack::EMPTY;
+        for t in frame.tags() {
+            vlans.push(Vlan {
+                tpid: t.tpid,
+                tci: t.tci,
+            })?;
+        }
         Ok(EthernetRepr {
             dst: frame.dst(),
             src: frame.src(),
-            vlan: frame.tags().next().map(|t| t.tci),
+            vlans,
             ethertype: frame.ethertype(),
         })
     }
@@ -274,13 +292,9 @@ impl EthernetRepr {
         Ok((EthernetRepr::parse(&frame)?, frame.header_len()))
     }
 
-    /// Header length: 14, or 18 with a VLAN tag.
+    /// Header length: 14, plus 4 per VLAN tag.
     pub fn header_len(&self) -> usize {
-        if self.vlan.is_some() {
-            ETHERNET_HEADER_LEN + field::TAG_LEN
-        } else {
-            ETHERNET_HEADER_LEN
-        }
+        self.vlans.ethernet_header_len()
     }
 
     /// Write the header into the start of `buf`; returns its length. `Truncated` when `buf`
@@ -296,14 +310,7 @@ impl EthernetRepr {
         }
         buf[field::DST].copy_from_slice(&self.dst.octets());
         buf[field::SRC].copy_from_slice(&self.src.octets());
-        let mut at = field::ETHERTYPE.start;
-        if let Some(tci) = self.vlan {
-            buf[at..at + 2].copy_from_slice(&ETHERTYPE_VLAN.to_be_bytes());
-            let body = at + 2;
-            buf[body + field::TAG_TCI.start..body + field::TAG_TCI.end]
-                .copy_from_slice(&tci.to_be_bytes());
-            at = body + field::TAG_ETHERTYPE.start;
-        }
+        let at = field::ETHERTYPE.start + self.vlans.emit(&mut buf[field::ETHERTYPE.start..])?;
         buf[at..at + 2].copy_from_slice(&self.ethertype.to_be_bytes());
         Ok(need)
     }
@@ -357,7 +364,7 @@ mod tests {
         assert_eq!(n, 14);
         assert_eq!(e.dst, MacAddr::new(0x5a, 0x7f, 0x53, 0x3d, 0x69, 0xe5));
         assert_eq!(e.src, MacAddr::new(0x72, 0xb6, 0xfa, 0x7b, 0x54, 0xa8));
-        assert_eq!(e.vlan, None);
+        assert!(e.vlans.is_empty());
         assert_eq!(e.ethertype, ETHERTYPE_IPV4);
         let mut out = [0u8; 14];
         e.emit(&mut out).unwrap();
@@ -369,7 +376,7 @@ mod tests {
         let e = EthernetRepr {
             dst: MacAddr::broadcast(),
             src: MacAddr::new(2, 0, 0, 0, 0, 1),
-            vlan: Some(0x2064),
+            vlans: VlanStack::from_tags(&[Vlan::new(0x8100, 100, 1, false).unwrap()]).unwrap(),
             ethertype: ETHERTYPE_ARP,
         };
         let mut out = [0u8; 18];
@@ -388,6 +395,55 @@ mod tests {
                 ..
             })
         ));
+        assert!(e.emit(&mut [0u8; 17]).is_err());
+    }
+
+    #[test]
+    fn stacks_round_trip_with_every_tpid_kept() {
+        // QinQ as Linux sends it (802.1ad outer, 802.1Q inner), a pre-standard 0x9100 outer
+        // tag, and the deepest stack a Repr holds.
+        for specs in [
+            &["200:3", "20:5:1"][..],
+            &["300@0x9100", "30"],
+            &["1", "2", "3", "4", "5", "6", "7", "4094:7:1"],
+        ] {
+            let e = EthernetRepr {
+                vlans: VlanStack::parse_specs(specs).unwrap(),
+                ..EthernetRepr::new(MacAddr::broadcast(), MacAddr::zero(), ETHERTYPE_IPV4)
+            };
+            let n = 14 + 4 * specs.len();
+            assert_eq!(e.header_len(), n);
+            let mut out = vec![0u8; n + 1];
+            assert_eq!(e.emit(&mut out), Ok(n));
+            let view = EthernetFrame::new_checked(&out[..]).unwrap();
+            assert_eq!(view.tag_count(), specs.len());
+            assert_eq!(view.ethertype(), ETHERTYPE_IPV4);
+            let tags: Vec<(u16, u16)> = view.tags().map(|t| (t.tpid, t.tci)).collect();
+            let want: Vec<(u16, u16)> = e.vlans.iter().map(|t| (t.tpid, t.tci)).collect();
+            assert_eq!(tags, want);
+            assert_eq!(EthernetRepr::parse_bytes(&out).unwrap(), (e, n));
+            assert_eq!(e.vlans.header_len_in(&out), Some(n));
+        }
+        // QinQ bytes as tcpdump shows them: vlan 200, p 3, ethertype 802.1Q, vlan 20, p 5.
+        let e = EthernetRepr {
+            vlans: VlanStack::parse_specs(&["200:3", "20:5:1"]).unwrap(),
+            ..EthernetRepr::new(MacAddr::zero(), MacAddr::zero(), ETHERTYPE_IPV4)
+        };
+        let mut out = [0u8; 22];
+        e.emit(&mut out).unwrap();
+        assert_eq!(&out[12..], &hex("88a8 60c8 8100 b014 0800")[..]);
+        // Nine tags: the view walks them, a Repr refuses them naming the limit.
+        let mut deep = vec![0u8; 12];
+        for _ in 0..9 {
+            deep.extend(hex("8100 0001"));
+        }
+        deep.extend(hex("0800"));
+        assert_eq!(
+            EthernetFrame::new_checked(&deep[..]).unwrap().tag_count(),
+            9
+        );
+        let err = EthernetRepr::parse_bytes(&deep).unwrap_err().to_string();
+        assert!(err.contains("at most 8 VLAN tags"), "{err}");
     }
 
     #[test]

@@ -129,10 +129,21 @@ pub fn build_icmp_frame_into(
 /// Build an ARP frame from `src_mac` to `dst_mac`, zero-padded to 60 bytes (the Ethernet
 /// minimum without FCS).
 pub fn build_arp_frame(src_mac: MacAddr, dst_mac: MacAddr, arp: &ArpRepr) -> Vec<u8> {
+    build_tagged_arp_frame(src_mac, dst_mac, &super::VlanStack::EMPTY, arp)
+}
+
+/// Like [`build_arp_frame`] with VLAN tags (outermost first) between the MACs and the
+/// EtherType; padded to 60 bytes, as Linux pads a frame.
+pub fn build_tagged_arp_frame(
+    src_mac: MacAddr,
+    dst_mac: MacAddr,
+    vlans: &super::VlanStack,
+    arp: &ArpRepr,
+) -> Vec<u8> {
     let eth = EthernetRepr {
         dst: dst_mac,
         src: src_mac,
-        vlan: None,
+        vlans: *vlans,
         ethertype: ETHERTYPE_ARP,
     };
     let eh = eth.header_len();
@@ -238,7 +249,7 @@ mod tests {
         let eth = EthernetRepr {
             dst: R1_MAC,
             src: A_MAC,
-            vlan: None,
+            vlans: crate::wire::VlanStack::EMPTY,
             ethertype: ETHERTYPE_IPV4,
         };
         let mut ipr = Ipv4Repr::new(ip("192.0.2.2"), ip("203.0.113.2"), IP_PROTO_ICMP);

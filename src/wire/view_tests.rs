@@ -229,7 +229,9 @@ fn qinq_tag_stack() {
     let rr = hex(testutil::RR_REPLY);
     assert_eq!(eth.payload(), &rr[14..]);
     let p = parse_frame(&f).unwrap();
-    assert_eq!((p.eth.vlan, p.eth.ethertype), (Some(0xa064), 0x0800));
+    let tags: Vec<(u16, u16)> = p.eth.vlans.iter().map(|t| (t.tpid, t.tci)).collect();
+    assert_eq!(tags, [(0x88a8, 0xa064), (0x8100, 0x2007)]);
+    assert_eq!(p.eth.ethertype, 0x0800);
     let L3::Ipv4 { ip, .. } = p.l3 else { panic!() };
     assert_eq!(ip.repr.ttl, 62);
     // Cut inside either tag: refused, naming the header with the tag.
@@ -364,7 +366,7 @@ fn emit_refuses_a_short_buffer() {
     let e = EthernetRepr {
         dst: MacAddr::broadcast(),
         src: MacAddr::zero(),
-        vlan: Some(1),
+        vlans: crate::wire::VlanStack::from_tags(&[crate::wire::Vlan::dot1q(1).unwrap()]).unwrap(),
         ethertype: 0x0800,
     };
     assert!(matches!(
