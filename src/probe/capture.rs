@@ -13,6 +13,11 @@ use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::iface;
 use crate::{Error, Field, Result, Stop};
 
+/// The largest frame a capture keeps whole: a 64 KiB GRO/GSO packet (or one of lo's 65,536-byte
+/// MTU) with its Ethernet header and two VLAN tags, whatever the MTU is when the capture starts
+/// (it may be raised while it runs). Longer frames (BIG TCP's GRO) are cut and marked truncated.
+pub const WHOLE_FRAME: usize = 65_536 + 14 + 8;
+
 /// What to capture and where it goes.
 #[derive(Debug, Clone)]
 pub struct CaptureRequest {
@@ -106,6 +111,7 @@ impl CaptureRequest {
                 promiscuous: self.promiscuous,
                 buffer_size: 4 << 20,
                 direction: self.direction,
+                rx_max_frame: Some(WHOLE_FRAME.max(ifc.mtu as usize + 14 + 8)),
             },
         )?;
         let mut pcap = self
