@@ -36,12 +36,14 @@ pub struct DecodeArgs {
     pub json: bool,
 }
 
+/// One frame to decode: its time (from a file), its bytes, its length on the wire.
+type Input = (Option<SystemTime>, Vec<u8>, usize);
+
 /// Run `decode`.
 pub fn run(a: DecodeArgs) -> Result<i32> {
     // A file is streamed record by record (memory constant in its length).
     let mut file = a.pcap.as_ref().map(CaptureFile::open).transpose()?;
-    // (time, bytes, length on the wire)
-    let frames: Vec<(Option<SystemTime>, Vec<u8>, usize)> = if file.is_some() {
+    let frames: Vec<Input> = if file.is_some() {
         Vec::new()
     } else if !a.hex.is_empty() {
         let b = parse_hex("HEX", &a.hex.join(""))?;
@@ -79,7 +81,7 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
     let started = Instant::now();
     let mut totals = FrameTotals::default();
     let mut listed = frames.into_iter();
-    let mut next = || -> Result<Option<(Option<SystemTime>, Vec<u8>, usize)>> {
+    let mut next = || -> Result<Option<Input>> {
         match file.as_mut() {
             Some(f) => Ok(f
                 .next_record()?

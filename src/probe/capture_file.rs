@@ -1,6 +1,7 @@
 //! Capture from a file, as `tcpdump -r`: the records of a pcap or pcapng file that a tcpdump
-//! filter accepts, each reported as a [`Frame`] record like a live capture's, optionally written
-//! to another file with their timestamps, original lengths and link type.
+//! filter accepts, each reported as a [`Frame`](crate::event::Frame) record like a live
+//! capture's, optionally written to another file with their timestamps, original lengths and
+//! link type.
 //!
 //! The filter is compiled by libpcap for the file's own link type (a Linux cooked capture gets
 //! an SLL program, so `ether host` is refused there as libpcap refuses it) and run in user
