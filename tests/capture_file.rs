@@ -253,6 +253,12 @@ fn cut_records_keep_their_length_and_are_marked_truncated() {
     assert_eq!(frame["bytes"], 138);
     assert_eq!(frame["truncated"], true);
     assert_eq!(frame["captured"], 60);
+    let schema: Value = serde_json::from_str(pktforge::event::JSON_SCHEMA).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    assert!(v.is_valid(&frame), "{frame}");
+    let mut half = frame.clone();
+    half.as_object_mut().unwrap().remove("captured");
+    assert!(!v.is_valid(&half), "truncated without captured is refused");
     // decode says the same.
     let o = pktforge(&["decode", "-r", s(&cut)]);
     assert!(
