@@ -2,15 +2,14 @@
 # Capture completeness at rate: `pktforge capture -w` and `tcpdump -w` on the same interface at
 # the same time while another namespace floods it with COUNT 64-byte frames at the maximum rate
 # (trafgen, bounded in count and time). Prints, per run, the frames each kept (counted by
-# tcpdump -r on each file) and the kernel drops each reported; then decode speed:
-# `pktforge decode --json` of a DECODE_COUNT-frame pcap against `tshark -T json`.
+# tcpdump -r on each file) and the kernel drops each reported. (Decode speed against tshark:
+# benches/decode_vs_tshark.sh.)
 # Runs as root in its own namespaces (prefix pfb), which it deletes on exit.
-# Usage: benches/capture_vs_tcpdump.sh [PKTFORGE] [RUNS] [COUNT] [DECODE_COUNT]
+# Usage: benches/capture_vs_tcpdump.sh [PKTFORGE] [RUNS] [COUNT]
 set -euo pipefail
 PF=${1:-target/release/pktforge}
 RUNS=${2:-3}
 COUNT=${3:-2000000}
-DECODE_COUNT=${4:-1000000}
 S=pfb-s$$; R=pfb-r$$
 D=$(mktemp -d /tmp/pfb.XXXXXX)
 cleanup() { ip netns del "$S" 2>/dev/null || true; ip netns del "$R" 2>/dev/null || true; rm -rf "$D"; }
@@ -44,16 +43,3 @@ for run in $(seq 1 "$RUNS"); do
     tdd=$(grep -o '[0-9]* packets dropped by kernel' "$D/td.err" | grep -o '^[0-9]*' || echo '?')
     echo "$run $pfk $pfd $tdk $tdd $COUNT"
 done
-# Decode speed on a pcap of DECODE_COUNT frames (the first file, cut or repeated).
-if [ "$DECODE_COUNT" -gt 0 ]; then
-    ip netns exec "$R" timeout 120 tcpdump -i pfb-r -w "$D/dec.pcap" -c "$DECODE_COUNT" 2>/dev/null &
-    td=$!
-    sleep 1
-    ip netns exec "$S" timeout 100 trafgen --dev pfb-s -c "$D/frame.cfg" -n "$((DECODE_COUNT * 2))" -q \
-        > /dev/null 2>&1 || true
-    wait "$td" || true
-    n=$(tcpdump -r "$D/dec.pcap" 2>/dev/null | wc -l)
-    t0=$(date +%s.%N); "$PF" decode --json --pcap "$D/dec.pcap" > /dev/null || true; t1=$(date +%s.%N)
-    tshark -r "$D/dec.pcap" -T json > /dev/null 2>&1; t2=$(date +%s.%N)
-    python3 -c "a=$t1-$t0; b=$t2-$t1; print(f'decode {$n} frames: pktforge {a:.2f} s, tshark {b:.2f} s, tshark/pktforge {b/a:.1f}x')"
-fi

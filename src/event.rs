@@ -412,8 +412,15 @@ pub struct Frame {
     /// Which way it went, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
-    /// Its length in bytes.
+    /// Its length in bytes (on the wire, for a captured frame).
     pub bytes: usize,
+    /// Set when fewer than `bytes` were kept (the capture buffer or a file's snapshot length
+    /// cut the frame): the summary and dissection describe only the `captured` bytes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// The bytes kept, when the frame was truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured: Option<usize>,
     /// tcpdump-style one-line summary.
     pub summary: String,
     /// The frame's bytes as hex, when asked.

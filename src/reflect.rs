@@ -12,7 +12,8 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::link::{self, pcap::PcapWriter, LinkConfig, RxFilter};
+use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::{iface, Interface};
 use crate::probe::kinds::mask_prefix;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
@@ -60,6 +61,8 @@ pub struct ReflectConfig {
     pub duration: Option<Duration>,
     /// Write every frame received and sent here.
     pub pcap: Option<std::path::PathBuf>,
+    /// The format of that file (by default: pcapng when its name ends in `.pcapng`).
+    pub pcap_format: PcapFormat,
     /// Which link implementation moves the frames.
     pub backend: link::Backend,
     /// Where plain echo requests are answered.
@@ -114,6 +117,7 @@ impl ReflectConfig {
             count: None,
             duration: None,
             pcap: None,
+            pcap_format: PcapFormat::ByName,
             backend: link::Backend::default(),
             mode: ReflectMode::default(),
             udp_echo: None,
@@ -736,7 +740,12 @@ pub fn run_outcome(
         },
     )?;
     let mut pcap = match &cfg.pcap {
-        Some(p) => Some(PcapWriter::create(p)?),
+        Some(p) => Some(PcapWriter::create_as(
+            p,
+            cfg.pcap_format,
+            LINKTYPE_ETHERNET,
+            Some(&ifc.name),
+        )?),
         None => None,
     };
     let mut responder = Responder::new(cfg.clone(), mac);

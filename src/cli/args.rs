@@ -103,9 +103,13 @@ impl VlanArgs {
 /// Output flags shared by every probe.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
-    /// Write every frame sent and received to FILE (pcap, nanosecond timestamps).
+    /// Write every frame sent and received to FILE (pcap, nanosecond timestamps; pcapng when
+    /// FILE ends in .pcapng or with --pcapng).
     #[arg(long = "pcap", value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Write the --pcap file as pcapng.
+    #[arg(long = "pcapng", requires = "pcap")]
+    pub pcapng: bool,
     /// One JSON object per line for each event and the summary, instead of text.
     #[arg(long = "json")]
     pub json: bool,

@@ -27,9 +27,12 @@ pub struct CraftArgs {
     /// Print the dissection as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also write the frame to FILE (pcap).
+    /// Also write the frame to FILE (pcap; pcapng when FILE ends in .pcapng or with --pcapng).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Write the --pcap file as pcapng.
+    #[arg(long = "pcapng", requires = "pcap")]
+    pub pcapng: bool,
     /// Build the frame's IP datagram as fragments of SIZE data bytes (a multiple of 8).
     #[arg(long = "fragment", value_name = "SIZE", value_parser = super::args::parse_usize_any)]
     pub fragment: Option<usize>,
@@ -67,7 +70,12 @@ pub fn run(a: CraftArgs) -> Result<i32> {
         None => vec![frame],
     };
     if let Some(p) = &a.pcap {
-        let mut w = PcapWriter::create(p)?;
+        let mut w = PcapWriter::create_as(
+            p,
+            super::pcap_format(a.pcapng),
+            pktforge::link::pcap::LINKTYPE_ETHERNET,
+            None,
+        )?;
         for f in &frames {
             w.write(SystemTime::now(), f)?;
         }
@@ -95,6 +103,8 @@ fn print_frames(frames: &[Vec<u8>], hex: bool, json: bool) {
                 time_us: None,
                 direction: None,
                 bytes: frame.len(),
+                truncated: false,
+                captured: None,
                 summary: summary(frame),
                 hex: Some(hex_text(frame)),
                 dissection: Some(dissect_frame(frame)),

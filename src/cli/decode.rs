@@ -36,14 +36,19 @@ pub struct DecodeArgs {
     pub json: bool,
 }
 
+/// One frame to decode: its time (from a file), its bytes, its length on the wire.
+type Input = (Option<SystemTime>, Vec<u8>, usize);
+
 /// Run `decode`.
 pub fn run(a: DecodeArgs) -> Result<i32> {
     // A file is streamed record by record (memory constant in its length).
     let mut file = a.pcap.as_ref().map(CaptureFile::open).transpose()?;
-    let frames: Vec<(Option<SystemTime>, Vec<u8>)> = if file.is_some() {
+    let frames: Vec<Input> = if file.is_some() {
         Vec::new()
     } else if !a.hex.is_empty() {
-        vec![(None, parse_hex("HEX", &a.hex.join(""))?)]
+        let b = parse_hex("HEX", &a.hex.join(""))?;
+        let n = b.len();
+        vec![(None, b, n)]
     } else {
         let mut s = String::new();
         std::io::stdin()
@@ -63,10 +68,9 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
             .iter()
             .enumerate()
             .map(|(i, b)| {
-                Ok((
-                    None,
-                    parse_hex(&format!("standard input frame {}", i + 1), b)?,
-                ))
+                let b = parse_hex(&format!("standard input frame {}", i + 1), b)?;
+                let n = b.len();
+                Ok((None, b, n))
             })
             .collect::<Result<_>>()?
     };
@@ -77,14 +81,17 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
     let started = Instant::now();
     let mut totals = FrameTotals::default();
     let mut listed = frames.into_iter();
-    let mut next = || -> Result<Option<(Option<SystemTime>, Vec<u8>)>> {
+    let mut next = || -> Result<Option<Input>> {
         match file.as_mut() {
-            Some(f) => Ok(f.next_record()?.map(|r| (Some(r.timestamp), r.data))),
+            Some(f) => Ok(f
+                .next_record()?
+                .map(|r| (Some(r.timestamp), r.data, r.wire_len))),
             None => Ok(listed.next()),
         }
     };
     let mut i = 0usize;
-    while let Some((t, bytes)) = next()? {
+    while let Some((t, bytes, wire_len)) = next()? {
+        let cut = bytes.len() < wire_len;
         let bytes = &bytes;
         let d = dissect_frame(bytes);
         totals.received += 1;
@@ -97,7 +104,9 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
                 index: i as u64 + 1,
                 time_us,
                 direction: None,
-                bytes: bytes.len(),
+                bytes: wire_len.max(bytes.len()),
+                truncated: cut,
+                captured: cut.then_some(bytes.len()),
                 summary: summary(bytes),
                 hex: None,
                 dissection: Some(d),
@@ -109,7 +118,15 @@ pub fn run(a: DecodeArgs) -> Result<i32> {
             let when = time_us
                 .map(|t| format!(", at {}", time_of_day(Duration::from_micros(t))))
                 .unwrap_or_default();
-            println!("Frame {}: {} bytes{when}", i + 1, bytes.len());
+            let kept = if cut {
+                format!(
+                    "{wire_len} bytes on the wire, {} captured [truncated]",
+                    bytes.len()
+                )
+            } else {
+                format!("{} bytes", bytes.len())
+            };
+            println!("Frame {}: {kept}{when}", i + 1);
             for l in render_text(&d) {
                 println!("    {l}");
             }

@@ -208,6 +208,15 @@ fn exit_code(s: &Summary) -> i32 {
     }
 }
 
+/// `--pcapng` given: pcapng; else the file name decides (`.pcapng`).
+pub fn pcap_format(pcapng: bool) -> pktforge::link::pcap::PcapFormat {
+    if pcapng {
+        pktforge::link::pcap::PcapFormat::PcapNg
+    } else {
+        pktforge::link::pcap::PcapFormat::ByName
+    }
+}
+
 /// The destination and the shared probe flags as a [`Target`] (TTL and TOS left at defaults).
 pub fn target(dest: Ipv4Addr, a: &ProbeArgs) -> Result<Target> {
     let mut t = Target::new(dest);
@@ -215,6 +224,7 @@ pub fn target(dest: Ipv4Addr, a: &ProbeArgs) -> Result<Target> {
     t.path = path_request(&a.link)?;
     t.path.vlans = a.vlan.stack()?;
     t.pcap = a.output.pcap.clone();
+    t.pcap_format = pcap_format(a.output.pcapng);
     t.backend = a.link.backend;
     Ok(t)
 }

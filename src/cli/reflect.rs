@@ -52,9 +52,13 @@ pub struct ReflectArgs {
     /// Stop after SECS seconds.
     #[arg(long = "duration", value_name = "SECS")]
     pub duration: Option<f64>,
-    /// Write every frame received and sent to FILE.
+    /// Write every frame received and sent to FILE (pcap; pcapng when FILE ends in .pcapng
+    /// or with --pcapng).
     #[arg(long = "pcap", value_name = "FILE")]
     pub pcap: Option<std::path::PathBuf>,
+    /// Write the --pcap file as pcapng.
+    #[arg(long = "pcapng", requires = "pcap")]
+    pub pcapng: bool,
     /// Print the counters as JSON.
     #[arg(long = "json")]
     pub json: bool,
@@ -122,6 +126,7 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     cfg.count = a.count;
     cfg.duration = a.duration.map(|d| seconds("--duration", d)).transpose()?;
     cfg.pcap = a.pcap;
+    cfg.pcap_format = super::pcap_format(a.pcapng);
     cfg.backend = a.backend;
     cfg.mode = a.mode;
     cfg.udp_echo = a.udp_echo;

@@ -314,11 +314,19 @@ impl Render {
             .time_us
             .map(|t| time_of_day(Duration::from_micros(t)))
             .unwrap_or_default();
+        // A frame the capture cut says so, as tcpdump's `[|proto]` does.
+        let line = match f.captured {
+            Some(kept) if f.truncated => format!(
+                "{} [|truncated: {kept} of {} bytes captured]",
+                f.summary, f.bytes
+            ),
+            _ => f.summary.clone(),
+        };
         let mut s = match (self.command, f.direction) {
             (Some(Command::Send), Some(Direction::Out)) if self.quiet => return String::new(),
-            (Some(Command::Send), Some(Direction::Out)) => format!("> {when} {}\n", f.summary),
-            (Some(Command::Send), _) => format!("< {when} {}\n", f.summary),
-            _ => format!("{when} {}\n", f.summary),
+            (Some(Command::Send), Some(Direction::Out)) => format!("> {when} {line}\n"),
+            (Some(Command::Send), _) => format!("< {when} {line}\n"),
+            _ => format!("{when} {line}\n"),
         };
         let tree = match (self.command, f.direction) {
             (Some(Command::Send), Some(Direction::In)) => !self.quiet,
@@ -387,6 +395,8 @@ impl Render {
                 t
             }
             (Totals::Blast(b), _) => b.to_text(),
+            // A file read (no interface): nothing, as tcpdump -r.
+            (Totals::Frames(_), Command::Capture) if self.iface.is_none() => String::new(),
             (Totals::Frames(f), Command::Capture) => {
                 eprintln!(
                     "{} frames captured, {} dropped by kernel",

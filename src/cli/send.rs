@@ -48,9 +48,13 @@ pub struct SendArgs {
     /// Send frames larger than the interface MTU anyway.
     #[arg(long)]
     pub force: bool,
-    /// Write every frame sent and received to FILE (pcap).
+    /// Write every frame sent and received to FILE (pcap; pcapng when FILE ends in .pcapng
+    /// or with --pcapng).
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// Write the --pcap file as pcapng.
+    #[arg(long = "pcapng", requires = "pcap")]
+    pub pcapng: bool,
     /// Print the full dissection of each frame sent.
     #[arg(short = 'v', long)]
     pub verbose: bool,
@@ -143,6 +147,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         show: Filter::compile(&a.filter)?,
         force: a.force,
         pcap: a.pcap.clone(),
+        pcap_format: super::pcap_format(a.pcapng),
         fragment: a.fragment.map(|size| pktforge::probe::send::FragmentPlan {
             size,
             overlap: a.fragment_overlap,

@@ -40,11 +40,18 @@ impl Filter {
     /// Compile `text` (tcpdump syntax; empty or blank: accept every frame). A bad expression
     /// is an error carrying libpcap's message.
     pub fn compile(text: &str) -> Result<Filter> {
+        Filter::compile_for(text, LINKTYPE_ETHERNET)
+    }
+
+    /// Compile `text` for frames of `linktype` (a capture file's: 1 Ethernet, 113 Linux SLL,
+    /// 276 SLL2…). A filter that needs what that link type lacks (`ether host` on SLL) is an
+    /// error with libpcap's message.
+    pub fn compile_for(text: &str, linktype: u32) -> Result<Filter> {
         if text.trim().is_empty() {
             return Ok(Filter::everything());
         }
         check_bounds(text)?;
-        let program = compile_pcap(text)?;
+        let program = compile_pcap(text, linktype)?;
         Ok(Filter {
             text: Some(text.to_string()),
             program,
@@ -79,6 +86,12 @@ impl Filter {
     /// Whether the program accepts `frame` (run in user space as the kernel would).
     pub fn matches(&self, frame: &[u8]) -> bool {
         bpf::run(&self.program, frame).unwrap_or(0) > 0
+    }
+
+    /// Whether the program accepts a record of which `frame` was kept of `wire_len` bytes
+    /// (`len`, `greater` and `less` see the original length, as in libpcap).
+    pub fn matches_record(&self, frame: &[u8], wire_len: usize) -> bool {
+        bpf::run_len(&self.program, frame, wire_len).unwrap_or(0) > 0
     }
 
     /// The program as `tcpdump -d` prints it, one instruction a line.
@@ -139,11 +152,14 @@ fn check_bounds(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// libpcap's compiler on a dead Ethernet handle, optimised like tcpdump's default.
-fn compile_pcap(text: &str) -> Result<Vec<BpfInsn>> {
+/// `DLT_EN10MB`.
+const LINKTYPE_ETHERNET: u32 = 1;
+
+/// libpcap's compiler on a dead handle of `linktype`, optimised like tcpdump's default.
+fn compile_pcap(text: &str, linktype: u32) -> Result<Vec<BpfInsn>> {
     let bad = |msg: String| Error::Invalid(format!("filter {text:?}: {msg}"));
-    let dead =
-        pcap::Capture::dead(pcap::Linktype::ETHERNET).map_err(|e| bad(format!("libpcap: {e}")))?;
+    let lt = i32::try_from(linktype).map_err(|_| bad(format!("link type {linktype}")))?;
+    let dead = pcap::Capture::dead(pcap::Linktype(lt)).map_err(|e| bad(format!("libpcap: {e}")))?;
     let prog = dead.compile(text, true).map_err(|e| {
         bad(match e {
             pcap::Error::PcapError(m) => m,

@@ -67,6 +67,14 @@ const MEMWORDS: usize = 16;
 /// of the program or running off its end return `Err` (the kernel's checker would have
 /// refused the program).
 pub fn run(prog: &[BpfInsn], pkt: &[u8]) -> Result<u32, String> {
+    run_len(prog, pkt, pkt.len())
+}
+
+/// [`run`] on the first bytes of a frame that was `wire_len` bytes long (a record cut by a
+/// capture's snapshot length): loads past `pkt` drop it, `len` is `wire_len`, as libpcap's
+/// `pcap_offline_filter` runs a program on a file's records.
+pub fn run_len(prog: &[BpfInsn], pkt: &[u8], wire_len: usize) -> Result<u32, String> {
+    let wire_len = u32::try_from(wire_len.max(pkt.len())).unwrap_or(u32::MAX);
     let (mut a, mut x, mut pc) = (0u32, 0u32, 0usize);
     let mut mem = [0u32; MEMWORDS];
     let load = |at: u32, n: usize| -> Option<u32> {
@@ -95,7 +103,7 @@ pub fn run(prog: &[BpfInsn], pkt: &[u8]) -> Result<u32, String> {
                     0x20 => size(i.code).and_then(|n| load(k, n)),
                     0x40 => size(i.code).and_then(|n| load(x.wrapping_add(k), n)),
                     0x60 => Some(*mem.get(k as usize).ok_or_else(|| bad(pc, i.code))?),
-                    0x80 => Some(pkt.len() as u32),
+                    0x80 => Some(wire_len),
                     _ => return Err(bad(pc, i.code)),
                 };
                 match v {
@@ -108,7 +116,7 @@ pub fn run(prog: &[BpfInsn], pkt: &[u8]) -> Result<u32, String> {
                 x = match i.code & 0xe0 {
                     0x00 => k,
                     0x60 => *mem.get(k as usize).ok_or_else(|| bad(pc, i.code))?,
-                    0x80 => pkt.len() as u32,
+                    0x80 => wire_len,
                     0xa0 => match load(k, 1) {
                         Some(b) => 4 * (b & 0x0f),
                         None => return Ok(0),

@@ -5,6 +5,7 @@
 //! Linux cooked frames are turned into Ethernet frames (source MAC from the cooked header,
 //! destination unknown: 00:00:00:00:00:00).
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -21,6 +22,8 @@ const CHUNK: usize = 1 << 20;
 /// The largest record accepted; a larger length field is taken as corruption.
 pub const MAX_RECORD: usize = 16 << 20;
 
+/// `LINKTYPE_ETHERNET`.
+pub const LINKTYPE_ETHERNET: u32 = 1;
 /// `LINKTYPE_LINUX_SLL`.
 pub const LINKTYPE_LINUX_SLL: u32 = 113;
 /// `LINKTYPE_LINUX_SLL2`.
@@ -60,6 +63,8 @@ pub struct CaptureFile<R: Read = File> {
     eof: bool,
     format: Format,
     pcap_linktype: u32,
+    /// Where the last record returned starts in the file.
+    last_at: u64,
 }
 
 impl CaptureFile<File> {
@@ -98,6 +103,7 @@ impl<R: Read> CaptureFile<R> {
                     .1,
             ),
             pcap_linktype: 1,
+            last_at: 0,
         };
         while f.buf.len() < 24 && f.fill()? {}
         let magic = f.buf.get(..4).map(|m| [m[0], m[1], m[2], m[3]]);
@@ -187,8 +193,39 @@ impl<R: Read> CaptureFile<R> {
         Ok(n > 0)
     }
 
-    /// The next record, None at a clean end of file.
+    /// The name the file is known by in errors.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The byte offset in the file where the last record returned starts.
+    pub fn record_offset(&self) -> u64 {
+        self.last_at
+    }
+
+    /// An error about the last record returned, naming the file and its offset.
+    pub fn record_error(&self, what: &str) -> Error {
+        self.bad(self.last_at, what)
+    }
+
+    /// The next record as Ethernet (Linux cooked frames converted), None at a clean end of
+    /// file.
     pub fn next_record(&mut self) -> Result<Option<Record>> {
+        let Some(mut rec) = self.next_raw()? else {
+            return Ok(None);
+        };
+        if rec.linktype != LINKTYPE_ETHERNET {
+            let cooked = rec.data.len();
+            rec.data = to_ethernet(rec.linktype, &rec.data).map_err(|m| self.record_error(&m))?;
+            let shrunk = cooked.saturating_sub(rec.data.len());
+            rec.wire_len = rec.data.len().max(rec.wire_len.saturating_sub(shrunk));
+        }
+        Ok(Some(rec))
+    }
+
+    /// The next record as the file holds it (Linux cooked frames left cooked), None at a
+    /// clean end of file. [`Record::ethernet`] converts it.
+    pub fn next_raw(&mut self) -> Result<Option<Record>> {
         loop {
             let at = self.base + self.start as u64;
             let src = &self.buf[self.start..];
@@ -216,15 +253,12 @@ impl<R: Read> CaptureFile<R> {
             match parsed {
                 Ok((used, rec)) => {
                     self.start += used;
-                    let Some(mut rec) = rec else { continue };
+                    let Some(rec) = rec else { continue };
                     if rec.data.len() > MAX_RECORD {
                         return Err(self.bad(at, "record larger than 16 MiB"));
                     }
                     check_linktype(rec.linktype).map_err(|m| self.bad(at, &m))?;
-                    let cooked = rec.data.len();
-                    rec.data = to_ethernet(rec.linktype, rec.data).map_err(|m| self.bad(at, &m))?;
-                    let shrunk = cooked.saturating_sub(rec.data.len());
-                    rec.wire_len = rec.data.len().max(rec.wire_len.saturating_sub(shrunk));
+                    self.last_at = at;
                     return Ok(Some(rec));
                 }
                 Err(PcapError::IncompleteBuffer) => {
@@ -351,9 +385,23 @@ fn check_linktype(l: u32) -> std::result::Result<(), String> {
     }
 }
 
+impl Record {
+    /// The frame as Ethernet (borrowed when it is already) and its wire length as Ethernet;
+    /// Err says why a Linux cooked header cannot be converted.
+    pub fn ethernet(&self) -> std::result::Result<(Cow<'_, [u8]>, usize), String> {
+        if self.linktype == LINKTYPE_ETHERNET {
+            return Ok((Cow::Borrowed(&self.data), self.wire_len));
+        }
+        let eth = to_ethernet(self.linktype, &self.data)?;
+        let shrunk = self.data.len().saturating_sub(eth.len());
+        let wire = eth.len().max(self.wire_len.saturating_sub(shrunk));
+        Ok((Cow::Owned(eth), wire))
+    }
+}
+
 /// A Linux cooked frame as Ethernet: source MAC from the cooked header (when it is 6 bytes),
 /// destination 00:00:00:00:00:00, the cooked protocol as EtherType.
-fn to_ethernet(linktype: u32, data: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+fn to_ethernet(linktype: u32, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
     let (hdr, proto, halen, addr) = match linktype {
         LINKTYPE_LINUX_SLL => {
             if data.len() < 16 {
@@ -378,7 +426,7 @@ fn to_ethernet(linktype: u32, data: Vec<u8>) -> std::result::Result<Vec<u8>, Str
             }
             (20, [data[0], data[1]], usize::from(data[11]), 12)
         }
-        _ => return Ok(data),
+        _ => return Ok(data.to_vec()),
     };
     let mut out = Vec::with_capacity(data.len() - hdr + 14);
     out.extend_from_slice(&[0; 6]);

@@ -214,6 +214,11 @@ pub struct LinkConfig {
     pub buffer_size: usize,
     /// Which frames come back: received (default, what probes want), sent, or both.
     pub direction: Direction,
+    /// The longest frame (Ethernet header and VLAN tags included) the receive buffer must
+    /// keep whole. None: the interface's MTU (what probes need). A capture asks for more: GRO
+    /// and GSO hand packet sockets frames up to 64 KiB whatever the MTU, and the MTU may be
+    /// raised while it runs. Longer frames are cut, their wire length still reported.
+    pub rx_max_frame: Option<usize>,
 }
 
 impl Default for LinkConfig {
@@ -223,6 +228,7 @@ impl Default for LinkConfig {
             promiscuous: false,
             buffer_size: 1 << 20,
             direction: Direction::In,
+            rx_max_frame: None,
         }
     }
 }

@@ -248,7 +248,7 @@ impl PnetLink {
             fd,
             tx,
             _rx: rx,
-            buf: vec![0; READ_BUFFER + TAG_LEN],
+            buf: vec![0; READ_BUFFER.max(cfg.rx_max_frame.unwrap_or(0)) + TAG_LEN],
             start: TAG_LEN,
             len: 0,
             policy: super::rx_policy(iface, cfg),

@@ -3,15 +3,20 @@
 //! to a pcap.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::dissect::{dissect_frame, summary, summary_link};
 use crate::event::{self, Command, Event, Frame, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
-use crate::link::pcap::PcapWriter;
+use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::iface;
 use crate::{Error, Field, Result, Stop};
+
+/// The largest frame a capture keeps whole: a 64 KiB GRO/GSO packet (or one of lo's 65,536-byte
+/// MTU) with its Ethernet header and two VLAN tags, whatever the MTU is when the capture starts
+/// (it may be raised while it runs). Longer frames (BIG TCP's GRO) are cut and marked truncated.
+pub const WHOLE_FRAME: usize = 65_536 + 14 + 8;
 
 /// What to capture and where it goes.
 #[derive(Debug, Clone)]
@@ -28,8 +33,10 @@ pub struct CaptureRequest {
     pub promiscuous: bool,
     /// Which link implementation receives.
     pub backend: link::Backend,
-    /// Also write the frames here (pcap, nanosecond kernel timestamps).
+    /// Also write the frames here (nanosecond kernel timestamps).
     pub pcap: Option<PathBuf>,
+    /// The format of that file (by default: pcapng when its name ends in `.pcapng`).
+    pub pcap_format: PcapFormat,
     /// Put the full dissection into each frame record.
     pub dissect: bool,
     /// Which frames: received, sent by this host, or both (default, as tcpdump).
@@ -39,6 +46,35 @@ pub struct CaptureRequest {
     pub report_frames: bool,
     /// Summaries start with the link level (MACs, EtherType, VLAN tags), as `tcpdump -e`.
     pub link_level: bool,
+}
+
+/// The record of the `index`th frame captured at `ts`: `frame` is (the bytes kept, its length
+/// on the wire), truncated when fewer were kept.
+pub(crate) fn frame_record(
+    index: u64,
+    ts: SystemTime,
+    direction: Option<event::Direction>,
+    frame: (&[u8], usize),
+    link_level: bool,
+    dissect: bool,
+) -> Frame {
+    let (data, wire_len) = frame;
+    let cut = data.len() < wire_len;
+    Frame {
+        index,
+        time_us: Some(event::time_us(ts)),
+        direction,
+        bytes: wire_len.max(data.len()),
+        truncated: cut,
+        captured: cut.then_some(data.len()),
+        summary: if link_level {
+            summary_link(data)
+        } else {
+            summary(data)
+        },
+        hex: None,
+        dissection: dissect.then(|| dissect_frame(data)),
+    }
 }
 
 impl CaptureRequest {
@@ -52,6 +88,7 @@ impl CaptureRequest {
             promiscuous: true,
             backend: link::Backend::default(),
             pcap: None,
+            pcap_format: PcapFormat::ByName,
             dissect: false,
             direction: link::Direction::InOut,
             report_frames: true,
@@ -74,9 +111,14 @@ impl CaptureRequest {
                 promiscuous: self.promiscuous,
                 buffer_size: 4 << 20,
                 direction: self.direction,
+                rx_max_frame: Some(WHOLE_FRAME.max(ifc.mtu as usize + 14 + 8)),
             },
         )?;
-        let mut pcap = self.pcap.as_ref().map(PcapWriter::create).transpose()?;
+        let mut pcap = self
+            .pcap
+            .as_ref()
+            .map(|p| PcapWriter::create_as(p, self.pcap_format, LINKTYPE_ETHERNET, Some(&ifc.name)))
+            .transpose()?;
         on_event(&Event::Start(Start {
             iface: Some(ifc.name.clone()),
             ..Start::new(Command::Capture)
@@ -110,28 +152,30 @@ impl CaptureRequest {
                 };
                 n += 1;
                 if let Some(w) = pcap.as_mut() {
-                    w.write_cut(rx.timestamp, rx.data, rx.wire_len)?;
+                    w.write_packet(&Packet {
+                        timestamp: rx.timestamp,
+                        data: rx.data,
+                        wire_len: rx.wire_len,
+                        linktype: LINKTYPE_ETHERNET,
+                        outgoing: Some(rx.outgoing),
+                    })?;
                 }
                 if !self.report_frames {
                     continue;
                 }
-                on_event(&Event::Frame(Frame {
-                    index: n,
-                    time_us: Some(event::time_us(rx.timestamp)),
-                    direction: Some(if rx.outgoing {
-                        event::Direction::Out
-                    } else {
-                        event::Direction::In
-                    }),
-                    bytes: rx.wire_len,
-                    summary: if self.link_level {
-                        summary_link(rx.data)
-                    } else {
-                        summary(rx.data)
-                    },
-                    hex: None,
-                    dissection: self.dissect.then(|| dissect_frame(rx.data)),
-                }));
+                let dir = if rx.outgoing {
+                    event::Direction::Out
+                } else {
+                    event::Direction::In
+                };
+                on_event(&Event::Frame(frame_record(
+                    n,
+                    rx.timestamp,
+                    Some(dir),
+                    (rx.data, rx.wire_len),
+                    self.link_level,
+                    self.dissect,
+                )));
             }
             Ok(())
         })();

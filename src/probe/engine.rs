@@ -18,7 +18,8 @@ use crate::event::{
     Totals,
 };
 use crate::link::path::{self, Path};
-use crate::link::{self, pcap::PcapWriter, Link, LinkConfig, RxFilter};
+use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::resolve::{self, PathRequest};
 use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
@@ -133,6 +134,8 @@ pub struct Target {
     pub path: PathRequest,
     /// Write every frame sent and received here.
     pub pcap: Option<PathBuf>,
+    /// The format of that file (by default: pcapng when its name ends in `.pcapng`).
+    pub pcap_format: PcapFormat,
     /// Which link implementation moves the frames.
     pub backend: link::Backend,
     /// When the next hop does not answer ARP: go on anyway, asking again at each probe and
@@ -152,6 +155,7 @@ impl Target {
             options: OptionsRequest::default(),
             path: PathRequest::default(),
             pcap: None,
+            pcap_format: PcapFormat::ByName,
             backend: link::Backend::default(),
             keep_trying_arp: false,
         }
@@ -335,7 +339,12 @@ impl Session {
             Err(e) => return Err(e),
         };
         let pcap = match &t.pcap {
-            Some(p) => Some(PcapWriter::create(p)?),
+            Some(p) => Some(PcapWriter::create_as(
+                p,
+                t.pcap_format,
+                LINKTYPE_ETHERNET,
+                Some(&path.plan.iface.name),
+            )?),
             None => None,
         };
         let mut ip = Ipv4Repr::new(path.plan.src_ip, wire_dst, protocol);

@@ -12,7 +12,7 @@ use crate::craft::{Endpoints, FrameSpec};
 use crate::dissect::{dissect_frame, summary};
 use crate::event::{self, Command, Direction, Event, Frame, FrameTotals, Start, Summary, Totals};
 use crate::filter::Filter;
-use crate::link::pcap::PcapWriter;
+use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
@@ -97,6 +97,8 @@ pub struct SendRequest {
     pub force: bool,
     /// Write every frame sent and received here (pcap).
     pub pcap: Option<PathBuf>,
+    /// The format of that file (by default: pcapng when its name ends in `.pcapng`).
+    pub pcap_format: PcapFormat,
     /// Send each frame as fragments made by hand.
     pub fragment: Option<FragmentPlan>,
     /// Put the full dissection into each frame record.
@@ -312,7 +314,19 @@ impl PreparedSend {
             vlans: vlans.filter(|v| !v.is_empty()),
             ..Start::new(Command::Send)
         }));
-        let mut pcap = self.req.pcap.as_ref().map(PcapWriter::create).transpose()?;
+        let mut pcap = self
+            .req
+            .pcap
+            .as_ref()
+            .map(|p| {
+                PcapWriter::create_as(
+                    p,
+                    self.req.pcap_format,
+                    LINKTYPE_ETHERNET,
+                    Some(&self.iface.name),
+                )
+            })
+            .transpose()?;
         let start = Instant::now();
         let mut totals = FrameTotals::default();
         let mut index = 0u64;
@@ -341,6 +355,8 @@ impl PreparedSend {
             time_us: Some(event::time_us(at)),
             direction: Some(dir),
             bytes: data.len(),
+            truncated: false,
+            captured: None,
             summary: summary(data),
             hex: None,
             dissection: self.req.dissect.then(|| dissect_frame(data)),

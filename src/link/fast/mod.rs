@@ -59,17 +59,30 @@ const RX_MAX_BYTES: usize = 64 << 20;
 const RX_FRAME: usize = 2048;
 const RX_RETIRE_MS: u32 = 2;
 
-/// RX block size and count for an interface MTU and a buffer size (bytes).
+/// The longest block retire timeout (a capture's 128 KiB blocks get 64 ms).
+const RX_MAX_RETIRE_MS: u32 = 100;
+
+/// RX block size and count for the largest frame to keep whole (Ethernet header and tags
+/// included) and a buffer size (bytes).
 ///
 /// ```text
-/// veth (1500), 4 MiB  → 4 KiB × 1024     lo (65536), 4 MiB → 128 KiB × 32
+/// veth (1500 + 18), 4 MiB  → 4 KiB × 1024     lo (65536 + 18), 4 MiB → 128 KiB × 32
 /// ```
-fn rx_geometry(mtu: u32, buffer_size: usize) -> (usize, usize) {
-    // Ethernet header, VLAN tag, tpacket3 header and sockaddr_ll, rounded generously.
-    let largest = mtu as usize + 14 + 4 + 256;
+fn rx_geometry(largest_frame: usize, buffer_size: usize) -> (usize, usize) {
+    // The tpacket3 header and sockaddr_ll before the frame, rounded generously.
+    let largest = largest_frame + 256;
     let block = largest.next_power_of_two().max(RX_MIN_BLOCK);
     let blocks = (buffer_size.min(RX_MAX_BYTES) / block).max(RX_MIN_BLOCKS);
     (block, blocks)
+}
+
+/// The retire timeout for blocks of `block` bytes when the caller sized them past the MTU:
+/// scaled with the block, so that a trickle of frames fills each block as far as it fills a
+/// 4 KiB block in 2 ms, and the ring holds as many milliseconds of it as with MTU-sized
+/// blocks (a slow reader loses nothing more). Probes keep 2 ms: they wait for each reply.
+fn rx_retire_ms(block: usize) -> u32 {
+    let scaled = RX_RETIRE_MS as usize * (block / RX_MIN_BLOCK).max(1);
+    (scaled as u32).min(RX_MAX_RETIRE_MS)
 }
 /// Frames per `sendmmsg` call.
 const MMSG_BATCH: usize = 256;
@@ -422,13 +435,19 @@ impl FastLink {
             .map_err(|e| Error::io(ctx("enabling receive timestamps"), e))?;
         setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
             .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
-        let (block_size, blocks) = rx_geometry(iface.mtu, cfg.buffer_size);
+        let mtu_frame = iface.mtu as usize + 14 + 4;
+        let (block_size, blocks) =
+            rx_geometry(cfg.rx_max_frame.unwrap_or(mtu_frame), cfg.buffer_size);
+        let retire = match cfg.rx_max_frame {
+            Some(f) if f > mtu_frame => rx_retire_ms(block_size),
+            _ => RX_RETIRE_MS,
+        };
         let req = libc::tpacket_req3 {
             tp_block_size: block_size as u32,
             tp_block_nr: blocks as u32,
             tp_frame_size: RX_FRAME as u32,
             tp_frame_nr: (block_size * blocks / RX_FRAME) as u32,
-            tp_retire_blk_tov: RX_RETIRE_MS,
+            tp_retire_blk_tov: retire,
             tp_sizeof_priv: 0,
             tp_feature_req_word: 0,
         };
@@ -647,16 +666,27 @@ mod geometry_tests {
 
     #[test]
     fn rx_blocks_hold_the_largest_frame_and_fill_the_buffer() {
-        assert_eq!(rx_geometry(1500, 4 << 20), (4 << 10, 1024));
-        assert_eq!(rx_geometry(65536, 4 << 20), (128 << 10, 32));
+        assert_eq!(rx_geometry(1500 + 18, 4 << 20), (4 << 10, 1024));
+        assert_eq!(rx_geometry(65536 + 18, 4 << 20), (128 << 10, 32));
         assert_eq!(
-            rx_geometry(1500, 0),
+            rx_geometry(1500 + 18, 0),
             (4 << 10, RX_MIN_BLOCKS),
             "a floor of blocks"
         );
         assert_eq!(
-            rx_geometry(9000, 1 << 30).1 * rx_geometry(9000, 1 << 30).0,
+            rx_geometry(9018, 1 << 30).1 * rx_geometry(9018, 1 << 30).0,
             RX_MAX_BYTES
         );
+        // A block holds the largest frame with its headers.
+        for f in [1518, 9018, 65_558, 65_536 + 14] {
+            assert!(rx_geometry(f, 4 << 20).0 >= f + 48 + 32, "{f}");
+        }
+    }
+
+    #[test]
+    fn retire_timeout_scales_with_the_block() {
+        assert_eq!(rx_retire_ms(4 << 10), RX_RETIRE_MS);
+        assert_eq!(rx_retire_ms(128 << 10), 64);
+        assert_eq!(rx_retire_ms(1 << 20), RX_MAX_RETIRE_MS);
     }
 }
