@@ -147,6 +147,13 @@ echo "pktforge sendmmsg, 1 thread / trafgen:    $(ratio "${M[mmsg1]}" "${M[trafg
 echo "pktforge ring, 1 thread / pnet loop:      $(ratio "${M[ring1]}" "${M[pnet]}")"
 echo "pktforge ring, 2 threads / 1 thread:      $(ratio "${M[ring2]}" "${M[ring1]}")"
 echo "(every rate is frames delivered to v1 while the sender sent, counted on v1: benches/rxrate.py)"
+if [ "$sink" = gro ]; then # pacing: the rate delivered against the rate asked
+  for r in 10000 100000 1000000; do
+    got=$(delivered "$NS" timeout 60 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate "$r" \
+      --count $((r * 2)) --tx-mode live -W 0 --json 198.51.100.2)
+    echo "live pacing: asked $r pps, delivered $got pps ($(python3 -c "print(f'{($got - $r) / $r * 100:+.3f}%')"))"
+  done
+fi
 done
 
 echo

@@ -434,7 +434,10 @@ fn live_frames_into_the_xdp_reflector_get_every_reply() {
     let s = last_json(&stdout(&out));
     assert_eq!(s["tx_mode"], "live");
     assert_eq!(s["sent"], 5000);
-    assert_eq!(s["received"], 5000, "every request answered and matched: {s}");
+    assert_eq!(
+        s["received"], 5000,
+        "every request answered and matched: {s}"
+    );
     assert_eq!(s["corrupt"], 0, "{s}");
     assert!(counter(&lab, Host::R1, "r1-a", "rx_packets") - rx_before >= 5000);
     let c = reflector_summary(child);

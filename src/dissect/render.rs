@@ -89,7 +89,11 @@ pub fn summary(bytes: &[u8]) -> String {
                 L4::Icmp(p) => {
                     s.push_str(&icmp_summary(&p.repr.message, p.describe()));
                     s.push_str(&format!(", length {ip_len}"));
-                    if !p.checksum_ok {
+                    // Only a whole message can be verified (not one cut by the capture, not
+                    // a first fragment).
+                    let whole = f.eth.header_len() + usize::from(ip.total_len) <= bytes.len()
+                        && !r.more_fragments;
+                    if whole && !p.checksum_ok {
                         s.push_str(" (bad ICMP cksum)");
                     }
                 }

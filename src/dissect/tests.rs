@@ -346,3 +346,26 @@ fn no_checksum_verdict_for_a_first_fragment() {
         Status::Plain
     );
 }
+
+/// The one-line summary gives no ICMP checksum verdict for a message it does not have whole:
+/// a frame the capture cut short, or a first fragment.
+#[test]
+fn summary_judges_only_whole_messages() {
+    let mut b = echo_with_options("", false);
+    let n = b.len();
+    b[n - 1] ^= 0xff;
+    assert!(summary(&b).contains("(bad ICMP cksum)"), "{}", summary(&b));
+    let cut = summary(&b[..n - 4]);
+    assert!(
+        cut.contains("ICMP echo request") && !cut.contains("cksum"),
+        "{cut}"
+    );
+    let mut f = echo_with_options("", true);
+    let n = f.len();
+    f[n - 1] ^= 0xff;
+    let first = summary(&f);
+    assert!(
+        first.contains("ICMP echo request") && !first.contains("cksum"),
+        "{first}"
+    );
+}
