@@ -209,7 +209,8 @@ for responder in kernel xdp packet; do
     loss=$(echo "$out" | js "s['loss_percent']")
     ach=$(echo "$out" | js "round(s['achieved_rate'])")
     echo "$responder: asked $r pps, achieved $ach pps, loss $loss%, unmatched $(echo "$out" | js "s['sent'] - s['received']")"
-    if python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)"; then best=$ach; else break; fi
+    if python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)"; then
+      best=$(python3 -c "print(max($ach, ${best/none/0}))"); else break; fi
     # The sender's own limit: asking more would not send more.
     python3 -c "import sys; sys.exit(0 if $ach > 0.9 * $r else 1)" || break
   done
@@ -220,9 +221,10 @@ for responder in kernel xdp packet; do
   [ -n "$out" ] && echo "$out" | js "'$responder at --rate max: sent %.0f/s, replies classified (blast rx) %.0f/s, loss %.2f%%' % (s['achieved_rate'], s['rx_rate'], s['loss_percent'])"
   if [ "$responder" = xdp ]; then # blast's peak RSS, short and 4x longer: flat?
     for d in 2 8; do
-      m=$( { /usr/bin/time -f "%M" timeout $((d + 20)) $A3 "$PF" blast -I v0 --tx-mode "$TXMODE" --rate max \
-        --count 100000000 --duration "$d" -W 1 --json "$dest" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-      echo "blast --rate max --duration $d into the xdp reflector: peak RSS $m KiB"
+      /usr/bin/time -f "%M" -o "$TMP/rss" timeout $((d + 20)) $A3 "$PF" blast -I v0 --tx-mode "$TXMODE" \
+        --rate max --count 100000000 --duration "$d" -W 1 --json "$dest" >"$TMP/rss.json" 2>/dev/null || true
+      echo "blast --rate max --duration $d into the xdp reflector: peak RSS $(tail -1 "$TMP/rss") KiB," \
+        "$(grep '"summary"' "$TMP/rss.json" | js "'%d frames sent, loss %.3f%%' % (s['sent'], s['loss_percent'])")"
     done
   fi
   if [ -n "$refl" ]; then
