@@ -85,11 +85,7 @@ mkpair "$NS2" 2
 SRC_MAC=$(ip -n "$NS" -br link show v0 | awk '{print $3}')
 
 # The same 60-byte frame for trafgen: Ethernet + IPv4 + ICMP echo, 18 data bytes.
-cat > "$TMP/frame.cfg" <<CFG
-{ 0x02,0x00,0x00,0x00,0x00,0x02, $(echo "$SRC_MAC" | sed 's/^/0x/; s/:/,0x/g'), c16(0x0800),
-  0x45,0x00,c16(46),c16(0),c16(0),0x40,0x01,csumip(14,33),198,51,100,1,198,51,100,2,
-  0x08,0x00,csumicmp(34,59),c16(1),c16(1), fill(0x11,18) }
-CFG
+bash "$HERE/benches/trafgen_frame.sh" "$SRC_MAC" > "$TMP/frame.cfg"
 
 now() { date +%s.%N; }
 # The summary record of a JSON Lines run (blast and reflect also print start/notice records).

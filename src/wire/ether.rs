@@ -57,17 +57,24 @@ pub struct VlanTag {
 }
 
 impl VlanTag {
+    /// The tag itself, without its place in the frame.
+    pub fn vlan(&self) -> super::Vlan {
+        super::Vlan {
+            tpid: self.tpid,
+            tci: self.tci,
+        }
+    }
     /// Priority code point.
     pub fn pcp(&self) -> u8 {
-        (self.tci >> 13) as u8
+        self.vlan().pcp()
     }
     /// Drop eligible indicator.
     pub fn dei(&self) -> bool {
-        self.tci & 0x1000 != 0
+        self.vlan().dei()
     }
     /// VLAN id.
     pub fn vid(&self) -> u16 {
-        self.tci & 0x0fff
+        self.vlan().vid()
     }
 }
 
