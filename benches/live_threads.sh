@@ -3,10 +3,13 @@
 # into a GRO peer and an XDP-drop peer on a 2-queue veth pair in a namespace of its own
 # (pflt-<pid>). Frames DELIVERED to the peer per second while the sender sent
 # (benches/rxrate.py). Run by hand as root; bounded by COUNT frames and a timeout per run.
-#   sudo ROUNDS=6 LCOUNT=10000000 TCOUNT=3000000 bash benches/live_threads.sh
+# blast runs for DUR seconds (so that two threads start and stop together: with a count, the
+# thread that finishes first leaves the other sending alone for a while), bounded by LCOUNT too.
+#   sudo ROUNDS=6 DUR=3 TCOUNT=3000000 bash benches/live_threads.sh
 set -euo pipefail
 ROUNDS=${ROUNDS:-6}
-LCOUNT=${LCOUNT:-10000000}   # frames per blast run
+DUR=${DUR:-3}                # seconds per blast run
+LCOUNT=${LCOUNT:-200000000}  # and at most this many frames
 TCOUNT=${TCOUNT:-3000000}    # frames per trafgen run
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
@@ -35,9 +38,9 @@ for sink in gro xdp; do
   T=() L1=() L2=() Q=()
   for i in $(seq "$ROUNDS"); do
     t=$($R timeout 120 trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$TCOUNT" --cpus 1 -C | awk '{print $1}')
-    a=$($R timeout 120 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max --count "$LCOUNT" \
+    a=$($R timeout 120 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max --count "$LCOUNT" --duration "$DUR" \
       --threads 1 --tx-mode live -W 0 --json 198.51.100.2 | awk '{print $1}')
-    b=$($R timeout 120 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max --count "$LCOUNT" \
+    b=$($R timeout 120 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max --count "$LCOUNT" --duration "$DUR" \
       --threads 2 --tx-mode live -W 0 --json 198.51.100.2 | awk '{print $1}')
     T+=("$t"); L1+=("$a"); L2+=("$b"); Q+=("$(python3 -c "print(f'{$b/max($a,1):.2f}')")")
     echo "$sink round $i: trafgen $t, live 1 thread $a, live 2 threads $b (2/1 = ${Q[-1]})"

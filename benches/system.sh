@@ -33,6 +33,7 @@ set -euo pipefail
 COUNT=${COUNT:-2000000}
 REPS=${REPS:-5}
 BATCH=${BATCH:-256}   # frames per syscall for the TX part (blast --batch)
+BDUR=${BDUR:-2}       # seconds per blast run in the TX part (trafgen and the pnet loop: COUNT frames)
 SINK=${SINK:-both}    # stack | gro | xdp | both (gro, then xdp)
 RATES=${RATES:-"20000 50000 100000 200000 400000 800000 1600000 3200000"}   # part 3's ramp (pps)
 RDUR=${RDUR:-2}       # seconds per ramp step (each step also bounded by --count)
@@ -103,9 +104,12 @@ delivered() { # ns command...
   ip netns exec "$ns" python3 "$HERE/benches/rxrate.py" v1 -- "$@" | awk '{print $1}'; }
 run_trafgen() {
   delivered "$NS" timeout 120 trafgen --dev v0 --conf "$TMP/frame.cfg" --num "$COUNT" --cpus 1 -C; }
+# blast runs for BDUR seconds (bounded by 50×COUNT frames too): its threads then start and stop
+# together (with a count split between them, the first to finish leaves the other alone).
 run_blast() { # ns threads tx-mode (exit status 1, no replies, is expected on a sink)
-  delivered "$1" timeout 120 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max --count "$COUNT" \
-    --threads "$2" --tx-mode "$3" --batch "$BATCH" -W 0 --json 198.51.100.2; }
+  delivered "$1" timeout 120 "$PF" blast -I v0 --dst-mac 02:00:00:00:00:02 -s 18 --rate max \
+    --count $((COUNT * 50)) --duration "$BDUR" --threads "$2" --tx-mode "$3" --batch "$BATCH" -W 0 \
+    --json 198.51.100.2; }
 run_pnet() { delivered "$NS" timeout 120 "$LOOP" v0 "$COUNT" 60; }
 ratio() { python3 -c "print(f'{$1/max($2,1):.2f}x')"; }
 
@@ -113,7 +117,7 @@ case "$SINK" in both) SINKS="gro xdp" ;; *) SINKS=$SINK ;; esac
 for sink in $SINKS; do
 setsink "$NS" "$sink"; setsink "$NS2" "$sink"
 
-echo "== TX, 60-byte frames (64 on the wire), $COUNT frames x $REPS, blast --batch $BATCH, veth sink: $sink, $(nproc) cores, $(uname -r)"
+echo "== TX, 60-byte frames (64 on the wire), trafgen and pnet $COUNT frames, blast ${BDUR} s, x $REPS rounds, blast --batch $BATCH, veth sink: $sink, $(nproc) cores, $(uname -r)"
 declare -A R=()
 for i in $(seq "$REPS"); do
   R[trafgen]+="$(run_trafgen) "
