@@ -456,3 +456,61 @@ fn bad_input_exits_2_with_a_clear_error() {
         std::fs::remove_file(p).ok();
     }
 }
+
+/// `-r -` reads the file from standard input, as `tcpdump -r -`: the same lines as `-r FILE`;
+/// `decode --pcap -` too.
+#[test]
+fn standard_input_is_read_as_a_file() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let file = generated("stdin.pcap", 300);
+    let piped = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pktforge"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        let mut stdin = c.stdin.take().unwrap();
+        let feed = std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        });
+        let o = c.wait_with_output().unwrap();
+        feed.join().unwrap();
+        o
+    };
+    let by_name = pktforge(&["capture", "-r", s(&file), "udp"]);
+    let by_stdin = piped(&["capture", "-r", "-", "udp"]);
+    assert_eq!(by_stdin.status.code(), Some(0), "{}", err(&by_stdin));
+    assert!(!out(&by_name).is_empty());
+    assert_eq!(out(&by_stdin), out(&by_name));
+    let d = piped(&["decode", "--pcap", "-", "--json"]);
+    assert_eq!(d.status.code().map(|c| c <= 1), Some(true), "{}", err(&d));
+    let frames = out(&d)
+        .lines()
+        .filter(|l| l.contains("\"type\":\"frame\""))
+        .count();
+    assert_eq!(frames, 300);
+    // Garbage on standard input: named as such, exit 2.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pktforge"))
+        .args(["capture", "-r", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"GIF89a not a capture")
+        .unwrap();
+    let o = c.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("standard input: not a pcap or pcapng file"),
+        "{}",
+        err(&o)
+    );
+}

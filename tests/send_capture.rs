@@ -345,3 +345,61 @@ fn dump_prints_the_program_like_tcpdump_d() {
         String::from_utf8_lossy(&theirs.stdout)
     );
 }
+
+/// `send --from-pcap FILE` sends every frame of the file once by default (as tcpreplay), and
+/// `-c N` cycles through them; counted on the receiving side.
+#[test]
+fn replay_sends_every_frame_of_the_file() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let file = std::env::temp_dir().join(format!("pktforge-replay-{}.pcap", std::process::id()));
+    let st = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/gen_frames.py"
+        ))
+        .arg("5")
+        .arg(&file)
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    let rx = |lab: &Lab| -> u64 {
+        let o = lab
+            .exec(
+                Host::R1,
+                "cat",
+                &["/sys/class/net/r1-a/statistics/rx_packets"],
+            )
+            .unwrap();
+        stdout(&o).trim().parse().unwrap()
+    };
+    let f = file.to_str().unwrap();
+    for (count, want) in [(None, 5u64), (Some("7"), 7)] {
+        let before = rx(&lab);
+        let mut args = vec![
+            "send",
+            "-q",
+            "-I",
+            Lab::A_IFACE,
+            "--interval",
+            "0",
+            "--from-pcap",
+            f,
+        ];
+        if let Some(c) = count {
+            args.extend(["-c", c]);
+        }
+        let out = pktforge(&lab, Host::A, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains(&format!("--- {want} sent")),
+            "{}",
+            stdout(&out)
+        );
+        let got = rx(&lab) - before;
+        assert!(got >= want, "r1 received {got} of {want}");
+    }
+    let _ = std::fs::remove_file(&file);
+}

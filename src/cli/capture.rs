@@ -28,7 +28,8 @@ pub struct CaptureArgs {
     )]
     pub iface: Option<String>,
     /// Read frames from a capture file (pcap or pcapng; Ethernet or Linux cooked SLL/SLL2)
-    /// instead of an interface, as tcpdump -r: the filter is compiled for the file's link type.
+    /// instead of an interface, as tcpdump -r (`-` for standard input): the filter is compiled
+    /// for the file's link type.
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     pub read: Option<PathBuf>,
     /// A tcpdump filter expression (pcap-filter(7)), e.g. `icmp and not host 192.0.2.1`,

@@ -22,7 +22,7 @@ pub struct DecodeArgs {
     /// input is read: frames in hex separated by blank lines.
     pub hex: Vec<String>,
     /// Read the frames from a capture file: pcap or pcapng, Ethernet or Linux cooked
-    /// (SLL, SLL2) frames, streamed.
+    /// (SLL, SLL2) frames, streamed; `-` is standard input.
     #[arg(
         short = 'r',
         long,

@@ -24,9 +24,10 @@ pub struct SendArgs {
     /// The frame (as `craft`).
     #[command(flatten)]
     pub frame: FrameArgs,
-    /// Frames to send.
-    #[arg(short = 'c', long = "count", value_name = "COUNT", default_value_t = 1, value_parser = super::args::parse_u64_any)]
-    pub count: u64,
+    /// Frames to send (default 1; with --from-hex or --from-pcap, each frame given once;
+    /// more cycles through them).
+    #[arg(short = 'c', long = "count", value_name = "COUNT", value_parser = super::args::parse_u64_any)]
+    pub count: Option<u64>,
     /// Seconds between frames (default 1; 0 = as fast as possible).
     #[arg(long, value_name = "SECS", conflicts_with = "rate")]
     pub interval: Option<f64>,
@@ -97,6 +98,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         (None, None) => Duration::from_secs(1),
     };
     let replay = !a.from_hex.is_empty() || a.from_pcap.is_some();
+    let mut replayed = 1;
     let source = if replay {
         if !a.frame.vlan.vlan.is_empty() {
             return Err(Error::Invalid(
@@ -129,6 +131,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
                 .map(|h| parse_hex("--from-hex", h))
                 .collect::<Result<_>>()?
         };
+        replayed = frames.len() as u64;
         FrameSource::Raw { iface, frames }
     } else {
         FrameSource::Crafted {
@@ -139,9 +142,10 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
     // Unwritable outputs are refused before anything (ARP included) is sent.
     super::log::check_writable("--pcap", a.pcap.as_deref())?;
     let mut log = super::log::Log::open(a.log.as_deref())?;
+    let count = a.count.unwrap_or(replayed);
     let req = SendRequest {
         source,
-        count: a.count,
+        count,
         period,
         wait,
         show: Filter::compile(&a.filter)?,
@@ -165,8 +169,8 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         println!(
             "SEND {}: {} frame{} ({}), {}",
             prepared.iface().name,
-            a.count,
-            if a.count == 1 { "" } else { "s" },
+            count,
+            if count == 1 { "" } else { "s" },
             if frames.len() == 1 {
                 format!("{} bytes", frames[0].len())
             } else {

@@ -68,9 +68,14 @@ pub struct CaptureFile<R: Read = File> {
 }
 
 impl CaptureFile<File> {
-    /// Open `path` (pcap or pcapng, told by its magic number).
+    /// Open `path` (pcap or pcapng, told by its magic number); `-` is standard input (as
+    /// `tcpdump -r -`), read as a stream like any file.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let p = path.as_ref();
+        if p == Path::new("-") {
+            let f = File::open("/dev/stdin").map_err(|e| Error::io("opening standard input", e))?;
+            return CaptureFile::new(f, "standard input");
+        }
         let name = p.display().to_string();
         if p.is_dir() {
             return Err(Error::Invalid(format!(
