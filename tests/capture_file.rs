@@ -464,7 +464,8 @@ fn standard_input_is_read_as_a_file() {
     use std::io::Write;
     use std::process::Stdio;
     let file = generated("stdin.pcap", 300);
-    let piped = |args: &[&str]| {
+    // pktforge ARGS with `input` on its standard input.
+    let piped = |args: &[&str], input: Vec<u8>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_pktforge"))
             .args(args)
             .stdin(Stdio::piped())
@@ -472,21 +473,21 @@ fn standard_input_is_read_as_a_file() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let bytes = std::fs::read(&file).unwrap();
         let mut stdin = c.stdin.take().unwrap();
         let feed = std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
+            let _ = stdin.write_all(&input);
         });
         let o = c.wait_with_output().unwrap();
         feed.join().unwrap();
         o
     };
+    let bytes = std::fs::read(&file).unwrap();
     let by_name = pktforge(&["capture", "-r", s(&file), "udp"]);
-    let by_stdin = piped(&["capture", "-r", "-", "udp"]);
+    let by_stdin = piped(&["capture", "-r", "-", "udp"], bytes.clone());
     assert_eq!(by_stdin.status.code(), Some(0), "{}", err(&by_stdin));
     assert!(!out(&by_name).is_empty());
     assert_eq!(out(&by_stdin), out(&by_name));
-    let d = piped(&["decode", "--pcap", "-", "--json"]);
+    let d = piped(&["decode", "--pcap", "-", "--json"], bytes);
     assert_eq!(d.status.code().map(|c| c <= 1), Some(true), "{}", err(&d));
     let frames = out(&d)
         .lines()
@@ -494,19 +495,7 @@ fn standard_input_is_read_as_a_file() {
         .count();
     assert_eq!(frames, 300);
     // Garbage on standard input: named as such, exit 2.
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pktforge"))
-        .args(["capture", "-r", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin
-        .take()
-        .unwrap()
-        .write_all(b"GIF89a not a capture")
-        .unwrap();
-    let o = c.wait_with_output().unwrap();
+    let o = piped(&["capture", "-r", "-"], b"GIF89a not a capture".to_vec());
     assert_eq!(o.status.code(), Some(2));
     assert!(
         err(&o).contains("standard input: not a pcap or pcapng file"),

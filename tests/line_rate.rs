@@ -395,22 +395,12 @@ fn live_frames_into_the_xdp_reflector_get_every_reply() {
         return;
     }
     let lab = common::lab();
-    let child = common::spawn_ready(
+    let child = common::start_reflector_on(
         &lab,
         Host::R1,
-        &[
-            "reflect",
-            "-I",
-            "r1-a",
-            "--ip",
-            "192.0.2.9/24",
-            "--mode",
-            "xdp",
-            "--duration",
-            "10",
-            "--json",
-        ],
-        "answering for 192.0.2.9/24 on r1-a",
+        "r1-a",
+        "192.0.2.9/24",
+        &["--mode", "xdp", "--duration", "10"],
     );
     let rx_before = counter(&lab, Host::R1, "r1-a", "rx_packets");
     let out = pktforge(

@@ -122,14 +122,19 @@ pub fn craft_hex(args: &[&str]) -> Vec<u8> {
 /// Start `pktforge reflect` in b for 203.0.113.9/24 (JSON counters on stdout), with `extra`
 /// flags, and wait until its socket is open.
 pub fn start_reflector(lab: &Lab, extra: &[&str]) -> std::process::Child {
-    let mut args = vec![
-        "reflect",
-        "-I",
-        Lab::B_IFACE,
-        "--ip",
-        "203.0.113.9/24",
-        "--json",
-    ];
+    start_reflector_on(lab, Host::B, Lab::B_IFACE, "203.0.113.9/24", extra)
+}
+
+/// `reflect -I IFACE --ip CIDR --json EXTRA...` in `host`, once it says it is answering.
+pub fn start_reflector_on(
+    lab: &Lab,
+    host: Host,
+    iface: &str,
+    cidr: &str,
+    extra: &[&str],
+) -> std::process::Child {
+    let mut args = vec!["reflect", "-I", iface, "--ip", cidr, "--json"];
     args.extend_from_slice(extra);
-    spawn_ready(lab, Host::B, &args, "answering for 203.0.113.9/24 on b-r2")
+    let ready = format!("answering for {cidr} on {iface}");
+    spawn_ready(lab, host, &args, &ready)
 }
