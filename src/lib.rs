@@ -1,4 +1,5 @@
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 //! pktforge: hand-crafted Ethernet + IPv4 + ICMP frames, sent on a chosen interface over
 //! AF_PACKET (or AF_XDP) and matched with what answers, captured on the same interface.
 //!

@@ -127,6 +127,7 @@ pub struct SharedMap {
 
 // SAFETY: the mapping is owned by the value; concurrent access goes through atomics.
 unsafe impl Send for SharedMap {}
+// SAFETY: as for Send: every shared access goes through atomics on the mapping.
 unsafe impl Sync for SharedMap {}
 
 impl SharedMap {

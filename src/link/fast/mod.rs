@@ -409,6 +409,7 @@ impl FastLink {
                     lens: vec![0; MMSG_BATCH],
                     // SAFETY: plain C structs; pointers are set before each use.
                     iov: vec![unsafe { std::mem::zeroed() }; MMSG_BATCH],
+                    // SAFETY: as above: an all-zero mmsghdr is valid; filled before each use.
                     msgs: vec![unsafe { std::mem::zeroed() }; MMSG_BATCH],
                     addr,
                 }
