@@ -1,0 +1,133 @@
+//! The session against the real kernel: two namespaces joined by a veth pair.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::testns::{self, VethPair};
+use crate::wire::{ArpRepr, EthernetFrame, ETHERTYPE_ARP};
+
+fn peer_mac(pair: &VethPair) -> crate::wire::MacAddr {
+    pair.ns2.run(|| iface::by_name("veth2").unwrap().mac.unwrap())
+}
+
+#[test]
+fn resolves_the_next_hop_by_arp_and_records_both_ways() {
+    if !testns::require_root("session resolves") {
+        return;
+    }
+    let pair = VethPair::new("ses");
+    let want = peer_mac(&pair);
+    let dir = std::env::temp_dir().join(format!("pf-session-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("s.pcap");
+    let f = file.clone();
+    let (mac, notices, src, records) = pair.ns1.run(move || {
+        let mut req = SessionRequest::toward(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        req.capture_file = Some(CaptureFile {
+            path: f,
+            format: PcapFormat::Pcap,
+        });
+        let mut s = Session::open(&req).unwrap();
+        let path = s.path().unwrap().clone();
+        // an ARP request of our own, answered by the peer's kernel, recorded both ways
+        let ask = Arp.solicitation(&path);
+        s.send(&ask).unwrap();
+        let end = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < end {
+            if let Some(rx) = s.recv(end).unwrap() {
+                if Arp.answer(&path, rx.data).is_some() {
+                    break;
+                }
+            }
+        }
+        s.flush().unwrap();
+        (
+            path.dst_mac,
+            s.take_notices(),
+            path.plan.src_ip,
+            s.records(),
+        )
+    });
+    assert_eq!(mac, want, "the next hop's MAC comes from ARP on the wire");
+    assert!(notices.is_empty());
+    assert_eq!(src, Ipv4Addr::new(192, 0, 2, 2));
+    assert!(records);
+    let bytes = std::fs::read(&file).unwrap();
+    // a pcap header and at least the request and the reply
+    assert!(bytes.len() > 24 + 2 * (16 + 42), "{} bytes", bytes.len());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn lazy_next_hop_goes_on_and_keeps_the_solicitation() {
+    if !testns::require_root("session lazy") {
+        return;
+    }
+    let pair = VethPair::new("sel");
+    let (pending, dst_mac) = pair.ns1.run(|| {
+        let mut req = SessionRequest::toward(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 77)));
+        req.next_hop = NextHop::Lazy;
+        let s = Session::open(&req).unwrap();
+        (
+            s.neighbour_request().map(<[u8]>::to_vec),
+            s.path().unwrap().dst_mac,
+        )
+    });
+    let pending = pending.expect("nobody has 192.0.2.77: the solicitation is kept");
+    let eth = EthernetFrame::new_checked(&pending[..]).unwrap();
+    assert_eq!(eth.ethertype(), ETHERTYPE_ARP);
+    let arp = ArpRepr::parse(eth.payload()).unwrap();
+    assert_eq!(arp.target_ip, Ipv4Addr::new(192, 0, 2, 77));
+    assert_eq!(dst_mac, crate::wire::MacAddr::broadcast());
+
+    // Resolve instead refuses the run, naming the timeout
+    let err = pair.ns1.run(|| {
+        let mut req = SessionRequest::toward(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 77)));
+        req.path.arp_timeout = Duration::from_millis(300);
+        Session::open(&req).unwrap_err()
+    });
+    assert!(matches!(err, Error::ArpTimeout { .. }), "{err}");
+}
+
+#[test]
+fn an_interface_session_has_no_path_and_ipv6_is_refused() {
+    if !testns::require_root("session iface") {
+        return;
+    }
+    let pair = VethPair::new("sei");
+    let (has_path, name, v6) = pair.ns1.run(|| {
+        let s = Session::open(&SessionRequest::on_interface("veth1")).unwrap();
+        let v6 = Session::open(&SessionRequest::toward("2001:db8::1".parse().unwrap()))
+            .unwrap_err()
+            .to_string();
+        (s.path().is_some(), s.iface().name.clone(), v6)
+    });
+    assert!(!has_path);
+    assert_eq!(name, "veth1");
+    assert!(v6.contains("IPv6"), "{v6}");
+}
+
+#[test]
+fn on_lo_frames_leave_through_a_raw_socket_and_nothing_changes() {
+    if !testns::require_root("session lo") {
+        return;
+    }
+    let pair = VethPair::new("selo");
+    let read = || {
+        std::fs::read_to_string("/proc/sys/net/ipv4/conf/lo/route_localnet")
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let (before, during, after) = pair.ns1.run(move || {
+        let before = read();
+        let s = Session::open(&SessionRequest::toward(IpAddr::V4(Ipv4Addr::LOCALHOST))).unwrap();
+        let during = (read(), s.settings_changed());
+        drop(s);
+        (before, during, read())
+    });
+    assert_eq!(before, during.0);
+    assert!(during.1.is_empty());
+    assert_eq!(before, after);
+}
