@@ -5,6 +5,7 @@
 //! [`SendRequest::prepare`] resolves the path, opens the link and builds the first frame;
 //! [`PreparedSend::run_with`] sends.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,11 +13,12 @@ use crate::craft::{Endpoints, FrameSpec};
 use crate::dissect::{dissect_frame, summary};
 use crate::event::{self, Command, Direction, Event, Frame, FrameTotals, Start, Summary, Totals};
 use crate::filter::Filter;
-use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
-use crate::link::{self, Link, LinkConfig, RxFilter};
-use crate::net::loopback::LoopbackGuard;
-use crate::net::resolve::{self, PathRequest};
-use crate::net::{iface, Interface};
+use crate::link::loopback::raw_sendable;
+use crate::link::pcap::PcapFormat;
+use crate::link::{self, Backend, LinkConfig, RxFilter};
+use crate::net::resolve::PathRequest;
+use crate::net::Interface;
+use crate::session::{CaptureFile, Loopback, Session, SessionRequest};
 use crate::wire::{EthernetFrame, VlanStack, ETHERNET_HEADER_LEN, ETHERTYPE_VLAN};
 use crate::{Error, Field, Result, Stop};
 
@@ -107,18 +109,26 @@ pub struct SendRequest {
     pub backend: link::Backend,
 }
 
-/// A send ready to go: the link is open and the first frame built.
+/// A send ready to go: the session is open and the first frame built.
 pub struct PreparedSend {
     req: SendRequest,
-    iface: Interface,
-    link: Box<dyn Link>,
+    session: Session,
     frames: Vec<Vec<u8>>,
     crafted: Option<(FrameSpec, Endpoints)>,
-    _lo: Option<LoopbackGuard>,
+}
+
+/// How frames leave on `lo`: through a raw IP socket when it carries every one unchanged,
+/// otherwise through the packet socket with `lo`'s sysctls on for the run.
+fn loopback_for(frames: &[Vec<u8>]) -> Loopback {
+    if frames.iter().all(|f| raw_sendable(f)) {
+        Loopback::RawSocket
+    } else {
+        Loopback::Sysctls
+    }
 }
 
 impl SendRequest {
-    /// Check the request, resolve the path, open the link and build the frames. Nothing is
+    /// Check the request, resolve the path, open the session and build the frames. Nothing is
     /// sent except, when the next hop's MAC is unknown, ARP requests.
     pub fn prepare(mut self) -> Result<PreparedSend> {
         if self.count == 0 {
@@ -140,7 +150,11 @@ impl SendRequest {
             self.show.program = crate::link::bpf::under_vlan_stack(&self.show.program, &vlans)
                 .map_err(|e| Error::invalid(Field::Filter, e))?;
         }
-        let (iface, link, lo, frames, crafted) = match &self.source {
+        let capture_file = self.pcap.clone().map(|path| CaptureFile {
+            path,
+            format: self.pcap_format,
+        });
+        let (session, frames, crafted) = match &self.source {
             FrameSource::Raw {
                 iface: name,
                 frames,
@@ -148,50 +162,97 @@ impl SendRequest {
                 if frames.is_empty() {
                     return Err(Error::invalid(Field::Input, "holds no frames to send"));
                 }
-                let ifc = iface::by_name(name)?;
-                let (link, lo) = open(&ifc, rx_filter, self.backend)?;
-                (ifc, link, lo, frames.clone(), None)
+                let req = SessionRequest {
+                    loopback: loopback_for(frames),
+                    ..session_request(
+                        SessionRequest::on_interface(name.clone()),
+                        rx_filter,
+                        self.backend,
+                    )
+                };
+                let session = Session::open(&SessionRequest {
+                    capture_file,
+                    ..req
+                })?;
+                (session, frames.clone(), None)
             }
             FrameSource::Crafted { spec, path } => {
-                let (ifc, link, lo, ep) = resolve_path(spec, path, rx_filter, self.backend)?;
+                // Refuse what cannot be built before touching the network.
+                let offline = spec.build(&Endpoints::offline(path))?;
+                let req = SessionRequest {
+                    loopback: loopback_for(&[offline]),
+                    capture_file,
+                    ..crafted_session(spec, path, rx_filter, self.backend)
+                };
+                let session = Session::open(&req)?;
+                let ep = endpoints(&session);
                 let first = spec.build(&ep)?;
-                (ifc, link, lo, vec![first], Some(((**spec).clone(), ep)))
+                (session, vec![first], Some(((**spec).clone(), ep)))
             }
         };
         for f in &frames {
             match self.fragment {
                 Some(plan) => {
                     for piece in split(f, plan)? {
-                        check_mtu(&piece, &iface, self.force)?;
+                        check_mtu(&piece, session.iface(), self.force)?;
                     }
                 }
-                None => check_mtu(f, &iface, self.force)?,
+                None => check_mtu(f, session.iface(), self.force)?,
             }
         }
-        // On lo: well-formed IPv4 leaves through a raw IP socket (no setting changed); only
-        // other frames need lo's sysctls, set for the run (journaled, root only).
-        let (link, lo) = match (iface.is_loopback, lo) {
-            (true, _)
-                if frames
-                    .iter()
-                    .all(|f| crate::link::loopback::raw_sendable(f)) =>
-            {
-                (
-                    Box::new(crate::link::loopback::LoopbackLink::new(link)?) as Box<dyn Link>,
-                    None,
-                )
-            }
-            (true, None) => (link, Some(LoopbackGuard::enable()?)),
-            (_, lo) => (link, lo),
-        };
         Ok(PreparedSend {
             req: self,
-            iface,
-            link,
+            session,
             frames,
             crafted,
-            _lo: lo,
         })
+    }
+}
+
+/// A session request for `toward` with a link taking `filter`.
+fn session_request(toward: SessionRequest, filter: RxFilter, backend: Backend) -> SessionRequest {
+    SessionRequest {
+        backend,
+        link: LinkConfig {
+            filter,
+            promiscuous: false,
+            buffer_size: 4 << 20,
+            ..LinkConfig::default()
+        },
+        ..toward
+    }
+}
+
+/// The session a crafted frame is sent through: toward its IP destination on the wire (a
+/// source route's first hop), ARP going out and taken back with the frame's tags.
+fn crafted_session(
+    spec: &FrameSpec,
+    path: &PathRequest,
+    filter: RxFilter,
+    backend: Backend,
+) -> SessionRequest {
+    SessionRequest {
+        path: PathRequest {
+            vlans: spec.vlans,
+            ..path.clone()
+        },
+        ..session_request(
+            SessionRequest::toward(IpAddr::V4(spec.wire_dst())),
+            filter,
+            backend,
+        )
+    }
+}
+
+/// The addresses a session toward an address gives a crafted frame.
+fn endpoints(session: &Session) -> Endpoints {
+    let path = session
+        .path()
+        .expect("a session toward an address has a path");
+    Endpoints {
+        src_mac: path.src_mac,
+        dst_mac: path.dst_mac,
+        src_ip: path.plan.src_ip,
     }
 }
 
@@ -201,57 +262,14 @@ impl SendRequest {
 pub fn resolve_endpoints(
     spec: &FrameSpec,
     path: &PathRequest,
-    backend: link::Backend,
+    backend: Backend,
 ) -> Result<Endpoints> {
-    let filter = RxFilter::ArpAndIcmp;
-    Ok(resolve_path(spec, path, filter, backend)?.3)
-}
-
-type Resolved = (Interface, Box<dyn Link>, Option<LoopbackGuard>, Endpoints);
-
-fn resolve_path(
-    spec: &FrameSpec,
-    path: &PathRequest,
-    filter: RxFilter,
-    backend: link::Backend,
-) -> Result<Resolved> {
-    // Refuse what cannot be built before touching the network.
     spec.build(&Endpoints::offline(path))?;
-    let req = PathRequest {
-        dst: Some(spec.wire_dst()),
-        // ARP for the next hop goes out (and is taken back) with the frame's tags.
-        vlans: spec.vlans,
-        ..path.clone()
-    };
-    let plan = resolve::plan(&req)?;
-    let (mut link, lo) = open(&plan.iface, filter, backend)?;
-    let path = crate::link::path::complete(plan, &req, link.as_mut())?;
-    let ep = Endpoints {
-        src_mac: path.src_mac,
-        dst_mac: path.dst_mac,
-        src_ip: path.plan.src_ip,
-    };
-    Ok((path.plan.iface.clone(), link, lo, ep))
-}
-
-/// Open a link on `iface` with `filter`; on lo, with lo set to accept our frames.
-fn open(
-    iface: &Interface,
-    filter: RxFilter,
-    backend: link::Backend,
-) -> Result<(Box<dyn Link>, Option<LoopbackGuard>)> {
-    let link = link::open_backend(
-        backend,
-        iface,
-        &LinkConfig {
-            filter,
-            promiscuous: false,
-            buffer_size: 4 << 20,
-            ..LinkConfig::default()
-        },
-    )?;
-    // lo's settings, if needed, are decided once the frames are known (prepare).
-    Ok((link, None))
+    let req = crafted_session(spec, path, RxFilter::ArpAndIcmp, backend);
+    Ok(endpoints(&Session::open(&SessionRequest {
+        loopback: Loopback::AsIs,
+        ..req
+    })?))
 }
 
 /// A frame's IP datagram as hand-made fragments, each behind the frame's Ethernet header.
@@ -297,7 +315,7 @@ fn check_mtu(frame: &[u8], iface: &Interface, force: bool) -> Result<()> {
 impl PreparedSend {
     /// The interface the frames go out of.
     pub fn iface(&self) -> &Interface {
-        &self.iface
+        self.session.iface()
     }
 
     /// The frames: the first crafted one, or every raw frame.
@@ -310,34 +328,21 @@ impl PreparedSend {
     pub fn run_with(mut self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
         let vlans = self.crafted.as_ref().map(|(spec, _)| spec.vlans);
         on_event(&Event::Start(Start {
-            iface: Some(self.iface.name.clone()),
+            iface: Some(self.session.iface().name.clone()),
             vlans: vlans.filter(|v| !v.is_empty()),
             ..Start::new(Command::Send)
         }));
-        let mut pcap = self
-            .req
-            .pcap
-            .as_ref()
-            .map(|p| {
-                PcapWriter::create_as(
-                    p,
-                    self.req.pcap_format,
-                    LINKTYPE_ETHERNET,
-                    Some(&self.iface.name),
-                )
-            })
-            .transpose()?;
         let start = Instant::now();
         let mut totals = FrameTotals::default();
         let mut index = 0u64;
-        let result = self.send_all(stop, on_event, &mut pcap, &mut totals, &mut index);
+        let result = self.send_all(stop, on_event, &mut totals, &mut index);
         let send_time = start.elapsed();
         let result = result.and_then(|()| match self.req.wait {
-            Some(w) => self.listen(w, stop, on_event, &mut pcap, &mut totals, &mut index),
+            Some(w) => self.listen(w, stop, on_event, &mut totals, &mut index),
             None => Ok(()),
         });
-        let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
-        totals.dropped_by_kernel = self.link.stats().kernel_drops;
+        let flushed = self.session.flush();
+        totals.dropped_by_kernel = self.session.link().stats().kernel_drops;
         let summary = Summary {
             command: Command::Send,
             // From the first send to the last: what the pacing held.
@@ -366,12 +371,11 @@ impl PreparedSend {
     fn on_rx(
         &mut self,
         on_event: &mut dyn FnMut(&Event),
-        pcap: &mut Option<PcapWriter>,
         totals: &mut FrameTotals,
         index: &mut u64,
         until: Instant,
     ) -> Result<bool> {
-        let Some(rx) = self.link.recv(until)? else {
+        let Some(rx) = self.session.link().recv(until)? else {
             return Ok(false);
         };
         if !self.req.show.matches(rx.data) {
@@ -380,9 +384,8 @@ impl PreparedSend {
         let (data, at) = (rx.data.to_vec(), rx.timestamp);
         totals.received += 1;
         *index += 1;
-        if let Some(w) = pcap.as_mut() {
-            w.write(at, &data)?;
-        }
+        // Only what the wait shows is kept.
+        self.session.record(at, &data)?;
         on_event(&self.frame_record(*index, at, &data, Direction::In));
         Ok(true)
     }
@@ -391,7 +394,6 @@ impl PreparedSend {
         &mut self,
         stop: &Stop,
         on_event: &mut dyn FnMut(&Event),
-        pcap: &mut Option<PcapWriter>,
         totals: &mut FrameTotals,
         index: &mut u64,
     ) -> Result<()> {
@@ -401,7 +403,7 @@ impl PreparedSend {
             let due = start + self.req.period.mul_f64(totals.sent as f64);
             while Instant::now() < due {
                 if self.req.wait.is_some() {
-                    self.on_rx(on_event, pcap, totals, index, due)?;
+                    self.on_rx(on_event, totals, index, due)?;
                 } else {
                     std::thread::sleep(due - Instant::now());
                 }
@@ -418,12 +420,8 @@ impl PreparedSend {
                 None => vec![frame],
             };
             for frame in pieces {
-                self.link.send(&frame)?;
-                let at = SystemTime::now();
+                let at = self.session.send(&frame)?;
                 *index += 1;
-                if let Some(w) = pcap.as_mut() {
-                    w.write(at, &frame)?;
-                }
                 on_event(&self.frame_record(*index, at, &frame, Direction::Out));
             }
             totals.sent += 1;
@@ -436,14 +434,13 @@ impl PreparedSend {
         wait: Duration,
         stop: &Stop,
         on_event: &mut dyn FnMut(&Event),
-        pcap: &mut Option<PcapWriter>,
         totals: &mut FrameTotals,
         index: &mut u64,
     ) -> Result<()> {
         let end = Instant::now() + wait;
         while !stop.is_stopped() && Instant::now() < end {
             let until = end.min(Instant::now() + Duration::from_millis(200));
-            self.on_rx(on_event, pcap, totals, index, until)?;
+            self.on_rx(on_event, totals, index, until)?;
         }
         Ok(())
     }
