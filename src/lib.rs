@@ -7,7 +7,7 @@
 //!
 //! | layer | module | what it does |
 //! | --- | --- | --- |
-//! | request | [`probe`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
+//! | request | [`probe`], [`send`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
 //! | session | [`session`] | what every driver opens its run through: resolve, link, `lo`, next hop, capture file |
 //! | resolve | [`net`] | interface, route and source address from the kernel |
 //! | link | [`link`] | moving frames (pnet or the Linux fast path), ARP for the next hop ([`link::path`]), pcap |
@@ -74,6 +74,7 @@ pub mod probe;
 pub mod reflect;
 #[cfg(target_os = "linux")]
 pub(crate) mod reflect_xdp;
+pub mod send;
 pub mod session;
 mod stop;
 #[cfg(test)]

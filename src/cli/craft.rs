@@ -12,7 +12,7 @@ use super::render::Render;
 use pktforge::dissect::{dissect_frame, hexdump_beside, render_text, summary};
 use pktforge::event::{self, Command, Event, Frame, FrameTotals, Start, Summary, Totals};
 use pktforge::link::pcap::PcapWriter;
-use pktforge::probe::send::resolve_endpoints;
+use pktforge::send::resolve_endpoints;
 use pktforge::Result;
 
 /// `pktforge craft` flags.
@@ -59,9 +59,9 @@ pub fn run(a: CraftArgs) -> Result<i32> {
     };
     let frame = spec.build(&ep)?;
     let frames = match a.fragment {
-        Some(size) => pktforge::probe::send::split(
+        Some(size) => pktforge::send::split(
             &frame,
-            pktforge::probe::send::FragmentPlan {
+            pktforge::send::FragmentPlan {
                 size,
                 overlap: a.fragment_overlap,
                 reverse: a.fragment_reverse,

@@ -15,7 +15,7 @@ use pktforge::dissect::summary;
 use pktforge::event::Totals;
 use pktforge::filter::Filter;
 use pktforge::link::capfile::CaptureFile;
-use pktforge::probe::send::{FrameSource, SendRequest};
+use pktforge::send::{FrameSource, SendRequest};
 use pktforge::{Error, Result, Stop};
 
 /// `pktforge send` flags: every `craft` flag, plus where and how often.
@@ -152,7 +152,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         force: a.force,
         pcap: a.pcap.clone(),
         pcap_format: super::pcap_format(a.pcapng),
-        fragment: a.fragment.map(|size| pktforge::probe::send::FragmentPlan {
+        fragment: a.fragment.map(|size| pktforge::send::FragmentPlan {
             size,
             overlap: a.fragment_overlap,
             reverse: a.fragment_reverse,

@@ -8,6 +8,5 @@ pub mod options;
 pub mod ping;
 pub mod port;
 pub mod query;
-pub mod send;
 pub mod trace;
 pub mod transport;

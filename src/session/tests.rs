@@ -8,7 +8,8 @@ use crate::testns::{self, VethPair};
 use crate::wire::{ArpRepr, EthernetFrame, ETHERTYPE_ARP};
 
 fn peer_mac(pair: &VethPair) -> crate::wire::MacAddr {
-    pair.ns2.run(|| iface::by_name("veth2").unwrap().mac.unwrap())
+    pair.ns2
+        .run(|| iface::by_name("veth2").unwrap().mac.unwrap())
 }
 
 #[test]
