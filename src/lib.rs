@@ -43,7 +43,7 @@
 //!
 //! # Probing
 //! ```no_run
-//! use pktforge::probe::{options::SourceRoute, ping::PingRequest};
+//! use pktforge::{craft::options::SourceRoute, probe::ping::PingRequest};
 //!
 //! let mut ping = PingRequest::new("203.0.113.2".parse()?);
 //! ping.count = Some(3);

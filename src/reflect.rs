@@ -15,8 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::{iface, Interface};
-use crate::probe::kinds::mask_prefix;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
+use crate::wire::mask_prefix;
 use crate::wire::{
     build_icmp_frame, build_tagged_arp_frame, parse_options, ArpRepr, EthernetFrame, EthernetRepr,
     IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, Vlan, VlanStack,

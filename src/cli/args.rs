@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use pktforge::probe::options::TimestampMode;
+use pktforge::craft::options::TimestampMode;
 use pktforge::wire::VlanStack;
 use pktforge::Error;
 
@@ -239,7 +239,7 @@ pub fn parse_hex(flag: &str, s: &str) -> pktforge::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pktforge::probe::options::OptionsRequest;
+    use pktforge::craft::options::OptionsRequest;
 
     #[test]
     fn hex_and_timestamp_parsing() {

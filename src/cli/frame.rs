@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::{options_request, path_request, resolve_host};
 use pktforge::craft::{Endpoints, FrameSpec, IcmpSpec, Transport};
-use pktforge::probe::kinds::echo_data;
+use pktforge::wire::echo_data;
 use pktforge::wire::hop::ms_since_midnight_ut;
 use pktforge::wire::{TcpOption, TcpRepr, UdpRepr};
 use pktforge::{Error, Result};

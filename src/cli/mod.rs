@@ -27,10 +27,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use args::{parse_addr_list, parse_hex, parse_timestamp_mode, IpOptionArgs, LinkArgs, ProbeArgs};
+use pktforge::craft::options::{OptionsRequest, SourceRoute};
 use pktforge::event::{Summary, Totals};
 use pktforge::net::resolve::PathRequest;
 use pktforge::probe::engine::Target;
-use pktforge::probe::options::{OptionsRequest, SourceRoute};
 use pktforge::probe::query::QueryKind;
 use pktforge::wire::parse_mac;
 use pktforge::{Error, Field, Result, Stop};

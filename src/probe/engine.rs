@@ -13,6 +13,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::craft::options::OptionsRequest;
 use crate::event::{
     self, time_us, Answer, Command, IcmpError, Malformed, ProbeTotals, RttStats, Start, Summary,
     Totals,
@@ -21,7 +22,6 @@ use crate::link::path::{self, Path};
 use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::resolve::{self, PathRequest};
-use crate::probe::options::OptionsRequest;
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
     build_l4_frame_into, emit_options, explain_pointer, parse_options, EthernetRepr, IcmpMessage,
@@ -309,7 +309,7 @@ impl Session {
             link = Box::new(link::loopback::LoopbackLink::new(link)?);
         }
         let mut notices = Vec::new();
-        if let Some(crate::probe::options::SourceRoute::Strict(_)) = &t.options.source_route {
+        if let Some(crate::craft::options::SourceRoute::Strict(_)) = &t.options.source_route {
             if plan.next_hop != wire_dst {
                 // RFC 791: a strict route's first hop must be directly connected to us.
                 notices.push(format!(

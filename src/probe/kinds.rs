@@ -17,23 +17,12 @@ pub struct Echo {
     data: Vec<u8>,
 }
 
-/// Echo data as iputils fills it: `size` bytes of `pattern` repeated, starting over after the
-/// first `skip` bytes (which a stamp overwrites); without a pattern 0x08, 0x09, ... by position.
-pub fn echo_data(size: usize, pattern: &[u8], skip: usize) -> Vec<u8> {
-    (0..size)
-        .map(|i| match pattern {
-            [] => (i + 8) as u8,
-            p => p[i.saturating_sub(skip) % p.len()],
-        })
-        .collect()
-}
-
 impl Echo {
     /// Echo requests with `size` data bytes filled with `pattern` (empty: 0x08, 0x09, ...).
     pub fn new(id: u16, size: usize, pattern: &[u8]) -> Self {
         Echo {
             id,
-            data: echo_data(size, pattern, 0),
+            data: crate::wire::echo_data(size, pattern, 0),
         }
     }
 
@@ -153,13 +142,6 @@ pub struct Mask {
     pub id: u16,
 }
 
-/// Prefix length of a contiguous mask (None for e.g. 255.0.255.0).
-pub fn mask_prefix(mask: Ipv4Addr) -> Option<u8> {
-    let m = u32::from(mask);
-    let ones = m.leading_ones();
-    (m.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
-}
-
 impl ProbeKind for Mask {
     fn request_type(&self) -> u8 {
         17
@@ -180,7 +162,7 @@ impl ProbeKind for Mask {
                 seq,
                 Answer::Mask {
                     mask,
-                    prefix_len: mask_prefix(mask),
+                    prefix_len: crate::wire::mask_prefix(mask),
                 },
             )),
             _ => None,
@@ -258,6 +240,7 @@ impl ProbeKind for RouterSolicit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::mask_prefix;
 
     #[test]
     fn mask_prefix_rejects_holes() {

@@ -4,7 +4,6 @@ pub mod capture;
 pub mod capture_file;
 pub mod engine;
 pub mod kinds;
-pub mod options;
 pub mod ping;
 pub mod port;
 pub mod query;

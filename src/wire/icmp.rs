@@ -924,6 +924,17 @@ fn byte_name(t: u8, k: usize) -> String {
     }
 }
 
+/// Echo data as iputils fills it: `size` bytes of `pattern` repeated, starting over after the
+/// first `skip` bytes (which a stamp overwrites); without a pattern 0x08, 0x09, ... by position.
+pub fn echo_data(size: usize, pattern: &[u8], skip: usize) -> Vec<u8> {
+    (0..size)
+        .map(|i| match pattern {
+            [] => (i + 8) as u8,
+            p => p[i.saturating_sub(skip) % p.len()],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

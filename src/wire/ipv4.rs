@@ -480,6 +480,13 @@ impl ParsedIpv4 {
     }
 }
 
+/// Prefix length of a contiguous mask (None for e.g. 255.0.255.0).
+pub fn mask_prefix(mask: Ipv4Addr) -> Option<u8> {
+    let m = u32::from(mask);
+    let ones = m.leading_ones();
+    (m.checked_shl(ones).unwrap_or(0) == 0).then_some(ones as u8)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -2,9 +2,12 @@
 //! given or defaulted to the right value (lengths, IHL, checksums). Building is pure: the
 //! addresses a path supplies (MACs, source IP) are passed in. No I/O here.
 
+pub mod options;
+
+use options::OptionsRequest;
+
 use std::net::Ipv4Addr;
 
-use crate::probe::options::OptionsRequest;
 use crate::wire::{
     build_l4_frame_into, checksum, EthernetRepr, IcmpMessage, IcmpRepr, Ipv4Repr, L4Repr, MacAddr,
     TcpRepr, UdpRepr, VlanStack, ETHERTYPE_IPV4,
@@ -416,7 +419,7 @@ mod tests {
     #[test]
     fn defaults_are_right_and_lies_are_kept() {
         let mut s = FrameSpec::new("203.0.113.2".parse().unwrap());
-        s.payload = crate::probe::kinds::echo_data(56, &[], 0);
+        s.payload = crate::wire::echo_data(56, &[], 0);
         let b = s.build(&ep()).unwrap();
         assert_eq!(b.len(), 14 + 20 + 8 + 56);
         let d = dissect_frame(&b);
