@@ -77,8 +77,6 @@ pub(crate) mod reflect_xdp;
 pub mod send;
 pub mod session;
 mod stop;
-#[cfg(test)]
-pub(crate) mod testns;
 pub mod wire;
 
 pub use error::{Error, Field, Result};

@@ -4,9 +4,9 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::*;
+use crate::lab::testing::{self, VethPair};
 use crate::link::RxFilter;
 use crate::net::iface;
-use crate::testns::{self, VethPair};
 use crate::wire::{build_icmp_frame, EthernetRepr, IcmpRepr, Ipv4Repr, MacAddr, ETHERTYPE_IPV4};
 
 const ME: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 2);
@@ -53,7 +53,7 @@ fn collect(link: &mut FastLink, deadline: Instant, want: usize) -> Vec<(u8, u16,
 
 #[test]
 fn batch_send_and_ring_receive_with_kernel_timestamps_and_no_own_frames() {
-    if !testns::require_root("fast batch send/receive") {
+    if !testing::require_root("fast batch send/receive") {
         return;
     }
     let v = VethPair::new("fk");
@@ -122,7 +122,7 @@ fn batch_send_and_ring_receive_with_kernel_timestamps_and_no_own_frames() {
 
 #[test]
 fn fanout_hands_each_reply_to_exactly_one_ring() {
-    if !testns::require_root("fast fanout") {
+    if !testing::require_root("fast fanout") {
         return;
     }
     let v = VethPair::new("ff");
@@ -179,7 +179,7 @@ fn oversized_frame_is_refused_before_sending() {
     assert!(tx_slot_for(MAX_FRAME).is_some());
     assert!(tx_slot_for(MAX_FRAME + 1).is_none());
     assert_eq!(tx_slot_for(60), Some(MIN_SLOT));
-    if !testns::require_root("fast oversized frame") {
+    if !testing::require_root("fast oversized frame") {
         return;
     }
     let v = VethPair::new("fo");

@@ -12,8 +12,8 @@ use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::{Ipv4Packet, MutableIpv4Packet};
 
 use super::*;
+use crate::lab::testing::{self, NetNs, VethPair};
 use crate::net::{iface, neigh};
-use crate::testns::{self, NetNs, VethPair};
 
 /// A complete Ethernet + IPv4 + ICMP echo request, built by hand with pnet_packet views.
 fn echo_request(
@@ -112,7 +112,7 @@ fn drain(link: &mut dyn Link, deadline: Instant, max: usize) -> Vec<Seen> {
 
 #[test]
 fn open_on_missing_interface_fails_cleanly() {
-    if !testns::require_root("open_on_missing_interface_fails_cleanly") {
+    if !testing::require_root("open_on_missing_interface_fails_cleanly") {
         return;
     }
     let ns = NetNs::new("lkmiss");
@@ -130,7 +130,7 @@ fn open_on_missing_interface_fails_cleanly() {
 
 #[test]
 fn veth_echo_reply_filter_and_ignore_outgoing() {
-    if !testns::require_root("veth_echo_reply_filter_and_ignore_outgoing") {
+    if !testing::require_root("veth_echo_reply_filter_and_ignore_outgoing") {
         return;
     }
     let v = VethPair::new("lk");
@@ -264,7 +264,7 @@ fn veth_echo_reply_filter_and_ignore_outgoing() {
 
 #[test]
 fn loopback_echo_seen_once_request_never() {
-    if !testns::require_root("loopback_echo_seen_once_request_never") {
+    if !testing::require_root("loopback_echo_seen_once_request_never") {
         return;
     }
     let ns = NetNs::new("lklo");

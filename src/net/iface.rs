@@ -188,7 +188,7 @@ pub fn name_of_index(index: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testns::{self, NetNs};
+    use crate::lab::testing::{self, NetNs};
 
     #[test]
     fn nonzero_mac_filters_zero() {
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn veth_in_namespace_has_mac_mtu_and_address() {
-        if !testns::require_root("veth_in_namespace_has_mac_mtu_and_address") {
+        if !testing::require_root("veth_in_namespace_has_mac_mtu_and_address") {
             return;
         }
         let ns = NetNs::new("if");

@@ -405,7 +405,7 @@ pub fn lookup(dst: Ipv4Addr, src: Option<Ipv4Addr>, oif: Option<u32>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testns::{self, NetNs, VethPair};
+    use crate::lab::testing::{self, NetNs, VethPair};
 
     fn nlmsg(ty: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();
@@ -589,7 +589,7 @@ mod tests {
 
     #[test]
     fn loopback_is_local_via_lo() {
-        if !testns::require_root("loopback_is_local_via_lo") {
+        if !testing::require_root("loopback_is_local_via_lo") {
             return;
         }
         let ns = NetNs::new("rt");
@@ -602,7 +602,7 @@ mod tests {
 
     #[test]
     fn veth_no_route_then_default_gateway() {
-        if !testns::require_root("veth_no_route_then_default_gateway") {
+        if !testing::require_root("veth_no_route_then_default_gateway") {
             return;
         }
         let v = VethPair::new("rt");

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::testns::{self, VethPair};
+use crate::lab::testing::{self, VethPair};
 use crate::wire::{ArpRepr, EthernetFrame, ETHERTYPE_ARP};
 
 fn peer_mac(pair: &VethPair) -> crate::wire::MacAddr {
@@ -14,7 +14,7 @@ fn peer_mac(pair: &VethPair) -> crate::wire::MacAddr {
 
 #[test]
 fn resolves_the_next_hop_by_arp_and_records_both_ways() {
-    if !testns::require_root("session resolves") {
+    if !testing::require_root("session resolves") {
         return;
     }
     let pair = VethPair::new("ses");
@@ -62,7 +62,7 @@ fn resolves_the_next_hop_by_arp_and_records_both_ways() {
 
 #[test]
 fn lazy_next_hop_goes_on_and_keeps_the_solicitation() {
-    if !testns::require_root("session lazy") {
+    if !testing::require_root("session lazy") {
         return;
     }
     let pair = VethPair::new("sel");
@@ -93,7 +93,7 @@ fn lazy_next_hop_goes_on_and_keeps_the_solicitation() {
 
 #[test]
 fn an_interface_session_has_no_path_and_ipv6_is_refused() {
-    if !testns::require_root("session iface") {
+    if !testing::require_root("session iface") {
         return;
     }
     let pair = VethPair::new("sei");
@@ -111,7 +111,7 @@ fn an_interface_session_has_no_path_and_ipv6_is_refused() {
 
 #[test]
 fn on_lo_frames_leave_through_a_raw_socket_and_nothing_changes() {
-    if !testns::require_root("session lo") {
+    if !testing::require_root("session lo") {
         return;
     }
     let pair = VethPair::new("selo");

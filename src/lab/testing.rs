@@ -1,13 +1,13 @@
-//! Test helper: throw-away network namespaces and running code inside them.
+//! Test helper: throw-away network namespaces (built with [`super::netns`]) and running code
+//! inside them.
 //!
-//! A namespace is created with `ip netns add pf-net-<pid>-<n>` and deleted on drop
-//! (also when the test panics). Code runs in it on a fresh thread that calls
-//! `setns(CLONE_NEWNET)`; sockets created on that thread belong to the namespace.
-//! The test-harness thread itself never changes namespace.
+//! A namespace is created as `pf-net-<pid>-<n>-<tag>` and deleted on drop (also when the
+//! test panics). Code runs in it on a fresh thread that enters it; sockets created on that
+//! thread belong to the namespace. The test-harness thread itself never changes namespace.
 
-use std::os::fd::AsRawFd;
-use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::netns;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -36,40 +36,25 @@ impl NetNs {
     pub fn new(tag: &str) -> Self {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("pf-net-{}-{n}-{tag}", std::process::id());
-        run_ip(&["netns", "add", &name]);
+        netns::add(&name).unwrap();
         let ns = NetNs { name };
         ns.ip(&["link", "set", "lo", "up"]);
         ns
     }
 
-    /// `ip -n NAME ARGS...`, panicking with ip's stderr on failure.
+    /// `ip -n NAME ARGS...`, panicking with ip's message on failure.
     pub fn ip(&self, args: &[&str]) {
-        let mut full = vec!["-n", &self.name];
-        full.extend_from_slice(args);
-        run_ip(&full);
+        netns::ip(&self.name, args).unwrap();
     }
 
-    /// `ip netns exec NAME sysctl -w KEY=VALUE` (per-namespace sysctls only).
+    /// A sysctl of this namespace.
     pub fn sysctl(&self, key: &str, value: &str) {
-        run_ip(&[
-            "netns",
-            "exec",
-            &self.name,
-            "sysctl",
-            "-q",
-            "-w",
-            &format!("{key}={value}"),
-        ]);
+        netns::sysctl(&self.name, key, value).unwrap();
     }
 
     /// Run `f` on a fresh thread that has entered this namespace; propagate panics.
     pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/var/run/netns/{}", self.name);
-        let h = std::thread::spawn(move || {
-            enter(&path);
-            f()
-        });
-        match h.join() {
+        match self.spawn(f).join() {
             Ok(v) => v,
             Err(p) => std::panic::resume_unwind(p),
         }
@@ -80,49 +65,20 @@ impl NetNs {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> std::thread::JoinHandle<T> {
-        let path = format!("/var/run/netns/{}", self.name);
+        let name = self.name.clone();
         std::thread::spawn(move || {
-            enter(&path);
+            netns::enter(&name).unwrap();
             f()
         })
     }
 }
 
-/// Enter the namespace at `path` on the *current* thread (only call on fresh threads).
-fn enter(path: &str) {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {path}: {e}"));
-    // SAFETY: valid fd to a netns file; affects only the calling thread.
-    let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
-}
-
 impl Drop for NetNs {
     fn drop(&mut self) {
-        let out = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
-        if let Ok(o) = out {
-            if !o.status.success() {
-                eprintln!(
-                    "warning: ip netns del {}: {}",
-                    self.name,
-                    String::from_utf8_lossy(&o.stderr)
-                );
-            }
+        if let Err(e) = netns::delete(&self.name) {
+            eprintln!("warning: {e}");
         }
     }
-}
-
-fn run_ip(args: &[&str]) {
-    let o = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running ip {args:?}: {e}"));
-    assert!(
-        o.status.success(),
-        "ip {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 /// Two namespaces joined by a veth pair: `ns1`/`veth1` 192.0.2.2/24 ↔ `ns2`/`veth2` 192.0.2.1/24.

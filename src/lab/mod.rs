@@ -8,7 +8,11 @@
 //! without it, the final destination and the echo's way back included. Nothing touches the host's
 //! own interfaces or routes: every link is created directly inside the namespaces.
 
-use std::process::{Command, Output};
+pub mod netns;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::process::Output;
 
 use crate::{Error, Result};
 
@@ -93,7 +97,7 @@ impl Lab {
 
     fn build(&self) -> Result<()> {
         for host in Host::ALL {
-            run("ip", &["netns", "add", &self.ns(host)])?;
+            netns::add(&self.ns(host))?;
             // An IPv4 lab: no IPv6 router solicitations or DAD frames on its links, so every
             // frame on them is one a test or a user sent (or the kernel's IPv4 answer to it).
             self.sysctl(host, "net.ipv6.conf.all.disable_ipv6", "1")?;
@@ -134,10 +138,7 @@ impl Lab {
     /// Remove every namespace of the lab under `prefix`; missing ones are ignored.
     pub fn down(prefix: &str) {
         for host in Host::ALL {
-            let name = format!("{prefix}-{}", host.suffix());
-            if std::path::Path::new("/var/run/netns").join(&name).exists() {
-                let _ = Command::new("ip").args(["netns", "del", &name]).output();
-            }
+            let _ = netns::delete(&format!("{prefix}-{}", host.suffix()));
         }
         // Journals of lo settings changed in namespaces that are gone now.
         crate::net::loopback::sweep();
@@ -145,11 +146,9 @@ impl Lab {
 
     /// Whether any namespace of a lab under `prefix` exists.
     pub fn exists(prefix: &str) -> bool {
-        Host::ALL.iter().any(|h| {
-            std::path::Path::new("/var/run/netns")
-                .join(format!("{prefix}-{}", h.suffix()))
-                .exists()
-        })
+        Host::ALL
+            .iter()
+            .any(|h| netns::exists(&format!("{prefix}-{}", h.suffix())))
     }
 
     /// Leave the namespaces in place when this value is dropped (for `pktforge lab up`).
@@ -169,28 +168,17 @@ impl Lab {
 
     /// Run a program inside a host's namespace and collect its output (it is not checked).
     pub fn exec(&self, host: Host, program: &str, args: &[&str]) -> Result<Output> {
-        let ns = self.ns(host);
-        let mut all = vec!["netns", "exec", ns.as_str(), program];
-        all.extend_from_slice(args);
-        Command::new("ip")
-            .args(&all)
-            .output()
-            .map_err(|e| Error::io(format!("running {program} in {ns}"), e))
+        netns::exec(&self.ns(host), program, args)
     }
 
     /// Run `ip ARGS` inside a host's namespace; a non-zero exit is an error.
     pub fn ip(&self, host: Host, args: &[&str]) -> Result<()> {
-        let ns = self.ns(host);
-        let mut all = vec!["-n", ns.as_str()];
-        all.extend_from_slice(args);
-        run("ip", &all)
+        netns::ip(&self.ns(host), args)
     }
 
     /// Set a sysctl inside a host's namespace.
     pub fn sysctl(&self, host: Host, key: &str, value: &str) -> Result<()> {
-        let ns = self.ns(host);
-        let kv = format!("{key}={value}");
-        run("ip", &["netns", "exec", &ns, "sysctl", "-qw", &kv])
+        netns::sysctl(&self.ns(host), key, value)
     }
 
     /// A one-paragraph description of the lab for `pktforge lab up`.
@@ -234,22 +222,6 @@ fn validate_prefix(prefix: &str) -> Result<()> {
     } else {
         Err(Error::Invalid(format!(
             "lab prefix {prefix:?} must be 1..=32 characters of [A-Za-z0-9_-]"
-        )))
-    }
-}
-
-fn run(program: &str, args: &[&str]) -> Result<()> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| Error::io(format!("running {program} (is iproute2 installed?)"), e))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "`{program} {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
         )))
     }
 }
