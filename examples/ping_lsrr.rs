@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use pktforge::probe::options::SourceRoute;
+use pktforge::craft::options::SourceRoute;
 use pktforge::probe::ping::PingRequest;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

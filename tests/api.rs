@@ -9,9 +9,9 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use pktforge::blast::{self, BlastRequest, Rate};
+use pktforge::craft::options::SourceRoute;
 use pktforge::event::{Answer, Command, Totals};
 use pktforge::lab::{Host, Lab};
-use pktforge::probe::options::SourceRoute;
 use pktforge::probe::ping::PingRequest;
 use pktforge::probe::trace::TraceRequest;
 use pktforge::wire::{
