@@ -44,6 +44,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for e in &outcome.errors {
         println!("seq {} error from {}: {}", e.seq, e.from, e.description);
     }
-    println!("{}", serde_json::to_string(&outcome.summary)?);
+    // The counts, without a match on the summary's kind.
+    let s = &outcome.summary;
+    println!(
+        "{} sent, {} received, {} lost",
+        s.sent().unwrap_or(0),
+        s.received().unwrap_or(0),
+        s.lost().unwrap_or(0)
+    );
+    if let Some(rtt) = s.rtt_us() {
+        println!(
+            "rtt min/avg/max {:.1}/{:.1}/{:.1} us",
+            rtt.min, rtt.avg, rtt.max
+        );
+    }
     Ok(())
 }

@@ -3,6 +3,8 @@
 //!
 //! `pnet_loop IFACE COUNT [FRAME_BYTES]` sends COUNT copies of one frame (default 60 bytes:
 //! a 64-byte Ethernet frame without FCS) and prints frames/s.
+//!
+//! Dependencies: pnet_datalink = "0.35"
 
 use std::time::Instant;
 

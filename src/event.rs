@@ -202,8 +202,10 @@ pub struct Reply {
     /// Its IP header or ICMP checksum is wrong: shown, but not counted as an answer.
     pub bad_checksum: bool,
     /// The answer's IP options, with this host's own record and stamp added as the receiving
-    /// IP module adds them (what `ping -R` shows).
-    #[serde(serialize_with = "ser_options")]
+    /// IP module adds them (what `ping -R` shows). In JSON `options`, their text, and beside
+    /// it, when they hold them, `route`, `source_route` and `timestamps` as lists
+    /// ([`ser_options_lists`]).
+    #[serde(flatten, serialize_with = "ser_options_lists")]
     pub options: Vec<IpOption>,
     /// What the answer says, by kind.
     pub answer: Answer,
@@ -303,8 +305,10 @@ pub struct IcmpError {
     pub description: String,
     /// For a parameter problem: the field or option the pointer names.
     pub detail: Option<String>,
-    /// The IP options of our probe as the error's sender quoted them.
-    #[serde(serialize_with = "ser_options")]
+    /// The IP options of our probe as the error's sender quoted them. In JSON
+    /// `quoted_options`, their text, and beside it `quoted_route`, `quoted_source_route` and
+    /// `quoted_timestamps` as lists when they hold them ([`ser_options_lists`]).
+    #[serde(flatten, serialize_with = "ser_quoted_options_lists")]
     pub quoted_options: Vec<IpOption>,
     /// Receive time minus the probe's send time.
     pub rtt_us: f64,
@@ -359,8 +363,9 @@ pub struct PortResult {
     /// TCP flags of a TCP answer, tcpdump letters.
     pub flags: Option<String>,
     /// IP options of the answer (a reply's own, as the probe's came back; an error's, those
-    /// of the probe it quotes).
-    #[serde(serialize_with = "ser_options")]
+    /// of the probe it quotes). In JSON with `route`, `source_route` and `timestamps` beside them, as a
+    /// reply's ([`ser_options_lists`]).
+    #[serde(flatten, serialize_with = "ser_options_lists")]
     pub options: Vec<IpOption>,
 }
 
@@ -374,8 +379,9 @@ pub struct HopProbe {
     /// traceroute's marker: `!H`, `!N`, `!P`, `!S`, `!F`, `!X`, ... (None for time exceeded and
     /// the destination's reply).
     pub marker: Option<String>,
-    /// IP options as they came back: quoted inside the error, or the reply's own.
-    #[serde(serialize_with = "ser_options")]
+    /// IP options as they came back: quoted inside the error, or the reply's own. In JSON
+    /// with `route`, `source_route` and `timestamps` beside them, as a reply's ([`ser_options_lists`]).
+    #[serde(flatten, serialize_with = "ser_options_lists")]
     pub options: Vec<IpOption>,
 }
 
@@ -505,6 +511,133 @@ pub struct Summary {
     pub totals: Totals,
 }
 
+/// The counts every kind of run shares, read without matching [`Totals`] (which may grow new
+/// kinds). Each is `None` where the run has no such count.
+///
+/// ```
+/// use pktforge::event::{Command, FrameTotals, Summary, Totals};
+///
+/// let s = Summary {
+///     command: Command::Capture,
+///     elapsed_us: 1e6,
+///     interrupted: false,
+///     totals: Totals::Frames(FrameTotals { received: 7, ..FrameTotals::default() }),
+/// };
+/// assert_eq!(s.received(), Some(7));
+/// assert_eq!(s.sent(), Some(0));
+/// assert_eq!(s.lost(), None); // a capture sends no requests: nothing to lose
+/// assert_eq!(s.rtt_us(), None);
+/// ```
+impl Summary {
+    /// Requests (or frames) sent: every kind; for a reflector, the requests it answered.
+    pub fn sent(&self) -> Option<u64> {
+        Some(match &self.totals {
+            Totals::Probe(t) => t.sent,
+            Totals::Trace(t) => t.sent,
+            Totals::Frames(t) => t.sent,
+            Totals::Blast(b) => b.sent,
+            Totals::Reflect(c) => c.answered(),
+        })
+    }
+
+    /// Distinct requests answered (ping, the ICMP queries, blast), frames received, read or
+    /// built (send, capture, decode, craft), frames a reflector read; `None` for a trace
+    /// (its hops are in [`Summary::hops`]).
+    pub fn received(&self) -> Option<u64> {
+        match &self.totals {
+            Totals::Probe(t) => Some(t.received),
+            Totals::Trace(_) => None,
+            Totals::Frames(t) => Some(t.received),
+            Totals::Blast(b) => Some(b.received),
+            Totals::Reflect(c) => Some(c.frames),
+        }
+    }
+
+    /// Requests never answered (ping, the ICMP queries: sent − received; blast: those whose
+    /// wait expired); `None` for the runs that do not send requests to count.
+    ///
+    /// ```
+    /// use pktforge::event::{Command, ProbeTotals, Summary, Totals};
+    ///
+    /// let ping = Summary {
+    ///     command: Command::Ping,
+    ///     elapsed_us: 2e6,
+    ///     interrupted: false,
+    ///     totals: Totals::Probe(ProbeTotals {
+    ///         dest: "203.0.113.2".parse().unwrap(),
+    ///         sent: 3,
+    ///         received: 2,
+    ///         duplicates: 0,
+    ///         errors: 0,
+    ///         loss_percent: 100.0 / 3.0,
+    ///         rtt_us: None,
+    ///         routers: None,
+    ///         active_us: None,
+    ///         dropped_by_kernel: 0,
+    ///         bad_checksums: 0,
+    ///         pipe: 1,
+    ///     }),
+    /// };
+    /// assert_eq!((ping.sent(), ping.received(), ping.lost()), (Some(3), Some(2), Some(1)));
+    /// assert_eq!(ping.loss_percent(), Some(100.0 / 3.0));
+    /// assert_eq!(ping.duplicates(), Some(0));
+    /// assert_eq!(ping.hops(), None);
+    /// ```
+    pub fn lost(&self) -> Option<u64> {
+        match &self.totals {
+            Totals::Probe(t) => Some(t.sent.saturating_sub(t.received)),
+            Totals::Blast(b) => Some(b.lost),
+            _ => None,
+        }
+    }
+
+    /// Lost in percent of the requests whose fate is known (ping, the ICMP queries, blast).
+    pub fn loss_percent(&self) -> Option<f64> {
+        match &self.totals {
+            Totals::Probe(t) => Some(t.loss_percent),
+            Totals::Blast(b) => Some(b.loss_percent),
+            _ => None,
+        }
+    }
+
+    /// Extra answers to requests already answered (ping, the ICMP queries, blast).
+    pub fn duplicates(&self) -> Option<u64> {
+        match &self.totals {
+            Totals::Probe(t) => Some(t.duplicates),
+            Totals::Blast(b) => Some(b.duplicates),
+            _ => None,
+        }
+    }
+
+    /// RTT statistics over the first answers (ping, the ICMP queries, blast with
+    /// percentiles); `None` for other runs and runs without an answer.
+    pub fn rtt_us(&self) -> Option<&RttStats> {
+        match &self.totals {
+            Totals::Probe(t) => t.rtt_us.as_ref(),
+            Totals::Blast(b) => b.rtt_us.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Frames the kernel dropped before they were read (every kind that reads a socket).
+    pub fn dropped_by_kernel(&self) -> Option<u64> {
+        match &self.totals {
+            Totals::Probe(t) => Some(t.dropped_by_kernel),
+            Totals::Frames(t) => Some(t.dropped_by_kernel),
+            Totals::Blast(b) => Some(b.kernel_drops),
+            _ => None,
+        }
+    }
+
+    /// Hops a trace reported.
+    pub fn hops(&self) -> Option<usize> {
+        match &self.totals {
+            Totals::Trace(t) => Some(t.hops),
+            _ => None,
+        }
+    }
+}
+
 /// The totals of a run, by kind.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
@@ -596,10 +729,88 @@ pub fn us(d: Duration) -> f64 {
     d.as_nanos() as f64 / 1e3
 }
 
-/// Serialize options as their one-line text form.
-pub(crate) fn ser_options<S: serde::Serializer>(
+/// The JSON form of a record's IP options, flattened into the record: `options`, their one-line
+/// text each; beside it, when they hold them, their addresses and stamps as lists:
+/// - `route`: the addresses a record route option recorded (as its text shows them);
+/// - `source_route`: a loose or strict source route's whole route (as its text shows it);
+/// - `timestamps`: the filled entries of a timestamp option, each `{"timestamp": ms}`
+///   (milliseconds since midnight UT, the high bit marking a non-standard value), with
+///   `"addr"` when the option records addresses.
+///
+/// ```text
+/// "options":["RR: 192.0.2.2 198.51.100.1 (2 of 9 slots)"],"route":["192.0.2.2","198.51.100.1"]
+/// ```
+pub fn ser_options_lists<S: serde::Serializer>(
     opts: &[IpOption],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_seq(opts.iter().map(|o| o.to_string()))
+    ser_lists(["options", "route", "source_route", "timestamps"], opts, s)
+}
+
+/// [`ser_options_lists`] for the options an ICMP error quotes: `quoted_options`,
+/// `quoted_route`, `quoted_source_route`, `quoted_timestamps`.
+pub fn ser_quoted_options_lists<S: serde::Serializer>(
+    opts: &[IpOption],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    ser_lists(
+        [
+            "quoted_options",
+            "quoted_route",
+            "quoted_source_route",
+            "quoted_timestamps",
+        ],
+        opts,
+        s,
+    )
+}
+
+/// The options' text under the first key; the first record route's addresses, source route's
+/// and timestamp's entries under the others, each only when there is such an option.
+fn ser_lists<S: serde::Serializer>(
+    [text, route, source_route, stamps]: [&'static str; 4],
+    opts: &[IpOption],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+
+    /// One filled timestamp entry.
+    #[derive(Serialize)]
+    struct Stamp {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        addr: Option<Ipv4Addr>,
+        timestamp: u32,
+    }
+    let texts: Vec<String> = opts.iter().map(|o| o.to_string()).collect();
+    let mut m = s.serialize_map(None)?;
+    m.serialize_entry(text, &texts)?;
+    if let Some(o) = opts
+        .iter()
+        .find(|o| matches!(o, IpOption::RecordRoute { .. }))
+    {
+        m.serialize_entry(route, &o.recorded())?;
+    }
+    if let Some(r) = opts.iter().find_map(|o| match o {
+        IpOption::LooseSourceRoute { route, .. } | IpOption::StrictSourceRoute { route, .. } => {
+            Some(route)
+        }
+        _ => None,
+    }) {
+        m.serialize_entry(source_route, r)?;
+    }
+    if let Some(ts) = opts
+        .iter()
+        .find(|o| matches!(o, IpOption::Timestamp { .. }))
+    {
+        let list: Vec<Stamp> = ts
+            .stamped()
+            .into_iter()
+            .map(|e| Stamp {
+                addr: e.addr,
+                timestamp: e.timestamp,
+            })
+            .collect();
+        m.serialize_entry(stamps, &list)?;
+    }
+    m.end()
 }

@@ -60,6 +60,16 @@
 //! frame's options through the views), `ping_lsrr` (a ping from code, each reply a struct) and
 //! `blast_summary` (a short blast and its summary); [`lab::Lab`] builds a network of Linux
 //! routers in namespaces to run them in.
+//!
+//! # Cargo features
+//! - `cli` (default): the command-line tool (clap, ctrlc, serde_json); turns on `pcap-filter`.
+//! - `pcap-filter`: filter expressions in tcpdump's language, compiled by libpcap
+//!   (`filter::Filter::compile`, and through it capture, `send` and capture-file filters).
+//!   It links libpcap (Debian: `libpcap-dev` to build).
+//!
+//! With `default-features = false` the library needs no libpcap, at build time or at run
+//! time: everything else works, a capture takes every frame or a [`filter::Filter`] of your own
+//! BPF instructions, and a filter expression (a capture file's) is refused with the reason.
 
 pub mod blast;
 pub mod craft;

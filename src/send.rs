@@ -144,7 +144,11 @@ impl SendRequest {
             FrameSource::Crafted { spec, .. } => spec.vlans,
             FrameSource::Raw { .. } => VlanStack::EMPTY,
         };
+        #[cfg(feature = "pcap-filter")]
         let kernel = self.show.or("arp")?;
+        // No compiler: the kernel passes every frame, and `show` picks in user space.
+        #[cfg(not(feature = "pcap-filter"))]
+        let kernel = Filter::everything();
         let rx_filter = RxFilter::Bpf(kernel.program).on_vlans(&vlans)?;
         if !vlans.is_empty() {
             self.show.program = crate::link::bpf::under_vlan_stack(&self.show.program, &vlans)

@@ -128,6 +128,14 @@ fn ping_trace_and_blast_from_code_in_the_lab() {
         };
         assert_eq!((t.sent, t.received), (3, 3));
         assert_eq!(out.summary.command, Command::Ping);
+        // The same counts without matching the (non-exhaustive) totals.
+        let s = &out.summary;
+        assert_eq!(
+            (s.sent(), s.received(), s.lost()),
+            (Some(3), Some(3), Some(0))
+        );
+        assert_eq!(s.loss_percent(), Some(0.0));
+        assert!(s.rtt_us().is_some_and(|r| r.min > 0.0 && r.min <= r.max));
 
         // A trace streams its events: requests, one hop per TTL, the summary last.
         let mut trace = TraceRequest::new(B);
@@ -146,6 +154,8 @@ fn ping_trace_and_blast_from_code_in_the_lab() {
         assert!(matches!(last, Some(Event::Summary(_))));
         assert!(matches!(summary.totals, Totals::Trace(ref t) if t.reached));
         assert_eq!(hops.last(), Some(&Some(B)));
+        assert_eq!(summary.hops(), Some(hops.len()));
+        assert_eq!((summary.received(), summary.lost()), (None, None));
 
         // A short blast, its summary read as a struct.
         let mut req = BlastRequest::new(B);

@@ -514,3 +514,119 @@ fn both_link_backends_ping_with_options_over_the_lab_and_loopback() {
         stderr(&out)
     );
 }
+
+/// The addresses after the option's name in its text (`RR: a b (8 of 9 slots)`,
+/// `LSRR ptr=8: a b`).
+fn text_addrs(opt: &str) -> Vec<String> {
+    opt.split_once(':')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .take_while(|w| !w.starts_with('('))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn json_route_source_route_and_timestamps_are_lists_beside_the_text() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let schema: serde_json::Value =
+        serde_json::from_str(pktforge::event::JSON_SCHEMA).expect("schema is JSON");
+    let v = jsonschema::validator_for(&schema).expect("schema compiles");
+    let lab = common::lab();
+    let replies = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = pktforge(&lab, Host::A, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let recs: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        for r in &recs {
+            let errors: Vec<String> = v.iter_errors(r).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{args:?}: {r}\n{}", errors.join("\n"));
+        }
+        let replies: Vec<_> = recs.into_iter().filter(|r| r["type"] == "reply").collect();
+        assert!(!replies.is_empty(), "{args:?}: no reply");
+        replies
+    };
+    let list = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap_or_else(|| panic!("not a list: {v}"))
+            .iter()
+            .map(|a| a.as_str().expect("an address").to_string())
+            .collect()
+    };
+
+    // Record route: the eight addresses Linux records, as a list, and the same as the text.
+    for r in replies(&["ping", "-c", "1", "-W", "2", "-R", "--json", B]) {
+        assert_eq!(list(&r["route"]), common::LINUX_RR_A_TO_B, "{r}");
+        assert_eq!(
+            list(&r["route"]),
+            text_addrs(r["options"][0].as_str().unwrap())
+        );
+        assert!(
+            r.get("source_route").is_none() && r.get("timestamps").is_none(),
+            "{r}"
+        );
+    }
+
+    // A loose source route beside record route: each in its own list.
+    let args = [
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "2",
+        "-R",
+        "--lsrr",
+        "198.51.100.2",
+        "--json",
+        B,
+    ];
+    for r in replies(&args) {
+        let texts: Vec<&str> = r["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap())
+            .collect();
+        let rr = texts
+            .iter()
+            .find(|t| t.starts_with("RR:"))
+            .expect("RR text");
+        let lsrr = texts
+            .iter()
+            .find(|t| t.starts_with("LSRR"))
+            .expect("LSRR text");
+        assert_eq!(list(&r["route"]), text_addrs(rr), "{r}");
+        assert!(
+            list(&r["route"]).contains(&"203.0.113.1".to_string()),
+            "{r}"
+        );
+        assert_eq!(list(&r["source_route"]), text_addrs(lsrr), "{r}");
+        assert!(!list(&r["source_route"]).is_empty(), "{r}");
+    }
+
+    // Timestamps with addresses: the hops that stamped, each with its stamp.
+    for r in replies(&[
+        "ping",
+        "-c",
+        "1",
+        "-W",
+        "2",
+        "--timestamp",
+        "tsandaddr",
+        "--json",
+        B,
+    ]) {
+        let stamps = r["timestamps"].as_array().unwrap_or_else(|| panic!("{r}"));
+        let addrs: Vec<&str> = stamps.iter().map(|s| s["addr"].as_str().unwrap()).collect();
+        assert_eq!(
+            addrs,
+            ["192.0.2.2", "192.0.2.1", "198.51.100.2", "203.0.113.2"],
+            "{r}"
+        );
+        assert!(stamps.iter().all(|s| s["timestamp"].is_u64()), "{r}");
+    }
+}

@@ -223,12 +223,22 @@ fn the_schema_rejects_records_that_drift() {
     let v = validator();
     let ok: Value = serde_json::json!({"type": "timeout", "seq": 3});
     assert!(v.is_valid(&ok));
+    let port = serde_json::json!({"type": "port", "seq": 1, "protocol": "tcp", "port": 81,
+        "verdict": "closed", "reason": "reset", "from": null, "ttl": null, "rtt_us": null,
+        "icmp_type": null, "icmp_code": null, "flags": null,
+        "options": ["RR: 192.0.2.2 (1 of 9 slots)"], "route": ["192.0.2.2"]});
+    assert!(v.is_valid(&port), "{port}");
     for bad in [
         serde_json::json!({"type": "timeout", "seq": 3, "rtt_ms": 1.0}),
         serde_json::json!({"type": "timeout"}),
         serde_json::json!({"type": "request", "seq": 1, "time_us": 5, "dest": "1.2.3", "ttl": 64, "ip_bytes": 84}),
         serde_json::json!({"type": "summary", "command": "ping", "elapsed_us": 1.0, "interrupted": false}),
         serde_json::json!({"type": "bogus"}),
+        // The recorded route is a list of addresses, never the text again.
+        serde_json::json!({"type": "port", "seq": 1, "protocol": "tcp", "port": 81,
+            "verdict": "closed", "reason": "reset", "from": null, "ttl": null, "rtt_us": null,
+            "icmp_type": null, "icmp_code": null, "flags": null,
+            "options": ["RR: 192.0.2.2 (1 of 9 slots)"], "route": "192.0.2.2"}),
     ] {
         assert!(!v.is_valid(&bad), "{bad}");
     }

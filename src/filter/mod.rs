@@ -7,14 +7,21 @@
 //! libpcap's parser keeps its own heap stack (it refuses too-deep input with "memory
 //! exhausted"), and its code generator is superlinear in the expression's size, so input is
 //! bounded before it gets there ([`MAX_FILTER_LEN`], [`MAX_NESTING`]).
+//!
+//! The compiler (`Filter::compile`, `Filter::compile_for`, `Filter::or`) needs the
+//! `pcap-filter` cargo feature (on with the default `cli` feature), which links libpcap.
+//! Without it, [`Filter`] is still the type captures take: [`Filter::everything`], or a
+//! program of your own ([`BpfInsn`]s) in its public fields.
 
 use std::fmt::Write as _;
 
-use crate::link::bpf::{self, BpfInsn, MAX_INSNS, RET_K};
-use crate::{Error, Result};
-
-/// Bytes a matching frame keeps (all of it, up to 256 KiB, like tcpdump's default snaplen).
-pub const ACCEPT_LEN: u32 = 0x0004_0000;
+#[cfg(feature = "pcap-filter")]
+use crate::link::bpf::MAX_INSNS;
+use crate::link::bpf::{self, RET_K};
+pub use crate::link::bpf::{BpfInsn, ACCEPT_LEN};
+use crate::Error;
+#[cfg(feature = "pcap-filter")]
+use crate::Result;
 
 /// Longest filter expression compiled, in bytes (a 4,096-byte expression compiles in seconds;
 /// the time grows faster than the length).
@@ -25,6 +32,7 @@ pub const MAX_NESTING: usize = 256;
 
 /// The snapshot length libpcap's dead handles compile with (`ret #65535`); rewritten to
 /// [`ACCEPT_LEN`].
+#[cfg(feature = "pcap-filter")]
 const DEAD_SNAPLEN: u32 = 65535;
 
 /// A compiled filter: the expression as typed (None = everything) and its BPF program.
@@ -37,12 +45,14 @@ pub struct Filter {
 }
 
 impl Filter {
+    #[cfg(feature = "pcap-filter")]
     /// Compile `text` (tcpdump syntax; empty or blank: accept every frame). A bad expression
     /// is an error carrying libpcap's message.
     pub fn compile(text: &str) -> Result<Filter> {
         Filter::compile_for(text, LINKTYPE_ETHERNET)
     }
 
+    #[cfg(feature = "pcap-filter")]
     /// Compile `text` for frames of `linktype` (a capture file's: 1 Ethernet, 113 Linux SLL,
     /// 276 SLL2…). A filter that needs what that link type lacks (`ether host` on SLL) is an
     /// error with libpcap's message.
@@ -71,6 +81,7 @@ impl Filter {
         self.text.is_none()
     }
 
+    #[cfg(feature = "pcap-filter")]
     /// This filter or'ed with `other` (tcpdump syntax), e.g. to let ARP through as well.
     pub fn or(&self, other: &str) -> Result<Filter> {
         match &self.text {
@@ -105,6 +116,7 @@ impl Filter {
 }
 
 /// Refuse expressions too long or too deeply nested to compile in bounded time and stack.
+#[cfg(feature = "pcap-filter")]
 fn check_bounds(text: &str) -> Result<()> {
     if text.len() > MAX_FILTER_LEN {
         return Err(Error::Invalid(format!(
@@ -153,8 +165,10 @@ fn check_bounds(text: &str) -> Result<()> {
 }
 
 /// `DLT_EN10MB`.
+#[cfg(feature = "pcap-filter")]
 const LINKTYPE_ETHERNET: u32 = 1;
 
+#[cfg(feature = "pcap-filter")]
 /// libpcap's compiler on a dead handle of `linktype`, optimised like tcpdump's default.
 fn compile_pcap(text: &str, linktype: u32) -> Result<Vec<BpfInsn>> {
     let bad = |msg: String| Error::Invalid(format!("filter {text:?}: {msg}"));
@@ -190,6 +204,7 @@ fn compile_pcap(text: &str, linktype: u32) -> Result<Vec<BpfInsn>> {
         .collect())
 }
 
+#[cfg(feature = "pcap-filter")]
 /// One instruction from the pcap crate's `code jt jf k` rendering (its fields are private).
 fn parse_insn(s: &str) -> Option<BpfInsn> {
     let mut it = s.split_whitespace();
@@ -200,5 +215,14 @@ fn parse_insn(s: &str) -> Option<BpfInsn> {
     it.next().is_none().then(|| BpfInsn::new(code, jt, jf, k))
 }
 
-#[cfg(test)]
+/// The error for a filter expression in a build without the `pcap-filter` feature.
+#[cfg(not(feature = "pcap-filter"))]
+pub(crate) fn no_compiler(text: &str) -> Error {
+    Error::Invalid(format!(
+        "filter {text:?}: filter expressions are compiled by libpcap, and this build of \
+         pktforge has no `pcap-filter` feature"
+    ))
+}
+
+#[cfg(all(test, feature = "pcap-filter"))]
 mod tests;

@@ -36,6 +36,9 @@ pub const RET_K: u16 = 0x06;
 /// Most instructions the kernel accepts in one program (`BPF_MAXINSNS`).
 pub const MAX_INSNS: usize = 4096;
 
+/// Bytes a matching frame keeps (all of it, up to 256 KiB, like tcpdump's default snaplen).
+pub const ACCEPT_LEN: u32 = 0x0004_0000;
+
 impl BpfInsn {
     /// An instruction.
     pub const fn new(code: u16, jt: u8, jf: u8, k: u32) -> Self {

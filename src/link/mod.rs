@@ -111,14 +111,8 @@ impl RxFilter {
         if vlans.is_empty() {
             return Ok(self);
         }
-        let inner = filter_insns(&self).unwrap_or_else(|| {
-            vec![bpf::BpfInsn::new(
-                bpf::RET_K,
-                0,
-                0,
-                crate::filter::ACCEPT_LEN,
-            )]
-        });
+        let inner = filter_insns(&self)
+            .unwrap_or_else(|| vec![bpf::BpfInsn::new(bpf::RET_K, 0, 0, bpf::ACCEPT_LEN)]);
         bpf::under_vlan_stack(&inner, vlans)
             .map(RxFilter::Bpf)
             .map_err(|e| crate::Error::invalid(crate::Field::Vlan, e))
@@ -146,7 +140,7 @@ pub(crate) fn filter_program(filter: &RxFilter) -> Option<Vec<libc::sock_filter>
         return Some(p.iter().map(|i| i.to_sock_filter()).collect());
     }
     Some(
-        bpf::pass_vlan_tagged(&p, crate::filter::ACCEPT_LEN)
+        bpf::pass_vlan_tagged(&p, bpf::ACCEPT_LEN)
             .iter()
             .map(|i| i.to_sock_filter())
             .collect(),

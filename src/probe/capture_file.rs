@@ -7,7 +7,8 @@
 //! an SLL program, so `ether host` is refused there as libpcap refuses it) and run in user
 //! space on the bytes as stored, with the record's original length as `len`
 //! (`pcap_offline_filter`'s semantics). A pcapng file whose interfaces differ in link type gets
-//! one program per link type.
+//! one program per link type. Compiling needs the `pcap-filter` feature; without it a filter
+//! expression is refused before the file is read.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,7 +26,8 @@ use crate::{Error, Field, Result, Stop};
 pub struct ReadRequest {
     /// The capture file (pcap or pcapng).
     pub path: PathBuf,
-    /// A tcpdump filter expression (None or blank: every record).
+    /// A tcpdump filter expression (None or blank: every record; an expression needs the
+    /// `pcap-filter` feature).
     pub filter: Option<String>,
     /// Stop after this many matching records.
     pub count: Option<u64>,
@@ -173,7 +175,15 @@ impl Programs {
             return Ok(&self.0[i].1);
         }
         let text = req.filter.as_deref().unwrap_or("");
-        let f = Filter::compile_for(text, linktype).map_err(|e| {
+        #[cfg(feature = "pcap-filter")]
+        let compiled = Filter::compile_for(text, linktype);
+        #[cfg(not(feature = "pcap-filter"))]
+        let compiled = if text.trim().is_empty() {
+            Ok(Filter::everything())
+        } else {
+            Err(crate::filter::no_compiler(text))
+        };
+        let f = compiled.map_err(|e| {
             let e = match e {
                 Error::Invalid(m) => m,
                 e => e.to_string(),
@@ -212,10 +222,24 @@ fn needs_metadata(f: &Filter) -> bool {
 }
 
 /// `EN10MB (Ethernet)`, as tcpdump names a link type.
+#[cfg(feature = "pcap-filter")]
 fn linktype_name(linktype: u32) -> String {
     let lt = pcap::Linktype(i32::try_from(linktype).unwrap_or(-1));
     match (lt.get_name(), lt.get_description()) {
         (Ok(n), Ok(d)) => format!("{n} ({d})"),
         _ => linktype.to_string(),
+    }
+}
+
+/// `EN10MB (Ethernet)`, as tcpdump names a link type (without libpcap: the common ones).
+#[cfg(not(feature = "pcap-filter"))]
+fn linktype_name(linktype: u32) -> String {
+    match linktype {
+        0 => "NULL (BSD loopback)".into(),
+        1 => "EN10MB (Ethernet)".into(),
+        101 => "RAW (Raw IP)".into(),
+        113 => "LINUX_SLL (Linux cooked v1)".into(),
+        276 => "LINUX_SLL2 (Linux cooked v2)".into(),
+        n => n.to_string(),
     }
 }
