@@ -47,6 +47,8 @@ pub struct Render {
     last_request: Option<(u16, bool)>,
     /// `-O`: (request, departure of the next one in µs) not yet known to be answered in time.
     unanswered: Vec<(u16, u64)>,
+    /// `-O`: when the last request left (µs).
+    last_request_us: u64,
     ratelimit_hinted: bool,
     iface: Option<String>,
     last_route: Option<Vec<Ipv4Addr>>,
@@ -437,7 +439,8 @@ impl Render {
     /// it arrived before: whether it did is decided by the times (the answer's arrival against
     /// the next request's departure), and the line printed once that is known: when an
     /// answer that arrived later is read (frames are read in arrival order), at a timeout or
-    /// the summary, or when a request leaves long after (a silent host).
+    /// the summary, or when a request leaves long after (a silent host). Requests further apart
+    /// than the longest hold-back get the line at once.
     fn no_answer_lines(&mut self, ev: &Event, answered: Option<(u16, u64)>) {
         /// Longer than any receive block is held back: by then an earlier answer was read.
         const SETTLED_US: u64 = 200_000;
@@ -448,8 +451,13 @@ impl Render {
                 t
             }
             (Event::Request(r), _) => {
+                let gap = r.time_us.saturating_sub(self.last_request_us);
+                self.last_request_us = r.time_us;
                 if let Some((seq, false)) = self.last_request {
-                    self.unanswered.push((seq, r.time_us));
+                    // Requests further apart than any hold-back: an answer that came before
+                    // this one was read already, so the line is due now, as in iputils.
+                    let next = if gap >= SETTLED_US { 0 } else { r.time_us };
+                    self.unanswered.push((seq, next));
                 }
                 r.time_us.saturating_sub(SETTLED_US)
             }
