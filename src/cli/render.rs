@@ -634,8 +634,16 @@ pub fn time_of_day(d: Duration) -> String {
 /// left.
 fn ipg_ewma(p: &ProbeTotals, elapsed_us: f64) -> Option<String> {
     let ewma = p.ewma_us.filter(|_| p.sent > 1 && p.received > 0)?;
-    let ipg = p.active_us.unwrap_or(elapsed_us) / (p.sent - 1) as f64;
-    Some(format!("ipg/ewma {:.3}/{:.3} ms", ipg / 1e3, ewma / 1e3))
+    // Whole microseconds, printed as iputils prints them (truncated, not rounded).
+    let ipg = (p.active_us.unwrap_or(elapsed_us) / (p.sent - 1) as f64) as u64;
+    let ewma = ewma as u64;
+    Some(format!(
+        "ipg/ewma {}.{:03}/{}.{:03} ms",
+        ipg / 1000,
+        ipg % 1000,
+        ewma / 1000,
+        ewma % 1000
+    ))
 }
 
 /// iputils' closing statistics for any request/reply probe (`what`: "ping", "timestamp", ...).
