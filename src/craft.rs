@@ -391,6 +391,30 @@ impl FrameSpec {
             Transport::Tcp(t) => Some(("TCP", t.src_port, t.dst_port)),
             Transport::Icmp => None,
         };
+        match &self.transport {
+            Transport::Udp(u) => {
+                if let Some(l) = u.length_override.filter(|&l| l < 8) {
+                    w.push(format!(
+                        "UDP length {l} is below the 8-byte header (RFC 768)"
+                    ));
+                }
+            }
+            Transport::Tcp(t) => {
+                if let Some(d) = t.data_offset_override.filter(|&d| d < 5) {
+                    w.push(format!(
+                        "TCP data offset {d} is below the minimum 5 (20 bytes, RFC 9293): the \
+                         field says {d}, the header is built whole"
+                    ));
+                }
+                if t.reserved != 0 {
+                    w.push(format!(
+                        "TCP reserved bits are {:#x} (RFC 9293: must be zero)",
+                        t.reserved
+                    ));
+                }
+            }
+            Transport::Icmp => {}
+        }
         if let Some((proto, sport, dport)) = ports {
             for (which, p) in [("source", sport), ("destination", dport)] {
                 if p == 0 {

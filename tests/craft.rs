@@ -489,6 +489,16 @@ fn reserved_and_out_of_spec_values_are_built_with_a_warning() {
             "UDP destination port 0 is reserved",
         ),
         (
+            &["--tcp", "--data-offset", "3", "192.0.2.1"],
+            (46, 0x30),
+            "TCP data offset 3 is below the minimum 5",
+        ),
+        (
+            &["--udp", "--udp-len", "4", "192.0.2.1"],
+            (39, 4),
+            "UDP length 4 is below the 8-byte header",
+        ),
+        (
             &["--ip-option", "0701", "192.0.2.1"],
             (35, 0x01),
             "IP option RR (7) has length 1, below the minimum 2",
