@@ -685,6 +685,10 @@ pub struct ProbeTotals {
     pub bad_checksums: u64,
     /// Most requests in flight when one was answered (iputils' `pipe`).
     pub pipe: u64,
+    /// iputils' moving average of the RTTs (each answer moves it 1/8 of the way), shown by
+    /// `ping -f` as the `ewma` of `ipg/ewma`; absent without answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ewma_us: Option<f64>,
 }
 
 /// How a trace ended.

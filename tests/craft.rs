@@ -34,6 +34,14 @@ const CORPUS: &[&[&str]] = &[
     &["--icmp-type", "10", "198.51.100.1"],
     &["--ip-checksum", "0xdead", "--icmp-checksum", "0xbeef", "--src", "198.51.100.7", "203.0.113.2"],
     &["--vlan", "100:5", "--src-mac", "02:00:00:00:00:01", "--dst-mac", "02:00:00:00:00:02", "--data", "c0ffee", "203.0.113.2"],
+    // Reserved and out-of-spec values the fields can carry are built (with a warning).
+    &["--vlan", "4095", "203.0.113.2"],
+    &["--vlan", "0:3", "203.0.113.2"],
+    &["--vlan", "4095:7:1@q", "--vlan", "0@q", "203.0.113.2"],
+    // Named options whose fields Wireshark decodes.
+    &["--ip-option", "88040001", "--ip-option", "0b0405dc", "--ip-option", "520c000100020003c0000201", "203.0.113.2"],
+    &["--ip-option", "1908004000000000", "--ip-option", "820bd78800034142434445", "203.0.113.2"],
+    &["--ip-option", "0c040240", "--ip-option", "94040000", "203.0.113.2"],
 ];
 
 /// Keys compared with tshark's fields of the same name.
@@ -65,6 +73,14 @@ const KEYS: &[&str] = &[
     "ip.opt.overflow",
     "ip.opt.time_stamp",
     "ip.opt.time_stamp_addr",
+    "ip.opt.sid",
+    "ip.opt.mtu",
+    "ip.opt.id_number",
+    "ip.opt.ohc",
+    "ip.opt.rhc",
+    "ip.opt.originator",
+    "ip.opt.qs_ttl",
+    "ip.opt.sec_rfc791_comp",
     "icmp.type",
     "icmp.code",
     "icmp.checksum",
@@ -301,11 +317,6 @@ fn decode_garbage_marks_the_rest_and_exits_1() {
 fn out_of_range_fields_are_refused_with_the_field_named() {
     for (args, needle) in [
         (&["--ttl", "256", "192.0.2.1"][..], "--ttl"),
-        (&["--ihl", "4", "192.0.2.1"], "IHL 4 is below the minimum 5"),
-        (
-            &["-R", "--ihl", "14", "192.0.2.1"],
-            "IHL 14 (56 bytes) is smaller than the header with options (60 bytes)",
-        ),
         (
             &["--ihl", "16", "192.0.2.1"],
             "IHL 16 does not fit its 4-bit field",
@@ -444,4 +455,187 @@ fn craft_fragment_copies_only_copied_options_into_later_fragments() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a multiple of 8"));
+}
+
+/// What the fields can carry is built, the reserved and out-of-spec included, each with a
+/// warning on standard error; what they cannot carry is still refused.
+#[test]
+fn reserved_and_out_of_spec_values_are_built_with_a_warning() {
+    for (args, bytes_at, warning) in [
+        (
+            &["--vlan", "4095", "192.0.2.1"][..],
+            (14, 0x0f_u8),
+            "VLAN ID 4095 is reserved",
+        ),
+        (
+            &["--ihl", "4", "192.0.2.1"],
+            (14, 0x44),
+            "IHL 4 is below the minimum 5",
+        ),
+        (
+            &["-R", "--ihl", "14", "192.0.2.1"],
+            (14, 0x4e),
+            "IHL 14 (56 bytes) is smaller than the header with options (60 bytes)",
+        ),
+        (
+            &["--evil", "192.0.2.1"],
+            (20, 0x80),
+            "the reserved IP flag bit is set",
+        ),
+        (&["--ttl", "0", "192.0.2.1"], (22, 0), "TTL 0"),
+        (
+            &["--udp", "--dport", "0", "192.0.2.1"],
+            (36, 0),
+            "UDP destination port 0 is reserved",
+        ),
+        (
+            &["--tcp", "--data-offset", "3", "192.0.2.1"],
+            (46, 0x30),
+            "TCP data offset 3 is below the minimum 5",
+        ),
+        (
+            &["--udp", "--udp-len", "4", "192.0.2.1"],
+            (39, 4),
+            "UDP length 4 is below the 8-byte header",
+        ),
+        (
+            &["--ip-option", "0701", "192.0.2.1"],
+            (35, 0x01),
+            "IP option RR (7) has length 1, below the minimum 2",
+        ),
+    ] {
+        let mut a = vec!["craft", "--hex"];
+        a.extend_from_slice(args);
+        let out = common::pktforge_here(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("pktforge: warning: {warning}")),
+            "{args:?}: {err}"
+        );
+        let hex = String::from_utf8_lossy(&out.stdout);
+        let frame: Vec<u8> = (0..hex.trim().len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex.trim()[i..i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(frame[bytes_at.0], bytes_at.1, "{args:?}: {hex}");
+    }
+    // An ordinary frame has no warning.
+    let out = common::pktforge_here(&["craft", "--hex", "--vlan", "0", "192.0.2.1"]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the fields cannot hold is refused, naming the limit.
+    for (args, needle) in [
+        (
+            &["--vlan", "4096", "192.0.2.1"][..],
+            "VLAN ID 4096 is out of range 0..=4095",
+        ),
+        (&["--udp", "--sport", "65536", "192.0.2.1"], "0..=65535"),
+        (&["--ttl", "256", "192.0.2.1"], "--ttl"),
+    ] {
+        let mut a = vec!["craft", "--hex"];
+        a.extend_from_slice(args);
+        let out = common::pktforge_here(&a);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+/// Each IP option tshark names gets the same name in our tree (ours adds the abbreviation).
+#[test]
+fn ip_options_are_named_as_wireshark_names_them() {
+    let dir = std::env::temp_dir().join(format!("pktforge-optnames-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut named = 0;
+    for opt in [
+        "00",
+        "01",
+        "07070400000000",
+        "0b040000",
+        "0c040000",
+        "1908004000000000",
+        "4408050000000000",
+        "520c000100020003c0000201",
+        "820b000000000000000000",
+        "83070400000000",
+        "85040000",
+        "860600000001",
+        "88040001",
+        "89070400000000",
+        "94040000",
+        "95040000",
+        "0a040000",
+        "0f040000",
+        "1e040000",
+        "8e040000",
+        "90040000",
+        "91040000",
+        "93040000",
+        "97040000",
+        "98040000",
+        "cd040000",
+    ] {
+        let opt = if opt.len() % 2 == 1 {
+            format!("{opt}0")
+        } else {
+            opt.to_string()
+        };
+        let pcap = dir.join(format!("{opt}.pcap"));
+        let p = pcap.to_str().unwrap();
+        let out = common::pktforge_here(&["craft", "--pcap", p, "--ip-option", &opt, "192.0.2.1"]);
+        assert!(
+            out.status.success(),
+            "{opt}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = Command::new("tshark")
+            .args(["-r", p, "-V"])
+            .output()
+            .expect("tshark");
+        let text = String::from_utf8_lossy(&v.stdout);
+        let theirs: Option<String> = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("IP Option - "))
+            .map(|n| {
+                n.split(" (")
+                    .next()
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            });
+        let json = common::pktforge_here(&["decode", "--json", "--pcap", p]);
+        let line = String::from_utf8_lossy(&json.stdout);
+        let frame: Value = line
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|v| v["type"] == "frame")
+            .unwrap();
+        let mut nodes = Vec::new();
+        for l in frame["layers"].as_array().unwrap() {
+            walk(l, &mut nodes);
+        }
+        let ours = nodes
+            .iter()
+            .find(|n| n["key"] == "ip.opt")
+            .map(|n| n["name"].as_str().unwrap().to_string())
+            .unwrap();
+        eprintln!("{opt}: tshark {theirs:?}, ours {ours:?}");
+        assert_ne!(ours, "Option", "{opt}: every IANA option has a name");
+        if let Some(t) = theirs.filter(|t| !t.starts_with("Unknown")) {
+            named += 1;
+            assert!(
+                ours == t || ours.starts_with(&format!("{t} (")),
+                "{opt}: tshark {t:?}, ours {ours:?}"
+            );
+        }
+    }
+    assert!(named >= 15, "tshark named {named}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -178,3 +178,44 @@ fn impossible_ttl_ranges_are_refused() {
         );
     }
 }
+
+#[test]
+fn traceroute_letters_i_for_the_interface_and_capital_i_for_icmp() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = lab_without_icmp_ratelimit();
+    let args = ["-I", "-i", Lab::A_IFACE, "-n", "-q", "1", "-w", "2", B];
+    let linux = lab.exec(Host::A, "traceroute", &args).unwrap();
+    let linux_text = String::from_utf8_lossy(&linux.stdout);
+    eprintln!("linux:\n{linux_text}");
+    let mut ours = vec!["trace"];
+    ours.extend(args);
+    let out = pktforge(&lab, Host::A, &ours);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(hop_addrs(&stdout(&out)), hop_addrs(&linux_text));
+    assert_eq!(
+        hop_addrs(&stdout(&out)),
+        ["192.0.2.1", "198.51.100.2", "203.0.113.2"]
+    );
+    // The long names still work.
+    let long = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "trace",
+            "--icmp",
+            "--interface",
+            Lab::A_IFACE,
+            "-n",
+            "-q",
+            "1",
+            B,
+        ],
+    );
+    assert_eq!(long.status.code(), Some(0), "{}", stderr(&long));
+    // -i names an interface: one that does not exist is refused.
+    let bad = pktforge(&lab, Host::A, &["trace", "-i", "nosuch0", "-n", B]);
+    assert_ne!(bad.status.code(), Some(0));
+    assert!(stderr(&bad).contains("nosuch0"), "{}", stderr(&bad));
+}

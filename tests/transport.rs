@@ -288,3 +288,45 @@ fn bad_transport_input_exits_2_and_sends_nothing() {
         assert_eq!(before.stdout, after.stdout, "{args:?} sent something");
     }
 }
+
+#[test]
+fn probe_udp_counts_a_port_unreachable_as_an_answer() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = lab();
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["probe", B, "--udp", "9", "-c", "3", "-i", "0.1"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("3 packets transmitted, 3 received, 0% packet loss"),
+        "{text}"
+    );
+    assert!(!text.contains("errors"), "{text}");
+    assert!(text.contains("rtt min/avg/max/mdev = "), "{text}");
+    let json = pktforge(
+        &lab,
+        Host::A,
+        &["probe", B, "--udp", "9", "-c", "2", "-i", "0.1", "--json"],
+    );
+    let summary = stdout(&json).lines().last().unwrap_or("").to_string();
+    let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(v["received"], 2, "{summary}");
+    assert_eq!(v["errors"], 0, "{summary}");
+    assert_eq!(v["loss_percent"], 0.0, "{summary}");
+    // An error from a router on the way is still no answer from the port: TTL 1.
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &["probe", B, "--udp", "9", "-c", "1", "-t", "1"],
+    );
+    assert!(
+        stdout(&out).contains("1 packets transmitted, 0 received, +1 errors"),
+        "{}",
+        stdout(&out)
+    );
+}

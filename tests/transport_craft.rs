@@ -195,10 +195,10 @@ fn wrong_checksums_and_lengths_are_kept() {
 #[test]
 fn bad_transport_input_exits_2_naming_the_limit() {
     for (args, needle) in [
-        (vec!["--udp", "--dport", "0", "203.0.113.2"], "1..=65535"),
+        // Port 0 is reserved but fits the field: built with a warning (tests/craft.rs).
         (
             vec!["--tcp", "--sport", "65536", "203.0.113.2"],
-            "1..=65535",
+            "0..=65535",
         ),
         (vec!["--tcp", "--flags", "SX", "203.0.113.2"], "'X'"),
         (vec!["--udp", "--tcp", "203.0.113.2"], "cannot be used with"),

@@ -682,8 +682,8 @@ fn impossible_stacks_are_refused_before_anything_is_sent() {
     };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
-            with(&["ping", "-c", "1"], &["--vlan", "4095"]),
-            "--vlan 4095: VLAN ID 4095 is out of range 0..=4094",
+            with(&["ping", "-c", "1"], &["--vlan", "4096"]),
+            "--vlan 4096: VLAN ID 4096 is out of range 0..=4095",
         ),
         (
             with(&["ping", "-c", "1"], &["--vlan", "1:8"]),

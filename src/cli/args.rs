@@ -75,7 +75,8 @@ pub struct LinkArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct VlanArgs {
     /// Ethernet: add a VLAN tag ID[:PCP[:DEI]][@TPID]; repeat for a stack, outermost first
-    /// (QinQ: --vlan 200 --vlan 20). ID 0..=4094, PCP 0..=7 (default 0), DEI 0|1 (default 0);
+    /// (QinQ: --vlan 200 --vlan 20). ID 0..=4095 (4095 is reserved: built, with a warning),
+    /// PCP 0..=7 (default 0), DEI 0|1 (default 0);
     /// TPID q or 802.1q (0x8100), ad or 802.1ad (0x88a8), or any hex value (0x9100). Without
     /// @TPID a single or the innermost tag is 802.1Q and every outer one 802.1ad. At most 8
     /// tags. Probes, send --wait and ARP then take only frames carrying this same stack (TPID
@@ -158,6 +159,17 @@ pub fn parse_port(s: &str) -> Result<u16, String> {
         Ok(p @ 1..=65535) => Ok(p as u16),
         Ok(p) => Err(format!("port {p} is out of range 1..=65535")),
         Err(_) => Err(format!("{s:?} is not a port number (1..=65535)")),
+    }
+}
+
+/// A port field as crafted: 0..=65535 (0 is reserved, built with a warning).
+pub fn parse_port_field(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u64>() {
+        Ok(p @ 0..=65535) => Ok(p as u16),
+        Ok(p) => Err(format!(
+            "port {p} does not fit its 16-bit field (0..=65535)"
+        )),
+        Err(_) => Err(format!("{s:?} is not a port number (0..=65535)")),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use clap::Args;
 
 use super::args::{
-    parse_hex, parse_port, parse_tcp_flags_arg, parse_u16_any, parse_u32_any, parse_u8_any,
+    parse_hex, parse_port_field, parse_tcp_flags_arg, parse_u16_any, parse_u32_any, parse_u8_any,
     IpOptionArgs, LinkArgs, VlanArgs,
 };
 use super::{options_request, path_request, resolve_host};
@@ -113,11 +113,12 @@ pub struct FrameArgs {
     /// Carry TCP instead of ICMP (IP protocol 6).
     #[arg(long)]
     pub tcp: bool,
-    /// UDP/TCP: source port, 1..=65535 (default 49152).
-    #[arg(long, value_name = "PORT", value_parser = parse_port)]
+    /// UDP/TCP: source port, 0..=65535 (default 49152; 0 is reserved: built, with a warning).
+    #[arg(long, value_name = "PORT", value_parser = parse_port_field)]
     pub sport: Option<u16>,
-    /// UDP/TCP: destination port, 1..=65535 (default 33434 for UDP, 80 for TCP).
-    #[arg(long, value_name = "PORT", value_parser = parse_port)]
+    /// UDP/TCP: destination port, 0..=65535 (default 33434 for UDP, 80 for TCP; 0 is
+    /// reserved: built, with a warning).
+    #[arg(long, value_name = "PORT", value_parser = parse_port_field)]
     pub dport: Option<u16>,
     /// TCP: flags as tcpdump letters S F R P A U E C (N for NS; `.` = ACK), names joined by
     /// commas (syn,ack), `none` or a number (default S).
@@ -256,6 +257,10 @@ impl FrameArgs {
         s = s.with_transport(self.transport()?);
         if let Some(p) = protocol {
             s.protocol = p;
+        }
+        // What the fields can carry is built, the reserved and out-of-spec included; say so.
+        for w in s.warnings() {
+            eprintln!("pktforge: warning: {w}");
         }
         Ok(s)
     }

@@ -223,6 +223,9 @@ pub fn target(dest: Ipv4Addr, a: &ProbeArgs) -> Result<Target> {
     t.options = options_request(&a.ip_options)?;
     t.path = path_request(&a.link)?;
     t.path.vlans = a.vlan.stack()?;
+    for w in t.path.vlans.warnings() {
+        eprintln!("pktforge: warning: {w}");
+    }
     t.pcap = a.output.pcap.clone();
     t.pcap_format = pcap_format(a.output.pcapng);
     t.backend = a.link.backend;

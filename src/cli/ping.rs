@@ -6,14 +6,22 @@ use super::args::{parse_hex, parse_u16_any, parse_u32_any, parse_u8_any, ProbeAr
 use super::render::Render;
 use super::{exit_code, resolve_host, seconds, target};
 use pktforge::event::Totals;
+use pktforge::probe::options::TimestampMode;
 use pktforge::probe::ping::PingRequest;
 use pktforge::{Result, Stop};
 
 /// `pktforge ping` flags, named as in iputils ping.
 #[derive(Debug, Args)]
 pub struct PingArgs {
-    /// Host to ping (IPv4 address or name).
-    pub dest: String,
+    /// Host to ping (IPv4 address or name); with `-T tsprespec` the one to four addresses to
+    /// be stamped come first, as in iputils (`-T tsprespec ADDR [ADDR...] HOST`).
+    #[arg(value_name = "HOST", required = true, num_args = 1..)]
+    pub hosts: Vec<String>,
+    /// Timestamp option as iputils spells it: tsonly, tsandaddr or tsprespec (the same as
+    /// --timestamp, whose tsprespec takes its addresses as tsprespec=ADDR[,ADDR...]).
+    #[arg(short = 'T', value_name = "TIMESTAMP", conflicts_with = "timestamp",
+          value_parser = ["tsonly", "tsandaddr", "tsprespec"])]
+    pub ts_type: Option<String>,
     /// Stop after sending COUNT requests.
     #[arg(short = 'c', long = "count", value_name = "COUNT", value_parser = super::args::parse_u64_any)]
     pub count: Option<u64>,
@@ -112,8 +120,37 @@ pub fn run(a: PingArgs, stop: &Stop) -> Result<i32> {
 
 /// Turn `ping` flags into a typed request; refuses malformed values with the flag named.
 pub fn request(a: &PingArgs) -> Result<PingRequest> {
-    let mut req = PingRequest::new(resolve_host(&a.dest)?);
+    let (dest, before) = a
+        .hosts
+        .split_last()
+        .ok_or_else(|| pktforge::Error::Invalid("ping: a host to ping is needed".into()))?;
+    let mut req = PingRequest::new(resolve_host(dest)?);
     req.target = target(req.target.dest, &a.probe)?;
+    req.target.options.timestamp = match a.ts_type.as_deref() {
+        Some("tsonly") => Some(TimestampMode::TsOnly),
+        Some("tsandaddr") => Some(TimestampMode::TsAndAddr),
+        Some(_) if before.is_empty() || before.len() > 4 => {
+            return Err(pktforge::Error::Invalid(format!(
+                "-T tsprespec: {} address(es) given before the host; 1 to 4 are needed \
+                 (ping -T tsprespec ADDR [ADDR [ADDR [ADDR]]] HOST, as in iputils)",
+                before.len()
+            )))
+        }
+        Some(_) => Some(TimestampMode::Prespecified(
+            before
+                .iter()
+                .map(|h| resolve_host(h))
+                .collect::<Result<_>>()?,
+        )),
+        None => req.target.options.timestamp.take(),
+    };
+    if !before.is_empty() && a.ts_type.as_deref() != Some("tsprespec") {
+        return Err(pktforge::Error::Invalid(format!(
+            "{}: one host is pinged; more addresses are only taken by -T tsprespec (for a \
+             source route use --lsrr HOP[,HOP...])",
+            a.hosts.join(" ")
+        )));
+    }
     req.count = a.count;
     let interval = a.interval.unwrap_or(if a.flood { 0.01 } else { 1.0 });
     req.interval = seconds("-i", interval)?;

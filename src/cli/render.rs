@@ -45,6 +45,10 @@ pub struct Render {
     command: Option<Command>,
     dest: Option<Ipv4Addr>,
     last_request: Option<(u16, bool)>,
+    /// `-O`: (request, departure of the next one in µs) not yet known to be answered in time.
+    unanswered: Vec<(u16, u64)>,
+    /// `-O`: when the last request left (µs).
+    last_request_us: u64,
     ratelimit_hinted: bool,
     iface: Option<String>,
     last_route: Option<Vec<Ipv4Addr>>,
@@ -83,18 +87,17 @@ impl Render {
             let _ = out.flush();
             return;
         }
-        if let Event::Request(r) = ev {
-            if let (true, Some((seq, false))) = (self.outstanding && !self.quiet, self.last_request)
-            {
-                println!("no answer yet for icmp_seq={seq}");
-            }
-            self.last_request = Some((r.seq, false));
-        }
         let answered = match ev {
             Event::Reply(r) if !r.bad_checksum => Some((r.seq, r.time_us)),
             Event::IcmpError(e) => Some((e.seq, e.time_us)),
             _ => None,
         };
+        if self.outstanding && !self.quiet {
+            self.no_answer_lines(ev, answered);
+        }
+        if let Event::Request(r) = ev {
+            self.last_request = Some((r.seq, false));
+        }
         if let (Some((seq, _)), Some((last, done))) = (answered, self.last_request.as_mut()) {
             if seq == *last {
                 *done = true;
@@ -218,6 +221,25 @@ impl Render {
                 if r.duplicate { " (DUP!)" } else { "" }
             ),
         };
+        if self.command == Some(Command::Ping) {
+            // iputils: the reply line, then each option: `\t(same route)` on the line itself
+            // for a route equal to the last one, else the option's block from the next line
+            // on; the line is then ended, so that a block is followed by a blank line.
+            s.pop();
+            for opt in &r.options {
+                let text = self.option_lines(opt);
+                match text.strip_prefix("RR: ") {
+                    Some(same @ "\t(same route)\n") => s.push_str(same.trim_end()),
+                    _ if text.is_empty() => {}
+                    _ => {
+                        s.push('\n');
+                        s.push_str(&text);
+                    }
+                }
+            }
+            s.push('\n');
+            return s;
+        }
         for opt in &r.options {
             s.push_str(&self.option_lines(opt));
         }
@@ -368,7 +390,10 @@ impl Render {
             eprintln!();
         }
         match (&s.totals, s.command) {
-            (Totals::Probe(p), Command::Ping) => summary_text(p, s.elapsed_us, "ping"),
+            (Totals::Probe(p), Command::Ping) => {
+                let flood = self.flood.then(|| ipg_ewma(p, s.elapsed_us)).flatten();
+                summary_text(p, s.elapsed_us, "ping", flood)
+            }
             (Totals::Probe(p), Command::Rsol) => {
                 let mut t = format!(
                     "\n--- {} router solicitation ---\n{} solicitations sent, {} advertisement(s) \
@@ -388,7 +413,7 @@ impl Render {
                 t
             }
             (Totals::Probe(p), c) => {
-                let mut t = summary_text(p, s.elapsed_us, &query_name(c).replace(' ', "-"));
+                let mut t = summary_text(p, s.elapsed_us, &query_name(c).replace(' ', "-"), None);
                 if p.received == 0 {
                     t.push_str(&no_answer_note(c, "", Duration::ZERO));
                 }
@@ -406,6 +431,47 @@ impl Render {
             }
             _ => String::new(),
         }
+    }
+
+    /// iputils `-O`: `no answer yet for icmp_seq=N` when request N had no answer when N+1
+    /// left. Receive rings hand frames over in batches (up to a block retire later), so at
+    /// sub-millisecond intervals an answer may be read after the next request left although
+    /// it arrived before: whether it did is decided by the times (the answer's arrival against
+    /// the next request's departure), and the line printed once that is known: when an
+    /// answer that arrived later is read (frames are read in arrival order), at a timeout or
+    /// the summary, or when a request leaves long after (a silent host). Requests further apart
+    /// than the longest hold-back get the line at once.
+    fn no_answer_lines(&mut self, ev: &Event, answered: Option<(u16, u64)>) {
+        /// Longer than any receive block is held back: by then an earlier answer was read.
+        const SETTLED_US: u64 = 200_000;
+        let flush_before = match (ev, answered) {
+            (_, Some((seq, t))) => {
+                self.unanswered
+                    .retain(|&(s, next)| !(s == seq && t <= next));
+                t
+            }
+            (Event::Request(r), _) => {
+                let gap = r.time_us.saturating_sub(self.last_request_us);
+                self.last_request_us = r.time_us;
+                if let Some((seq, false)) = self.last_request {
+                    // Requests further apart than any hold-back: an answer that came before
+                    // this one was read already, so the line is due now, as in iputils.
+                    let next = if gap >= SETTLED_US { 0 } else { r.time_us };
+                    self.unanswered.push((seq, next));
+                }
+                r.time_us.saturating_sub(SETTLED_US)
+            }
+            (Event::Timeout(_) | Event::Summary(_), _) => u64::MAX,
+            _ => return,
+        };
+        self.unanswered.retain(|&(seq, next)| {
+            if next < flush_before {
+                println!("no answer yet for icmp_seq={seq}");
+                false
+            } else {
+                true
+            }
+        });
     }
 
     /// iputils' multi-line rendering of a reply's options.
@@ -563,8 +629,25 @@ pub fn time_of_day(d: Duration) -> String {
     )
 }
 
+/// iputils' `ipg/ewma` for a flood: the mean gap between requests (the run's time over the
+/// gaps) and the RTTs' moving average, when something was answered and more than one request
+/// left.
+fn ipg_ewma(p: &ProbeTotals, elapsed_us: f64) -> Option<String> {
+    let ewma = p.ewma_us.filter(|_| p.sent > 1 && p.received > 0)?;
+    // Whole microseconds, printed as iputils prints them (truncated, not rounded).
+    let ipg = (p.active_us.unwrap_or(elapsed_us) / (p.sent - 1) as f64) as u64;
+    let ewma = ewma as u64;
+    Some(format!(
+        "ipg/ewma {}.{:03}/{}.{:03} ms",
+        ipg / 1000,
+        ipg % 1000,
+        ewma / 1000,
+        ewma % 1000
+    ))
+}
+
 /// iputils' closing statistics for any request/reply probe (`what`: "ping", "timestamp", ...).
-fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
+fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str, flood: Option<String>) -> String {
     let mut line = format!(
         "\n--- {} {what} statistics ---\n{} packets transmitted, {} received",
         p.dest, p.sent, p.received
@@ -594,6 +677,7 @@ fn summary_text(p: &ProbeTotals, elapsed_us: f64, what: &str) -> String {
     if p.pipe > 1 {
         last.push(format!("pipe {}", p.pipe));
     }
+    last.extend(flood);
     if !last.is_empty() {
         line.push_str(&last.join(", "));
         line.push('\n');

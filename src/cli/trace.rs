@@ -13,8 +13,9 @@ use pktforge::event::{Event, Totals};
 use pktforge::probe::trace::{TraceMethod, TraceRequest};
 use pktforge::{Result, Stop};
 
-/// `pktforge trace` flags, named as in traceroute.
+/// `pktforge trace` flags, named as in traceroute: `-I` is ICMP and `-i` the interface.
 #[derive(Debug, Args)]
+#[command(mut_arg("iface", |a| a.short('i')))]
 pub struct TraceArgs {
     /// Host to trace to.
     pub dest: String,
@@ -48,8 +49,8 @@ pub struct TraceArgs {
     /// Numeric output: no reverse name lookups.
     #[arg(short = 'n')]
     pub numeric: bool,
-    /// Probe with ICMP echo (the default; -I is the interface here, as in ping).
-    #[arg(long = "icmp", conflicts_with_all = ["udp", "tcp"])]
+    /// Probe with ICMP echo (traceroute -I; the default).
+    #[arg(short = 'I', long = "icmp", conflicts_with_all = ["udp", "tcp"])]
     pub icmp: bool,
     /// Probe with UDP datagrams to rising ports (traceroute -U; port 33434 + probe number).
     #[arg(short = 'U', long = "udp", conflicts_with = "tcp")]

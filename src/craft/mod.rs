@@ -339,9 +339,99 @@ impl FrameSpec {
         }
     }
 
+    /// What in these fields the standards reserve or forbid although the headers can carry
+    /// it, one sentence each. [`build`](Self::build) builds all of it as given (as scapy does);
+    /// a caller shows these as warnings.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = self.vlans.warnings();
+        if let Some(v) = self.version.filter(|&v| v != 4 && v <= 15) {
+            w.push(format!(
+                "IP version {v} is not 4: an IPv4 header is built with that version field"
+            ));
+        }
+        if self.reserved_flag {
+            w.push("the reserved IP flag bit is set (RFC 791: must be zero)".into());
+        }
+        let header = self
+            .options
+            .build(self.dest)
+            .ok()
+            .and_then(|o| {
+                let mut ip = Ipv4Repr::new(self.dest, self.dest, self.protocol);
+                ip.options = o;
+                ip.header_len().ok()
+            })
+            .unwrap_or(crate::wire::IPV4_MIN_HEADER_LEN);
+        if let Some(ihl) = self.ihl.filter(|&i| i <= 15) {
+            let bytes = usize::from(ihl) * 4;
+            if ihl < 5 {
+                w.push(format!(
+                    "IHL {ihl} is below the minimum 5 (20 bytes, RFC 791): the field says {ihl}, \
+                     the {header}-byte header is built whole"
+                ));
+            } else if bytes < header {
+                w.push(format!(
+                    "IHL {ihl} ({bytes} bytes) is smaller than the header with options \
+                     ({header} bytes): the field says {ihl}, the header is built whole"
+                ));
+            }
+        }
+        if let Some(t) = self.total_len.filter(|&t| usize::from(t) < header) {
+            w.push(format!(
+                "IP total length {t} is smaller than the header ({header} bytes)"
+            ));
+        }
+        if self.ttl == 0 {
+            w.push("TTL 0: a host must not send a datagram with TTL 0 (RFC 1122 3.2.1.7)".into());
+        }
+        for raw in &self.options.raw {
+            if let Some(m) = raw_option_warning(raw) {
+                w.push(m);
+            }
+        }
+        let ports = match &self.transport {
+            Transport::Udp(u) => Some(("UDP", u.src_port, u.dst_port)),
+            Transport::Tcp(t) => Some(("TCP", t.src_port, t.dst_port)),
+            Transport::Icmp => None,
+        };
+        match &self.transport {
+            Transport::Udp(u) => {
+                if let Some(l) = u.length_override.filter(|&l| l < 8) {
+                    w.push(format!(
+                        "UDP length {l} is below the 8-byte header (RFC 768)"
+                    ));
+                }
+            }
+            Transport::Tcp(t) => {
+                if let Some(d) = t.data_offset_override.filter(|&d| d < 5) {
+                    w.push(format!(
+                        "TCP data offset {d} is below the minimum 5 (20 bytes, RFC 9293): the \
+                         field says {d}, the header is built whole"
+                    ));
+                }
+                if t.reserved != 0 {
+                    w.push(format!(
+                        "TCP reserved bits are {:#x} (RFC 9293: must be zero)",
+                        t.reserved
+                    ));
+                }
+            }
+            Transport::Icmp => {}
+        }
+        if let Some((proto, sport, dport)) = ports {
+            for (which, p) in [("source", sport), ("destination", dport)] {
+                if p == 0 {
+                    w.push(format!("{proto} {which} port 0 is reserved (IANA)"));
+                }
+            }
+        }
+        w
+    }
+
     /// Build the frame. Refuses, naming the field and the limit, what the headers cannot
-    /// hold (IP or TCP options over 40 bytes, IHL outside 5..=15 or below the options, total length
-    /// over 65535, fragment offset over 8191, version over 15).
+    /// hold (IP or TCP options over 40 bytes, IHL over 15, total length over 65535, fragment
+    /// offset over 8191, version over 15). What they can hold is built as given, the
+    /// reserved and out-of-spec included ([`warnings`](Self::warnings) lists those).
     pub fn build(&self, ep: &Endpoints) -> Result<Vec<u8>> {
         let eth = EthernetRepr {
             dst: ep.dst_mac,
@@ -392,6 +482,31 @@ impl FrameSpec {
     }
 }
 
+/// The warning for raw option bytes whose length field disagrees with RFC 791: below 2, or
+/// not the bytes given (the bytes are emitted verbatim all the same).
+fn raw_option_warning(raw: &[u8]) -> Option<String> {
+    let (&kind, rest) = raw.split_first()?;
+    if kind <= 1 {
+        return None; // EOL and NOP are single bytes
+    }
+    let name = crate::wire::names::ip_option(kind)
+        .map(|(_, short)| format!("{short} ({kind})"))
+        .unwrap_or_else(|| format!("type {kind}"));
+    match rest.first() {
+        None => Some(format!(
+            "IP option {name} has no length byte (RFC 791: type, length, data)"
+        )),
+        Some(&len) if len < 2 => Some(format!(
+            "IP option {name} has length {len}, below the minimum 2 (RFC 791)"
+        )),
+        Some(&len) if usize::from(len) != raw.len() => Some(format!(
+            "IP option {name} has length {len} but {} bytes were given",
+            raw.len()
+        )),
+        Some(_) => None,
+    }
+}
+
 /// Recompute the IPv4 header checksum of `ip` (a datagram as built) over the IHL×4 bytes its
 /// header field names, as a receiver checks it: with `--ihl` above the header built, that
 /// includes the first payload bytes (as many as there are).
@@ -406,6 +521,49 @@ fn header_checksum_as_received(ip: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_values_are_built_and_listed_as_warnings() {
+        let ep = Endpoints::offline(&crate::net::resolve::PathRequest::default());
+        let mut s = FrameSpec::new("192.0.2.1".parse().unwrap());
+        assert!(s.warnings().is_empty());
+        s.vlans = VlanStack::parse_specs(&["4095"]).unwrap();
+        s.reserved_flag = true;
+        s.ihl = Some(3);
+        s.ttl = 0;
+        s.options.raw = vec![vec![0x94, 0x03, 0x00, 0x00]];
+        let w = s.warnings();
+        assert_eq!(w.len(), 5, "{w:?}");
+        assert!(w[0].contains("VLAN ID 4095 is reserved"), "{w:?}");
+        assert!(w.iter().any(|x| x.contains("reserved IP flag")), "{w:?}");
+        assert!(
+            w.iter().any(|x| x.contains("IHL 3 is below the minimum 5")),
+            "{w:?}"
+        );
+        assert!(w.iter().any(|x| x.contains("TTL 0")), "{w:?}");
+        assert!(
+            w.iter()
+                .any(|x| x.contains("RA (148) has length 3 but 4 bytes were given")),
+            "{w:?}"
+        );
+        let f = s.build(&ep).unwrap();
+        assert_eq!(&f[12..16], &[0x81, 0x00, 0x0f, 0xff]);
+        assert_eq!(f[18], 0x43);
+        s.transport = Transport::Udp(UdpRepr {
+            src_port: 0,
+            dst_port: 0,
+            payload: Vec::new(),
+            length_override: None,
+            checksum_override: None,
+        });
+        assert_eq!(
+            s.warnings()
+                .iter()
+                .filter(|x| x.contains("port 0 is reserved"))
+                .count(),
+            2
+        );
+    }
     use crate::dissect::{dissect_frame, Status};
 
     fn ep() -> Endpoints {

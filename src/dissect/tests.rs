@@ -369,3 +369,141 @@ fn summary_judges_only_whole_messages() {
         "{first}"
     );
 }
+
+/// A pointer past the option's length says the option is full, which is legal however far
+/// past it points (RFC 791): no slot warning, also when it is not on a slot boundary.
+#[test]
+fn a_pointer_past_the_length_is_full_without_a_slot_warning() {
+    for (opts, value) in [
+        ("07 07 0a c0000201", "10 (full)"),
+        ("44 0c 0f 00 00000001 00000002", "15 (full)"),
+        ("44 0c 0e 00 00000001 00000002", "14 (full)"),
+        (
+            "44 14 17 01 c0000201 00000001 c0000202 00000002",
+            "23 (full)",
+        ),
+        ("44 0c 10 03 c0000201 00000001", "16 (full)"),
+    ] {
+        let d = dissect_frame(&echo_with_options(opts, false));
+        assert!(d.complete, "{opts}: {:#?}", d.find("ip.options"));
+        assert_eq!(ptr(&d).value, value, "{opts}");
+        assert_eq!(ptr(&d).status, Status::Plain, "{opts}");
+        let t = render_text(&d).join("\n");
+        assert!(!t.contains("WARNING"), "{t}");
+    }
+}
+
+/// Every option IANA lists is named in the tree (Wireshark's names), and the fields Wireshark
+/// decodes are decoded: Router Alert, Security (RFC 791 and RFC 1108), Stream ID, Quick-Start,
+/// Traceroute, MTU Probe.
+#[test]
+fn named_options_and_their_fields() {
+    let name_of = |opts: &str| -> (String, String) {
+        let d = dissect_frame(&echo_with_options(opts, false));
+        assert!(d.complete, "{opts}");
+        let n = d.find("ip.opt").unwrap();
+        (n.name.clone(), n.value.clone())
+    };
+    for (opts, name, value) in [
+        (
+            "94 04 0000",
+            "Router Alert (RTRALT)",
+            "Router shall examine packet (0)",
+        ),
+        ("88 04 0001", "Stream ID (SID)", "stream 1"),
+        (
+            "82 0b 0000 0000 0000 000000",
+            "Security (SEC)",
+            "Unclassified",
+        ),
+        ("82 04 5a 00", "Security (SEC)", "Secret"),
+        ("85 04 0000", "Extended Security (E-SEC)", "option type"),
+        ("86 04 0000", "Commercial Security (CIPSO)", "option type"),
+        (
+            "19 08 00 40 00000000",
+            "Quick-Start (QS)",
+            "Rate request (0), 0 bit/s, QS TTL 64",
+        ),
+        (
+            "52 0c 0001 0002 0003 c0000201",
+            "Traceroute (TR)",
+            "ID 1, outbound hops 2, return hops 3, originator 192.0.2.1",
+        ),
+        ("0b 04 05dc", "MTU Probe (MTUP)", "MTU 1500"),
+        ("0c 04 05dc", "MTU Reply (MTUR)", "MTU 1500"),
+        (
+            "95 04 0000",
+            "Selective Directed Broadcast (SDB)",
+            "option type",
+        ),
+        (
+            "0a 04 0000",
+            "Experimental Measurement (ZSU)",
+            "option type",
+        ),
+        (
+            "1e 04 0000",
+            "RFC3692-style Experiment (EXP)",
+            "option type",
+        ),
+        (
+            "cd 04 0000",
+            "Experimental Flow Control (FINN)",
+            "option type",
+        ),
+        ("32 04 0000", "Option", "option type"),
+    ] {
+        let (n, v) = name_of(opts);
+        assert_eq!(n, name, "{opts}");
+        assert!(v.starts_with(value), "{opts}: {v}");
+    }
+    let fields = |opts: &str| -> Vec<(String, String)> {
+        let d = dissect_frame(&echo_with_options(opts, false));
+        d.nodes()
+            .into_iter()
+            .filter(|n| {
+                n.key.starts_with("ip.opt.")
+                    && !matches!(n.key.as_str(), "ip.opt.type" | "ip.opt.len")
+            })
+            .map(|n| (n.key.clone(), n.value.clone()))
+            .collect()
+    };
+    let kv = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        fields("94 04 0000"),
+        kv(&[("ip.opt.ra", "Router shall examine packet (0)")])
+    );
+    assert_eq!(fields("88 04 002a"), kv(&[("ip.opt.sid", "42")]));
+    assert_eq!(
+        fields("82 0b d788 0003 4142 434445"),
+        kv(&[
+            ("ip.opt.sec_rfc791_sec", "Secret (0xd788)"),
+            ("ip.opt.sec_rfc791_comp", "3"),
+            ("ip.opt.sec_rfc791_hr", "4142"),
+            ("ip.opt.sec_rfc791_tcc", "434445"),
+        ])
+    );
+    assert_eq!(
+        fields("19 08 83 00 12345678"),
+        kv(&[
+            ("ip.opt.qs_func", "Rate report (8)"),
+            ("ip.opt.qs_rate", "320000 bit/s (3)"),
+            ("ip.opt.qs_unused", "0"),
+            ("ip.opt.qs_nonce", "0x048d159e"),
+            ("ip.opt.qs_reserved", "0x0"),
+        ])
+    );
+    assert_eq!(
+        fields("52 0c 0001 0002 0003 c0000201"),
+        kv(&[
+            ("ip.opt.id_number", "1"),
+            ("ip.opt.ohc", "2"),
+            ("ip.opt.rhc", "3"),
+            ("ip.opt.originator", "192.0.2.1"),
+        ])
+    );
+}

@@ -583,6 +583,7 @@ impl RunTotals {
                 dropped_by_kernel: self.kernel_drops,
                 bad_checksums: self.bad_checksums,
                 pipe: self.pipe,
+                ewma_us: self.rtt.ewma(),
             }),
         }
     }
@@ -637,6 +638,23 @@ impl RttAccumulator {
         self.n += 1;
         self.sum += us;
         self.sum2 += us * us;
+    }
+
+    /// Take in the samples of another accumulator (min, max, sums; the moving average stays
+    /// this one's unless it has no samples).
+    pub fn merge(&mut self, other: &RttAccumulator) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum2 += other.sum2;
     }
 
     /// iputils' exponentially weighted moving average (weight 1/8); None without samples.
@@ -1003,10 +1021,19 @@ fn run_loop<K: Probe + ?Sized>(
         };
         if let Some(seq) = seq {
             *last_activity = Instant::now();
-            if let Some(p) = book.get(seq) {
-                totals.pipe = totals
-                    .pipe
-                    .max(totals.transmitted + 1 - p.n.min(totals.transmitted));
+            if let Some(first) = book.get(seq).map(|p| p.n.min(totals.transmitted)) {
+                // In flight when the answer arrived (iputils' pipe): the probes sent before its
+                // arrival time, not before it was read: a receive ring hands frames over a
+                // block at a time, after later probes may have left.
+                let mut last = totals.transmitted;
+                while last > first
+                    && book
+                        .get(last as u16)
+                        .is_some_and(|q| q.n == last && q.at > at)
+                {
+                    last -= 1;
+                }
+                totals.pipe = totals.pipe.max(last + 1 - first);
             }
             book.settle(seq);
         }

@@ -1,6 +1,7 @@
 //! `probe`: ping-like UDP or TCP SYN probes to ports, with the verdict hping3 and nping users
 //! read: TCP open (SYN-ACK), closed (RST), filtered (an ICMP error, or silence); UDP open (a
-//! reply), closed (port unreachable), open|filtered (silence).
+//! reply), closed (port unreachable), open|filtered (silence). A port unreachable from the
+//! destination is an answer: counted as received, with its round trip, as nping counts it.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
@@ -141,7 +142,11 @@ impl PortProbeRequest {
             flags: None,
             options: Vec::new(),
         };
-        let totals = engine::run(&mut session, kind.as_mut(), &schedule, stop, &mut |ev| {
+        // UDP ports that answered "port unreachable" from the destination: answers (closed),
+        // counted as received and timed, as nping counts them.
+        let mut closed_answers = engine::RttAccumulator::default();
+        let mut closed_count = 0u64;
+        let mut totals = engine::run(&mut session, kind.as_mut(), &schedule, stop, &mut |ev| {
             if let Some(e) = ev.to_event() {
                 on_event(&e);
             }
@@ -170,6 +175,10 @@ impl PortProbeRequest {
                         && e.icmp_type == 3
                         && e.icmp_code == 3
                         && e.from == dest;
+                    if closed {
+                        closed_count += 1;
+                        closed_answers.add(e.rtt_us);
+                    }
                     PortResult {
                         from: Some(e.from),
                         ttl: Some(e.ttl),
@@ -197,6 +206,9 @@ impl PortProbeRequest {
             on_event(&Event::Port(result));
             Flow::Continue
         })?;
+        totals.received += closed_count;
+        totals.errors -= closed_count.min(totals.errors);
+        totals.rtt.merge(&closed_answers);
         let summary = totals.summary(Command::Probe, dest, stop);
         on_event(&Event::Summary(summary.clone()));
         Ok(summary)

@@ -369,8 +369,9 @@ impl Ipv4Repr {
     /// Write the header into the start of `buf` for a payload of `payload_len` bytes; returns the
     /// header length. Checksum is computed over the written header unless overridden.
     ///
-    /// Errors: options over 40 bytes, fragment offset over 8191, IHL override outside 5..=15 or
-    /// smaller than the header with options, total length over 65535, `buf` too short.
+    /// Errors: options over 40 bytes, fragment offset over 8191, IHL override over 15 (an
+    /// override below 5 or below the header with options is written as given, the header
+    /// whole), total length over 65535, `buf` too short.
     pub fn emit(&self, buf: &mut [u8], payload_len: usize) -> Result<usize, WireError> {
         let hl = self.header_len()?;
         if self.frag_offset > MAX_FRAG_OFFSET {
@@ -386,17 +387,8 @@ impl Ipv4Repr {
                     "IPv4 IHL {v} does not fit its 4-bit field (at most 15 = 60 bytes)"
                 )))
             }
-            Some(v) if v < 5 => {
-                return Err(WireError::Limit(format!(
-                    "IPv4 IHL {v} is below the minimum 5 (20 bytes)"
-                )))
-            }
-            Some(v) if usize::from(v) * 4 < hl => {
-                return Err(WireError::Limit(format!(
-                    "IPv4 IHL {v} ({} bytes) is smaller than the header with options ({hl} bytes)",
-                    usize::from(v) * 4
-                )))
-            }
+            // Below 5 or below the header with options: out of spec but encodable, so the
+            // field says what was asked and the header is written whole.
             Some(v) => v,
             None => (hl / 4) as u8,
         };
@@ -564,17 +556,16 @@ pub(crate) mod tests {
         r.emit(&mut b, 0).unwrap();
         assert_eq!(&b[6..8], &[0x3f, 0xff]);
 
+        // Out of spec but encodable: the field says so, the header is whole.
         r.ihl_override = Some(4);
-        assert!(r.emit(&mut b, 0).unwrap_err().to_string().contains("IHL 4"));
+        assert_eq!(r.emit(&mut b, 0).unwrap(), 20);
+        assert_eq!(b[0], 0x44);
         r.ihl_override = Some(16);
         assert!(r.emit(&mut b, 0).unwrap_err().to_string().contains("4-bit"));
         r.options = vec![IpOption::record_route(2).unwrap()]; // 11 → 12 bytes
         r.ihl_override = Some(7);
-        let e = r.emit(&mut b, 0).unwrap_err().to_string();
-        assert!(
-            e.contains("IHL 7 (28 bytes) is smaller than the header with options (32 bytes)"),
-            "{e}"
-        );
+        assert_eq!(r.emit(&mut b, 0).unwrap(), 32);
+        assert_eq!(b[0], 0x47);
         r.ihl_override = None;
         let e = r.emit(&mut b, 65504).unwrap_err().to_string();
         assert!(e.contains("65536 exceeds 65535"), "{e}");

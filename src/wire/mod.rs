@@ -27,7 +27,7 @@ pub use ipv4::*;
 pub use l4::{build_l4_frame_into, L4Repr};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr, IP_PROTO_TCP};
 pub use udp::{UdpPacket, UdpRepr, IP_PROTO_UDP};
-pub use vlan::{Vlan, VlanStack, MAX_VID, MAX_VLAN_TAGS};
+pub use vlan::{Vlan, VlanStack, MAX_VID, MAX_VLAN_TAGS, RESERVED_VID};
 
 /// Every header's field offsets in one place: `field::ipv4::TTL`, `field::ether::ETHERTYPE`...
 /// (each header module keeps its own `field`; this names them apart).

@@ -238,38 +238,107 @@ pub fn ip_proto_name(p: u8) -> Option<&'static str> {
     })
 }
 
+/// The IP option types IANA lists ("IP Option Numbers"), with the name Wireshark gives each
+/// (its wording where it names one) and the short name: (type, long name, short name).
+pub const IP_OPTIONS: &[(u8, &str, &str)] = &[
+    (0, "End of Options List (EOL)", "EOL"),
+    (1, "No-Operation (NOP)", "NOP"),
+    (7, "Record Route (RR)", "RR"),
+    (10, "Experimental Measurement (ZSU)", "ZSU"),
+    (11, "MTU Probe (MTUP)", "MTUP"),
+    (12, "MTU Reply (MTUR)", "MTUR"),
+    (15, "Encode (ENCODE)", "ENCODE"),
+    (25, "Quick-Start (QS)", "QS"),
+    (30, "RFC3692-style Experiment (EXP)", "EXP"),
+    (68, "Time Stamp (TS)", "TS"),
+    (82, "Traceroute (TR)", "TR"),
+    (94, "RFC3692-style Experiment (EXP)", "EXP"),
+    (130, "Security (SEC)", "SEC"),
+    (131, "Loose Source Route (LSRR)", "LSRR"),
+    (133, "Extended Security (E-SEC)", "E-SEC"),
+    (134, "Commercial Security (CIPSO)", "CIPSO"),
+    (136, "Stream ID (SID)", "SID"),
+    (137, "Strict Source Route (SSRR)", "SSRR"),
+    (142, "Experimental Access Control (VISA)", "VISA"),
+    (144, "IMI Traffic Descriptor (IMITD)", "IMITD"),
+    (145, "Extended Internet Protocol (EIP)", "EIP"),
+    (147, "Address Extension (ADDEXT)", "ADDEXT"),
+    (148, "Router Alert (RTRALT)", "RA"),
+    (149, "Selective Directed Broadcast (SDB)", "SDB"),
+    (151, "Dynamic Packet State (DPS)", "DPS"),
+    (152, "Upstream Multicast Packet (UMP)", "UMP"),
+    (158, "RFC3692-style Experiment (EXP)", "EXP"),
+    (205, "Experimental Flow Control (FINN)", "FINN"),
+    (222, "RFC3692-style Experiment (EXP)", "EXP"),
+];
+
+/// The long and short names of IP option type `t`, when IANA lists it.
+pub fn ip_option(t: u8) -> Option<(&'static str, &'static str)> {
+    IP_OPTIONS
+        .iter()
+        .find(|o| o.0 == t)
+        .map(|&(_, long, short)| (long, short))
+}
+
 /// Short name of an IP option type ("RR", "LSRR", ...), "unknown" when it has none.
 pub fn ip_option_short_name(t: u8) -> &'static str {
-    match t {
-        0 => "EOL",
-        1 => "NOP",
-        7 => "RR",
-        68 => "TS",
-        130 => "SEC",
-        131 => "LSRR",
-        137 => "SSRR",
-        148 => "RA",
-        _ => "unknown",
-    }
+    ip_option(t).map_or("unknown", |o| o.1)
 }
 
 /// Long name of an IP option type, as the dissector titles it ("Record Route (RR)"); "Option"
 /// for types without one.
 pub fn ip_option_long_name(t: u8) -> &'static str {
-    match t {
-        0 => "End of Options List (EOL)",
-        1 => "No-Operation (NOP)",
-        7 => "Record Route (RR)",
-        68 => "Time Stamp (TS)",
-        131 => "Loose Source Route (LSRR)",
-        137 => "Strict Source Route (SSRR)",
-        _ => "Option",
-    }
+    ip_option(t).map_or("Option", |o| o.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_iana_ip_option_is_named() {
+        for (t, long, short) in [
+            (0, "End of Options List (EOL)", "EOL"),
+            (1, "No-Operation (NOP)", "NOP"),
+            (7, "Record Route (RR)", "RR"),
+            (10, "Experimental Measurement (ZSU)", "ZSU"),
+            (11, "MTU Probe (MTUP)", "MTUP"),
+            (12, "MTU Reply (MTUR)", "MTUR"),
+            (15, "Encode (ENCODE)", "ENCODE"),
+            (25, "Quick-Start (QS)", "QS"),
+            (68, "Time Stamp (TS)", "TS"),
+            (82, "Traceroute (TR)", "TR"),
+            (130, "Security (SEC)", "SEC"),
+            (131, "Loose Source Route (LSRR)", "LSRR"),
+            (133, "Extended Security (E-SEC)", "E-SEC"),
+            (134, "Commercial Security (CIPSO)", "CIPSO"),
+            (136, "Stream ID (SID)", "SID"),
+            (137, "Strict Source Route (SSRR)", "SSRR"),
+            (142, "Experimental Access Control (VISA)", "VISA"),
+            (144, "IMI Traffic Descriptor (IMITD)", "IMITD"),
+            (145, "Extended Internet Protocol (EIP)", "EIP"),
+            (147, "Address Extension (ADDEXT)", "ADDEXT"),
+            (148, "Router Alert (RTRALT)", "RA"),
+            (149, "Selective Directed Broadcast (SDB)", "SDB"),
+            (151, "Dynamic Packet State (DPS)", "DPS"),
+            (152, "Upstream Multicast Packet (UMP)", "UMP"),
+            (205, "Experimental Flow Control (FINN)", "FINN"),
+        ] {
+            assert_eq!(ip_option_long_name(t), long, "{t}");
+            assert_eq!(ip_option_short_name(t), short, "{t}");
+        }
+        for t in [30, 94, 158, 222] {
+            assert_eq!(ip_option_long_name(t), "RFC3692-style Experiment (EXP)");
+        }
+        // Unassigned numbers have no name.
+        for t in [2, 50, 150, 255] {
+            assert_eq!(ip_option_long_name(t), "Option");
+            assert_eq!(ip_option_short_name(t), "unknown");
+        }
+        for (i, a) in IP_OPTIONS.iter().enumerate() {
+            assert!(IP_OPTIONS[i + 1..].iter().all(|b| b.0 != a.0), "{}", a.0);
+        }
+    }
 
     #[test]
     fn one_entry_per_number_and_keyword() {

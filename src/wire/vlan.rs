@@ -16,8 +16,11 @@ use super::WireError;
 /// Most tags a [`VlanStack`] holds (and a frame is built or read with as a `Repr`); the views
 /// walk stacks of any depth.
 pub const MAX_VLAN_TAGS: usize = 8;
-/// Highest VLAN id a tag may carry (4095 is reserved, IEEE 802.1Q 9.6).
-pub const MAX_VID: u16 = 4094;
+/// Highest VLAN id a tag can carry (its 12-bit field). 4095 is reserved (IEEE 802.1Q 9.6)
+/// but built as given, with a warning ([`VlanStack::warnings`]).
+pub const MAX_VID: u16 = 4095;
+/// The reserved VLAN id (IEEE 802.1Q 9.6): not for use in a tag, built when asked for.
+pub const RESERVED_VID: u16 = 4095;
 
 /// One VLAN tag: its TPID and tag control information.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -29,11 +32,12 @@ pub struct Vlan {
 }
 
 impl Vlan {
-    /// A tag with these fields; refuses a VLAN id over [`MAX_VID`], a PCP over 7.
+    /// A tag with these fields; refuses a VLAN id over [`MAX_VID`], a PCP over 7 (what their
+    /// fields cannot hold).
     pub fn new(tpid: u16, vid: u16, pcp: u8, dei: bool) -> Result<Vlan, WireError> {
         if vid > MAX_VID {
             return Err(WireError::Limit(format!(
-                "VLAN ID {vid} is out of range 0..={MAX_VID} (4095 is reserved)"
+                "VLAN ID {vid} is out of range 0..={MAX_VID} (a 12-bit field)"
             )));
         }
         if pcp > 7 {
@@ -163,6 +167,20 @@ impl VlanStack {
         &self.tags[..usize::from(self.len)]
     }
 
+    /// What the standards reserve in these tags, one sentence each (built as given; a
+    /// caller may show them as warnings): VLAN id 4095.
+    pub fn warnings(&self) -> Vec<String> {
+        self.as_slice()
+            .iter()
+            .filter(|t| t.vid() == RESERVED_VID)
+            .map(|t| {
+                format!(
+                    "VLAN ID {RESERVED_VID} is reserved (IEEE 802.1Q); the tag {t} is built as given"
+                )
+            })
+            .collect()
+    }
+
     /// Bytes the tags add to an Ethernet header (4 each).
     pub fn header_bytes(&self) -> usize {
         field::TAG_LEN * usize::from(self.len)
@@ -223,7 +241,7 @@ impl VlanStack {
     }
 
     /// Read the text form, one tag per element, outermost first: `ID[:PCP[:DEI]][@TPID]`
-    /// with ID 0..=4094, PCP 0..=7, DEI 0 or 1, and TPID `q` / `802.1q` (0x8100), `ad` /
+    /// with ID 0..=4095 (4095 reserved, built with a warning), PCP 0..=7, DEI 0 or 1, and TPID `q` / `802.1q` (0x8100), `ad` /
     /// `802.1ad` (0x88a8) or a number in hex (`0x9100`). A tag without a TPID gets 802.1Q when
     /// it is the only or the innermost one, 802.1ad when it is an outer one (QinQ).
     pub fn parse_specs<S: AsRef<str>>(specs: &[S]) -> Result<VlanStack, WireError> {
@@ -278,7 +296,7 @@ fn parse_spec(spec: &str, default_tpid: u16) -> Result<Vlan, WireError> {
         .unwrap_or(0);
     if vid > u32::from(MAX_VID) {
         return Err(WireError::Limit(format!(
-            "VLAN ID {vid} is out of range 0..={MAX_VID} (4095 is reserved)"
+            "VLAN ID {vid} is out of range 0..={MAX_VID} (a 12-bit field)"
         )));
     }
     if pcp > 7 {
@@ -417,9 +435,23 @@ mod tests {
     }
 
     #[test]
+    fn reserved_ids_are_built_with_a_warning() {
+        let s = stack(&["4095"]);
+        assert_eq!(s[0].vid(), 4095);
+        let w = s.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("VLAN ID 4095 is reserved"), "{w:?}");
+        let mut b = [0u8; 4];
+        s.emit(&mut b).unwrap();
+        assert_eq!(b, [0x81, 0x00, 0x0f, 0xff]);
+        // 0 (a priority tag) is ordinary: no warning.
+        assert!(stack(&["0:5"]).warnings().is_empty());
+        assert!(stack(&["100", "4094"]).warnings().is_empty());
+    }
+
+    #[test]
     fn bad_text_names_the_limit() {
-        assert!(err(&["4095"]).contains("VLAN ID 4095 is out of range 0..=4094"));
-        assert!(err(&["4096"]).contains("VLAN ID 4096 is out of range"));
+        assert!(err(&["4096"]).contains("VLAN ID 4096 is out of range 0..=4095"));
         assert!(err(&["1:8"]).contains("VLAN PCP 8 is out of range 0..=7"));
         assert!(err(&["1:0:2"]).contains("VLAN DEI 2 is out of range 0..=1"));
         assert!(err(&["1@foo"]).contains("unknown TPID \"foo\""));
@@ -433,7 +465,7 @@ mod tests {
         assert!(err(&nine).contains("9 VLAN tags given: at most 8"));
         let mut s = stack(&["1"; 8]);
         assert!(s.push(Vlan::dot1q(1).unwrap()).is_err());
-        assert!(Vlan::new(0x8100, 4095, 0, false).is_err());
+        assert!(Vlan::new(0x8100, 4096, 0, false).is_err());
         assert!(Vlan::new(0x8100, 1, 8, false).is_err());
     }
 
