@@ -6,7 +6,7 @@ use super::args::{parse_hex, parse_u16_any, parse_u32_any, parse_u8_any, ProbeAr
 use super::render::Render;
 use super::{exit_code, resolve_host, seconds, target};
 use pktforge::event::Totals;
-use pktforge::probe::options::TimestampMode;
+use pktforge::craft::options::TimestampMode;
 use pktforge::probe::ping::PingRequest;
 use pktforge::{Result, Stop};
 
