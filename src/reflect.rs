@@ -743,6 +743,8 @@ pub fn run_outcome(
             // Solicitations go to a multicast MAC a real NIC would filter out.
             promiscuous: cfg.advertise,
             buffer_size: 4 << 20,
+            // Each request answered as it comes, not when a batch of them is handed over.
+            rx_per_frame: true,
             ..LinkConfig::default()
         },
     )?;
@@ -797,12 +799,9 @@ pub fn run_outcome(
                         limit: cfg.count,
                     },
                 )
-                .map(|x| {
-                    match delivers {
-                        Ok(()) => x.set_answering(true),
-                        Err(e) => gate = Some(e),
-                    }
-                    x
+                .inspect(|x| match delivers {
+                    Ok(()) => x.set_answering(true),
+                    Err(e) => gate = Some(e),
                 }),
             }
         };
@@ -976,13 +975,15 @@ pub fn run_outcome(
                 vec![reply]
             };
             for reply in pieces {
-                link.send(&reply)?;
+                // Sent with the next replies while requests keep coming, at once when none
+                // is waiting (the link flushes before it waits).
+                link.send_batched(&reply)?;
                 if let Some(p) = pcap.as_mut() {
                     p.write(SystemTime::now(), &reply)?;
                 }
             }
         }
-        Ok(())
+        link.flush()
     })();
     let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
     #[cfg(target_os = "linux")]
