@@ -25,6 +25,13 @@ use crate::wire::{
 use crate::wire::{build_l4_frame_into, L4Repr, UdpPacket, UdpRepr, IP_PROTO_UDP};
 use crate::{Error, Field, Result};
 
+/// How often a veth peer is looked at while the XDP program passes requests up because the
+/// peer would not take its replies.
+#[cfg(target_os = "linux")]
+const XDP_GATE_RECHECK: Duration = Duration::from_millis(2);
+/// How often it is looked at while the XDP program answers.
+#[cfg(target_os = "linux")]
+const XDP_PEER_RECHECK: Duration = Duration::from_millis(100);
 /// Ethernet frames shorter than this are padded on the wire: the floor for "no amplification".
 const ETH_MIN_FRAME: usize = 60;
 /// All-hosts group, where unsolicited router advertisements go (RFC 1256).
@@ -736,6 +743,8 @@ pub fn run_outcome(
             // Solicitations go to a multicast MAC a real NIC would filter out.
             promiscuous: cfg.advertise,
             buffer_size: 4 << 20,
+            // Each request answered as it comes, not when a batch of them is handed over.
+            rx_per_frame: true,
             ..LinkConfig::default()
         },
     )?;
@@ -752,6 +761,13 @@ pub fn run_outcome(
     responder.counters.mode = "packet".into();
     #[cfg(target_os = "linux")]
     let mut xdp = None;
+    // While the XDP program's replies would not be delivered (a veth whose peer has no XDP
+    // program), it passes every request up and the peer is looked at again now and then: the
+    // reason, and when to look next.
+    #[cfg(target_os = "linux")]
+    let mut gate: Option<String> = None;
+    #[cfg(target_os = "linux")]
+    let mut next_look = Instant::now();
     #[cfg(target_os = "linux")]
     if cfg.mode != ReflectMode::Packet {
         let needs_all = cfg.rate_limit.is_some() || cfg.pcap.is_some();
@@ -762,25 +778,42 @@ pub fn run_outcome(
             // the driver's metadata): a VLAN stack is answered in user space.
             Err("requests on a VLAN stack are answered in user space".to_string())
         } else {
-            crate::reflect_xdp::XdpReflector::attach(
-                &ifc.name,
-                ifc.index,
-                &crate::reflect_xdp::XdpReflectConfig {
-                    mac,
-                    addr: cfg.addr,
-                    prefix: cfg.prefix,
-                    limit: cfg.count,
-                },
-            )
+            // Only a path that delivers: replies XDP_TX'ed into a veth whose peer takes no
+            // XDP frames are all lost, so that is found out before the first request. On a
+            // veth in auto mode the program is attached anyway but passes every request up
+            // until the peer takes them (e.g. a sender attaches its own program later).
+            let peer = crate::reflect_xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
+            let delivers = peer
+                .clone()
+                .and_then(|()| crate::reflect_xdp::xdp_tx_delivers(&ifc.name, ifc.index, mac));
+            match (&delivers, cfg.mode) {
+                (Err(e), ReflectMode::Xdp) => Err(e.clone()),
+                (Err(e), _) if peer.is_ok() => Err(e.clone()),
+                _ => crate::reflect_xdp::XdpReflector::attach(
+                    &ifc.name,
+                    ifc.index,
+                    &crate::reflect_xdp::XdpReflectConfig {
+                        mac,
+                        addr: cfg.addr,
+                        prefix: cfg.prefix,
+                        limit: cfg.count,
+                    },
+                )
+                .inspect(|x| match delivers {
+                    Ok(()) => x.set_answering(true),
+                    Err(e) => gate = Some(e),
+                }),
+            }
         };
         match tried {
             Ok(x) => {
-                responder.counters.mode = if x.native {
-                    "xdp-native"
-                } else {
-                    "xdp-generic"
+                responder.counters.mode = match (&gate, x.native) {
+                    (Some(_), _) => "packet",
+                    (None, true) => "xdp-native",
+                    (None, false) => "xdp-generic",
                 }
                 .into();
+                responder.counters.xdp_unavailable = gate.clone();
                 xdp = Some(x);
             }
             Err(e) if cfg.mode == ReflectMode::Xdp => {
@@ -805,6 +838,40 @@ pub fn run_outcome(
         let mut reassembler = crate::wire::frag::Reassembler::default();
         loop {
             let now = Instant::now();
+            // The peer is looked at again now and then: every few milliseconds while requests
+            // wait for it in user space (none is lost), less often while XDP answers (a peer
+            // that dropped its program would lose the replies).
+            #[cfg(target_os = "linux")]
+            if let Some(x) = xdp.as_ref().filter(|_| now >= next_look) {
+                let peer = crate::reflect_xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
+                let c = &mut responder.counters;
+                match (peer, gate.is_some()) {
+                    (Ok(()), true) => {
+                        x.set_answering(true);
+                        gate = None;
+                        c.mode = if x.native {
+                            "xdp-native"
+                        } else {
+                            "xdp-generic"
+                        }
+                        .into();
+                        c.xdp_unavailable = None;
+                    }
+                    (Err(why), false) => {
+                        x.set_answering(false);
+                        c.mode = "packet".into();
+                        c.xdp_unavailable = Some(why.clone());
+                        gate = Some(why);
+                    }
+                    _ => {}
+                }
+                next_look = now
+                    + if gate.is_some() {
+                        XDP_GATE_RECHECK
+                    } else {
+                        XDP_PEER_RECHECK
+                    };
+            }
             #[cfg(target_os = "linux")]
             if let Some(x) = &xdp {
                 let c = &mut responder.counters;
@@ -846,6 +913,10 @@ pub fn run_outcome(
                 next_adv = Some(t + cfg.adv_interval.max(Duration::from_secs(1)));
             }
             let mut wait = now + Duration::from_millis(100);
+            #[cfg(target_os = "linux")]
+            if xdp.is_some() {
+                wait = wait.min(next_look);
+            }
             if let Some(e) = end {
                 wait = wait.min(e);
             }
@@ -904,13 +975,15 @@ pub fn run_outcome(
                 vec![reply]
             };
             for reply in pieces {
-                link.send(&reply)?;
+                // Sent with the next replies while requests keep coming, at once when none
+                // is waiting (the link flushes before it waits).
+                link.send_batched(&reply)?;
                 if let Some(p) = pcap.as_mut() {
                     p.write(SystemTime::now(), &reply)?;
                 }
             }
         }
-        Ok(())
+        link.flush()
     })();
     let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
     #[cfg(target_os = "linux")]

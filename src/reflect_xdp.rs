@@ -18,6 +18,14 @@
 //!
 //! `XDP_TX` on a veth fails silently unless the peer has GRO (NAPI) or an XDP program on: the
 //! veth counts the failures in its `tx_dropped`, which [`XdpReflector::tx_failures`] reads.
+//! GRO on the peer is not enough either: the peer's queue then takes the frames, but the veth
+//! wakes the peer only when the peer has an XDP program, so the replies wait there (in the lab
+//! they never reached the peer's stack). [`xdp_tx_delivers`] finds out before a request is at
+//! stake: on a veth it asks rtnetlink whether the peer (in whichever namespace) has an XDP
+//! program attached natively; on any interface it then runs a one-instruction `XDP_TX`
+//! program over a few live frames (a local experimental EtherType addressed to the interface
+//! itself, which the peer drops) as if they had arrived there, and checks that the transmit
+//! counter took them. It changes no setting, here or on the peer.
 
 use std::sync::atomic::Ordering;
 
@@ -137,8 +145,11 @@ pub fn echo_program(
     }
     fold(&mut a, R8, R4);
     a.jmp_imm(Cond::Ne, R8, 0xffff, "pass");
-    // Claim a reply (a count limit passes the rest up).
+    // Answer only while user space says the replies are delivered (the map's second word);
+    // claim a reply (a count limit passes the rest up).
     a.ld_map_value(R1, map_fd, 0)
+        .load(Size::DW, R4, R1, 8)
+        .jmp_imm(Cond::Eq, R4, 0, "pass")
         .mov_imm(R4, 1)
         .atomic_fetch_add(R1, 0, R4)
         .ld_imm64(R5, cfg.limit.unwrap_or(u64::MAX))
@@ -220,13 +231,237 @@ fn tx_dropped(iface: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Frames [`xdp_tx_delivers`] sends.
+const PROBE_FRAMES: u32 = 4;
+
+/// Transmit packets counter of `iface` in our namespace.
+fn tx_packets(iface: &str) -> u64 {
+    crate::link::xdp_live::tx_packets(iface).unwrap_or(0)
+}
+
+/// The frame [`xdp_tx_delivers`] sends: from and to `mac` (so a peer that takes it drops it
+/// as another host's), IEEE 802 local experimental EtherType, padded to the minimum.
+pub fn probe_frame(mac: MacAddr) -> Vec<u8> {
+    let m = [mac.0, mac.1, mac.2, mac.3, mac.4, mac.5];
+    let mut f = Vec::with_capacity(60);
+    f.extend_from_slice(&m);
+    f.extend_from_slice(&m);
+    f.extend_from_slice(&[0x88, 0xb5]);
+    f.extend_from_slice(b"pktforge: does XDP_TX leave here?");
+    f.resize(60, 0);
+    f
+}
+
+/// Whether frames an XDP program sends back with `XDP_TX` on `iface` (`ifindex`, Ethernet
+/// address `mac`) leave it: a few live frames of [`probe_frame`] are sent so and the
+/// interface's transmit counter must take them all. `Err` says why not (on a veth: what the
+/// peer needs), or why it could not be found out.
+pub fn xdp_tx_delivers(iface: &str, ifindex: u32, mac: MacAddr) -> Result<(), String> {
+    veth_peer_takes_xdp(iface, ifindex)?;
+    let mut a = Asm::new();
+    a.mov_imm(R0, xdp::TX).exit();
+    let prog = ebpf::load_xdp(&a.finish()?, "pf_refl_probe")
+        .map_err(|e| format!("loading an XDP_TX probe: {e}"))?;
+    let before = tx_packets(iface);
+    ebpf::run_live(
+        &prog,
+        &probe_frame(mac),
+        0,
+        ifindex,
+        0,
+        PROBE_FRAMES,
+        PROBE_FRAMES,
+    )
+    .map_err(|e| format!("sending XDP_TX probe frames on {iface}: {e}"))?;
+    // A peer's NAPI poll may still run on another CPU: give it a moment.
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    let mut sent = 0;
+    while std::time::Instant::now() < until {
+        sent = tx_packets(iface).saturating_sub(before);
+        if sent >= u64::from(PROBE_FRAMES) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    Err(format!(
+        "XDP_TX on {iface} does not deliver ({sent} of {PROBE_FRAMES} probe frames left it): on a \
+         veth pair the peer takes XDP frames only with GRO on (`ethtool -K PEER gro on` in the \
+         peer's namespace) or an XDP program attached to it"
+    ))
+}
+
+/// What rtnetlink says about a link (the parts [`veth_peer_takes_xdp`] needs).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct LinkFacts {
+    /// `IFLA_INFO_KIND` ("veth", "bridge", ...).
+    pub kind: Option<String>,
+    /// `IFLA_LINK`: on a veth, the peer's ifindex.
+    pub link: Option<u32>,
+    /// `IFLA_LINK_NETNSID`: the peer's namespace, as our namespace numbers it.
+    pub link_netnsid: Option<i32>,
+    /// An XDP program is attached in native (driver) mode.
+    pub xdp_native: bool,
+}
+
+const IFLA_LINK: u16 = 5;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_XDP: u16 = 43;
+const IFLA_XDP_ATTACHED: u16 = 2;
+const IFLA_XDP_DRV_PROG_ID: u16 = 5;
+const IFLA_TARGET_NETNSID: u16 = 46;
+const XDP_ATTACHED_DRV: u8 = 1;
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const NLMSG_ERROR: u16 = 2;
+
+/// The attributes in `b` (type without the nested/byte-order flags, payload).
+fn attrs(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while b.len() >= 4 {
+        let len = usize::from(u16::from_ne_bytes([b[0], b[1]]));
+        let ty = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
+        if len < 4 || len > b.len() {
+            break;
+        }
+        out.push((ty, &b[4..len]));
+        b = &b[((len + 3) & !3).min(b.len())..];
+    }
+    out
+}
+
+/// Parse an `RTM_NEWLINK` message's attributes (after the `ifinfomsg`).
+pub(crate) fn parse_link(attributes: &[u8]) -> LinkFacts {
+    let mut f = LinkFacts::default();
+    let u32_of = |p: &[u8]| {
+        p.get(..4)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    for (ty, p) in attrs(attributes) {
+        match ty {
+            IFLA_LINK => f.link = u32_of(p),
+            IFLA_LINK_NETNSID => f.link_netnsid = u32_of(p).map(|v| v as i32),
+            IFLA_LINKINFO => {
+                for (t, k) in attrs(p) {
+                    if t == IFLA_INFO_KIND {
+                        let k = k.split(|c| *c == 0).next().unwrap_or(&[]);
+                        f.kind = Some(String::from_utf8_lossy(k).into_owned());
+                    }
+                }
+            }
+            IFLA_XDP => {
+                for (t, v) in attrs(p) {
+                    match t {
+                        IFLA_XDP_ATTACHED => f.xdp_native |= v.first() == Some(&XDP_ATTACHED_DRV),
+                        IFLA_XDP_DRV_PROG_ID => f.xdp_native |= u32_of(v).unwrap_or(0) != 0,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    f
+}
+
+/// `RTM_GETLINK` for `ifindex`, in the namespace our namespace numbers `netnsid` (ours when
+/// `None`).
+pub(crate) fn link_facts(ifindex: u32, netnsid: Option<i32>) -> std::io::Result<LinkFacts> {
+    use std::io;
+    // SAFETY: plain socket call; the descriptor is owned by `fd` below.
+    let raw = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        )
+    };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = crate::link::sys::Fd(raw);
+    let mut msg = Vec::with_capacity(40);
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // length, below
+    msg.extend_from_slice(&RTM_GETLINK.to_ne_bytes());
+    msg.extend_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
+    msg.extend_from_slice(&1u32.to_ne_bytes()); // sequence
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // port: the kernel
+                                                // struct ifinfomsg: family, pad, type, index, flags, change.
+    msg.extend_from_slice(&[0, 0, 0, 0]);
+    msg.extend_from_slice(&ifindex.to_ne_bytes());
+    msg.extend_from_slice(&[0; 8]);
+    if let Some(id) = netnsid {
+        msg.extend_from_slice(&8u16.to_ne_bytes());
+        msg.extend_from_slice(&IFLA_TARGET_NETNSID.to_ne_bytes());
+        msg.extend_from_slice(&id.to_ne_bytes());
+    }
+    let len = msg.len() as u32;
+    msg[..4].copy_from_slice(&len.to_ne_bytes());
+    // SAFETY: a valid buffer of msg.len() bytes; the kernel is the default destination.
+    if unsafe { libc::send(fd.0, msg.as_ptr().cast(), msg.len(), 0) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    // SAFETY: writes at most buf.len() bytes into buf.
+    let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let b = &buf[..n as usize];
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "short rtnetlink answer");
+    let mlen = b.get(..4).ok_or_else(bad)?;
+    let mlen = (u32::from_ne_bytes([mlen[0], mlen[1], mlen[2], mlen[3]]) as usize).min(b.len());
+    match u16::from_ne_bytes([b[4], b[5]]) {
+        NLMSG_ERROR => {
+            let e = b.get(16..20).ok_or_else(bad)?;
+            let code = i32::from_ne_bytes([e[0], e[1], e[2], e[3]]);
+            Err(io::Error::from_raw_os_error(-code))
+        }
+        RTM_NEWLINK if mlen >= 32 => Ok(parse_link(&b[32..mlen])),
+        _ => Err(bad()),
+    }
+}
+
+/// On a veth, whether its peer takes the frames an XDP program sends back: only while the
+/// peer has an XDP program attached natively. `Ok` for any other kind of interface.
+pub fn veth_peer_takes_xdp(iface: &str, ifindex: u32) -> Result<(), String> {
+    let me =
+        link_facts(ifindex, None).map_err(|e| format!("asking rtnetlink about {iface}: {e}"))?;
+    if me.kind.as_deref() != Some("veth") {
+        return Ok(());
+    }
+    let peer = me
+        .link
+        .ok_or_else(|| format!("{iface} is a veth without a peer: XDP_TX would go nowhere"))?;
+    let p = link_facts(peer, me.link_netnsid).map_err(|e| {
+        format!("asking rtnetlink about the peer of the veth {iface} (ifindex {peer}): {e}")
+    })?;
+    if p.xdp_native {
+        return Ok(());
+    }
+    let there = if me.link_netnsid.is_some() {
+        " in another namespace"
+    } else {
+        ""
+    };
+    Err(format!(
+        "XDP_TX replies on the veth {iface} reach its peer (ifindex {peer}{there}) only while \
+         the peer has an XDP program attached in native (driver) mode, and it has none (GRO on \
+         the peer is not enough: the replies wait in its queue); attach one to the peer or \
+         answer in user space"
+    ))
+}
+
 impl XdpReflector {
-    /// Load the program bound to `iface` (`ifindex`) and attach it natively. Refused where
+    /// Load the program bound to `iface` (`ifindex`) and attach it natively, passing every
+    /// request up until [`XdpReflector::set_answering`] says otherwise. Refused where
     /// the program could not tell VLAN-tagged frames (stripped into metadata) from untagged
     /// ones: no kfunc in the kernel's BTF, or no native XDP on the device (generic mode runs
     /// on skbs and has no driver to ask).
     pub fn attach(iface: &str, ifindex: u32, cfg: &XdpReflectConfig) -> Result<Self, String> {
-        let map = SharedMap::new(8, "pf_refl_count").map_err(|e| format!("creating a map: {e}"))?;
+        let map =
+            SharedMap::new(16, "pf_refl_count").map_err(|e| format!("creating a map: {e}"))?;
         let kfunc = crate::link::btf::vmlinux_func_id(RX_VLAN_TAG_KFUNC).ok_or_else(|| {
             format!(
                 "the kernel's BTF has no {RX_VLAN_TAG_KFUNC}: an XDP program could not tell \
@@ -252,6 +487,11 @@ impl XdpReflector {
             native,
             drops_at_start: tx_dropped(iface),
         })
+    }
+
+    /// Answer echo requests in the kernel (`true`) or pass them all up to user space.
+    pub fn set_answering(&self, on: bool) {
+        self.map.word(8).store(u64::from(on), Ordering::Relaxed);
     }
 
     /// Echo replies handed to `XDP_TX` so far.

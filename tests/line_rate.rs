@@ -389,6 +389,9 @@ fn a_stopped_blast_counts_unexpired_requests_as_in_flight_not_lost() {
 /// Live frames into the XDP reflector on the same link, nothing else set up: blast's program,
 /// attached natively to the sending veth, lets it take the reflector's XDP_TX replies, and
 /// tells them (ingress: the veth) from its own frames (handed in on lo). Every reply matched.
+/// The reflector runs in its default mode: until blast's program is there its requests would
+/// go to user space (`--mode xdp` is refused while the peer cannot take XDP frames); from
+/// then on XDP answers.
 #[test]
 fn live_frames_into_the_xdp_reflector_get_every_reply() {
     if !common::can_run_lab() {
@@ -400,7 +403,7 @@ fn live_frames_into_the_xdp_reflector_get_every_reply() {
         Host::R1,
         "r1-a",
         "192.0.2.9/24",
-        &["--mode", "xdp", "--duration", "10"],
+        &["--duration", "10"],
     );
     let rx_before = counter(&lab, Host::R1, "r1-a", "rx_packets");
     let out = pktforge(
@@ -431,7 +434,8 @@ fn live_frames_into_the_xdp_reflector_get_every_reply() {
     assert_eq!(s["corrupt"], 0, "{s}");
     assert!(counter(&lab, Host::R1, "r1-a", "rx_packets") - rx_before >= 5000);
     let c = reflector_summary(child);
-    assert_eq!(c["mode"], "xdp-native", "{c}");
-    assert!(c["xdp_echo_replies"].as_u64().unwrap() >= 5000, "{c}");
+    let n = |k: &str| c[k].as_u64().unwrap();
+    assert!(n("xdp_echo_replies") > 0, "XDP answered: {c}");
+    assert!(n("xdp_echo_replies") + n("echo_replies") >= 5000, "{c}");
     assert_eq!(c["xdp_tx_failed"], 0, "{c}");
 }

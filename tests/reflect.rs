@@ -173,3 +173,126 @@ fn reflector_refuses_bad_configurations() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
 }
+
+/// The reflector's JSON summary once it stopped by itself (`--duration`).
+fn summary(child: std::process::Child) -> serde_json::Value {
+    let done = child.wait_with_output().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let c = String::from_utf8_lossy(&done.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "summary")
+        .expect("a summary record");
+    eprintln!("reflector: {c}");
+    c
+}
+
+/// iputils `ping -c 3` from a, as the README's lab shows it.
+fn iputils_ping(lab: &pktforge::lab::Lab) -> String {
+    let out = lab
+        .exec(Host::A, "ping", &["-c", "3", "-i", "0.2", "-W", "2", R])
+        .unwrap();
+    let text = stdout(&out);
+    eprintln!("$ ping -c 3 {R}\n{text}{}", stderr(&out));
+    text
+}
+
+/// The README's lab as it stands (kernel routers r1 and r2 in the path, r2's side of b's veth
+/// with no XDP program and GRO off): reflect in its default mode answers every iputils ping.
+/// Before, auto mode attached the XDP echo program and every reply, XDP_TX'ed into that veth,
+/// was lost. Once r2's side gets an XDP program, echo moves into XDP, still losing nothing.
+#[test]
+fn default_mode_answers_iputils_ping_through_the_routers_on_a_plain_veth() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let child = common::start_reflector(&lab, &["--duration", "6"]);
+    let text = iputils_ping(&lab);
+    assert!(text.contains("3 received, 0% packet loss"), "{text}");
+    // r2's side of the veth now takes XDP frames: the reflector moves echo into XDP.
+    let pass = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/xdp_drop.py");
+    let out = lab
+        .exec(Host::R2, "python3", &[pass, "r2-b", "--pass"])
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let text = iputils_ping(&lab);
+    assert!(text.contains("3 received, 0% packet loss"), "{text}");
+    let c = summary(child);
+    assert_eq!(c["echo_replies"], 3, "the first three in user space: {c}");
+    assert_eq!(c["xdp_echo_replies"], 3, "the next three in XDP: {c}");
+    assert_eq!(c["xdp_tx_failed"], 0, "{c}");
+    assert_eq!(c["mode"], "xdp-native", "{c}");
+}
+
+/// `--mode xdp` on a veth whose peer takes no XDP frames is refused before anything runs, and
+/// the reason names what the peer needs.
+#[test]
+fn xdp_mode_is_refused_where_the_replies_would_not_be_delivered() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let out = pktforge(
+        &lab,
+        Host::B,
+        &[
+            "reflect",
+            "-I",
+            "b-r2",
+            "--ip",
+            R,
+            "--mode",
+            "xdp",
+            "--duration",
+            "5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("XDP reflector on b-r2")
+            && err.contains("only while the peer has an XDP program attached in native"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("answering for"),
+        "refused before running: {err}"
+    );
+    // Nothing was left attached: the kernel's own route to b answers as before.
+    let text = iputils_ping(&lab);
+    assert!(
+        text.contains("0 received"),
+        "nobody answers for {R}: {text}"
+    );
+}
+
+/// The user-space responder answers requests that come one at a time, each as it arrives
+/// (its receive ring hands frames over one by one): iputils ping at 20 requests/s through
+/// both routers, every request answered once, by the packet path.
+#[test]
+fn packet_mode_answers_every_request_of_a_slow_ping() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let child = common::start_reflector(
+        &lab,
+        &["--mode", "packet", "--count", "20", "--duration", "20"],
+    );
+    let out = lab
+        .exec(Host::A, "ping", &["-c", "20", "-i", "0.05", "-W", "2", R])
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("20 received, 0% packet loss"), "{text}");
+    assert!(!text.contains("DUP!"), "{text}");
+    let c = summary(child);
+    assert_eq!(c["mode"], "packet", "{c}");
+    assert_eq!(c["echo_replies"], 20, "{c}");
+    assert_eq!(c["xdp_echo_replies"], 0, "{c}");
+}

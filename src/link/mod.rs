@@ -64,6 +64,17 @@ pub trait Link: Send {
     fn send(&mut self, frame: &[u8]) -> Result<()>;
     /// Wait until `deadline` for the next frame (None on timeout). Never returns our own outgoing frames.
     fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>>;
+    /// Like [`send`](Link::send), but the frame may wait to go out with the next ones, until
+    /// the link is about to wait in [`recv`](Link::recv) for a frame, a batch is full, or
+    /// [`flush`](Link::flush): a responder answering a burst makes one syscall for it. By
+    /// default the frame is sent at once.
+    fn send_batched(&mut self, frame: &[u8]) -> Result<()> {
+        self.send(frame)
+    }
+    /// Send what [`send_batched`](Link::send_batched) left waiting.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Counters so far.
     fn stats(&self) -> LinkStats;
     /// `frame` was sent by other means (a raw IP socket on `lo`): drop the copies the kernel
@@ -213,6 +224,11 @@ pub struct LinkConfig {
     /// and GSO hand packet sockets frames up to 64 KiB whatever the MTU, and the MTU may be
     /// raised while it runs. Longer frames are cut, their wire length still reported.
     pub rx_max_frame: Option<usize>,
+    /// Wake the reader for every frame, not once per batch: a responder answering requests
+    /// as they come wants each one at once (on the fast link: a TPACKET_V2 ring, whose frames
+    /// are handed over one by one, instead of TPACKET_V3 blocks that a lone frame waits in
+    /// until the block's timer retires it, 1-2 ms). Batches still form at high rates.
+    pub rx_per_frame: bool,
 }
 
 impl Default for LinkConfig {
@@ -223,6 +239,7 @@ impl Default for LinkConfig {
             buffer_size: 1 << 20,
             direction: Direction::In,
             rx_max_frame: None,
+            rx_per_frame: false,
         }
     }
 }

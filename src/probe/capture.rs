@@ -112,6 +112,7 @@ impl CaptureRequest {
                 buffer_size: 4 << 20,
                 direction: self.direction,
                 rx_max_frame: Some(WHOLE_FRAME.max(ifc.mtu as usize + 14 + 8)),
+                ..LinkConfig::default()
             },
         )?;
         let mut pcap = self

@@ -58,6 +58,8 @@ const RX_MIN_BLOCKS: usize = 16;
 const RX_MAX_BYTES: usize = 64 << 20;
 const RX_FRAME: usize = 2048;
 const RX_RETIRE_MS: u32 = 2;
+/// The least a per-frame (TPACKET_V2) ring maps: 16,384 slots of 2 KiB on a 1500-byte MTU.
+const RX_PER_FRAME_BYTES: usize = 32 << 20;
 
 /// The longest block retire timeout (a capture's 128 KiB blocks get 64 ms).
 const RX_MAX_RETIRE_MS: u32 = 100;
@@ -84,6 +86,66 @@ fn rx_retire_ms(block: usize) -> u32 {
     let scaled = RX_RETIRE_MS as usize * (block / RX_MIN_BLOCK).max(1);
     (scaled as u32).min(RX_MAX_RETIRE_MS)
 }
+/// The receive ring a link gets.
+#[derive(Debug, Clone, Copy)]
+enum RxRing {
+    /// TPACKET_V3: frames packed into blocks, handed over a block at a time (when full or
+    /// when its retire timer fires): few wake-ups at high rates, but a lone frame waits for
+    /// the timer (1-2 ms). What captures and probes get.
+    Blocks(libc::tpacket_req3),
+    /// TPACKET_V2: one slot per frame, each with its own status, and the reader woken for
+    /// every frame: no wait for a block. What a responder gets
+    /// ([`LinkConfig::rx_per_frame`]); `frame` bytes per slot, `frames` slots.
+    PerFrame {
+        req: libc::tpacket_req,
+        frame: usize,
+        frames: usize,
+    },
+}
+
+/// The ring for `cfg` on an interface whose MTU makes frames of `mtu_frame` bytes (Ethernet
+/// header and a tag included).
+fn rx_ring_for(cfg: &LinkConfig, mtu_frame: usize) -> RxRing {
+    let largest = cfg.rx_max_frame.unwrap_or(mtu_frame);
+    let (block_size, blocks) = rx_geometry(largest, cfg.buffer_size);
+    if cfg.rx_per_frame {
+        // A slot holds the frame behind its tpacket2 header and sockaddr_ll; slots tile pages
+        // (a block is one page, or one slot when a slot is larger), so slot i is at i × frame.
+        // As many frames as a block ring packs small ones into: a reader that the scheduler
+        // keeps off its core for milliseconds at 100 kpps must not lose more than with blocks.
+        let frame = (largest + 256).next_power_of_two().max(2048);
+        let block = frame.max(4096);
+        let bytes = cfg.buffer_size.clamp(RX_PER_FRAME_BYTES, RX_MAX_BYTES);
+        let frames = (bytes / frame).max(RX_MIN_BLOCKS);
+        let frames = frames.div_ceil(block / frame) * (block / frame);
+        return RxRing::PerFrame {
+            req: libc::tpacket_req {
+                tp_block_size: block as u32,
+                tp_block_nr: (frames * frame / block) as u32,
+                tp_frame_size: frame as u32,
+                tp_frame_nr: frames as u32,
+            },
+            frame,
+            frames,
+        };
+    }
+    let retire = match cfg.rx_max_frame {
+        Some(f) if f > mtu_frame => rx_retire_ms(block_size),
+        _ => RX_RETIRE_MS,
+    };
+    RxRing::Blocks(libc::tpacket_req3 {
+        tp_block_size: block_size as u32,
+        tp_block_nr: blocks as u32,
+        tp_frame_size: RX_FRAME as u32,
+        tp_frame_nr: (block_size * blocks / RX_FRAME) as u32,
+        tp_retire_blk_tov: retire,
+        tp_sizeof_priv: 0,
+        tp_feature_req_word: 0,
+    })
+}
+
+/// Frames `send_batched` queues on the TX ring before it flushes them.
+const TX_BATCH: usize = 64;
 /// Frames per `sendmmsg` call.
 const MMSG_BATCH: usize = 256;
 
@@ -172,6 +234,24 @@ const TP3_SLL_END: usize = TP3_SLL + std::mem::size_of::<libc::sockaddr_ll>();
 
 /// `struct tpacket2_hdr`.
 type Tpacket2Hdr = libc::tpacket2_hdr;
+/// Where the `sockaddr_ll` follows a `tpacket2_hdr` (TPACKET_ALIGN(32)), and its end.
+const TP2_SLL: usize = TPACKET2_HDRLEN;
+const TP2_SLL_END: usize = TP2_SLL + std::mem::size_of::<libc::sockaddr_ll>();
+
+/// A received frame as either ring version describes it.
+pub(super) struct RxHdr {
+    ptr: *const u8,
+    len: usize,
+    ts: SystemTime,
+    status: u32,
+    tci: u16,
+    tpid: u16,
+    wire: usize,
+    pkttype: u8,
+    /// The 4 bytes before the frame are padding after the `sockaddr_ll`: a stripped VLAN tag
+    /// can be put back in place.
+    tag_room: bool,
+}
 
 struct Mmap {
     ptr: *mut u8,
@@ -275,6 +355,9 @@ struct Rx {
     /// Packets left in the current user-owned block, and the offset of the next one.
     left: u32,
     offset: usize,
+    /// A TPACKET_V2 ring: `block` counts frames of `block_size` bytes, `offset` is 1 while
+    /// the frame handed out last is still ours.
+    per_frame: bool,
 }
 // SAFETY: as for Tx.
 unsafe impl Send for Rx {}
@@ -434,28 +517,26 @@ impl FastLink {
         // filled.
         setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one)
             .map_err(|e| Error::io(ctx("enabling receive timestamps"), e))?;
-        setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
-            .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
         let mtu_frame = iface.mtu as usize + 14 + 4;
-        let (block_size, blocks) =
-            rx_geometry(cfg.rx_max_frame.unwrap_or(mtu_frame), cfg.buffer_size);
-        let retire = match cfg.rx_max_frame {
-            Some(f) if f > mtu_frame => rx_retire_ms(block_size),
-            _ => RX_RETIRE_MS,
+        let (block_size, blocks, map_len) = match rx_ring_for(cfg, mtu_frame) {
+            RxRing::PerFrame { req, frame, frames } => {
+                setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V2)
+                    .map_err(|e| Error::io(ctx("selecting TPACKET_V2"), e))?;
+                setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
+                    .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
+                (frame, frames, frame * frames)
+            }
+            RxRing::Blocks(req) => {
+                setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
+                    .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
+                setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
+                    .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
+                let (b, n) = (req.tp_block_size as usize, req.tp_block_nr as usize);
+                (b, n, b * n)
+            }
         };
-        let req = libc::tpacket_req3 {
-            tp_block_size: block_size as u32,
-            tp_block_nr: blocks as u32,
-            tp_frame_size: RX_FRAME as u32,
-            tp_frame_nr: (block_size * blocks / RX_FRAME) as u32,
-            tp_retire_blk_tov: retire,
-            tp_sizeof_priv: 0,
-            tp_feature_req_word: 0,
-        };
-        setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
-            .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
-        let rx_map = Mmap::new(rx_fd.0, block_size * blocks)
-            .map_err(|e| Error::io(ctx("mapping the RX ring"), e))?;
+        let rx_map =
+            Mmap::new(rx_fd.0, map_len).map_err(|e| Error::io(ctx("mapping the RX ring"), e))?;
         bind(rx_fd.0, iface, ETH_P_ALL as u16)?;
         if cfg.promiscuous {
             #[repr(C)]
@@ -494,6 +575,7 @@ impl FastLink {
                 block: 0,
                 left: 0,
                 offset: 0,
+                per_frame: cfg.rx_per_frame,
             },
             sent: 0,
             received: 0,
@@ -553,12 +635,9 @@ fn slot_bytes<'a>(scratch: &'a [u8], s: &RxSlot) -> &'a [u8] {
     }
 }
 
-impl Link for FastLink {
-    fn expect_own_copy(&mut self, frame: &[u8]) {
-        self.own.remember(frame, Instant::now());
-    }
-
-    fn send(&mut self, frame: &[u8]) -> Result<()> {
+impl FastLink {
+    /// Send `frame` now (`flush`) or queue it on the TX ring for the next flush.
+    fn send_one(&mut self, frame: &[u8], flush: bool) -> Result<()> {
         if frame.len() > self.max_frame() {
             return Err(Error::Invalid(format!(
                 "a {}-byte frame does not fit the TX slot ({} bytes)",
@@ -576,11 +655,18 @@ impl Link for FastLink {
             self.ethertype_hint = u16::from_be_bytes([frame[12], frame[13]]);
         }
         self.own.remember(frame, Instant::now());
-        let n = self.send_in_place(1, &mut |_, buf| {
+        let mut fill = |_, buf: &mut [u8]| {
             buf[..frame.len()].copy_from_slice(frame);
             frame.len()
-        })?;
-        self.ethertype_hint = 0x0800;
+        };
+        let n = if flush {
+            let n = self.send_in_place(1, &mut fill)?;
+            self.ethertype_hint = 0x0800;
+            n
+        } else {
+            // The hint stays: the flush that sends this frame gives it that protocol.
+            self.queue_in_place(1, &mut fill)
+        };
         if n == 1 {
             Ok(())
         } else {
@@ -589,6 +675,38 @@ impl Link for FastLink {
                 self.iface.name
             )))
         }
+    }
+}
+
+impl Link for FastLink {
+    fn expect_own_copy(&mut self, frame: &[u8]) {
+        self.own.remember(frame, Instant::now());
+    }
+
+    fn send(&mut self, frame: &[u8]) -> Result<()> {
+        self.send_one(frame, true)
+    }
+
+    fn send_batched(&mut self, frame: &[u8]) -> Result<()> {
+        // Only the TX ring queues without sending (the other modes send at once). One flush
+        // gives every frame it sends one protocol: a frame of another EtherType goes after a
+        // flush of those queued before it.
+        if !matches!(self.tx, Tx::Ring { .. }) {
+            return self.send_one(frame, true);
+        }
+        let ethertype = frame.get(12..14).map(|t| u16::from_be_bytes([t[0], t[1]]));
+        if self.tx_pending() > 0 && ethertype != Some(self.ethertype_hint) {
+            self.tx_flush()?;
+        }
+        self.send_one(frame, false)?;
+        if self.tx_pending() >= TX_BATCH {
+            self.tx_flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.tx_flush()
     }
 
     fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
@@ -609,6 +727,10 @@ impl Link for FastLink {
                     wire_len: slot.wire_len,
                     outgoing: slot.outgoing,
                 }));
+            }
+            // Nothing more to read: what send_batched queued goes now, before any wait.
+            if self.tx_pending() > 0 {
+                self.tx_flush()?;
             }
             if Instant::now() >= deadline {
                 return Ok(None);
@@ -681,6 +803,48 @@ mod geometry_tests {
         // A block holds the largest frame with its headers.
         for f in [1518, 9018, 65_558, 65_536 + 14] {
             assert!(rx_geometry(f, 4 << 20).0 >= f + 48 + 32, "{f}");
+        }
+    }
+
+    #[test]
+    fn a_responder_gets_a_ring_that_wakes_it_for_every_frame() {
+        let responder = LinkConfig {
+            buffer_size: 4 << 20,
+            rx_per_frame: true,
+            ..LinkConfig::default()
+        };
+        match rx_ring_for(&responder, 1500 + 18) {
+            RxRing::PerFrame { req, frame, frames } => {
+                assert_eq!((frame, frames), (2048, 16384));
+                assert_eq!(req.tp_frame_size as usize, frame);
+                assert_eq!(req.tp_frame_nr as usize, frames);
+                assert_eq!(req.tp_block_size, 4096);
+                assert_eq!(req.tp_block_nr as usize * 4096, frame * frames);
+                // The largest frame fits behind its headers.
+                assert!(frame >= 1518 + TP2_SLL_END + 16);
+            }
+            r => panic!("a responder must not wait for a block to retire: {r:?}"),
+        }
+        // Jumbo frames: one slot per block, still one frame per slot.
+        match rx_ring_for(&responder, 9000 + 18) {
+            RxRing::PerFrame { req, frame, frames } => {
+                assert_eq!((frame, frames), (16384, 2048));
+                assert_eq!(req.tp_block_size as usize, frame);
+                assert_eq!(req.tp_block_nr as usize, frames);
+            }
+            r => panic!("{r:?}"),
+        }
+        // Everything else keeps the block ring and its retire timer.
+        let capture = LinkConfig {
+            buffer_size: 4 << 20,
+            ..LinkConfig::default()
+        };
+        match rx_ring_for(&capture, 1518) {
+            RxRing::Blocks(r) => {
+                assert_eq!((r.tp_block_size, r.tp_block_nr), (4096, 1024));
+                assert_eq!(r.tp_retire_blk_tov, RX_RETIRE_MS);
+            }
+            r => panic!("{r:?}"),
         }
     }
 

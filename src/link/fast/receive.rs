@@ -40,20 +40,17 @@ impl FastLink {
     /// the filter run again on the restored bytes.
     pub(super) fn next_frame(&mut self) -> Option<RxSlot> {
         loop {
-            let (ptr, len, ts, hdr) = self.next_rx()?;
-            // SAFETY: hdr is the frame's tpacket3_hdr, inside a block we own (next_rx checked
-            // the frame's bounds, which lie past the header and its sockaddr_ll).
-            let (status, tci, tpid, wire, pkttype) = unsafe {
-                let h = &*hdr;
-                let pkttype = *(hdr as *const u8).add(TP3_SLL + SLL_PKTTYPE);
-                (
-                    h.tp_status,
-                    h.tp_vlan_tci as u16,
-                    h.tp_vlan_tpid,
-                    h.tp_len as usize,
-                    pkttype,
-                )
-            };
+            let RxHdr {
+                ptr,
+                len,
+                ts,
+                status,
+                tci,
+                tpid,
+                wire,
+                pkttype,
+                tag_room,
+            } = self.next_rx()?;
             if !self.policy.wants(pkttype) {
                 continue;
             }
@@ -72,8 +69,7 @@ impl FastLink {
             if len < 12 {
                 return Some(slot);
             }
-            let room = ptr as usize - hdr as usize;
-            if room >= TP3_SLL_END + crate::link::rx::TAG_LEN {
+            if tag_room {
                 // SAFETY: the 4 bytes before the frame are padding after the sockaddr_ll in
                 // a block we own; the mapping is writable.
                 unsafe {
@@ -101,9 +97,12 @@ impl FastLink {
         }
     }
 
-    /// The next frame of the ring (pointer, length, timestamp, its header), releasing
-    /// exhausted blocks.
-    pub(super) fn next_rx(&mut self) -> Option<(*const u8, usize, SystemTime, *const Tpacket3Hdr)> {
+    /// The next frame of the ring, releasing exhausted blocks (the frame handed out last, on
+    /// a per-frame ring).
+    pub(super) fn next_rx(&mut self) -> Option<RxHdr> {
+        if self.rx.per_frame {
+            return self.next_rx_v2();
+        }
         loop {
             let base = self.rx.map.ptr;
             // SAFETY: block < blocks, so the descriptor lies in the mapping.
@@ -160,8 +159,74 @@ impl FastLink {
                 self.rx.offset += h.tp_next_offset as usize;
             }
             if ok {
-                return Some((ptr, len, ts, hp));
+                // SAFETY: the frame's header, in a block we own.
+                let pkttype = unsafe { *(hp as *const u8).add(TP3_SLL + SLL_PKTTYPE) };
+                return Some(RxHdr {
+                    ptr,
+                    len,
+                    ts,
+                    status: h.tp_status,
+                    tci: h.tp_vlan_tci as u16,
+                    tpid: h.tp_vlan_tpid,
+                    wire: h.tp_len as usize,
+                    pkttype,
+                    tag_room: mac >= TP3_SLL_END + crate::link::rx::TAG_LEN,
+                });
             }
+        }
+    }
+
+    /// [`FastLink::next_rx`] on a TPACKET_V2 ring: one frame per slot, each with its own
+    /// status, so the kernel wakes the reader for every frame (no block to retire first).
+    fn next_rx_v2(&mut self) -> Option<RxHdr> {
+        loop {
+            // SAFETY: block < blocks: the slot lies in the mapping.
+            let hp = unsafe { self.rx.map.ptr.add(self.rx.block * self.rx.block_size) }
+                as *mut Tpacket2Hdr;
+            if self.rx.offset != 0 {
+                // The frame handed out last: give it back and move on.
+                fence(Ordering::Release);
+                // SAFETY: status word of a slot we own.
+                unsafe { std::ptr::write_volatile(&mut (*hp).tp_status, TP_STATUS_KERNEL) };
+                self.rx.offset = 0;
+                self.rx.block = (self.rx.block + 1) % self.rx.blocks;
+                continue;
+            }
+            // SAFETY: volatile read of a status the kernel writes.
+            let st = unsafe { std::ptr::read_volatile(&(*hp).tp_status) };
+            if st & TP_STATUS_USER == 0 {
+                return None;
+            }
+            fence(Ordering::Acquire);
+            self.rx.offset = 1;
+            // SAFETY: the slot is ours until we give it back.
+            let h = unsafe { &*hp };
+            let mac = usize::from(h.tp_mac);
+            let len = h.tp_snaplen as usize;
+            if mac < TP2_SLL_END || mac + len > self.rx.block_size {
+                continue;
+            }
+            if h.tp_status & (TP_STATUS_TS_SOFTWARE | TP_STATUS_TS_RAW_HARDWARE) != 0 {
+                self.kernel_ts += 1;
+            }
+            // SAFETY: bounds checked above; the header is followed by its sockaddr_ll.
+            let (ptr, pkttype) = unsafe {
+                (
+                    (hp as *const u8).add(mac),
+                    *(hp as *const u8).add(TP2_SLL + SLL_PKTTYPE),
+                )
+            };
+            return Some(RxHdr {
+                ptr,
+                len,
+                ts: SystemTime::UNIX_EPOCH + Duration::new(u64::from(h.tp_sec), h.tp_nsec),
+                status: h.tp_status,
+                tci: h.tp_vlan_tci,
+                tpid: h.tp_vlan_tpid,
+                wire: h.tp_len as usize,
+                pkttype,
+                tag_room: mac >= TP2_SLL_END + crate::link::rx::TAG_LEN,
+            });
         }
     }
 

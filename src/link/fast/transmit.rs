@@ -252,6 +252,18 @@ impl FastLink {
         n: usize,
         fill: &mut dyn FnMut(usize, &mut [u8]) -> usize,
     ) -> Result<usize> {
+        let queued = self.queue_in_place(n, fill);
+        self.tx_flush()?;
+        Ok(queued)
+    }
+
+    /// [`FastLink::send_in_place`] without the flush: on the TX ring the frames wait for the
+    /// next [`FastLink::tx_flush`] (the other modes send them when they flush anyway).
+    pub(super) fn queue_in_place(
+        &mut self,
+        n: usize,
+        fill: &mut dyn FnMut(usize, &mut [u8]) -> usize,
+    ) -> usize {
         let mut queued = 0;
         match &mut self.tx {
             Tx::Ring {
@@ -317,7 +329,14 @@ impl FastLink {
                 self.sent += sent;
             }
         }
-        self.tx_flush()?;
-        Ok(queued)
+        queued
+    }
+
+    /// TX ring frames queued and not yet flushed.
+    pub(super) fn tx_pending(&self) -> usize {
+        match &self.tx {
+            Tx::Ring { pending, .. } => *pending,
+            _ => 0,
+        }
     }
 }
