@@ -24,7 +24,8 @@ def rx():
 
 r0 = rx()
 t0 = time.monotonic()
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+# close_fds=False: a caller may hand the sender descriptors (benches/pacing_cpu.sh: its cgroup).
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=False)
 first = last = None  # (time, count) of the first and last moves
 prev = r0
 while True:

@@ -7,6 +7,7 @@
 //! sequence field holds the low 16 bits of the sequence number.
 
 mod classify;
+mod pace;
 pub mod plot;
 mod request;
 pub mod stats;
@@ -46,8 +47,6 @@ const WINDOW: usize = 1 << 18;
 pub const DEFAULT_BATCH: usize = 64;
 /// Largest `--batch`.
 pub const MAX_BATCH: usize = 1024;
-/// Sleep in the kernel only when the next departure is further away than this; spin otherwise.
-const SPIN: Duration = Duration::from_micros(200);
 
 /// Run a blast. Refuses what it can before anything is sent; once sending has started, an
 /// error (e.g. the interface went down) ends the run and comes back in

@@ -3,9 +3,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::pace::{Pacer, Step};
 use super::stats::{Gaps, Recorder};
 use super::window::{Match, Window};
-use super::{classify, Expect, Progress, Rx, Template, SPIN};
+use super::{classify, Expect, Progress, Rx, Template};
 #[cfg(target_os = "linux")]
 use crate::link::fast::FastLink;
 #[cfg(target_os = "linux")]
@@ -282,6 +283,21 @@ impl Worker<'_> {
         };
         #[cfg(not(target_os = "linux"))]
         let cap = self.batch;
+        // Paced: the planner decides when to send, sleep or spin (see `pace`).
+        let mut pacer = self.rate.map(|pps| Pacer::new(pps, self.batch, cap));
+        let since = |t: Instant| -> i64 {
+            match t.checked_duration_since(t0) {
+                Some(d) => d.as_nanos() as i64,
+                None => -(t0.duration_since(t).as_nanos() as i64),
+            }
+        };
+        let at = |ns: i64| -> Instant {
+            if ns >= 0 {
+                t0 + Duration::from_nanos(ns as u64)
+            } else {
+                t0 - Duration::from_nanos(ns.unsigned_abs())
+            }
+        };
         let result: Result<()> = (|| loop {
             if self.user_stop.load(Ordering::Relaxed) {
                 shared.interrupted.store(true, Ordering::Relaxed);
@@ -295,15 +311,15 @@ impl Worker<'_> {
                 return Ok(());
             }
             let left = self.quota.map_or(u64::MAX, |q| q - seq);
-            let due = match self.rate {
-                _ if now < t0 => 0,
-                None => cap as u64,
-                Some(pps) => {
-                    let by_now = (now.duration_since(t0).as_secs_f64() * pps) as u64 + 1;
-                    by_now.saturating_sub(seq).min(cap as u64)
-                }
-            }
-            .min(left) as usize;
+            let step = match &pacer {
+                None if now < t0 => Step::Spin,
+                None => Step::Send(cap as u64),
+                Some(p) => p.step(since(now), seq, left),
+            };
+            let due = match step {
+                Step::Send(n) => n.min(left) as usize,
+                _ => 0,
+            };
             if due > 0 {
                 let ns = now_ns();
                 let tpl = &self.template;
@@ -352,22 +368,22 @@ impl Worker<'_> {
                 }
             }
             link.recv(None, &mut |d, ts| on_rx(d, ts, &mut r))?;
-            if now < t0 {
-                std::hint::spin_loop();
-            } else if let Some(pps) = self.rate {
-                let next = t0 + Duration::from_secs_f64(seq as f64 / pps);
-                let now = Instant::now();
-                if next > now + SPIN {
-                    let mut wake = next - SPIN / 2;
+            match step {
+                // Sleep in the kernel (waking early for replies) until the wake-up latency
+                // before the departure; the rest is spun on the next rounds.
+                Step::Sleep(wake_ns) => {
+                    let mut wake = at(wake_ns);
                     if let Some(u) = self.until {
                         wake = wake.min(u);
                     }
                     link.recv(Some(wake), &mut |d, ts| on_rx(d, ts, &mut r))?;
-                } else if next > now {
-                    std::hint::spin_loop();
+                    if let Some(p) = pacer.as_mut() {
+                        p.woke(since(wake), since(Instant::now()));
+                    }
                 }
-            } else if due > 0 && due < cap {
-                std::hint::spin_loop();
+                Step::Spin => std::hint::spin_loop(),
+                Step::Send(_) if pacer.is_none() && due > 0 && due < cap => std::hint::spin_loop(),
+                Step::Send(_) => {}
             }
         })();
         let result = result.and_then(|()| link.finish_tx());

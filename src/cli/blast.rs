@@ -52,7 +52,8 @@ pub struct BlastArgs {
     pub wait: f64,
     /// At most N frames per syscall (1..=1024; larger batches send faster but stamp later
     /// frames of a batch early, inflating their RTT). With live TX: frames per redirect
-    /// flush in the kernel (at most 256); each frame is stamped as it leaves.
+    /// flush in the kernel (at most 256); each frame is stamped as it leaves. At a paced
+    /// rate, also the most frames sent per wake-up (1: every frame at its own time).
     #[arg(long = "batch", value_name = "N", default_value_t = blast::DEFAULT_BATCH)]
     pub batch: usize,
     /// IP time to live (1..=255).
