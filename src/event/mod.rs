@@ -720,7 +720,7 @@ pub struct FrameTotals {
 }
 
 /// The JSON Schema (draft 2020-12) every record's JSON form validates against.
-pub const JSON_SCHEMA: &str = include_str!("event.schema.json");
+pub const JSON_SCHEMA: &str = include_str!("schema.json");
 
 /// A point in time as whole microseconds since the Unix epoch (0 before it).
 pub fn time_us(t: SystemTime) -> u64 {
