@@ -64,6 +64,56 @@ pub const SKF_AD_VLAN_TAG_PRESENT: u32 = 48;
 /// Scratch memory words (`BPF_MEMWORDS`).
 const MEMWORDS: usize = 16;
 
+/// Frame offsets the built-in programs load, from the wire views' field constants (untagged:
+/// the kernel strips VLAN tags before socket filters run).
+const OFF_ETHERTYPE: u32 = crate::wire::field::ether::ETHERTYPE.start as u32;
+const OFF_IP_PROTOCOL: u32 =
+    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv4::PROTOCOL) as u32;
+const OFF_IP_DST: u32 =
+    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv4::DST.start) as u32;
+
+/// Accept ARP, and IPv4 whose protocol byte is 1 (ICMP); drop the rest. Untagged only.
+pub fn arp_and_icmp() -> Vec<BpfInsn> {
+    vec![
+        BpfInsn::new(LD_H_ABS, 0, 0, OFF_ETHERTYPE), // 0: A = ethertype
+        BpfInsn::new(JEQ_K, 3, 0, 0x0806),           // 1: ARP → 5 (accept)
+        BpfInsn::new(JEQ_K, 0, 3, 0x0800),           // 2: not IPv4 → 6 (drop)
+        BpfInsn::new(LD_B_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
+        BpfInsn::new(JEQ_K, 0, 1, 1),                // 4: ICMP → 5, else 6
+        BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN),       // 5: accept
+        BpfInsn::new(RET_K, 0, 0, 0),                // 6: drop
+    ]
+}
+
+/// Accept ARP, IPv4 ICMP and IPv4 protocol `proto`. Untagged only.
+pub fn arp_icmp_and(proto: u8) -> Vec<BpfInsn> {
+    vec![
+        BpfInsn::new(LD_H_ABS, 0, 0, OFF_ETHERTYPE), // 0: A = ethertype
+        BpfInsn::new(JEQ_K, 4, 0, 0x0806),           // 1: ARP → 6 (accept)
+        BpfInsn::new(JEQ_K, 0, 4, 0x0800),           // 2: not IPv4 → 7 (drop)
+        BpfInsn::new(LD_B_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
+        BpfInsn::new(JEQ_K, 1, 0, 1),                // 4: ICMP → 6
+        BpfInsn::new(JEQ_K, 0, 1, u32::from(proto)), // 5: proto → 6, else 7
+        BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN),       // 6: accept
+        BpfInsn::new(RET_K, 0, 0, 0),                // 7: drop
+    ]
+}
+
+/// Accept ARP, and IPv4 ICMP whose destination address is `addr`. Untagged only.
+pub fn arp_and_icmp_to(addr: std::net::Ipv4Addr) -> Vec<BpfInsn> {
+    vec![
+        BpfInsn::new(LD_H_ABS, 0, 0, OFF_ETHERTYPE), // 0: A = ethertype
+        BpfInsn::new(JEQ_K, 5, 0, 0x0806),           // 1: ARP → 7
+        BpfInsn::new(JEQ_K, 0, 5, 0x0800),           // 2: not IPv4 → 8
+        BpfInsn::new(LD_B_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
+        BpfInsn::new(JEQ_K, 0, 3, 1),                // 4: not ICMP → 8
+        BpfInsn::new(LD_W_ABS, 0, 0, OFF_IP_DST),    // 5: A = IPv4 destination
+        BpfInsn::new(JEQ_K, 0, 1, u32::from(addr)),  // 6: ours → 7, else 8
+        BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN),       // 7: accept
+        BpfInsn::new(RET_K, 0, 0, 0),                // 8: drop
+    ]
+}
+
 /// Run `prog` on `pkt` as the kernel would: the number of bytes to accept (0 = drop). Every
 /// classic BPF instruction is supported; a load outside the packet, a division by zero or an
 /// ancillary load (metadata only the kernel has) drops the packet. Unknown opcodes, jumps out
@@ -343,6 +393,61 @@ pub fn under_vlan_stack(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn frame(ethertype: u16, proto: u8) -> Vec<u8> {
+        let mut f = vec![0u8; 60];
+        f[12..14].copy_from_slice(&ethertype.to_be_bytes());
+        f[14] = 0x45;
+        f[23] = proto;
+        f
+    }
+
+    fn jumps_land_inside(p: &[BpfInsn]) {
+        for (i, ins) in p.iter().enumerate() {
+            if ins.code == JEQ_K {
+                assert!(i + 1 + usize::from(ins.jt) < p.len());
+                assert!(i + 1 + usize::from(ins.jf) < p.len());
+            }
+        }
+        assert_eq!(p.last().unwrap().code, RET_K);
+    }
+
+    #[test]
+    fn arp_and_icmp_accepts_nothing_else() {
+        let p = arp_and_icmp();
+        assert!(run(&p, &frame(0x0806, 0)).unwrap() > 0, "ARP");
+        assert!(run(&p, &frame(0x0800, 1)).unwrap() > 0, "ICMP");
+        assert_eq!(run(&p, &frame(0x0800, 17)).unwrap(), 0, "UDP");
+        assert_eq!(run(&p, &frame(0x0800, 6)).unwrap(), 0, "TCP");
+        assert_eq!(run(&p, &frame(0x86dd, 58)).unwrap(), 0, "ICMPv6");
+        assert_eq!(run(&p, &frame(0x8100, 1)).unwrap(), 0, "VLAN-tagged");
+        assert_eq!(run(&p, &frame(0x0001, 1)).unwrap(), 0);
+        assert_eq!(run(&p, &[0u8; 10]).unwrap(), 0, "runt");
+        jumps_land_inside(&p);
+        let q = arp_icmp_and(17);
+        assert!(run(&q, &frame(0x0800, 17)).unwrap() > 0, "UDP asked for");
+        assert!(run(&q, &frame(0x0800, 1)).unwrap() > 0, "ICMP");
+        assert_eq!(run(&q, &frame(0x0800, 6)).unwrap(), 0, "TCP");
+        jumps_land_inside(&q);
+    }
+
+    #[test]
+    fn icmp_to_accepts_only_our_address() {
+        let me: std::net::Ipv4Addr = "192.0.2.2".parse().unwrap();
+        let p = arp_and_icmp_to(me);
+        let mut f = frame(0x0800, 1);
+        f[30..34].copy_from_slice(&me.octets());
+        assert!(run(&p, &f).unwrap() > 0, "ICMP to us");
+        f[33] = 3;
+        assert_eq!(run(&p, &f).unwrap(), 0, "ICMP to someone else");
+        f[33] = 2;
+        f[23] = 17;
+        assert_eq!(run(&p, &f).unwrap(), 0, "UDP to us");
+        assert!(run(&p, &frame(0x0806, 0)).unwrap() > 0, "ARP");
+        assert_eq!(run(&p, &frame(0x86dd, 58)).unwrap(), 0);
+        assert_eq!(run(&p, &f[..31]).unwrap(), 0, "runt");
+        jumps_land_inside(&p);
+    }
 
     #[test]
     fn a_program_runs_inside_its_vlan_stack_only() {

@@ -101,16 +101,11 @@ pub enum RxFilter {
 
 /// The classic BPF program for `filter` as the caller meant it (None: accept everything).
 pub(crate) fn filter_insns(filter: &RxFilter) -> Option<Vec<bpf::BpfInsn>> {
-    let from = |p: Vec<libc::sock_filter>| {
-        p.into_iter()
-            .map(|i| bpf::BpfInsn::new(i.code, i.jt, i.jf, i.k))
-            .collect()
-    };
     match filter {
         RxFilter::All => None,
-        RxFilter::ArpAndIcmp => Some(from(pnet::arp_and_icmp_program())),
-        RxFilter::ArpAndIcmpTo(addr) => Some(from(pnet::arp_and_icmp_to_program(*addr))),
-        RxFilter::ArpIcmpAnd(proto) => Some(from(pnet::arp_icmp_and_program(*proto))),
+        RxFilter::ArpAndIcmp => Some(bpf::arp_and_icmp()),
+        RxFilter::ArpAndIcmpTo(addr) => Some(bpf::arp_and_icmp_to(*addr)),
+        RxFilter::ArpIcmpAnd(proto) => Some(bpf::arp_icmp_and(*proto)),
         RxFilter::Bpf(p) => Some(p.clone()),
     }
 }

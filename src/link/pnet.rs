@@ -14,8 +14,8 @@ use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
 
 use super::rx::{self, Direction, RxPolicy, TAG_LEN};
 use super::sys::{
-    packet_socket, setsockopt, socket_error, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
-    SO_ATTACH_FILTER, SO_TIMESTAMPNS,
+    packet_drops, packet_socket, pending_error, setsockopt, socket_error, PACKET_IGNORE_OUTGOING,
+    SOL_PACKET, SO_ATTACH_FILTER, SO_TIMESTAMPNS,
 };
 use super::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
@@ -33,68 +33,6 @@ const READ_BUFFER: usize = 65536 + 4096;
 /// How long a sent frame is remembered to recognise its looped-back copy.
 const OWN_TTL: Duration = Duration::from_secs(2);
 const OWN_MAX: usize = 256;
-
-/// Classic BPF instruction encodings used below.
-const BPF_LDH_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
-const BPF_LDB_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
-const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
-
-fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
-    libc::sock_filter { code, jt, jf, k }
-}
-
-/// Accept ARP, and IPv4 whose protocol byte (frame offset 23) is 1 (ICMP); drop the rest.
-/// Untagged Ethernet only.
-/// Frame offsets the programs below load, from the wire views' field constants (untagged: the
-/// kernel strips VLAN tags before socket filters run).
-const OFF_ETHERTYPE: u32 = crate::wire::field::ether::ETHERTYPE.start as u32;
-const OFF_IP_PROTOCOL: u32 =
-    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv4::PROTOCOL) as u32;
-const OFF_IP_DST: u32 =
-    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv4::DST.start) as u32;
-
-pub(crate) fn arp_and_icmp_program() -> Vec<libc::sock_filter> {
-    vec![
-        ins(BPF_LDH_ABS, 0, 0, OFF_ETHERTYPE),   // 0: A = ethertype
-        ins(BPF_JEQ_K, 3, 0, 0x0806),            // 1: ARP → 5 (accept)
-        ins(BPF_JEQ_K, 0, 3, 0x0800),            // 2: not IPv4 → 6 (drop)
-        ins(BPF_LDB_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
-        ins(BPF_JEQ_K, 0, 1, 1),                 // 4: ICMP → 5, else 6
-        ins(BPF_RET_K, 0, 0, 0x0004_0000),       // 5: accept (up to 256 KiB)
-        ins(BPF_RET_K, 0, 0, 0),                 // 6: drop
-    ]
-}
-
-/// Accept ARP, IPv4 ICMP and IPv4 protocol `proto`.
-pub(crate) fn arp_icmp_and_program(proto: u8) -> Vec<libc::sock_filter> {
-    vec![
-        ins(BPF_LDH_ABS, 0, 0, OFF_ETHERTYPE),   // 0: A = ethertype
-        ins(BPF_JEQ_K, 4, 0, 0x0806),            // 1: ARP → 6 (accept)
-        ins(BPF_JEQ_K, 0, 4, 0x0800),            // 2: not IPv4 → 7 (drop)
-        ins(BPF_LDB_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
-        ins(BPF_JEQ_K, 1, 0, 1),                 // 4: ICMP → 6
-        ins(BPF_JEQ_K, 0, 1, u32::from(proto)),  // 5: proto → 6, else 7
-        ins(BPF_RET_K, 0, 0, 0x0004_0000),       // 6: accept (up to 256 KiB)
-        ins(BPF_RET_K, 0, 0, 0),                 // 7: drop
-    ]
-}
-
-/// Accept ARP, and IPv4 ICMP whose destination address (frame offset 30) is `addr`.
-pub(crate) fn arp_and_icmp_to_program(addr: std::net::Ipv4Addr) -> Vec<libc::sock_filter> {
-    const BPF_LDW_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-    vec![
-        ins(BPF_LDH_ABS, 0, 0, OFF_ETHERTYPE),   // 0: A = ethertype
-        ins(BPF_JEQ_K, 5, 0, 0x0806),            // 1: ARP → 7
-        ins(BPF_JEQ_K, 0, 5, 0x0800),            // 2: not IPv4 → 8
-        ins(BPF_LDB_ABS, 0, 0, OFF_IP_PROTOCOL), // 3: A = IPv4 protocol
-        ins(BPF_JEQ_K, 0, 3, 1),                 // 4: not ICMP → 8
-        ins(BPF_LDW_ABS, 0, 0, OFF_IP_DST),      // 5: A = IPv4 destination
-        ins(BPF_JEQ_K, 0, 1, u32::from(addr)),   // 6: ours → 7, else 8
-        ins(BPF_RET_K, 0, 0, 0x0004_0000),       // 7: accept
-        ins(BPF_RET_K, 0, 0, 0),                 // 8: drop
-    ]
-}
 
 /// Frames we sent recently, to recognise copies the kernel hands back to us
 /// (on `lo` each sent frame is received once more; without `PACKET_IGNORE_OUTGOING`
@@ -382,23 +320,10 @@ impl PnetLink {
                 return Ok(true);
             }
             if p.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0 {
-                let mut err: libc::c_int = 0;
-                let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-                // SAFETY: SO_ERROR writes one int.
-                unsafe {
-                    libc::getsockopt(
-                        self.fd,
-                        libc::SOL_SOCKET,
-                        libc::SO_ERROR,
-                        (&mut err as *mut libc::c_int).cast(),
-                        &mut len,
-                    )
-                };
-                let e = if err != 0 {
-                    io::Error::from_raw_os_error(err)
-                } else {
-                    io::Error::other(format!("poll revents {:#x}", p.revents))
-                };
+                let revents = p.revents;
+                let e = pending_error(self.fd, || {
+                    io::Error::other(format!("poll revents {revents:#x}"))
+                });
                 return Err(Error::io(format!("packet socket on {}", self.iface), e));
             }
         }
@@ -474,31 +399,8 @@ impl Link for PnetLink {
     }
 
     fn stats(&self) -> LinkStats {
-        #[repr(C)]
-        struct TpacketStats {
-            tp_packets: u32,
-            tp_drops: u32,
-        }
-        let mut st = TpacketStats {
-            tp_packets: 0,
-            tp_drops: 0,
-        };
-        let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
-        // SAFETY: PACKET_STATISTICS writes a tpacket_stats; the counters reset on read,
-        // so we accumulate them.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd,
-                SOL_PACKET,
-                PACKET_STATISTICS,
-                (&mut st as *mut TpacketStats).cast(),
-                &mut len,
-            )
-        };
-        if rc == 0 {
-            self.drops.set(self.drops.get() + u64::from(st.tp_drops));
-        }
-        let _ = st.tp_packets;
+        self.drops
+            .set(self.drops.get() + packet_drops::<libc::tpacket_stats>(self.fd));
         LinkStats {
             sent: self.sent,
             received: self.received,
@@ -512,89 +414,6 @@ impl Link for PnetLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A tiny interpreter for exactly the opcodes our program uses.
-    fn run_bpf(prog: &[libc::sock_filter], pkt: &[u8]) -> u32 {
-        let mut a: u32 = 0;
-        let mut pc = 0usize;
-        for _ in 0..64 {
-            let i = prog[pc];
-            let k = i.k as usize;
-            match i.code {
-                BPF_LDH_ABS => match pkt.get(k..k + 2) {
-                    Some(b) => a = u32::from(u16::from_be_bytes([b[0], b[1]])),
-                    None => return 0,
-                },
-                BPF_LDB_ABS => match pkt.get(k) {
-                    Some(&b) => a = u32::from(b),
-                    None => return 0,
-                },
-                0x20 => match pkt.get(k..k + 4) {
-                    Some(b) => a = u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-                    None => return 0,
-                },
-                BPF_JEQ_K => {
-                    pc += usize::from(if a == i.k { i.jt } else { i.jf });
-                }
-                BPF_RET_K => return i.k,
-                c => panic!("unexpected opcode {c:#x}"),
-            }
-            pc += 1;
-        }
-        panic!("program did not terminate");
-    }
-
-    fn frame(ethertype: u16, proto: u8) -> Vec<u8> {
-        let mut f = vec![0u8; 60];
-        f[12..14].copy_from_slice(&ethertype.to_be_bytes());
-        f[14] = 0x45;
-        f[23] = proto;
-        f
-    }
-
-    #[test]
-    fn bpf_accepts_arp_and_icmp_only() {
-        let p = arp_and_icmp_program();
-        assert!(run_bpf(&p, &frame(0x0806, 0)) > 0, "ARP");
-        assert!(run_bpf(&p, &frame(0x0800, 1)) > 0, "ICMP");
-        assert_eq!(run_bpf(&p, &frame(0x0800, 17)), 0, "UDP");
-        assert_eq!(run_bpf(&p, &frame(0x0800, 6)), 0, "TCP");
-        assert_eq!(run_bpf(&p, &frame(0x86dd, 58)), 0, "ICMPv6");
-        assert_eq!(run_bpf(&p, &frame(0x8100, 1)), 0, "VLAN-tagged");
-        assert_eq!(run_bpf(&p, &frame(0x0001, 1)), 0);
-        assert_eq!(run_bpf(&p, &[0u8; 10]), 0, "runt");
-        // Every jump lands inside the program.
-        for (i, ins) in p.iter().enumerate() {
-            if ins.code == BPF_JEQ_K {
-                assert!(i + 1 + usize::from(ins.jt) < p.len());
-                assert!(i + 1 + usize::from(ins.jf) < p.len());
-            }
-        }
-        assert_eq!(p.last().unwrap().code, BPF_RET_K);
-    }
-
-    #[test]
-    fn bpf_icmp_to_accepts_only_our_address() {
-        let me: std::net::Ipv4Addr = "192.0.2.2".parse().unwrap();
-        let p = arp_and_icmp_to_program(me);
-        let mut f = frame(0x0800, 1);
-        f[30..34].copy_from_slice(&me.octets());
-        assert!(run_bpf(&p, &f) > 0, "ICMP to us");
-        f[33] = 3;
-        assert_eq!(run_bpf(&p, &f), 0, "ICMP to someone else");
-        f[33] = 2;
-        f[23] = 17;
-        assert_eq!(run_bpf(&p, &f), 0, "UDP to us");
-        assert!(run_bpf(&p, &frame(0x0806, 0)) > 0, "ARP");
-        assert_eq!(run_bpf(&p, &frame(0x86dd, 58)), 0);
-        assert_eq!(run_bpf(&p, &f[..31]), 0, "runt");
-        for (i, ins) in p.iter().enumerate() {
-            if ins.code == BPF_JEQ_K {
-                assert!(i + 1 + usize::from(ins.jt) < p.len());
-                assert!(i + 1 + usize::from(ins.jf) < p.len());
-            }
-        }
-    }
 
     #[test]
     fn own_frames_match_once_and_expire() {

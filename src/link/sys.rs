@@ -57,6 +57,58 @@ pub(crate) fn setsockopt<T>(
     }
 }
 
+/// `getsockopt(2)` for a value of a plain C type (all-zero bytes valid), e.g. `c_int` or
+/// `libc::tpacket_stats`.
+pub(crate) fn getsockopt<T: Copy>(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+) -> io::Result<T> {
+    // SAFETY: T is a plain C type for which all-zero bytes are a valid value.
+    let mut val: T = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: val is a live T and len its size; the kernel writes at most len bytes.
+    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut val as *mut T).cast(), &mut len) };
+    if rc == 0 {
+        Ok(val)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The socket's pending error (`SO_ERROR`), taken; `fallback` when none is pending.
+pub(crate) fn pending_error(fd: RawFd, fallback: impl FnOnce() -> io::Error) -> io::Error {
+    match getsockopt::<libc::c_int>(fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+        Ok(err) if err != 0 => io::Error::from_raw_os_error(err),
+        _ => fallback(),
+    }
+}
+
+/// Frames the kernel dropped on this packet socket since the last call (`PACKET_STATISTICS`
+/// resets its counters on read); 0 when it cannot tell. `T` is `libc::tpacket_stats`, or
+/// `libc::tpacket_stats_v3` on a TPACKET_V3 ring.
+pub(crate) fn packet_drops<T: Copy + PacketStats>(fd: RawFd) -> u64 {
+    getsockopt::<T>(fd, SOL_PACKET, PACKET_STATISTICS).map_or(0, |s| s.drops())
+}
+
+/// The drop counter of the kernel's packet statistics structs.
+pub(crate) trait PacketStats {
+    /// `tp_drops`.
+    fn drops(&self) -> u64;
+}
+
+impl PacketStats for libc::tpacket_stats {
+    fn drops(&self) -> u64 {
+        u64::from(self.tp_drops)
+    }
+}
+
+impl PacketStats for libc::tpacket_stats_v3 {
+    fn drops(&self) -> u64 {
+        u64::from(self.tp_drops)
+    }
+}
+
 /// The error for a refused packet socket: what is missing and how to grant it.
 pub(crate) fn socket_error(iface: &Interface, what: &str, e: io::Error) -> Error {
     match e.raw_os_error() {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::pnet::OwnFrames;
 use super::sys::{
-    packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, PACKET_STATISTICS, SOL_PACKET,
+    packet_drops, packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, SOL_PACKET,
     SO_ATTACH_FILTER, SO_TIMESTAMPNS,
 };
 use super::xdp::{self, XdpTx};
@@ -193,37 +193,10 @@ impl std::str::FromStr for TxMode {
     }
 }
 
-/// `struct tpacket_block_desc` with `tpacket_hdr_v1` inlined.
-#[repr(C)]
-struct BlockDesc {
-    version: u32,
-    offset_to_priv: u32,
-    block_status: u32,
-    num_pkts: u32,
-    offset_to_first_pkt: u32,
-    blk_len: u32,
-    seq_num: u64,
-    // ts_first_pkt, ts_last_pkt follow; unused.
-}
-
-/// `struct tpacket3_hdr`.
-#[repr(C)]
-struct Tpacket3Hdr {
-    tp_next_offset: u32,
-    tp_sec: u32,
-    tp_nsec: u32,
-    tp_snaplen: u32,
-    tp_len: u32,
-    tp_status: u32,
-    tp_mac: u16,
-    tp_net: u16,
-    // hv1
-    tp_rxhash: u32,
-    tp_vlan_tci: u32,
-    tp_vlan_tpid: u16,
-    tp_padding: u16,
-    tp_padding2: [u8; 8],
-}
+/// A TPACKET_V3 block's descriptor (its `tpacket_hdr_v1` in the `hdr.bh1` union member).
+type BlockDesc = libc::tpacket_block_desc;
+/// A TPACKET_V3 frame's header.
+type Tpacket3Hdr = libc::tpacket3_hdr;
 
 /// Where the `sockaddr_ll` follows a `tpacket3_hdr` (TPACKET_ALIGN(48)), and its
 /// `sll_pkttype` byte within it.
@@ -539,18 +512,11 @@ impl FastLink {
             Mmap::new(rx_fd.0, map_len).map_err(|e| Error::io(ctx("mapping the RX ring"), e))?;
         bind(rx_fd.0, iface, ETH_P_ALL as u16)?;
         if cfg.promiscuous {
-            #[repr(C)]
-            struct PacketMreq {
-                ifindex: libc::c_int,
-                ty: u16,
-                alen: u16,
-                address: [u8; 8],
-            }
-            let mr = PacketMreq {
-                ifindex: iface.index as libc::c_int,
-                ty: PACKET_MR_PROMISC as u16,
-                alen: 0,
-                address: [0; 8],
+            let mr = libc::packet_mreq {
+                mr_ifindex: iface.index as libc::c_int,
+                mr_type: PACKET_MR_PROMISC as u16,
+                mr_alen: 0,
+                mr_address: [0; 8],
             };
             setsockopt(rx_fd.0, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr)
                 .map_err(|e| Error::io(ctx("enabling promiscuous mode"), e))?;
@@ -740,31 +706,8 @@ impl Link for FastLink {
     }
 
     fn stats(&self) -> LinkStats {
-        #[repr(C)]
-        struct StatsV3 {
-            tp_packets: u32,
-            tp_drops: u32,
-            tp_freeze_q_cnt: u32,
-        }
-        let mut st = StatsV3 {
-            tp_packets: 0,
-            tp_drops: 0,
-            tp_freeze_q_cnt: 0,
-        };
-        let mut len = std::mem::size_of::<StatsV3>() as libc::socklen_t;
-        // SAFETY: PACKET_STATISTICS writes a tpacket_stats_v3; counters reset on read.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.rx_fd.0,
-                SOL_PACKET,
-                PACKET_STATISTICS,
-                (&mut st as *mut StatsV3).cast(),
-                &mut len,
-            )
-        };
-        if rc == 0 {
-            self.drops.set(self.drops.get() + u64::from(st.tp_drops));
-        }
+        self.drops
+            .set(self.drops.get() + packet_drops::<libc::tpacket_stats_v3>(self.rx_fd.0));
         LinkStats {
             sent: self.sent,
             received: self.received,
@@ -777,7 +720,6 @@ impl Link for FastLink {
 
 const _: () = assert!(std::mem::size_of::<Tpacket2Hdr>() == TPACKET2_HDRLEN);
 const _: () = assert!(std::mem::size_of::<Tpacket3Hdr>() == TP3_SLL);
-const _: () = assert!(std::mem::size_of::<BlockDesc>() == 32);
 
 #[cfg(test)]
 #[path = "../fast_tests.rs"]

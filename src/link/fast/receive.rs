@@ -112,19 +112,22 @@ impl FastLink {
                     // Finished with this block: give it back and move on.
                     fence(Ordering::Release);
                     // SAFETY: status word of a block we own.
-                    unsafe { std::ptr::write_volatile(&mut (*bd).block_status, TP_STATUS_KERNEL) };
+                    unsafe {
+                        std::ptr::write_volatile(&mut (*bd).hdr.bh1.block_status, TP_STATUS_KERNEL)
+                    };
                     self.rx.offset = 0;
                     self.rx.block = (self.rx.block + 1) % self.rx.blocks;
                     continue;
                 }
                 // SAFETY: volatile read of a status the kernel writes.
-                let st = unsafe { std::ptr::read_volatile(&(*bd).block_status) };
+                let st = unsafe { std::ptr::read_volatile(&(*bd).hdr.bh1.block_status) };
                 if st & TP_STATUS_USER == 0 {
                     return None;
                 }
                 fence(Ordering::Acquire);
                 // SAFETY: the block is ours now.
-                let (num, first) = unsafe { ((*bd).num_pkts, (*bd).offset_to_first_pkt) };
+                let (num, first) =
+                    unsafe { ((*bd).hdr.bh1.num_pkts, (*bd).hdr.bh1.offset_to_first_pkt) };
                 if num == 0 {
                     self.rx.offset = 1; // empty block: release it on the next turn
                     continue;
@@ -166,8 +169,8 @@ impl FastLink {
                     len,
                     ts,
                     status: h.tp_status,
-                    tci: h.tp_vlan_tci as u16,
-                    tpid: h.tp_vlan_tpid,
+                    tci: h.hv1.tp_vlan_tci as u16,
+                    tpid: h.hv1.tp_vlan_tpid,
                     wire: h.tp_len as usize,
                     pkttype,
                     tag_room: mac >= TP3_SLL_END + crate::link::rx::TAG_LEN,

@@ -220,24 +220,8 @@ impl FastLink {
     }
 
     pub(super) fn sock_error(&self, fd: RawFd) -> Error {
-        let mut err: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: SO_ERROR writes one int.
-        unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_ERROR,
-                (&mut err as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        let e = if err != 0 {
-            io::Error::from_raw_os_error(err)
-        } else {
-            io::Error::other("socket error")
-        };
-        if err == libc::ENETDOWN {
+        let e = super::super::sys::pending_error(fd, || io::Error::other("socket error"));
+        if e.raw_os_error() == Some(libc::ENETDOWN) {
             Error::io(format!("{}: the interface went down", self.iface.name), e)
         } else {
             Error::io(format!("packet socket on {}", self.iface.name), e)
