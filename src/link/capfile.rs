@@ -11,7 +11,6 @@ use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use pcap_file::pcap::PcapParser;
 use pcap_file::pcapng::{Block, PcapNgParser};
 use pcap_file::{DataLink, PcapError};
 
@@ -42,14 +41,71 @@ pub struct Record {
     pub linktype: u32,
 }
 
-/// A valid pcap header, for the parser slot before the file's own header is read.
-const PLACEHOLDER_HEADER: [u8; 24] = [
-    0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
-];
+/// A classic pcap file's header, as libpcap reads it.
+#[derive(Clone, Copy)]
+struct Classic {
+    big_endian: bool,
+    nanos: bool,
+    /// The snapshot length records are cut to (libpcap's: the header's, or 262144 when that
+    /// is 0 or larger).
+    snaplen: u32,
+}
+
+/// libpcap's largest record (`max_snaplen_for_dlt`, 256 KiB for most link types).
+const MAX_SNAPLEN: u32 = 262_144;
 
 enum Format {
-    Pcap(PcapParser),
+    Pcap(Classic),
     PcapNg(Box<PcapNgParser>),
+}
+
+impl Classic {
+    fn u32_at(&self, b: &[u8], at: usize) -> u32 {
+        let x = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if self.big_endian {
+            u32::from_be_bytes(x)
+        } else {
+            u32::from_le_bytes(x)
+        }
+    }
+
+    /// The next record of `src` and the bytes it takes, as libpcap reads it: a record longer
+    /// than the snapshot length is cut to it; an original length below the captured one is
+    /// kept; fractional seconds out of range carry into the seconds.
+    fn record(&self, src: &[u8], linktype: u32) -> std::result::Result<(usize, Record), PcapError> {
+        if src.len() < 16 {
+            return Err(PcapError::IncompleteBuffer);
+        }
+        let secs = self.u32_at(src, 0);
+        let frac = self.u32_at(src, 4);
+        let caplen = self.u32_at(src, 8);
+        let orig = self.u32_at(src, 12);
+        if caplen > MAX_SNAPLEN.max(self.snaplen) {
+            return Err(PcapError::InvalidField(
+                "captured length larger than libpcap's 262144-byte maximum",
+            ));
+        }
+        let total = 16 + caplen as usize;
+        if src.len() < total {
+            return Err(PcapError::IncompleteBuffer);
+        }
+        let keep = caplen.min(self.snaplen) as usize;
+        let nanos = if self.nanos {
+            u64::from(frac)
+        } else {
+            u64::from(frac) * 1000
+        };
+        let ts = Duration::from_secs(u64::from(secs)) + Duration::from_nanos(nanos);
+        Ok((
+            total,
+            Record {
+                timestamp: SystemTime::UNIX_EPOCH + ts,
+                data: src[16..16 + keep].to_vec(),
+                wire_len: (orig as usize).max(keep),
+                linktype,
+            },
+        ))
+    }
 }
 
 /// A capture file read record by record.
@@ -102,11 +158,11 @@ impl<R: Read> CaptureFile<R> {
             base: 0,
             eof: false,
             // Replaced below once the header is read.
-            format: Format::Pcap(
-                PcapParser::new(&PLACEHOLDER_HEADER)
-                    .map_err(|e| Error::Invalid(format!("pcap-file: {e}")))?
-                    .1,
-            ),
+            format: Format::Pcap(Classic {
+                big_endian: false,
+                nanos: false,
+                snaplen: MAX_SNAPLEN,
+            }),
             pcap_linktype: 1,
             last_at: 0,
         };
@@ -132,17 +188,29 @@ impl<R: Read> CaptureFile<R> {
                     0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
                 ) =>
             {
-                match PcapParser::new(&f.buf) {
-                    Ok((rem, p)) => {
-                        f.start = f.buf.len() - rem.len();
-                        f.pcap_linktype = linktype(p.header().datalink);
-                        f.format = Format::Pcap(p);
-                    }
-                    Err(PcapError::IncompleteBuffer) => {
-                        return Err(f.bad(0, "ends inside the 24-byte pcap file header"))
-                    }
-                    Err(e) => return Err(f.bad(0, &format!("bad pcap file header: {e}"))),
+                if f.buf.len() < 24 {
+                    return Err(f.bad(0, "ends inside the 24-byte pcap file header"));
                 }
+                let le = u32::from_le_bytes(m);
+                let c = Classic {
+                    big_endian: matches!(le, 0xd4c3_b2a1 | 0x4d3c_b2a1),
+                    nanos: matches!(le, 0xa1b2_3c4d | 0x4d3c_b2a1),
+                    snaplen: MAX_SNAPLEN,
+                };
+                let snaplen = c.u32_at(&f.buf, 16);
+                let c = Classic {
+                    snaplen: if snaplen == 0 || snaplen > MAX_SNAPLEN {
+                        MAX_SNAPLEN
+                    } else {
+                        snaplen
+                    },
+                    ..c
+                };
+                // libpcap keeps the link type's low 16 bits; the upper ones carry the FCS
+                // length and a class.
+                f.pcap_linktype = c.u32_at(&f.buf, 20) & 0xffff;
+                f.format = Format::Pcap(c);
+                f.start = 24;
                 check_linktype(f.pcap_linktype).map_err(|m| f.bad(20, &m))?;
             }
             Some(m) => {
@@ -236,17 +304,9 @@ impl<R: Read> CaptureFile<R> {
             let src = &self.buf[self.start..];
             let parsed: std::result::Result<(usize, Option<Record>), PcapError> =
                 match &mut self.format {
-                    Format::Pcap(p) => p.next_packet(src).map(|(rem, pkt)| {
-                        (
-                            src.len() - rem.len(),
-                            Some(Record {
-                                timestamp: SystemTime::UNIX_EPOCH + pkt.timestamp,
-                                wire_len: pkt.orig_len as usize,
-                                data: pkt.data.into_owned(),
-                                linktype: self.pcap_linktype,
-                            }),
-                        )
-                    }),
+                    Format::Pcap(c) => c
+                        .record(src, self.pcap_linktype)
+                        .map(|(used, r)| (used, Some(r))),
                     Format::PcapNg(p) => match p.next_block(src) {
                         Ok((rem, block)) => {
                             let used = src.len() - rem.len();
@@ -381,13 +441,10 @@ fn scale(units: u128, res: u8) -> Duration {
     }
 }
 
-fn check_linktype(l: u32) -> std::result::Result<(), String> {
-    match l {
-        1 | LINKTYPE_LINUX_SLL | LINKTYPE_LINUX_SLL2 => Ok(()),
-        l => Err(format!(
-            "link type {l} is not Ethernet (1) or Linux cooked (113, 276)"
-        )),
-    }
+/// Every link type is read (as libpcap does); [`Record::ethernet`] refuses the ones that
+/// cannot be seen as Ethernet.
+fn check_linktype(_: u32) -> std::result::Result<(), String> {
+    Ok(())
 }
 
 impl Record {
@@ -431,7 +488,11 @@ fn to_ethernet(linktype: u32, data: &[u8]) -> std::result::Result<Vec<u8>, Strin
             }
             (20, [data[0], data[1]], usize::from(data[11]), 12)
         }
-        _ => return Ok(data.to_vec()),
+        l => {
+            return Err(format!(
+                "link type {l} is not Ethernet (1) or Linux cooked (113, 276)"
+            ))
+        }
     };
     let mut out = Vec::with_capacity(data.len() - hdr + 14);
     out.extend_from_slice(&[0; 6]);

@@ -1,0 +1,245 @@
+//! `capture -r FILE` prints what `tcpdump -nn -r FILE` prints (with -e and -v too), and reads
+//! every file tcpdump reads: records cut by a snapshot length, link types with FCS bits set,
+//! fractions of a second out of range, Linux cooked frames shown as such.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use common::pktforge_here as pktforge;
+
+fn tmp(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("pfc-1line-{}-{n}-{name}", std::process::id()))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn generated(n: usize) -> PathBuf {
+    let p = tmp("gen.pcap");
+    let st = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/gen_frames.py"
+        ))
+        .arg(n.to_string())
+        .arg(&p)
+        .status()
+        .expect("python3 (.ci/install)");
+    assert!(st.success());
+    p
+}
+
+/// Each frame's text without its time stamp (continuation lines of -v joined with `\n`).
+fn frames(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in text.lines() {
+        let stamped = l.len() > 16 && l.as_bytes()[2] == b':' && l.as_bytes()[8] == b'.';
+        if stamped {
+            out.push(l.split_once(' ').unwrap().1.to_string());
+        } else if let Some(last) = out.last_mut() {
+            last.push('\n');
+            last.push_str(l);
+        }
+    }
+    out
+}
+
+fn tcpdump(flags: &[&str], file: &Path) -> Vec<String> {
+    let o = Command::new("tcpdump")
+        .arg("-nn")
+        .args(flags)
+        .arg("-r")
+        .arg(file)
+        .env("TZ", "UTC")
+        .output()
+        .expect("tcpdump (.ci/install)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    frames(&String::from_utf8_lossy(&o.stdout))
+}
+
+fn ours(flags: &[&str], file: &Path) -> Vec<String> {
+    let mut args = vec!["capture"];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["-r", s(file)]);
+    let o = pktforge(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    frames(&String::from_utf8_lossy(&o.stdout))
+}
+
+/// tcpdump's line up to where it decodes an application (DNS on port 53): its transport part.
+fn transport_part(line: &str) -> &str {
+    let Some(i) = line.find(".53 > ").or_else(|| line.find(".53: ")) else {
+        return line;
+    };
+    match line[i..].find(": ") {
+        Some(j) if !line[i..].contains("UDP, length") => &line[..i + j + 2],
+        _ => line,
+    }
+}
+
+/// Every line (TCP with relative numbers, UDP, ICMP errors, ARP, VLAN-tagged frames) equals
+/// tcpdump's, up to the transport where tcpdump decodes DNS; with -e and -v as well.
+#[test]
+fn lines_equal_tcpdump_nn() {
+    let file = generated(300);
+    for flags in [&[][..], &["-e"][..], &["-v"][..], &["-e", "-v"][..]] {
+        let t = tcpdump(flags, &file);
+        let p = ours(flags, &file);
+        assert_eq!(t.len(), p.len(), "{flags:?}");
+        let mut tcp_udp = 0;
+        for (a, b) in t.iter().zip(&p) {
+            let want = transport_part(a);
+            // pktforge marks a frame the capture cut; tcpdump does not when it all fits.
+            let got = b.split(" [|truncated").next().unwrap();
+            assert_eq!(want, &got[..want.len().min(got.len())], "{flags:?}");
+            if a.contains("Flags [") || a.contains("UDP, length") {
+                tcp_udp += 1;
+            }
+        }
+        assert!(tcp_udp > 100, "{tcp_udp} TCP/UDP lines only");
+    }
+}
+
+/// The relative sequence numbers of a handshake and data, as tcpdump numbers them.
+#[test]
+fn tcp_connection_numbered_as_tcpdump() {
+    let file = generated(300);
+    let p = ours(&["tcp"], &file);
+    assert!(p.iter().any(|l| l.contains("Flags [S], seq ")), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|l| l.contains("options [mss 1460,sackOK,TS val 0 ecr 0,nop,wscale 7], length 0")),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|l| l.contains("ip-proto-6")), "{p:?}");
+}
+
+/// A classic pcap of `records` (bytes kept, length on the wire) with this header.
+fn classic(snaplen: u32, linktype: u32, usec: u32, records: &[(&[u8], u32)]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&4u16.to_le_bytes());
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&snaplen.to_le_bytes());
+    f.extend_from_slice(&linktype.to_le_bytes());
+    for (i, (data, orig)) in records.iter().enumerate() {
+        f.extend_from_slice(&(1_000_000 + i as u32).to_le_bytes());
+        f.extend_from_slice(&usec.to_le_bytes());
+        f.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        f.extend_from_slice(&orig.to_le_bytes());
+        f.extend_from_slice(data);
+    }
+    f
+}
+
+/// An Ethernet frame: IPv4/ICMP echo request with `n` bytes of data, checksums right.
+fn echo(n: usize) -> Vec<u8> {
+    let mut ip = vec![
+        0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 1, 0, 0, 192, 0, 2, 2, 203, 0, 113, 2,
+    ];
+    let total = (20 + 8 + n) as u16;
+    ip[2..4].copy_from_slice(&total.to_be_bytes());
+    let c = pktforge::wire::checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    let mut icmp = vec![8, 0, 0, 0, 0x12, 0x34, 0, 1];
+    icmp.extend((0..n).map(|i| i as u8));
+    let c = pktforge::wire::checksum(&icmp);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(&icmp);
+    f
+}
+
+/// Read by both tools: the same number of records; `decode --pcap` reads them too.
+fn same_count(bytes: &[u8], name: &str) -> (Vec<String>, Vec<String>) {
+    let file = tmp(name);
+    std::fs::write(&file, bytes).unwrap();
+    let t = tcpdump(&[], &file);
+    let p = ours(&[], &file);
+    assert_eq!(t.len(), p.len(), "{name}: {t:?} {p:?}");
+    assert!(!t.is_empty(), "{name}");
+    // decode exits 1 when a frame's dissection is incomplete (a cut record), 2 on an error.
+    let o = pktforge(&["decode", "--pcap", s(&file)]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let frames = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| l.starts_with("Frame "))
+        .count();
+    assert_eq!(frames, t.len(), "{name}");
+    (t, p)
+}
+
+#[test]
+fn reads_what_tcpdump_reads() {
+    let f = echo(56);
+    // Cut by a 60-byte snapshot length (editcap -s 60): orig_len > incl_len.
+    let (t, p) = same_count(
+        &classic(
+            60,
+            1,
+            0,
+            &[(&f[..60], f.len() as u32), (&f[..60], f.len() as u32)],
+        ),
+        "snap.pcap",
+    );
+    assert!(
+        p[0].starts_with(
+            "IP 192.0.2.2 > 203.0.113.2: ICMP echo request, id 4660, seq 1, length 64"
+        ),
+        "{p:?} {t:?}"
+    );
+    // A record longer than the file's snapshot length: libpcap cuts it.
+    same_count(&classic(64, 1, 0, &[(&f, f.len() as u32)]), "over.pcap");
+    // FCS length and class bits above the link type (libpcap masks them).
+    same_count(
+        &classic(65535, 0x1000_0001 | 0x0400_0000, 0, &[(&f, f.len() as u32)]),
+        "fcs.pcap",
+    );
+    // Microseconds out of range.
+    same_count(
+        &classic(
+            65535,
+            1,
+            1_500_000,
+            &[(&f, f.len() as u32), (&f, f.len() as u32)],
+        ),
+        "usec.pcap",
+    );
+}
+
+/// Linux cooked frames shown as such, with their own length, as tcpdump shows them.
+#[test]
+fn linux_cooked_shown_as_such() {
+    let f = echo(56);
+    let mut sll = vec![0, 4, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 8, 0];
+    sll.extend_from_slice(&f[14..]);
+    let file = tmp("sll.pcap");
+    std::fs::write(&file, classic(65535, 113, 0, &[(&sll, sll.len() as u32)])).unwrap();
+    for flags in [&[][..], &["-e"][..]] {
+        let t = tcpdump(flags, &file);
+        let p = ours(flags, &file);
+        assert_eq!(t, p, "{flags:?}");
+    }
+    let p = ours(&["-e"], &file);
+    assert!(
+        p[0].starts_with("Out 02:00:00:00:00:01 ethertype IPv4 (0x0800), length 100: 192.0.2.2 >"),
+        "{p:?}"
+    );
+}
