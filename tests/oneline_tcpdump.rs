@@ -165,6 +165,7 @@ fn echo(n: usize) -> Vec<u8> {
 
 /// Read by both tools: the same number of records; `decode --pcap` reads them too.
 fn same_count(bytes: &[u8], name: &str) -> (Vec<String>, Vec<String>) {
+    // (Each kind here was refused before: `capture -r` exited 2.)
     let file = tmp(name);
     std::fs::write(&file, bytes).unwrap();
     let t = tcpdump(&[], &file);
@@ -224,6 +225,47 @@ fn reads_what_tcpdump_reads() {
     );
 }
 
+/// A little-endian pcapng block of `kind` with `body`, its lengths around it.
+fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let len = (12 + body.len()) as u32;
+    let mut b = kind.to_le_bytes().to_vec();
+    b.extend_from_slice(&len.to_le_bytes());
+    b.extend_from_slice(body);
+    b.extend_from_slice(&len.to_le_bytes());
+    b
+}
+
+/// pcapng that libpcap reads and pcap-file alone refuses: options with no end-of-options
+/// marker in the section and interface blocks, a block type nobody knows.
+#[test]
+fn pcapng_options_and_blocks_libpcap_reads() {
+    let f = echo(56);
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&[0xff; 8]);
+    // shb_userappl "hello", padded, and no opt_endofopt.
+    shb.extend_from_slice(&[4, 0, 5, 0, b'h', b'e', b'l', b'l', b'o', 0, 0, 0]);
+    let mut idb = vec![1, 0, 0, 0, 0, 0, 0, 0];
+    // if_name "x", then if_tsresol 9 (ns), no opt_endofopt.
+    idb.extend_from_slice(&[2, 0, 1, 0, b'x', 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0]);
+    let mut epb = vec![0u8; 4];
+    epb.extend_from_slice(&0u32.to_le_bytes());
+    epb.extend_from_slice(&1_000_000_000u32.to_le_bytes());
+    epb.extend_from_slice(&(f.len() as u32).to_le_bytes());
+    epb.extend_from_slice(&(f.len() as u32).to_le_bytes());
+    epb.extend_from_slice(&f);
+    while !epb.len().is_multiple_of(4) {
+        epb.push(0);
+    }
+    let mut bytes = block(0x0a0d_0d0a, &shb);
+    bytes.extend(block(1, &idb));
+    bytes.extend(block(6, &epb));
+    bytes.extend(block(0x0bad_b10c, &[1, 2, 3, 4]));
+    bytes.extend(block(6, &epb));
+    let (t, p) = same_count(&bytes, "opts.pcapng");
+    assert_eq!(t, p);
+}
+
 /// Linux cooked frames shown as such, with their own length, as tcpdump shows them.
 #[test]
 fn linux_cooked_shown_as_such() {
@@ -242,4 +284,97 @@ fn linux_cooked_shown_as_such() {
         p[0].starts_with("Out 02:00:00:00:00:01 ethertype IPv4 (0x0800), length 100: 192.0.2.2 >"),
         "{p:?}"
     );
+}
+
+/// In the namespace lab: a real TCP connection (handshake, data both ways, close), UDP to a
+/// closed port (the far host's port unreachable), UDP with TTL 1 (the first router's time
+/// exceeded) and the ARP before them, captured by tcpdump on a's link; `capture -r` prints
+/// each frame as `tcpdump -nn -r` does, with -e and -v as well.
+#[test]
+fn lab_conversation_lines_equal_tcpdump() {
+    if !common::can_run_lab() {
+        return;
+    }
+    use pktforge::lab::Host;
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let lab = common::lab();
+    let file = tmp("lab.pcap");
+    let server = Command::new("ip")
+        .args(["netns", "exec", &lab.ns(Host::B), "python3", "-c"])
+        .arg(
+            "import socket\n\
+             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind(('203.0.113.2', 7777)); s.listen(1); print('ready', flush=True)\n\
+             c, _ = s.accept(); d = c.recv(100); c.sendall(d.upper() * 2); c.close()\n",
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut server = server;
+    let mut line = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let mut dump = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns(Host::A),
+            "tcpdump",
+            "--immediate-mode",
+            "-U",
+            "-i",
+            "a-r1",
+            "-w",
+        ])
+        .arg(&file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tcpdump");
+    let mut line = String::new();
+    BufReader::new(dump.stderr.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on a-r1"), "{line}");
+    let client = lab
+        .exec(
+            Host::A,
+            "python3",
+            &[
+                "-c",
+                "import socket, time\n\
+                 c = socket.create_connection(('203.0.113.2', 7777)); c.sendall(b'hello pfC!')\n\
+                 while c.recv(100): pass\n\
+                 c.close()\n\
+                 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+                 u.sendto(b'x' * 28, ('203.0.113.2', 9999)); time.sleep(0.2)\n\
+                 u.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)\n\
+                 u.sendto(b'y' * 12, ('203.0.113.2', 9998)); time.sleep(0.3)\n",
+            ],
+        )
+        .unwrap();
+    assert!(client.status.success(), "{client:?}");
+    server.wait().unwrap();
+    // SAFETY: kill(2) on the tcpdump this test started, by its pid.
+    unsafe { libc::kill(dump.id() as i32, libc::SIGINT) };
+    dump.wait().unwrap();
+    let plain = tcpdump(&[], &file);
+    for want in [
+        "Flags [S], seq ",
+        "Flags [S.], seq ",
+        "Flags [P.], seq 1:11, ack 1, win ",
+        "ICMP 203.0.113.2 udp port 9999 unreachable, length 64",
+        "ICMP time exceeded in-transit, length 48",
+        ": UDP, length 28",
+    ] {
+        assert!(plain.iter().any(|l| l.contains(want)), "{want}: {plain:#?}");
+    }
+    for flags in [&[][..], &["-e"][..], &["-v"][..]] {
+        let t = tcpdump(flags, &file);
+        let p = ours(flags, &file);
+        assert_eq!(t, p, "{flags:?}");
+    }
+    std::fs::remove_file(&file).ok();
 }

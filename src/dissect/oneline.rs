@@ -686,7 +686,7 @@ fn tcp_options(s: &mut String, mut b: &[u8], rev: bool, thseq: u32, thack: u32) 
                 used = 1;
             }
             5 => {
-                if data.len() % 8 != 0 {
+                if !data.len().is_multiple_of(8) {
                     s.push_str(" invalid sack");
                 } else {
                     let _ = write!(s, " {} ", data.len() / 8);
@@ -754,7 +754,7 @@ fn udp(s: &mut String, src: IpAddr, dst: IpAddr, b: &[u8], plen: usize, fragment
     let p = UdpPacket::new_unchecked(b);
     let _ = write!(s, "{src}.{} > {dst}.{}: ", p.src_port(), p.dst_port());
     if plen < 8 {
-        let _ = write!(s, "[|udp] undersized-udp {plen}");
+        let _ = write!(s, "truncated-udp {plen}");
         return;
     }
     if b.len() < 8 {
@@ -763,7 +763,7 @@ fn udp(s: &mut String, src: IpAddr, dst: IpAddr, b: &[u8], plen: usize, fragment
     }
     let ulen = usize::from(p.len_field());
     if ulen < 8 {
-        let _ = write!(s, "undersized-udplength {ulen}");
+        let _ = write!(s, "truncated-udplength {ulen}");
         return;
     }
     let ulen = ulen - 8;

@@ -173,6 +173,17 @@ impl<R: Read> CaptureFile<R> {
                 let (rem, p) = loop {
                     match PcapNgParser::new(&f.buf) {
                         Ok((rem, p)) => break (rem.len(), p),
+                        Err(PcapError::InvalidField(_)) if plain_block(&f.buf, true).is_some() => {
+                            // Options pcap-file refuses but libpcap reads (no end-of-options
+                            // marker, codes it does not know): parse the block without them.
+                            let (len, plain) = plain_block(&f.buf, true).unwrap_or_default();
+                            match PcapNgParser::new(&plain) {
+                                Ok((_, p)) => break (f.buf.len() - len, p),
+                                Err(e) => {
+                                    return Err(f.bad(0, &format!("bad pcapng section header: {e}")))
+                                }
+                            }
+                        }
                         Err(PcapError::IncompleteBuffer) if !f.eof && f.buf.len() < MAX_RECORD => {
                             f.fill()?;
                         }
@@ -312,6 +323,18 @@ impl<R: Read> CaptureFile<R> {
                             let used = src.len() - rem.len();
                             ng_record(p, block, used).map_err(PcapError::InvalidField)
                         }
+                        Err(PcapError::InvalidField(m)) => {
+                            let big = p.section().endianness == pcap_file::Endianness::Big;
+                            match plain_block(src, big) {
+                                Some((used, plain)) => match p.next_block(&plain) {
+                                    Ok((_, block)) => {
+                                        ng_record(p, block, used).map_err(PcapError::InvalidField)
+                                    }
+                                    Err(e) => Err(e),
+                                },
+                                None => Err(PcapError::InvalidField(m)),
+                            }
+                        }
                         Err(e) => Err(e),
                     },
                 };
@@ -404,9 +427,94 @@ fn ng_record(
                 }),
             ))
         }
-        Block::Unknown(_) => Err("unknown block type"),
+        // libpcap skips the blocks it does not know.
+        Block::Unknown(_) => Ok((used, None)),
         _ => Ok((used, None)),
     }
+}
+
+/// A copy of the pcapng block at the start of `src` with its options dropped (an interface's
+/// `if_tsresol` kept), and the length of the original; None when the block is not all in
+/// `src` or is not one whose fixed part is known. `big`: the section's byte order (a section
+/// header tells its own).
+fn plain_block(src: &[u8], big: bool) -> Option<(usize, Vec<u8>)> {
+    let word = |b: &[u8], at: usize, big: bool| -> Option<u32> {
+        let x: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(x)
+        } else {
+            u32::from_le_bytes(x)
+        })
+    };
+    let kind = word(src, 0, false)?;
+    let big = if kind == 0x0a0d_0d0a {
+        word(src, 8, true)? == 0x1a2b_3c4d
+    } else {
+        big
+    };
+    let kind = word(src, 0, big)?;
+    let len = word(src, 4, big)? as usize;
+    if len < 12 || !len.is_multiple_of(4) || src.len() < len {
+        return None;
+    }
+    let fixed = match kind {
+        0x0a0d_0d0a => 24,
+        1 => 16,
+        5 => 20,
+        6 => {
+            let cap = word(src, 20, big)? as usize;
+            28 + cap.checked_add(3)? / 4 * 4
+        }
+        _ => return None,
+    };
+    let body_end = len - 4;
+    if fixed > body_end {
+        return None;
+    }
+    let mut out = src[..fixed].to_vec();
+    let put = |v: &mut Vec<u8>, x: u16| {
+        v.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    if kind == 1 {
+        // Keep if_tsresol (code 9, one byte): it scales every timestamp.
+        let mut at = fixed;
+        while at + 4 <= body_end {
+            let h = |i: usize| {
+                let x = [src[i], src[i + 1]];
+                if big {
+                    u16::from_be_bytes(x)
+                } else {
+                    u16::from_le_bytes(x)
+                }
+            };
+            let (code, olen) = (h(at), usize::from(h(at + 2)));
+            if code == 0 {
+                break;
+            }
+            if code == 9 && olen == 1 && at + 5 <= body_end {
+                put(&mut out, 9);
+                put(&mut out, 1);
+                out.extend_from_slice(&[src[at + 4], 0, 0, 0]);
+            }
+            at += 4 + olen.div_ceil(4) * 4;
+        }
+        if out.len() > fixed {
+            out.extend_from_slice(&[0; 4]);
+        }
+    }
+    let total = out.len() as u32 + 4;
+    let t = if big {
+        total.to_be_bytes()
+    } else {
+        total.to_le_bytes()
+    };
+    out[4..8].copy_from_slice(&t);
+    out.extend_from_slice(&t);
+    Some((len, out))
 }
 
 /// An interface's `if_tsresol` (default 6: microseconds).
