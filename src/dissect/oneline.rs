@@ -266,6 +266,17 @@ impl OneLine {
             s.push_str("IP ");
         }
         let Ok(ip) = Ipv4Packet::new_checked(b) else {
+            let hlen = usize::from(b.first().map_or(0, |v| v & 0xf)) * 4;
+            if b.len() >= 20 && b[0] >> 4 == 4 && hlen > b.len() {
+                // The capture cut the header's options.
+                let _ = write!(
+                    s,
+                    "{} > {}:  [remaining caplen({}) < header length({hlen})] ",
+                    Ipv4Addr::new(b[12], b[13], b[14], b[15]),
+                    Ipv4Addr::new(b[16], b[17], b[18], b[19]),
+                    b.len()
+                );
+            }
             s.push_str("[|ip]");
             return s;
         };
