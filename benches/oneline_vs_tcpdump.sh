@@ -23,9 +23,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for f in "${files[@]}"; do
     TZ=UTC tcpdump -nn "${flags[@]}" -r "$f" >"$tmp/t" 2>/dev/null; trc=$?
+    # -q: tcpdump names the transport (`tcp N`, `UDP, length N`) without decoding further,
+    # which tells the TCP and UDP packets apart from SCTP, DCCP and the rest.
+    TZ=UTC tcpdump -nn -q -r "$f" >"$tmp/q" 2>/dev/null
     TZ=UTC "$PKTFORGE" capture "${flags[@]}" -r "$f" >"$tmp/p" 2>/dev/null; prc=$?
     printf '%s\t%s\t%s\n' "$f" "$trc" "$prc" >>"$tmp/files"
-    python3 - "$tmp/t" "$tmp/p" "$f" >>"$tmp/rows" <<'EOF'
+    python3 - "$tmp/t" "$tmp/p" "$f" "$tmp/q" >>"$tmp/rows" <<'EOF'
 import re, sys
 def packets(path):
     out, cur = [], None
@@ -40,26 +43,31 @@ def packets(path):
     if cur is not None:
         out.append(cur)
     return out
-t, p, name = packets(sys.argv[1]), packets(sys.argv[2]), sys.argv[3]
-# A TCP or UDP line of tcpdump: addresses with ports, then Flags or UDP (or an application).
-tcpudp = re.compile(r"(^|\n    |: )(IP6? )?[0-9a-f.:]+\.\d+ > [0-9a-f.:]+\.\d+: ")
-cut = re.compile(r"(Flags \[[^\]]*\].*?, length \d+|UDP, (bad )?length \d+( > \d+)?)")
+t, p, name, q = packets(sys.argv[1]), packets(sys.argv[2]), sys.argv[3], packets(sys.argv[4])
+# A TCP or UDP packet: tcpdump -q says `tcp N` or `UDP, length N` right after the ports.
+transport = re.compile(r"\.\d+ > [0-9a-f.:]+\.\d+: (tcp \d+|UDP, )")
+# The transport part of the full line: the flags or `UDP, ...` right after the ports, up to
+# the transport's length.
+ports = re.compile(r"\.\d+ > [0-9a-f.:]+\.\d+: ")
+if len(q) != len(t):
+    q = [""] * len(t)
 for i, tl in enumerate(t):
-    if not tcpudp.search(tl):
+    if not transport.search(q[i]):
         continue
     pl = p[i] if i < len(p) else ""
-    m = cut.search(tl)
-    if m:
+    m = ports.search(tl)
+    if m is None:
+        continue
+    rest = tl[m.end():]
+    cut = re.match(r"(Flags \[[^\]]*\].*?, length \d+|UDP, (bad )?length \d+( > \d+)?)", rest)
+    if cut:
         kind = "transport"
-        tl2 = tl[: m.end()]
-        pl2 = pl[: len(tl2)]
+        tl2 = tl[: m.end() + cut.end()]
     else:
-        # tcpdump decoded an application protocol (DNS, NTP, ...) right after the ports.
+        # tcpdump decoded an application (DNS, NTP, Geneve, ...) right after the ports.
         kind = "application"
-        head = tl.split(": ", 1)[0] + ": "
-        if "\n" in tl and tl.index("\n") < len(head):
-            head = tl[: tl.index(": ", tl.index("\n")) + 2]
-        tl2, pl2 = head, pl[: len(head)]
+        tl2 = tl[: m.end()]
+    pl2 = pl[: len(tl2)]
     print(f"{kind}\t{int(tl2 == pl2)}\t{name}\t{tl2!r}\t{pl2!r}")
 EOF
 done

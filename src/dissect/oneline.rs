@@ -577,8 +577,11 @@ impl OneLine {
                 return;
             }
             s.push_str(", options [");
-            if !tcp_options(s, opts, rev, thseq, thack) {
+            if let Err(later) = tcp_options(s, opts, flags, (rev, thseq, thack)) {
                 s.push_str("[bad opt]");
+                if later {
+                    s.push(']');
+                }
                 return;
             }
             s.push(']');
@@ -641,11 +644,17 @@ fn tcp_flags(f: u16) -> String {
     }
 }
 
-/// The options list in tcpdump's words; false when an option's length is bad (tcpdump then
-/// prints `[bad opt]`).
-fn tcp_options(s: &mut String, mut b: &[u8], rev: bool, thseq: u32, thack: u32) -> bool {
+/// The options list in tcpdump's words; Err when an option's length is bad (tcpdump then
+/// prints `[bad opt]`, and `]` when it was not the first option).
+fn tcp_options(
+    s: &mut String,
+    mut b: &[u8],
+    flags: u16,
+    (rev, thseq, thack): (bool, u32, u32),
+) -> Result<(), bool> {
     let mut first = true;
     while let Some(&opt) = b.first() {
+        let later = !first;
         if !first {
             s.push(',');
         }
@@ -655,7 +664,7 @@ fn tcp_options(s: &mut String, mut b: &[u8], rev: bool, thseq: u32, thack: u32) 
         } else {
             match b.get(1) {
                 Some(&l) if l >= 2 && usize::from(l) <= b.len() => usize::from(l),
-                _ => return false,
+                _ => return Err(later),
             }
         };
         let data = &b[len.min(2)..len];
@@ -735,7 +744,12 @@ fn tcp_options(s: &mut String, mut b: &[u8], rev: bool, thseq: u32, thack: u32) 
                     let _ = write!(s, "{x:02x}");
                 }
             }
-            2 | 3 | 6 | 7 | 8 | 11 | 12 | 13 => return false,
+            30 => {
+                if !mptcp(s, &b[..len], flags) {
+                    return Err(later);
+                }
+            }
+            2 | 3 | 6 | 7 | 8 | 11 | 12 | 13 => return Err(later),
             _ => {
                 if !data.is_empty() {
                     s.push(' ');
@@ -754,7 +768,116 @@ fn tcp_options(s: &mut String, mut b: &[u8], rev: bool, thseq: u32, thack: u32) 
             break;
         }
     }
-    true
+    Ok(())
+}
+
+/// A Multipath TCP option (`o`: kind, length, subtype...) as tcpdump 4.99 prints it after
+/// `mptcp`; false when tcpdump finds it malformed.
+fn mptcp(s: &mut String, o: &[u8], flags: u16) -> bool {
+    if o.len() < 3 {
+        return false;
+    }
+    // (tcpdump 4.99 has no name for subtype 8, TCPRST.)
+    const NAMES: [&str; 9] = [
+        "capable",
+        "join",
+        "dss",
+        "add-addr",
+        "rem-addr",
+        "prio",
+        "fail",
+        "fast-close",
+        "unknown",
+    ];
+    let subtype = usize::from(o[2] >> 4).min(8);
+    let len = o.len();
+    let _ = write!(s, " {len} {}", NAMES[subtype]);
+    let be64 = |b: &[u8]| u64::from_be_bytes(b[..8].try_into().unwrap_or([0; 8]));
+    match subtype {
+        0 => {
+            let syn = flags & SYN != 0;
+            let ack_only = flags & (SYN | ACK) == ACK;
+            if !((len == 12 || len == 4) && syn) && !(matches!(len, 20 | 22 | 24) && ack_only) {
+                return false;
+            }
+            let version = o[2] & 0xf;
+            if version > 1 {
+                let _ = write!(s, " Unknown Version ({version})");
+                return true;
+            }
+            let _ = write!(s, " v{version}");
+            if o[3] & 0x80 != 0 {
+                s.push_str(" csum");
+            }
+            if len == 12 || len >= 20 {
+                let _ = write!(s, " {{0x{:x}", be64(&o[4..]));
+                if len >= 20 {
+                    let _ = write!(s, ",0x{:x}", be64(&o[12..]));
+                }
+                s.push('}');
+            }
+            true
+        }
+        2 => {
+            if len < 4 || flags & SYN != 0 {
+                return false;
+            }
+            let f = o[3];
+            let mut r = &o[4..];
+            if f & 0x10 != 0 {
+                s.push_str(" fin");
+            }
+            if f & 0x01 != 0 {
+                if f & 0x02 != 0 {
+                    let Some(v) = r.get(..8) else { return false };
+                    let _ = write!(s, " ack {}", be64(v));
+                    r = &r[8..];
+                } else {
+                    let Some(v) = r.get(..4) else { return false };
+                    let _ = write!(s, " ack {}", u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+                    r = &r[4..];
+                }
+            }
+            if f & 0x04 != 0 {
+                if f & 0x08 != 0 {
+                    let Some(v) = r.get(..8) else { return false };
+                    let _ = write!(s, " seq {}", be64(v));
+                    r = &r[8..];
+                } else {
+                    let Some(v) = r.get(..4) else { return false };
+                    let _ = write!(s, " seq {}", u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+                    r = &r[4..];
+                }
+                let Some(v) = r.get(..6) else { return false };
+                let _ = write!(
+                    s,
+                    " subseq {} len {}",
+                    u32::from_be_bytes([v[0], v[1], v[2], v[3]]),
+                    u16::from_be_bytes([v[4], v[5]])
+                );
+                r = &r[6..];
+                if r.len() >= 2 {
+                    let _ = write!(s, " csum 0x{:x}", u16::from_be_bytes([r[0], r[1]]));
+                    r = &r[2..];
+                }
+            }
+            r.is_empty()
+        }
+        4 => {
+            for id in &o[3..] {
+                let _ = write!(s, " id {id}");
+            }
+            len >= 4
+        }
+        7 => {
+            if len != 12 {
+                return false;
+            }
+            let _ = write!(s, " key 0x{:x}", be64(&o[4..]));
+            true
+        }
+        _ => true,
+    }
 }
 
 fn udp(s: &mut String, src: IpAddr, dst: IpAddr, b: &[u8], plen: usize, fragmented: bool) {
