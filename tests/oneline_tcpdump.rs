@@ -284,6 +284,22 @@ fn linux_cooked_shown_as_such() {
         p[0].starts_with("Out 02:00:00:00:00:01 ethertype IPv4 (0x0800), length 100: 192.0.2.2 >"),
         "{p:?}"
     );
+    // SLL2 (tcpdump -i any since libpcap 1.10): protocol, interface index 1 (lo), ARPHRD
+    // Ethernet, incoming, a 6-byte address.
+    let mut sll2 = vec![8, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 2, 0, 0, 0, 0, 9, 0, 0];
+    sll2.extend_from_slice(&f[14..]);
+    let file = tmp("sll2.pcap");
+    std::fs::write(&file, classic(65535, 276, 0, &[(&sll2, sll2.len() as u32)])).unwrap();
+    for flags in [&[][..], &["-e"][..], &["-v"][..]] {
+        let t = tcpdump(flags, &file);
+        let p = ours(flags, &file);
+        assert_eq!(t, p, "{flags:?}");
+    }
+    let p = ours(&[], &file);
+    assert!(
+        p[0].starts_with("lo    In  IP 192.0.2.2 > 203.0.113.2: ICMP echo request"),
+        "{p:?}"
+    );
 }
 
 /// In the namespace lab: a real TCP connection (handshake, data both ways, close), UDP to a

@@ -180,6 +180,7 @@ impl OneLine {
         let ifname = if_name(ifindex).unwrap_or_else(|| "?".into());
         let mut s = format!("{ifname:<5} {:<3} ", pkttype_name(pkttype));
         if self.link_level {
+            let _ = write!(s, "ifindex {ifindex} ");
             s.push_str(&link_addr(&data[12..20], halen));
             s.push(' ');
             let _ = write!(s, "{}, length {wire_len}: ", sll_protocol(proto));
