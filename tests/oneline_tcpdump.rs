@@ -394,3 +394,29 @@ fn lab_conversation_lines_equal_tcpdump() {
     }
     std::fs::remove_file(&file).ok();
 }
+
+/// Every prefix of every frame of the generated mix, read as Ethernet, SLL, SLL2 and raw IP,
+/// with and without -e and -v: a line, never a panic.
+#[test]
+fn cut_frames_never_panic() {
+    use pktforge::dissect::OneLine;
+    let file = generated(200);
+    let recs: Vec<_> = pktforge::link::capfile::CaptureFile::open(&file)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    for (v, e) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut line = OneLine::new(v, e);
+        for r in &recs {
+            for n in 0..=r.data.len() {
+                for lt in [1, 113, 276, 101, 0, 105] {
+                    let l = line.line(lt, &r.data[..n], r.wire_len);
+                    assert!(!l.is_empty());
+                }
+                // The IP datagram alone, cut anywhere.
+                let ip = &r.data[14.min(n)..n];
+                let _ = line.line(101, ip, ip.len());
+            }
+        }
+    }
+}

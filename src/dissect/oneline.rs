@@ -886,8 +886,11 @@ fn udp(s: &mut String, src: IpAddr, dst: IpAddr, b: &[u8], plen: usize, fragment
         let _ = write!(s, "{src} > {dst}: [|udp]");
         return;
     }
-    let p = UdpPacket::new_unchecked(b);
-    let _ = write!(s, "{src}.{} > {dst}.{}: ", p.src_port(), p.dst_port());
+    let (sport, dport) = (
+        u16::from_be_bytes([b[0], b[1]]),
+        u16::from_be_bytes([b[2], b[3]]),
+    );
+    let _ = write!(s, "{src}.{sport} > {dst}.{dport}: ");
     if plen < 8 {
         let _ = write!(s, "truncated-udp {plen}");
         return;
@@ -896,7 +899,7 @@ fn udp(s: &mut String, src: IpAddr, dst: IpAddr, b: &[u8], plen: usize, fragment
         s.push_str("[|udp]");
         return;
     }
-    let ulen = usize::from(p.len_field());
+    let ulen = usize::from(UdpPacket::new_unchecked(b).len_field());
     if ulen < 8 {
         let _ = write!(s, "truncated-udplength {ulen}");
         return;
