@@ -420,3 +420,54 @@ fn cut_frames_never_panic() {
         }
     }
 }
+
+/// An Ethernet frame carrying an IPv4 datagram of `proto` (fragment field `frag`) with
+/// `payload`, header checksum right.
+fn ipv4_frame(proto: u8, frag: u16, payload: &[u8]) -> Vec<u8> {
+    let mut ip = vec![
+        0x45, 0, 0, 0, 0, 7, 0, 0, 64, proto, 0, 0, 192, 0, 2, 2, 192, 0, 2, 1,
+    ];
+    ip[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+    ip[6..8].copy_from_slice(&frag.to_be_bytes());
+    let c = pktforge::wire::checksum(&ip);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+    f.extend_from_slice(&ip);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// ESP, IGMP, a protocol tcpdump has no name for under -nn, and fragments (the first with
+/// its ports, the later ones with the protocol number only), as tcpdump prints them.
+#[test]
+fn ip_protocols_and_fragments_as_tcpdump() {
+    let mut esp = vec![0, 0, 0x10, 0, 0, 0, 0, 1];
+    esp.extend_from_slice(&[0; 32]);
+    let udp: Vec<u8> = [0, 1, 2, 3, 0x03, 0xfd, 0, 0]
+        .into_iter()
+        .chain(0..32)
+        .collect();
+    let frames = [
+        ipv4_frame(50, 0, &esp),
+        ipv4_frame(2, 0, &[0x16, 0, 0, 0, 224, 0, 0, 251]),
+        ipv4_frame(2, 0, &[0x11, 100, 0, 0, 0, 0, 0, 0]),
+        ipv4_frame(2, 0, &[0x17, 0, 0, 0, 224, 0, 0, 251]),
+        ipv4_frame(253, 0, &[0; 20]),
+        ipv4_frame(17, 0x2000, &udp),
+        ipv4_frame(17, 185, &udp),
+        ipv4_frame(6, 0x2000 | 185, &udp),
+    ];
+    let recs: Vec<(&[u8], u32)> = frames.iter().map(|f| (&f[..], f.len() as u32)).collect();
+    let file = tmp("protos.pcap");
+    std::fs::write(&file, classic(65535, 1, 0, &recs)).unwrap();
+    for flags in [&[][..], &["-v"][..], &["-e"][..]] {
+        let t = tcpdump(flags, &file);
+        assert_eq!(t, ours(flags, &file), "{flags:?}");
+    }
+    let p = ours(&[], &file);
+    assert!(
+        p[0].contains("ESP(spi=0x00001000,seq=0x1), length 40"),
+        "{p:?}"
+    );
+    assert!(p[6].ends_with(": ip-proto-17"), "{p:?}");
+}

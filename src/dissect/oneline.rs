@@ -285,7 +285,6 @@ impl OneLine {
         let total = usize::from(ip.total_len());
         let (src, dst) = (IpAddr::V4(ip.src()), IpAddr::V4(ip.dst()));
         let proto = ip.protocol();
-        let off = ip.flags_and_offset();
         let more = ip.more_fragments();
         if self.verbose {
             let tos = ip.tos();
@@ -337,20 +336,11 @@ impl OneLine {
             }
             s.push_str(")\n    ");
         }
-        let _ = off;
         let payload = ip.payload();
         let plen = total.saturating_sub(hlen);
         if ip.frag_offset() != 0 {
-            let _ = write!(s, "{src} > {dst}:");
-            match ip_proto_name(proto) {
-                Some(n) if !matches!(proto, 6 | 17 | 1) => {
-                    let _ = write!(s, " ip-proto-{proto}");
-                    let _ = n;
-                }
-                _ => {
-                    let _ = write!(s, " ip-proto-{proto}");
-                }
-            }
+            // A later fragment: no transport header, only the protocol's number (-n).
+            let _ = write!(s, "{src} > {dst}: ip-proto-{proto}");
             return s;
         }
         self.transport(&mut s, src, dst, proto, payload, plen, more);
@@ -455,6 +445,18 @@ impl OneLine {
                     self.depth -= 1;
                     s.push_str(&inner);
                 }
+            }
+            50 if payload.len() >= 8 => {
+                let spi = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]);
+                let seq = u32::from_be_bytes([payload[4], payload[5], payload[6], payload[7]]);
+                let _ = write!(
+                    s,
+                    "{src} > {dst}: ESP(spi=0x{spi:08x},seq=0x{seq:x}), length {plen}"
+                );
+            }
+            2 if payload.len() >= 8 => {
+                let _ = write!(s, "{src} > {dst}: ");
+                igmp(s, payload, plen, self.verbose);
             }
             _ => {
                 let _ = write!(s, "{src} > {dst}: ");
@@ -1119,6 +1121,53 @@ fn ip_options(s: &mut String, mut b: &[u8]) {
         if code == 0 {
             break;
         }
+    }
+}
+
+/// IGMP as tcpdump prints it (v3 reports and queries by their type only).
+fn igmp(s: &mut String, b: &[u8], len: usize, verbose: bool) {
+    let group = Ipv4Addr::new(b[4], b[5], b[6], b[7]);
+    match b[0] {
+        0x11 => {
+            s.push_str("igmp query");
+            if len >= 12 {
+                s.push_str(" v3");
+            } else {
+                if b[1] != 0 {
+                    s.push_str(" v2");
+                    if b[1] != 100 {
+                        let _ = write!(s, " [max resp time {}]", b[1]);
+                    }
+                } else {
+                    s.push_str(" v1");
+                }
+                if !group.is_unspecified() {
+                    let _ = write!(s, " [gaddr {group}]");
+                }
+                if len != 8 {
+                    let _ = write!(s, " [len {len}]");
+                }
+            }
+        }
+        0x12 => {
+            let _ = write!(s, "igmp v1 report {group}");
+            if len != 8 {
+                let _ = write!(s, " [len {len}]");
+            }
+        }
+        0x16 => {
+            let _ = write!(s, "igmp v2 report {group}");
+        }
+        0x22 => s.push_str("igmp v3 report"),
+        0x17 => {
+            let _ = write!(s, "igmp leave {group}");
+        }
+        t => {
+            let _ = write!(s, "igmp-{t}");
+        }
+    }
+    if verbose && b.len() >= len && len >= 4 && crate::wire::checksum(&b[..len]) != 0 {
+        let _ = write!(s, " bad igmp cksum {:x}!", u16::from_be_bytes([b[2], b[3]]));
     }
 }
 
