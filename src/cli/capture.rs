@@ -1,5 +1,5 @@
 //! `pktforge capture -i IFACE [FILTER]`: live frames, one decoded line each (tcpdump-like), or
-//! the full dissection with `-v`. The filter is tcpdump's language, compiled by libpcap and run
+//! the full dissection with `--tree` (`-v`: tcpdump's verbose line). The filter is tcpdump's language, compiled by libpcap and run
 //! in the kernel as classic BPF. `capture -r FILE [FILTER]` reads a pcap or pcapng file
 //! instead, as `tcpdump -r`.
 
@@ -63,9 +63,12 @@ pub struct CaptureArgs {
     /// Stop after SECS seconds.
     #[arg(long, value_name = "SECS", conflicts_with = "read")]
     pub duration: Option<f64>,
-    /// Full dissection of each frame.
+    /// The IP header's fields in parentheses before the addresses, as tcpdump -v.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// Full dissection of each frame under its line (as tshark -V).
+    #[arg(long = "tree")]
+    pub tree: bool,
     /// One JSON object per frame (time, summary, dissection).
     #[arg(long)]
     pub json: bool,
@@ -112,10 +115,11 @@ pub fn run(a: CaptureArgs, stop: &Stop) -> Result<i32> {
     req.direction = a.direction;
     req.link_level = a.link_level;
     req.report_frames = a.write.is_none() || a.print || a.json;
-    req.dissect = a.verbose || a.json;
+    req.ip_detail = a.verbose;
+    req.dissect = a.tree || a.json;
     let _ = a.numeric;
     let mut out = Render::new(a.json);
-    out.verbose = a.verbose;
+    out.verbose = a.tree;
     req.run_with(stop, &mut |ev| out.event(ev))?;
     Ok(0)
 }
@@ -134,9 +138,10 @@ fn read(a: &CaptureArgs, file: &std::path::Path, stop: &Stop) -> Result<i32> {
     req.write_format = super::pcap_format(a.pcapng);
     req.link_level = a.link_level;
     req.report_frames = a.write.is_none() || a.print || a.json;
-    req.dissect = a.verbose || a.json;
+    req.ip_detail = a.verbose;
+    req.dissect = a.tree || a.json;
     let mut out = Render::new(a.json);
-    out.verbose = a.verbose;
+    out.verbose = a.tree;
     req.run_with(stop, &mut |ev| out.event(ev))?;
     Ok(0)
 }

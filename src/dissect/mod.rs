@@ -16,12 +16,14 @@ mod icmp;
 mod ipopt;
 mod ipv4;
 mod link;
+mod oneline;
 mod render;
 mod tcp;
 mod tree;
 mod udp;
 
 pub use link::summary_link;
+pub use oneline::{ip_proto_name, OneLine};
 pub use render::{hexdump_beside, render_text, summary};
 
 /// Most ICMP errors dissected inside one another (a quote quoting a quote ...). A conforming

@@ -11,7 +11,6 @@ use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use pcap_file::pcap::PcapParser;
 use pcap_file::pcapng::{Block, PcapNgParser};
 use pcap_file::{DataLink, PcapError};
 
@@ -42,14 +41,71 @@ pub struct Record {
     pub linktype: u32,
 }
 
-/// A valid pcap header, for the parser slot before the file's own header is read.
-const PLACEHOLDER_HEADER: [u8; 24] = [
-    0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
-];
+/// A classic pcap file's header, as libpcap reads it.
+#[derive(Clone, Copy)]
+struct Classic {
+    big_endian: bool,
+    nanos: bool,
+    /// The snapshot length records are cut to (libpcap's: the header's, or 262144 when that
+    /// is 0 or larger).
+    snaplen: u32,
+}
+
+/// libpcap's largest record (`max_snaplen_for_dlt`, 256 KiB for most link types).
+const MAX_SNAPLEN: u32 = 262_144;
 
 enum Format {
-    Pcap(PcapParser),
+    Pcap(Classic),
     PcapNg(Box<PcapNgParser>),
+}
+
+impl Classic {
+    fn u32_at(&self, b: &[u8], at: usize) -> u32 {
+        let x = [b[at], b[at + 1], b[at + 2], b[at + 3]];
+        if self.big_endian {
+            u32::from_be_bytes(x)
+        } else {
+            u32::from_le_bytes(x)
+        }
+    }
+
+    /// The next record of `src` and the bytes it takes, as libpcap reads it: a record longer
+    /// than the snapshot length is cut to it; an original length below the captured one is
+    /// kept; fractional seconds out of range carry into the seconds.
+    fn record(&self, src: &[u8], linktype: u32) -> std::result::Result<(usize, Record), PcapError> {
+        if src.len() < 16 {
+            return Err(PcapError::IncompleteBuffer);
+        }
+        let secs = self.u32_at(src, 0);
+        let frac = self.u32_at(src, 4);
+        let caplen = self.u32_at(src, 8);
+        let orig = self.u32_at(src, 12);
+        if caplen > MAX_SNAPLEN.max(self.snaplen) {
+            return Err(PcapError::InvalidField(
+                "captured length larger than libpcap's 262144-byte maximum",
+            ));
+        }
+        let total = 16 + caplen as usize;
+        if src.len() < total {
+            return Err(PcapError::IncompleteBuffer);
+        }
+        let keep = caplen.min(self.snaplen) as usize;
+        let nanos = if self.nanos {
+            u64::from(frac)
+        } else {
+            u64::from(frac) * 1000
+        };
+        let ts = Duration::from_secs(u64::from(secs)) + Duration::from_nanos(nanos);
+        Ok((
+            total,
+            Record {
+                timestamp: SystemTime::UNIX_EPOCH + ts,
+                data: src[16..16 + keep].to_vec(),
+                wire_len: (orig as usize).max(keep),
+                linktype,
+            },
+        ))
+    }
 }
 
 /// A capture file read record by record.
@@ -102,11 +158,11 @@ impl<R: Read> CaptureFile<R> {
             base: 0,
             eof: false,
             // Replaced below once the header is read.
-            format: Format::Pcap(
-                PcapParser::new(&PLACEHOLDER_HEADER)
-                    .map_err(|e| Error::Invalid(format!("pcap-file: {e}")))?
-                    .1,
-            ),
+            format: Format::Pcap(Classic {
+                big_endian: false,
+                nanos: false,
+                snaplen: MAX_SNAPLEN,
+            }),
             pcap_linktype: 1,
             last_at: 0,
         };
@@ -117,6 +173,17 @@ impl<R: Read> CaptureFile<R> {
                 let (rem, p) = loop {
                     match PcapNgParser::new(&f.buf) {
                         Ok((rem, p)) => break (rem.len(), p),
+                        Err(PcapError::InvalidField(_)) if plain_block(&f.buf, true).is_some() => {
+                            // Options pcap-file refuses but libpcap reads (no end-of-options
+                            // marker, codes it does not know): parse the block without them.
+                            let (len, plain) = plain_block(&f.buf, true).unwrap_or_default();
+                            match PcapNgParser::new(&plain) {
+                                Ok((_, p)) => break (f.buf.len() - len, p),
+                                Err(e) => {
+                                    return Err(f.bad(0, &format!("bad pcapng section header: {e}")))
+                                }
+                            }
+                        }
                         Err(PcapError::IncompleteBuffer) if !f.eof && f.buf.len() < MAX_RECORD => {
                             f.fill()?;
                         }
@@ -132,17 +199,29 @@ impl<R: Read> CaptureFile<R> {
                     0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1
                 ) =>
             {
-                match PcapParser::new(&f.buf) {
-                    Ok((rem, p)) => {
-                        f.start = f.buf.len() - rem.len();
-                        f.pcap_linktype = linktype(p.header().datalink);
-                        f.format = Format::Pcap(p);
-                    }
-                    Err(PcapError::IncompleteBuffer) => {
-                        return Err(f.bad(0, "ends inside the 24-byte pcap file header"))
-                    }
-                    Err(e) => return Err(f.bad(0, &format!("bad pcap file header: {e}"))),
+                if f.buf.len() < 24 {
+                    return Err(f.bad(0, "ends inside the 24-byte pcap file header"));
                 }
+                let le = u32::from_le_bytes(m);
+                let c = Classic {
+                    big_endian: matches!(le, 0xd4c3_b2a1 | 0x4d3c_b2a1),
+                    nanos: matches!(le, 0xa1b2_3c4d | 0x4d3c_b2a1),
+                    snaplen: MAX_SNAPLEN,
+                };
+                let snaplen = c.u32_at(&f.buf, 16);
+                let c = Classic {
+                    snaplen: if snaplen == 0 || snaplen > MAX_SNAPLEN {
+                        MAX_SNAPLEN
+                    } else {
+                        snaplen
+                    },
+                    ..c
+                };
+                // libpcap keeps the link type's low 16 bits; the upper ones carry the FCS
+                // length and a class.
+                f.pcap_linktype = c.u32_at(&f.buf, 20) & 0xffff;
+                f.format = Format::Pcap(c);
+                f.start = 24;
                 check_linktype(f.pcap_linktype).map_err(|m| f.bad(20, &m))?;
             }
             Some(m) => {
@@ -236,21 +315,25 @@ impl<R: Read> CaptureFile<R> {
             let src = &self.buf[self.start..];
             let parsed: std::result::Result<(usize, Option<Record>), PcapError> =
                 match &mut self.format {
-                    Format::Pcap(p) => p.next_packet(src).map(|(rem, pkt)| {
-                        (
-                            src.len() - rem.len(),
-                            Some(Record {
-                                timestamp: SystemTime::UNIX_EPOCH + pkt.timestamp,
-                                wire_len: pkt.orig_len as usize,
-                                data: pkt.data.into_owned(),
-                                linktype: self.pcap_linktype,
-                            }),
-                        )
-                    }),
+                    Format::Pcap(c) => c
+                        .record(src, self.pcap_linktype)
+                        .map(|(used, r)| (used, Some(r))),
                     Format::PcapNg(p) => match p.next_block(src) {
                         Ok((rem, block)) => {
                             let used = src.len() - rem.len();
                             ng_record(p, block, used).map_err(PcapError::InvalidField)
+                        }
+                        Err(PcapError::InvalidField(m)) => {
+                            let big = p.section().endianness == pcap_file::Endianness::Big;
+                            match plain_block(src, big) {
+                                Some((used, plain)) => match p.next_block(&plain) {
+                                    Ok((_, block)) => {
+                                        ng_record(p, block, used).map_err(PcapError::InvalidField)
+                                    }
+                                    Err(e) => Err(e),
+                                },
+                                None => Err(PcapError::InvalidField(m)),
+                            }
                         }
                         Err(e) => Err(e),
                     },
@@ -344,9 +427,94 @@ fn ng_record(
                 }),
             ))
         }
-        Block::Unknown(_) => Err("unknown block type"),
+        // libpcap skips the blocks it does not know.
+        Block::Unknown(_) => Ok((used, None)),
         _ => Ok((used, None)),
     }
+}
+
+/// A copy of the pcapng block at the start of `src` with its options dropped (an interface's
+/// `if_tsresol` kept), and the length of the original; None when the block is not all in
+/// `src` or is not one whose fixed part is known. `big`: the section's byte order (a section
+/// header tells its own).
+fn plain_block(src: &[u8], big: bool) -> Option<(usize, Vec<u8>)> {
+    let word = |b: &[u8], at: usize, big: bool| -> Option<u32> {
+        let x: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(x)
+        } else {
+            u32::from_le_bytes(x)
+        })
+    };
+    let kind = word(src, 0, false)?;
+    let big = if kind == 0x0a0d_0d0a {
+        word(src, 8, true)? == 0x1a2b_3c4d
+    } else {
+        big
+    };
+    let kind = word(src, 0, big)?;
+    let len = word(src, 4, big)? as usize;
+    if len < 12 || !len.is_multiple_of(4) || src.len() < len {
+        return None;
+    }
+    let fixed = match kind {
+        0x0a0d_0d0a => 24,
+        1 => 16,
+        5 => 20,
+        6 => {
+            let cap = word(src, 20, big)? as usize;
+            28 + cap.checked_add(3)? / 4 * 4
+        }
+        _ => return None,
+    };
+    let body_end = len - 4;
+    if fixed > body_end {
+        return None;
+    }
+    let mut out = src[..fixed].to_vec();
+    let put = |v: &mut Vec<u8>, x: u16| {
+        v.extend_from_slice(&if big {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
+    };
+    if kind == 1 {
+        // Keep if_tsresol (code 9, one byte): it scales every timestamp.
+        let mut at = fixed;
+        while at + 4 <= body_end {
+            let h = |i: usize| {
+                let x = [src[i], src[i + 1]];
+                if big {
+                    u16::from_be_bytes(x)
+                } else {
+                    u16::from_le_bytes(x)
+                }
+            };
+            let (code, olen) = (h(at), usize::from(h(at + 2)));
+            if code == 0 {
+                break;
+            }
+            if code == 9 && olen == 1 && at + 5 <= body_end {
+                put(&mut out, 9);
+                put(&mut out, 1);
+                out.extend_from_slice(&[src[at + 4], 0, 0, 0]);
+            }
+            at += 4 + olen.div_ceil(4) * 4;
+        }
+        if out.len() > fixed {
+            out.extend_from_slice(&[0; 4]);
+        }
+    }
+    let total = out.len() as u32 + 4;
+    let t = if big {
+        total.to_be_bytes()
+    } else {
+        total.to_le_bytes()
+    };
+    out[4..8].copy_from_slice(&t);
+    out.extend_from_slice(&t);
+    Some((len, out))
 }
 
 /// An interface's `if_tsresol` (default 6: microseconds).
@@ -381,13 +549,10 @@ fn scale(units: u128, res: u8) -> Duration {
     }
 }
 
-fn check_linktype(l: u32) -> std::result::Result<(), String> {
-    match l {
-        1 | LINKTYPE_LINUX_SLL | LINKTYPE_LINUX_SLL2 => Ok(()),
-        l => Err(format!(
-            "link type {l} is not Ethernet (1) or Linux cooked (113, 276)"
-        )),
-    }
+/// Every link type is read (as libpcap does); [`Record::ethernet`] refuses the ones that
+/// cannot be seen as Ethernet.
+fn check_linktype(_: u32) -> std::result::Result<(), String> {
+    Ok(())
 }
 
 impl Record {
@@ -431,7 +596,11 @@ fn to_ethernet(linktype: u32, data: &[u8]) -> std::result::Result<Vec<u8>, Strin
             }
             (20, [data[0], data[1]], usize::from(data[11]), 12)
         }
-        _ => return Ok(data.to_vec()),
+        l => {
+            return Err(format!(
+                "link type {l} is not Ethernet (1) or Linux cooked (113, 276)"
+            ))
+        }
     };
     let mut out = Vec::with_capacity(data.len() - hdr + 14);
     out.extend_from_slice(&[0; 6]);

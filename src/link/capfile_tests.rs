@@ -136,15 +136,15 @@ fn bad_files_name_the_file_and_the_offset() {
     assert!(e.contains("empty: is empty"), "{e}");
     let mut wrong = whole.clone();
     wrong[20..24].copy_from_slice(&105u32.to_le_bytes());
-    let e = CaptureFile::new(&wrong[..], "wifi.pcap")
-        .err()
-        .unwrap()
-        .to_string();
+    // Any link type is read (as libpcap reads it); only seeing it as Ethernet is refused.
+    let mut f = CaptureFile::new(&wrong[..], "wifi.pcap").unwrap();
+    assert_eq!(f.linktype(), 105);
+    let e = f.next_record().unwrap_err().to_string();
     assert!(
         e.contains("link type 105 is not Ethernet (1) or Linux cooked"),
         "{e}"
     );
-    assert!(e.contains("at byte offset 20"), "{e}");
+    assert!(e.contains("at byte offset 24"), "{e}");
     let e = CaptureFile::open(std::env::temp_dir())
         .err()
         .unwrap()
@@ -166,7 +166,7 @@ fn bad_files_name_the_file_and_the_offset() {
 }
 
 #[test]
-fn pcapng_with_an_unknown_block_is_refused_where_it_is() {
+fn pcapng_with_an_unknown_block_skips_it() {
     let pcap = tmp("u.pcap");
     write_pcap(&pcap);
     let ng = tmp("u.pcapng");
@@ -183,15 +183,13 @@ fn pcapng_with_an_unknown_block_is_refused_where_it_is() {
     bytes.extend_from_slice(&0x0bad_b10cu32.to_le_bytes());
     bytes.extend_from_slice(&12u32.to_le_bytes());
     bytes.extend_from_slice(&12u32.to_le_bytes());
+    // libpcap skips a block it does not know; so does this reader.
+    let _ = at;
     let mut f = CaptureFile::new(&bytes[..], "u.pcapng").unwrap();
     for _ in 0..3 {
         assert!(f.next_record().unwrap().is_some());
     }
-    let e = f.next_record().unwrap_err().to_string();
-    assert_eq!(
-        e,
-        format!("u.pcapng: unknown block type (at byte offset {at})")
-    );
+    assert!(f.next_record().unwrap().is_none());
     std::fs::remove_file(&pcap).ok();
     std::fs::remove_file(&ng).ok();
 }

@@ -378,7 +378,8 @@ impl<R: Read> PcapReader<R> {
             return Err(bad(&r.name, format!("unsupported pcap version {major}")));
         }
         r.snaplen = r.u32(&h[16..20]);
-        r.linktype = r.u32(&h[20..24]) & 0x0fff_ffff;
+        // libpcap keeps the low 16 bits: FCS length and class bits live above them.
+        r.linktype = r.u32(&h[20..24]) & 0xffff;
         Ok(r)
     }
 
@@ -423,13 +424,6 @@ impl<R: Read> PcapReader<R> {
         let secs = self.u32(&h[0..4]);
         let frac = self.u32(&h[4..8]);
         let incl = self.u32(&h[8..12]);
-        let limit = if self.nanos { 1_000_000_000 } else { 1_000_000 };
-        if frac >= limit {
-            return Err(bad(
-                &self.name,
-                format!("record {n}: sub-second field {frac} out of range"),
-            ));
-        }
         if incl > MAX_RECORD.max(self.snaplen.min(MAX_RECORD)) {
             return Err(bad(
                 &self.name,
@@ -453,10 +447,17 @@ impl<R: Read> PcapReader<R> {
                 format!("record {n} data: truncated: {} of {incl} bytes", data.len()),
             ));
         }
-        let nanos = if self.nanos { frac } else { frac * 1000 };
+        // A sub-second field out of range carries into the seconds, as libpcap reads it.
+        let nanos = if self.nanos {
+            u64::from(frac)
+        } else {
+            u64::from(frac) * 1000
+        };
         self.index = n;
         Ok(Some((
-            SystemTime::UNIX_EPOCH + Duration::new(u64::from(secs), nanos),
+            SystemTime::UNIX_EPOCH
+                + Duration::from_secs(u64::from(secs))
+                + Duration::from_nanos(nanos),
             data,
         )))
     }
@@ -601,14 +602,14 @@ mod tests {
             .next()
             .unwrap()
             .is_err());
-        // Sub-second field out of range.
+        // Sub-second field out of range: read as libpcap reads it, carried into the seconds.
         let mut b = header(false, MAGIC_USEC);
         b[28..32].copy_from_slice(&2_000_000u32.to_le_bytes());
         assert!(PcapReader::new(&b[..], "x")
             .unwrap()
             .next()
             .unwrap()
-            .is_err());
+            .is_ok());
         assert!(PcapReader::open("/nonexistent/x.pcap").is_err());
     }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::dissect::{dissect_frame, summary, summary_link};
+use crate::dissect::{dissect_frame, OneLine};
 use crate::event::{self, Command, Event, Frame, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
 use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
@@ -46,17 +46,21 @@ pub struct CaptureRequest {
     pub report_frames: bool,
     /// Summaries start with the link level (MACs, EtherType, VLAN tags), as `tcpdump -e`.
     pub link_level: bool,
+    /// Summaries show the IP header's fields in parentheses, as `tcpdump -v`.
+    pub ip_detail: bool,
 }
 
 /// The record of the `index`th frame captured at `ts`: `frame` is (the bytes kept, its length
-/// on the wire), truncated when fewer were kept.
+/// on the wire) as `linktype` frames them, truncated when fewer were kept; its line from
+/// `line` (which keeps TCP state across frames); `dissect`: the frame as Ethernet, to dissect.
 pub(crate) fn frame_record(
     index: u64,
     ts: SystemTime,
     direction: Option<event::Direction>,
     frame: (&[u8], usize),
-    link_level: bool,
-    dissect: bool,
+    linktype: u32,
+    line: &mut OneLine,
+    dissect: Option<&[u8]>,
 ) -> Frame {
     let (data, wire_len) = frame;
     let cut = data.len() < wire_len;
@@ -67,13 +71,9 @@ pub(crate) fn frame_record(
         bytes: wire_len.max(data.len()),
         truncated: cut,
         captured: cut.then_some(data.len()),
-        summary: if link_level {
-            summary_link(data)
-        } else {
-            summary(data)
-        },
+        summary: line.line(linktype, data, wire_len),
         hex: None,
-        dissection: dissect.then(|| dissect_frame(data)),
+        dissection: dissect.map(dissect_frame),
     }
 }
 
@@ -93,6 +93,7 @@ impl CaptureRequest {
             direction: link::Direction::InOut,
             report_frames: true,
             link_level: false,
+            ip_detail: false,
         }
     }
 
@@ -138,6 +139,7 @@ impl CaptureRequest {
         let start = Instant::now();
         let end = self.duration.map(|d| start + d);
         let mut n = 0u64;
+        let mut line = OneLine::new(self.ip_detail, self.link_level);
         let result = (|| -> Result<()> {
             while !stop.is_stopped() && self.count.is_none_or(|c| n < c) {
                 // Wake at least every 200 ms to notice a stop.
@@ -174,8 +176,9 @@ impl CaptureRequest {
                     rx.timestamp,
                     Some(dir),
                     (rx.data, rx.wire_len),
-                    self.link_level,
-                    self.dissect,
+                    LINKTYPE_ETHERNET,
+                    &mut line,
+                    self.dissect.then_some(rx.data),
                 )));
             }
             Ok(())

@@ -13,6 +13,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::dissect::OneLine;
 use crate::event::{self, Command, Event, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
 use crate::link::bpf::SKF_AD_OFF;
@@ -42,6 +43,8 @@ pub struct ReadRequest {
     pub dissect: bool,
     /// Summaries start with the link level (MACs, EtherType, VLAN tags), as `tcpdump -e`.
     pub link_level: bool,
+    /// Summaries show the IP header's fields in parentheses, as `tcpdump -v`.
+    pub ip_detail: bool,
 }
 
 impl ReadRequest {
@@ -56,6 +59,7 @@ impl ReadRequest {
             report_frames: true,
             dissect: false,
             link_level: false,
+            ip_detail: false,
         }
     }
 
@@ -100,6 +104,7 @@ impl ReadRequest {
         }));
         let start = Instant::now();
         let mut n = 0u64;
+        let mut line = OneLine::new(self.ip_detail, self.link_level);
         let result = (|| -> Result<()> {
             while !stop.is_stopped() && self.count.is_none_or(|c| n < c) {
                 let rec = match pending.take() {
@@ -125,7 +130,7 @@ impl ReadRequest {
                     .map_err(|e| file.record_error(&e.to_string()))?;
                 }
                 if self.report_frames {
-                    on_event(&Event::Frame(self.frame(&file, n, &rec)?));
+                    on_event(&Event::Frame(self.frame(&file, n, &rec, &mut line)?));
                 }
             }
             Ok(())
@@ -144,15 +149,28 @@ impl ReadRequest {
         result.and(flushed).map(|()| summary)
     }
 
-    fn frame(&self, file: &CaptureFile, n: u64, rec: &Record) -> Result<event::Frame> {
-        let (eth, wire_len) = rec.ethernet().map_err(|m| file.record_error(&m))?;
+    fn frame(
+        &self,
+        file: &CaptureFile,
+        n: u64,
+        rec: &Record,
+        line: &mut OneLine,
+    ) -> Result<event::Frame> {
+        // The line shows the record as stored (a Linux cooked header as such); the
+        // dissection reads it as Ethernet.
+        let eth = if self.dissect {
+            Some(rec.ethernet().map_err(|m| file.record_error(&m))?.0)
+        } else {
+            None
+        };
         Ok(frame_record(
             n,
             rec.timestamp,
             None,
-            (&eth, wire_len),
-            self.link_level,
-            self.dissect,
+            (&rec.data, rec.wire_len),
+            rec.linktype,
+            line,
+            eth.as_deref(),
         ))
     }
 }
