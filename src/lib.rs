@@ -72,6 +72,7 @@
 //! BPF instructions, and a filter expression (a capture file's) is refused with the reason.
 
 pub mod blast;
+pub mod capture;
 pub mod craft;
 pub mod dissect;
 pub mod error;

@@ -18,7 +18,7 @@ use crate::link::pcap::PcapFormat;
 use crate::link::{self, Backend, LinkConfig, RxFilter};
 use crate::net::resolve::PathRequest;
 use crate::net::Interface;
-use crate::session::{CaptureFile, Loopback, Session, SessionRequest};
+use crate::session::{Loopback, Recording, Session, SessionRequest};
 use crate::wire::{EthernetFrame, VlanStack, ETHERNET_HEADER_LEN, ETHERTYPE_VLAN};
 use crate::{Error, Field, Result, Stop};
 
@@ -154,7 +154,7 @@ impl SendRequest {
             self.show.program = crate::link::bpf::under_vlan_stack(&self.show.program, &vlans)
                 .map_err(|e| Error::invalid(Field::Filter, e))?;
         }
-        let capture_file = self.pcap.clone().map(|path| CaptureFile {
+        let recording = self.pcap.clone().map(|path| Recording {
             path,
             format: self.pcap_format,
         });
@@ -174,10 +174,7 @@ impl SendRequest {
                         self.backend,
                     )
                 };
-                let session = Session::open(&SessionRequest {
-                    capture_file,
-                    ..req
-                })?;
+                let session = Session::open(&SessionRequest { recording, ..req })?;
                 (session, frames.clone(), None)
             }
             FrameSource::Crafted { spec, path } => {
@@ -185,7 +182,7 @@ impl SendRequest {
                 let offline = spec.build(&Endpoints::offline(path))?;
                 let req = SessionRequest {
                     loopback: loopback_for(&[offline]),
-                    capture_file,
+                    recording,
                     ..crafted_session(spec, path, rx_filter, self.backend)
                 };
                 let session = Session::open(&req)?;

@@ -9,9 +9,9 @@ use clap::Args;
 
 use super::render::Render;
 use super::seconds;
+use pktforge::capture::file::ReadRequest;
+use pktforge::capture::live::CaptureRequest;
 use pktforge::filter::Filter;
-use pktforge::probe::capture::CaptureRequest;
-use pktforge::probe::capture_file::ReadRequest;
 use pktforge::{Result, Stop};
 
 /// `pktforge capture` flags.

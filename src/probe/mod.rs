@@ -1,7 +1,5 @@
 //! The request/reply engine: send probes, match what answers them, time them.
 
-pub mod capture;
-pub mod capture_file;
 pub mod engine;
 pub mod kinds;
 pub mod ping;

@@ -28,7 +28,7 @@ pub use neighbour::{Arp, Neighbours};
 
 use crate::error::Field;
 use crate::link::path::{self, Path};
-use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Backend, Link, LinkConfig, RxFrame};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest, Plan};
@@ -76,9 +76,9 @@ pub enum Loopback {
     AsIs,
 }
 
-/// The capture file every frame sent and received is written to.
+/// The capture file every frame a session sends and receives is recorded to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaptureFile {
+pub struct Recording {
     /// Its path.
     pub path: PathBuf,
     /// pcap or pcapng (by default by the name's ending).
@@ -101,7 +101,7 @@ pub struct SessionRequest {
     /// How frames leave on `lo`.
     pub loopback: Loopback,
     /// Write every frame sent and received here.
-    pub capture_file: Option<CaptureFile>,
+    pub recording: Option<Recording>,
 }
 
 impl SessionRequest {
@@ -114,7 +114,7 @@ impl SessionRequest {
             link: LinkConfig::default(),
             next_hop: NextHop::Resolve,
             loopback: Loopback::RawSocket,
-            capture_file: None,
+            recording: None,
         }
     }
 
@@ -220,7 +220,7 @@ impl Session {
                 }
             }),
         };
-        let capture = match &req.capture_file {
+        let capture = match &req.recording {
             Some(c) => Some(PcapWriter::create_as(
                 &c.path,
                 c.format,
@@ -267,11 +267,18 @@ impl Session {
         Ok(at)
     }
 
-    /// The next frame until `deadline`, written to the capture file as received.
+    /// The next frame until `deadline`, written to the capture file as received (its length
+    /// on the wire and its direction kept).
     pub fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
         let frame = self.link.recv(deadline)?;
         if let (Some(f), Some(c)) = (&frame, self.capture.as_mut()) {
-            c.write_cut(f.timestamp, f.data, f.wire_len)?;
+            c.write_packet(&Packet {
+                timestamp: f.timestamp,
+                data: f.data,
+                wire_len: f.wire_len,
+                linktype: LINKTYPE_ETHERNET,
+                outgoing: Some(f.outgoing),
+            })?;
         }
         Ok(frame)
     }
@@ -280,6 +287,14 @@ impl Session {
     pub fn record(&mut self, at: SystemTime, frame: &[u8]) -> Result<()> {
         match self.capture.as_mut() {
             Some(c) => c.write(at, frame),
+            None => Ok(()),
+        }
+    }
+
+    /// Write a record with its length on the wire and direction to the capture file.
+    pub fn record_packet(&mut self, packet: &Packet<'_>) -> Result<()> {
+        match self.capture.as_mut() {
+            Some(c) => c.write_packet(packet),
             None => Ok(()),
         }
     }

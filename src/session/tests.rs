@@ -25,7 +25,7 @@ fn resolves_the_next_hop_by_arp_and_records_both_ways() {
     let f = file.clone();
     let (mac, notices, src, records) = pair.ns1.run(move || {
         let mut req = SessionRequest::toward(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
-        req.capture_file = Some(CaptureFile {
+        req.recording = Some(Recording {
             path: f,
             format: PcapFormat::Pcap,
         });

@@ -13,13 +13,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::frame_record;
 use crate::dissect::OneLine;
 use crate::event::{self, Command, Event, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
 use crate::link::bpf::SKF_AD_OFF;
 use crate::link::capfile::{CaptureFile, Record};
 use crate::link::pcap::{Packet, PcapFormat, PcapWriter};
-use crate::probe::capture::frame_record;
 use crate::{Error, Field, Result, Stop};
 
 /// Which file to read, what to keep and where it goes.

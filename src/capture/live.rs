@@ -1,22 +1,18 @@
-//! Capture: frames received on one interface, filtered in the kernel, each reported as a
-//! [`Frame`] record (one-line summary, and the full dissection when asked), optionally written
-//! to a pcap.
+//! A live capture: frames received on one interface, filtered in the kernel, each reported as
+//! a [`Frame`](crate::event::Frame) record (one-line summary, and the full dissection when
+//! asked), optionally written to a capture file.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use crate::dissect::{dissect_frame, OneLine};
-use crate::event::{self, Command, Event, Frame, FrameTotals, Notice, Start, Summary, Totals};
+use super::{frame_record, WHOLE_FRAME};
+use crate::dissect::OneLine;
+use crate::event::{self, Command, Event, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
-use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::pcap::{PcapFormat, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
-use crate::net::iface;
+use crate::session::{self, Recording, Session, SessionRequest};
 use crate::{Error, Field, Result, Stop};
-
-/// The largest frame a capture keeps whole: a 64 KiB GRO/GSO packet (or one of lo's 65,536-byte
-/// MTU) with its Ethernet header and two VLAN tags, whatever the MTU is when the capture starts
-/// (it may be raised while it runs). Longer frames (BIG TCP's GRO) are cut and marked truncated.
-pub const WHOLE_FRAME: usize = 65_536 + 14 + 8;
 
 /// What to capture and where it goes.
 #[derive(Debug, Clone)]
@@ -41,40 +37,13 @@ pub struct CaptureRequest {
     pub dissect: bool,
     /// Which frames: received, sent by this host, or both (default, as tcpdump).
     pub direction: link::Direction,
-    /// Report each frame as a [`Frame`] record (summary formatted). Off when only the file
+    /// Report each frame as a [`Frame`](crate::event::Frame) record (summary formatted). Off when only the file
     /// is wanted: then no text is formatted per frame.
     pub report_frames: bool,
     /// Summaries start with the link level (MACs, EtherType, VLAN tags), as `tcpdump -e`.
     pub link_level: bool,
     /// Summaries show the IP header's fields in parentheses, as `tcpdump -v`.
     pub ip_detail: bool,
-}
-
-/// The record of the `index`th frame captured at `ts`: `frame` is (the bytes kept, its length
-/// on the wire) as `linktype` frames them, truncated when fewer were kept; its line from
-/// `line` (which keeps TCP state across frames); `dissect`: the frame as Ethernet, to dissect.
-pub(crate) fn frame_record(
-    index: u64,
-    ts: SystemTime,
-    direction: Option<event::Direction>,
-    frame: (&[u8], usize),
-    linktype: u32,
-    line: &mut OneLine,
-    dissect: Option<&[u8]>,
-) -> Frame {
-    let (data, wire_len) = frame;
-    let cut = data.len() < wire_len;
-    Frame {
-        index,
-        time_us: Some(event::time_us(ts)),
-        direction,
-        bytes: wire_len.max(data.len()),
-        truncated: cut,
-        captured: cut.then_some(data.len()),
-        summary: line.line(linktype, data, wire_len),
-        hex: None,
-        dissection: dissect.map(dissect_frame),
-    }
 }
 
 impl CaptureRequest {
@@ -103,24 +72,28 @@ impl CaptureRequest {
         if self.count == Some(0) {
             return Err(Error::invalid(Field::Count, "must be at least 1"));
         }
-        let ifc = iface::by_name(&self.iface)?;
-        let mut link = link::open_backend(
-            self.backend,
-            &ifc,
-            &LinkConfig {
-                filter: RxFilter::Bpf(self.filter.program.clone()),
-                promiscuous: self.promiscuous,
-                buffer_size: 4 << 20,
-                direction: self.direction,
-                rx_max_frame: Some(WHOLE_FRAME.max(ifc.mtu as usize + 14 + 8)),
-                ..LinkConfig::default()
+        let request = SessionRequest::on_interface(self.iface.clone());
+        let (ifc, _) = session::plan(&request)?;
+        let mut session = Session::open_planned(
+            &SessionRequest {
+                backend: self.backend,
+                link: LinkConfig {
+                    filter: RxFilter::Bpf(self.filter.program.clone()),
+                    promiscuous: self.promiscuous,
+                    buffer_size: 4 << 20,
+                    direction: self.direction,
+                    rx_max_frame: Some(WHOLE_FRAME.max(ifc.mtu as usize + 14 + 8)),
+                    ..LinkConfig::default()
+                },
+                recording: self.pcap.clone().map(|path| Recording {
+                    path,
+                    format: self.pcap_format,
+                }),
+                ..request
             },
+            ifc.clone(),
+            None,
         )?;
-        let mut pcap = self
-            .pcap
-            .as_ref()
-            .map(|p| PcapWriter::create_as(p, self.pcap_format, LINKTYPE_ETHERNET, Some(&ifc.name)))
-            .transpose()?;
         on_event(&Event::Start(Start {
             iface: Some(ifc.name.clone()),
             ..Start::new(Command::Capture)
@@ -150,19 +123,11 @@ impl CaptureRequest {
                     }
                     deadline = deadline.min(e);
                 }
-                let Some(rx) = link.recv(deadline)? else {
+                // Recorded (with its direction) as it is received.
+                let Some(rx) = session.recv(deadline)? else {
                     continue;
                 };
                 n += 1;
-                if let Some(w) = pcap.as_mut() {
-                    w.write_packet(&Packet {
-                        timestamp: rx.timestamp,
-                        data: rx.data,
-                        wire_len: rx.wire_len,
-                        linktype: LINKTYPE_ETHERNET,
-                        outgoing: Some(rx.outgoing),
-                    })?;
-                }
                 if !self.report_frames {
                     continue;
                 }
@@ -183,14 +148,14 @@ impl CaptureRequest {
             }
             Ok(())
         })();
-        let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
+        let flushed = session.flush();
         let summary = Summary {
             command: Command::Capture,
             elapsed_us: event::us(start.elapsed()),
             interrupted: stop.is_stopped(),
             totals: Totals::Frames(FrameTotals {
                 received: n,
-                dropped_by_kernel: link.stats().kernel_drops,
+                dropped_by_kernel: session.link().stats().kernel_drops,
                 ..FrameTotals::default()
             }),
         };
