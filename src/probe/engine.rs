@@ -22,6 +22,7 @@ use crate::link::path::{self, Path};
 use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::resolve::{self, PathRequest};
+use crate::session::fits::{check_fits, check_fits_tagged, MAX_IP_LEN};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
     build_l4_frame_into, emit_options, explain_pointer, parse_options, EthernetRepr, IcmpMessage,
@@ -31,8 +32,6 @@ use crate::{Error, Field, Result, Stop};
 
 /// IP protocol number of ICMP.
 pub const IPPROTO_ICMP: u8 = 1;
-/// Largest IPv4 datagram.
-const MAX_IP_LEN: usize = 65535;
 
 /// What any probe contributes to the engine: the IP payload of each probe, how to recognise a
 /// direct answer, and which probe a datagram quoted in an ICMP error was.
@@ -183,54 +182,6 @@ pub struct Session {
     mtu: usize,
     fragments: Vec<Vec<u8>>,
     reassembler: crate::wire::frag::Reassembler,
-}
-
-/// Check that a datagram of `data` bytes after a `header_bytes` transport header, with
-/// `option_bytes` of IP options, fits `iface`'s MTU and IPv4; returns its IP length.
-pub fn check_fits(
-    iface: &crate::net::Interface,
-    option_bytes: usize,
-    header_bytes: usize,
-    data: usize,
-) -> Result<usize> {
-    check_fits_tagged(iface, 0, option_bytes, header_bytes, data)
-}
-
-/// Like [`check_fits`] for frames whose VLAN tags take `tag_bytes` of the MTU
-/// ([`link::vlan_mtu_overhead`]).
-pub fn check_fits_tagged(
-    iface: &crate::net::Interface,
-    tag_bytes: usize,
-    option_bytes: usize,
-    header_bytes: usize,
-    data: usize,
-) -> Result<usize> {
-    let ip_bytes = 20 + option_bytes + header_bytes + data;
-    let limit = (iface.mtu as usize)
-        .saturating_sub(tag_bytes)
-        .min(MAX_IP_LEN);
-    if ip_bytes <= limit {
-        return Ok(ip_bytes);
-    }
-    Err(Error::TooLarge {
-        field: Field::DataSize,
-        value: data,
-        ip_bytes,
-        option_bytes,
-        header_bytes,
-        limit,
-        limited_by: if limit == MAX_IP_LEN {
-            "IPv4".to_string()
-        } else if tag_bytes > 0 {
-            format!(
-                "the MTU of {} less {tag_bytes} bytes of VLAN tags",
-                iface.name
-            )
-        } else {
-            format!("the MTU of {}", iface.name)
-        },
-        largest: limit.saturating_sub(20 + option_bytes + header_bytes),
-    })
 }
 
 impl Session {
