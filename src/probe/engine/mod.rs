@@ -217,3 +217,6 @@ pub fn run_outcome<K: Probe + ?Sized>(
     totals.kernel_drops = path.session().link().stats().kernel_drops;
     (totals, result.and(flushed))
 }
+
+#[cfg(test)]
+mod tests;
