@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use super::book::Book;
 use super::{Probe, ProbeEvent, IPPROTO_ICMP};
-use crate::event::{self, time_us, IcmpError, Malformed};
+use crate::event::{self, time_us, Answer, IcmpError, Malformed};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
     explain_pointer, parse_options, IcmpMessage, IcmpPacket, IcmpRepr, Ipv4Packet, VlanStack,
@@ -44,35 +44,62 @@ pub(super) fn classify<K: Probe + ?Sized>(
     if ip.is_fragment() {
         return None;
     }
-    // Kernel timestamps are ns but our send time is a user-space clock read: keep ns anyway.
-    let rtt = |sent: SystemTime| event::us(at.duration_since(sent).unwrap_or_default());
-    let time = time_us(at);
     if let Some((seq, answer)) = kind.answer(&ip, at) {
         if !kind.accepts_dst(ip.dst(), our_src) {
             return None;
         }
-        let bad_checksum = !ip.verify_checksum() || !payload_checksum_ok(&ip);
-        let p = book.get_mut(seq)?;
-        // A damaged answer is shown but answers nothing (iputils: "(BAD CHECKSUM!)").
-        if !bad_checksum {
-            p.answers += 1;
-        }
-        let bytes = usize::from(ip.total_len()).saturating_sub(ip.header_len());
-        let mut options = parse_options(ip.options());
-        record_hop(&mut options, ip.dst(), ms_since_midnight_ut(at));
-        return Some(ProbeEvent::Reply(event::Reply {
-            seq,
-            from: ip.src(),
-            bytes,
-            ttl: ip.ttl(),
-            rtt_us: rtt(p.at),
-            time_us: time,
-            duplicate: p.answers > 1,
-            bad_checksum,
-            options,
-            answer,
-        }));
+        return reply(&ip, seq, answer, at, book);
     }
+    quoting_error(kind, our_src, &ip, at, book)
+}
+
+/// The RTT of a probe sent at `sent` and answered at `at`, in µs. Kernel timestamps are ns but
+/// our send time is a user-space clock read: keep ns anyway.
+fn rtt_us(at: SystemTime, sent: SystemTime) -> f64 {
+    event::us(at.duration_since(sent).unwrap_or_default())
+}
+
+/// The Reply event of `ip`, a direct answer to probe `seq` (None when that probe is not in
+/// the book).
+fn reply(
+    ip: &Ipv4Packet<&[u8]>,
+    seq: u16,
+    answer: Answer,
+    at: SystemTime,
+    book: &mut Book,
+) -> Option<ProbeEvent> {
+    let bad_checksum = !ip.verify_checksum() || !payload_checksum_ok(ip);
+    let p = book.get_mut(seq)?;
+    // A damaged answer is shown but answers nothing (iputils: "(BAD CHECKSUM!)").
+    if !bad_checksum {
+        p.answers += 1;
+    }
+    let bytes = usize::from(ip.total_len()).saturating_sub(ip.header_len());
+    let mut options = parse_options(ip.options());
+    record_hop(&mut options, ip.dst(), ms_since_midnight_ut(at));
+    Some(ProbeEvent::Reply(event::Reply {
+        seq,
+        from: ip.src(),
+        bytes,
+        ttl: ip.ttl(),
+        rtt_us: rtt_us(at, p.at),
+        time_us: time_us(at),
+        duplicate: p.answers > 1,
+        bad_checksum,
+        options,
+        answer,
+    }))
+}
+
+/// The Error event of `ip` when it is an ICMP error to us quoting one of our probes; a
+/// Malformed event when the quote cannot be read.
+fn quoting_error<K: Probe + ?Sized>(
+    kind: &K,
+    our_src: Ipv4Addr,
+    ip: &Ipv4Packet<&[u8]>,
+    at: SystemTime,
+    book: &Book,
+) -> Option<ProbeEvent> {
     if ip.protocol() != IPPROTO_ICMP || ip.dst() != our_src {
         return None;
     }
@@ -87,7 +114,7 @@ pub(super) fn classify<K: Probe + ?Sized>(
                 from: ip.src(),
                 description: msg.describe(),
                 problem: e.to_string(),
-                time_us: time,
+                time_us: time_us(at),
             }))
         }
     };
@@ -111,8 +138,8 @@ pub(super) fn classify<K: Probe + ?Sized>(
         description: msg.describe(),
         detail,
         quoted_options: parse_options(quote.options()),
-        rtt_us: rtt(p.at),
-        time_us: time,
+        rtt_us: rtt_us(at, p.at),
+        time_us: time_us(at),
     }))
 }
 

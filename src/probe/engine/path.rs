@@ -65,9 +65,9 @@ impl Target {
     }
 
     /// What the session of a run toward `wire_dst` (the first hop of a source route, else the
-    /// target) opens: a link taking ICMP, ARP and `protocol` on exactly the request's VLAN
-    /// stack; the next hop resolved now, or asked again with each probe when
-    /// [`keep_trying_arp`](Self::keep_trying_arp); raw IP on `lo`; the capture file.
+    /// target) opens: the next hop resolved now, or asked again with each probe when
+    /// [`keep_trying_arp`](Self::keep_trying_arp); raw IP on `lo`; the capture file. The
+    /// link's filter (`probe_link`) is set once the size is checked.
     fn session_request(&self, wire_dst: Ipv4Addr) -> SessionRequest {
         SessionRequest {
             toward: Toward::Address(IpAddr::V4(wire_dst)),
