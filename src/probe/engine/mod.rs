@@ -8,18 +8,17 @@
 //! datagram they quote (by protocol, the kind's own fields — ICMP id and seq, UDP/TCP ports,
 //! TCP sequence number — and our source, never by arrival order), RTTs from kernel receive
 //! timestamps, timeouts and the pcap.
-
 //!
-//! The engine's parts, one job each: [`path`] (the [`Target`] and the [`ProbePath`] opened
-//! for it through a [`crate::session::Session`]: the frame template and the link), `book` (the
+//! The engine's parts, one job each: `path` (the [`Target`] and the [`ProbePath`] opened for
+//! it through a [`crate::session::Session`]: the frame template over the link), `book` (the
 //! probes in flight by sequence number), `classify` (what a received frame says about them),
-//! `run_loop` (the loop, one step per job) and [`totals`] (what a run counts).
+//! `run_loop` (the loop, one step per job) and `totals` ([`RunTotals`], [`RttAccumulator`]).
 
 mod book;
 mod classify;
-pub mod path;
+mod path;
 mod run_loop;
-pub mod totals;
+mod totals;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant, SystemTime};
