@@ -26,7 +26,7 @@ use crate::link::xdp_live::{self, LiveShared};
 use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
-use crate::probe::engine::check_fits;
+use crate::session::check_fits;
 use crate::wire::echo_data;
 use crate::wire::{EthernetRepr, Ipv4Repr, ETHERTYPE_IPV4};
 use crate::{Error, Field, Result, Stop};

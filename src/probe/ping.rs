@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::event::{Command, Event, IcmpError, Notice, Reply, Summary};
-use crate::probe::engine::{self, Flow, Schedule, Session, Target};
+use crate::probe::engine::{self, Flow, ProbePath, Schedule, Target};
 use crate::probe::kinds::Echo;
 use crate::{Error, Field, Result, Stop};
 
@@ -118,7 +118,7 @@ impl PingRequest {
         let mut target = self.target.clone();
         target.keep_trying_arp = true; // iputils: an unanswered ARP is an error per probe
         let mut echo = Echo::new(self.id, self.size, &self.pattern);
-        let mut session = Session::open(&target, echo.icmp_len())?;
+        let mut session = ProbePath::open(&target, echo.icmp_len())?;
         let plan = &session.path().plan;
         let is_broadcast = self.target.dest.is_broadcast()
             || plan.iface.ipv4.iter().any(|&(a, p)| {

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 use crate::event::{Answer, Command, Event, Notice, PortResult, Summary};
-use crate::probe::engine::{self, Flow, Probe, ProbeEvent, Session, Target};
+use crate::probe::engine::{self, Flow, Probe, ProbeEvent, ProbePath, Target};
 use crate::probe::transport::{default_sport, tcp_open, PortPlan, TcpSynProbe, UdpProbe};
 use crate::wire::TcpOption;
 use crate::{Error, Field, Result, Stop};
@@ -107,7 +107,7 @@ impl PortProbeRequest {
                 (Box::new(u), n)
             }
         };
-        let mut session = Session::open_l4(&self.target, kind.protocol(), l4_len)?;
+        let mut session = ProbePath::open_l4(&self.target, kind.protocol(), l4_len)?;
         let mut start = session.start_record(Command::Probe, dest, l4_len);
         start.ip_bytes = Some(20 + session.option_bytes() + l4_len);
         start.data_bytes = Some(match self.protocol {

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::event::{Command, Event, Notice, Summary, Totals};
-use crate::probe::engine::{self, Flow, ProbeEvent, ProbeKind, Schedule, Session, Target};
+use crate::probe::engine::{self, Flow, ProbeEvent, ProbeKind, ProbePath, Schedule, Target};
 use crate::probe::kinds::{Info, Mask, RouterSolicit, Timestamp};
 use crate::{Error, Field, Result, Stop};
 
@@ -145,7 +145,7 @@ impl QueryRequest {
         on_event: &mut dyn FnMut(&Event),
     ) -> Result<Summary> {
         let icmp_len = self.kind.icmp_len();
-        let mut session = Session::open(&self.target, icmp_len)?;
+        let mut session = ProbePath::open(&self.target, icmp_len)?;
         let command = self.kind.command();
         on_event(&Event::Start(session.start_record(
             command,

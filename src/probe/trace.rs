@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::event::{
     self, Answer, Command, Event, Hop, HopProbe, Notice, Summary, Totals, TraceTotals,
 };
-use crate::probe::engine::{self, Flow, Probe, ProbeEvent, Session, Target};
+use crate::probe::engine::{self, Flow, Probe, ProbeEvent, ProbePath, Target};
 use crate::probe::kinds::Echo;
 use crate::probe::transport::{default_sport, PortPlan, TcpSynProbe, UdpProbe};
 use crate::wire::{IpOption, Ipv4Packet, Ipv4Repr, L4Repr};
@@ -199,7 +199,7 @@ impl TraceRequest {
                 (Box::new(t), n, 0)
             }
         };
-        let mut session = Session::open_l4(&req.target, inner.protocol(), l4_len)?;
+        let mut session = ProbePath::open_l4(&req.target, inner.protocol(), l4_len)?;
         let mut start = session.start_record(Command::Trace, req.target.dest, data);
         start.ip_bytes = Some(20 + session.option_bytes() + l4_len);
         start.max_hops = Some(req.max_hops);

@@ -16,14 +16,19 @@
 //!    again with each frame ([`NextHop::Lazy`], as the kernel does for ping);
 //! 5. open the capture file, if any, for every frame sent and received.
 //!
+//! What fits the link (the MTU, IPv4's 65,535 bytes, VLAN tags) is checked with [`fits`]
+//! before the session is opened ([`plan`], then [`Session::open_planned`]).
+//!
 //! An address family is added here and in [`crate::wire`], never in each driver.
 
+pub mod fits;
 mod neighbour;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
+pub use fits::{check_fits, check_fits_tagged};
 pub use neighbour::{Arp, Neighbours};
 
 use crate::error::Field;
