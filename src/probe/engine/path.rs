@@ -13,7 +13,7 @@ use crate::link::pcap::PcapFormat;
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::resolve::{PathRequest, Plan};
 use crate::session::fits::{check_fits, check_fits_tagged, MAX_IP_LEN};
-use crate::session::{self, CaptureFile, Loopback, NextHop, Session, SessionRequest, Toward};
+use crate::session::{self, Loopback, NextHop, Recording, Session, SessionRequest, Toward};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
     build_l4_frame_into, emit_options, EthernetRepr, IpOption, Ipv4Repr, L4Repr, ETHERTYPE_IPV4,
@@ -84,7 +84,7 @@ impl Target {
             },
             // No sysctl is changed: well-formed IPv4 is all a probe sends.
             loopback: Loopback::RawSocket,
-            capture_file: self.pcap.as_ref().map(|p| CaptureFile {
+            recording: self.pcap.as_ref().map(|p| Recording {
                 path: p.clone(),
                 format: self.pcap_format,
             }),
