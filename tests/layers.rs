@@ -41,6 +41,10 @@ const LAYERS: &[&[&str]] = &[
     &["probe", "blast", "reflect", "capture", "send", "bench"],
 ];
 
+/// Layers whose modules may not import each other at all: the drivers share what they share
+/// through the layers below (the session, events, the wire), never sideways.
+const ISOLATED: &[usize] = &[LAYERS.len() - 1];
+
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
 }
@@ -231,6 +235,11 @@ fn violations(files: &[(String, String, String)]) -> Vec<String> {
                 bad.push(format!(
                     "{module} (layer {from}) imports {target} (layer {to}) in {file}"
                 ));
+            } else if to == from && ISOLATED.contains(&from) {
+                bad.push(format!(
+                    "{module} imports {target} sideways in {file}: drivers share through the \
+                     layers below"
+                ));
             }
             edges
                 .entry(module.clone())
@@ -359,6 +368,20 @@ fn checker_catches_a_cycle() {
     assert!(
         bad.iter()
             .any(|b| b.contains("blast and probe import each other")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn checker_catches_a_driver_reaching_sideways() {
+    let files = vec![(
+        "blast".to_string(),
+        "src/blast/mod.rs".to_string(),
+        "use crate::probe::engine::check_fits;".to_string(),
+    )];
+    let bad = violations(&files);
+    assert!(
+        bad.iter().any(|b| b.contains("blast imports probe sideways")),
         "{bad:?}"
     );
 }
