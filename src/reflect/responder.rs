@@ -12,6 +12,9 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+#[cfg(target_os = "linux")]
+use super::xdp;
+
 use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::{iface, Interface};
@@ -89,7 +92,7 @@ pub enum ReflectMode {
     /// user space (no rate limit, no capture file); else [`ReflectMode::Packet`].
     #[default]
     Auto,
-    /// In the kernel by an XDP program (`reflect_xdp`); the rest in user space.
+    /// In the kernel by an XDP program (`reflect::xdp`); the rest in user space.
     Xdp,
     /// Everything in user space through a packet socket.
     Packet,
@@ -782,17 +785,17 @@ pub fn run_outcome(
             // XDP frames are all lost, so that is found out before the first request. On a
             // veth in auto mode the program is attached anyway but passes every request up
             // until the peer takes them (e.g. a sender attaches its own program later).
-            let peer = crate::reflect_xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
+            let peer = xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
             let delivers = peer
                 .clone()
-                .and_then(|()| crate::reflect_xdp::xdp_tx_delivers(&ifc.name, ifc.index, mac));
+                .and_then(|()| xdp::xdp_tx_delivers(&ifc.name, ifc.index, mac));
             match (&delivers, cfg.mode) {
                 (Err(e), ReflectMode::Xdp) => Err(e.clone()),
                 (Err(e), _) if peer.is_ok() => Err(e.clone()),
-                _ => crate::reflect_xdp::XdpReflector::attach(
+                _ => xdp::XdpReflector::attach(
                     &ifc.name,
                     ifc.index,
-                    &crate::reflect_xdp::XdpReflectConfig {
+                    &xdp::XdpReflectConfig {
                         mac,
                         addr: cfg.addr,
                         prefix: cfg.prefix,
@@ -843,7 +846,7 @@ pub fn run_outcome(
             // that dropped its program would lose the replies).
             #[cfg(target_os = "linux")]
             if let Some(x) = xdp.as_ref().filter(|_| now >= next_look) {
-                let peer = crate::reflect_xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
+                let peer = xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
                 let c = &mut responder.counters;
                 match (peer, gate.is_some()) {
                     (Ok(()), true) => {
