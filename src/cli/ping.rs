@@ -5,8 +5,8 @@ use clap::Args;
 use super::args::{parse_hex, parse_u16_any, parse_u32_any, parse_u8_any, ProbeArgs};
 use super::render::Render;
 use super::{exit_code, resolve_host, seconds, target};
-use pktforge::event::Totals;
 use pktforge::craft::options::TimestampMode;
+use pktforge::event::Totals;
 use pktforge::probe::ping::PingRequest;
 use pktforge::{Result, Stop};
 
