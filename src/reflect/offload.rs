@@ -67,7 +67,7 @@ pub(super) struct Offload {
     next_look: Instant,
     iface: String,
     ifindex: u32,
-    /// The program must answer (`--mode xdp` in the CLI): failing to is an error.
+    /// The program must answer ([`ReflectMode::Xdp`]): failing to is an error.
     required: bool,
 }
 

@@ -912,7 +912,7 @@ mod tests {
         assert_eq!(r.counters.malformed, 1, "bad UDP checksum");
         assert_eq!(r.counters.udp_echo_replies, 0);
 
-        // Without --udp-echo nothing UDP is answered.
+        // Without a UDP echo port nothing UDP is answered.
         let mut plain = responder();
         assert!(plain.respond(&req, SystemTime::now()).is_none());
         assert_eq!(plain.counters.answered(), 0);
