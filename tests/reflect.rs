@@ -427,3 +427,63 @@ fn a_reflector_that_fails_midway_still_reports_its_counters() {
     };
     assert_eq!(c.answered(), 2, "what was answered before: {c:?}");
 }
+
+/// On a veth whose peer takes no XDP frames the reflector answers in user space and says why;
+/// once the peer has an XDP program it moves echo into the kernel and says so in a notice.
+#[test]
+fn echo_moves_into_the_kernel_when_the_peer_takes_xdp_frames_and_a_notice_says_so() {
+    use pktforge::event::Totals;
+    use pktforge::reflect::ReflectConfig;
+    use pktforge::{Event, Stop};
+    use std::time::Duration;
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let mut cfg = ReflectConfig::new(pktforge::lab::Lab::B_IFACE, R.parse().unwrap());
+    cfg.count = Some(3);
+    cfg.duration = Some(Duration::from_secs(20));
+    let stop = Stop::new();
+    let (notices_tx, notices) = std::sync::mpsc::channel();
+    let summary = std::thread::scope(|s| {
+        let run = spawn_in(s, &lab, Host::B, || {
+            cfg.run_with(&stop, &mut |e| {
+                if let Event::Notice(n) = e {
+                    let _ = notices_tx.send(n.message.clone());
+                }
+            })
+        });
+        let first = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(
+            first.starts_with(
+                "answering for 203.0.113.9/24 on b-r2: everything answered in user space: \
+                 XDP_TX replies on the veth b-r2 reach its peer"
+            ),
+            "{first}"
+        );
+        let pass = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/xdp_drop.py");
+        let out = lab
+            .exec(Host::R2, "python3", &[pass, "r2-b", "--pass"])
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let moved = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            moved,
+            "echo answered in the kernel by an XDP program (native), the rest in user space"
+        );
+        let out = lab
+            .exec(Host::A, "ping", &["-c", "3", "-i", "0.2", "-W", "2", R])
+            .unwrap();
+        assert!(stdout(&out).contains("3 received"), "{}", stdout(&out));
+        run.join().expect("reflector thread")
+    });
+    let summary = summary.expect("stopped by its count");
+    let Totals::Reflect(c) = &summary.totals else {
+        panic!("{summary:?}")
+    };
+    assert_eq!(
+        (c.mode.as_str(), c.xdp_echo_replies, c.echo_replies),
+        ("xdp-native", 3, 0),
+        "{c:?}"
+    );
+}
