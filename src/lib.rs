@@ -83,8 +83,6 @@ pub mod link;
 pub mod net;
 pub mod probe;
 pub mod reflect;
-#[cfg(target_os = "linux")]
-pub(crate) mod reflect_xdp;
 pub mod send;
 pub mod session;
 mod stop;

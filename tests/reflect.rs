@@ -296,3 +296,194 @@ fn packet_mode_answers_every_request_of_a_slow_ping() {
     assert_eq!(c["echo_replies"], 20, "{c}");
     assert_eq!(c["xdp_echo_replies"], 0, "{c}");
 }
+
+/// Run `f` on a thread inside `host`'s namespace (the library asks that thread's kernel).
+fn spawn_in<'s, T: Send + 's>(
+    s: &'s std::thread::Scope<'s, '_>,
+    lab: &pktforge::lab::Lab,
+    host: Host,
+    f: impl FnOnce() -> T + Send + 's,
+) -> std::thread::ScopedJoinHandle<'s, T> {
+    use std::os::fd::AsRawFd;
+    let path = format!("/run/netns/{}", lab.ns(host));
+    s.spawn(move || {
+        let ns = std::fs::File::open(&path).expect("namespace file");
+        // SAFETY: setns on this thread only, with a namespace fd we own.
+        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}");
+        f()
+    })
+}
+
+/// The reflector from code, on the one driver contract: `run_with(&Stop, on_event)` reports
+/// the start once it answers, a notice saying where echo is answered, and a summary carrying
+/// its counters, which it also returns.
+#[test]
+fn the_reflector_reports_its_start_where_it_answers_and_its_counters_as_events() {
+    use pktforge::event::{Command, Totals};
+    use pktforge::reflect::{ReflectConfig, ReflectMode};
+    use pktforge::{Event, Stop};
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let mut cfg = ReflectConfig::new(pktforge::lab::Lab::B_IFACE, R.parse().unwrap());
+    cfg.mode = ReflectMode::Packet;
+    cfg.count = Some(3);
+    cfg.duration = Some(std::time::Duration::from_secs(20));
+    let stop = Stop::new();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let (events, summary) = std::thread::scope(|s| {
+        let run = spawn_in(s, &lab, Host::B, || {
+            let mut events = Vec::new();
+            let summary = cfg.run_with(&stop, &mut |e| {
+                if matches!(e, Event::Notice(_)) {
+                    let _ = ready_tx.send(());
+                }
+                events.push(e.clone());
+            });
+            (events, summary)
+        });
+        ready
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the reflector says where it answers once it does");
+        let out = lab
+            .exec(Host::A, "ping", &["-c", "3", "-i", "0.2", "-W", "2", R])
+            .unwrap();
+        assert!(stdout(&out).contains("3 received"), "{}", stdout(&out));
+        run.join().expect("reflector thread")
+    });
+    let summary = summary.expect("stopped by its count");
+    let Event::Start(start) = &events[0] else {
+        panic!("first the start: {events:?}")
+    };
+    assert_eq!(start.command, Command::Reflect);
+    assert_eq!(start.iface.as_deref(), Some("b-r2"));
+    assert_eq!(start.src, Some(R.parse().unwrap()));
+    let Event::Notice(n) = &events[1] else {
+        panic!("then where echo is answered: {events:?}")
+    };
+    assert_eq!(
+        n.message,
+        "answering for 203.0.113.9/24 on b-r2: everything answered in user space"
+    );
+    let Some(Event::Summary(last)) = events.last() else {
+        panic!("last the summary: {events:?}")
+    };
+    for s in [last, &summary] {
+        let Totals::Reflect(c) = &s.totals else {
+            panic!("a reflector's counters: {s:?}")
+        };
+        assert_eq!((c.echo_replies, c.mode.as_str()), (3, "packet"), "{c:?}");
+        assert!(c.arp_replies >= 1, "{c:?}");
+        assert!(!s.interrupted);
+    }
+}
+
+/// An error once running (the interface goes away) ends the run with the summary of what was
+/// answered until then, then the error.
+#[test]
+fn a_reflector_that_fails_midway_still_reports_its_counters() {
+    use pktforge::event::Totals;
+    use pktforge::reflect::ReflectConfig;
+    use pktforge::{Event, Stop};
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let mut cfg = ReflectConfig::new(pktforge::lab::Lab::B_IFACE, R.parse().unwrap());
+    // Bounded, should the error never come.
+    cfg.duration = Some(std::time::Duration::from_secs(20));
+    let stop = Stop::new();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let (events, result) = std::thread::scope(|s| {
+        let run = spawn_in(s, &lab, Host::B, || {
+            let mut events = Vec::new();
+            let result = cfg.run_with(&stop, &mut |e| {
+                if matches!(e, Event::Notice(_)) {
+                    let _ = ready_tx.send(());
+                }
+                events.push(e.clone());
+            });
+            (events, result)
+        });
+        ready
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the reflector answers");
+        let out = lab
+            .exec(Host::A, "ping", &["-c", "2", "-i", "0.2", "-W", "2", R])
+            .unwrap();
+        assert!(stdout(&out).contains("2 received"), "{}", stdout(&out));
+        lab.ip(Host::B, &["link", "del", pktforge::lab::Lab::B_IFACE])
+            .unwrap();
+        run.join().expect("reflector thread")
+    });
+    assert!(result.is_err(), "the interface went away: {result:?}");
+    let Some(Event::Summary(last)) = events.last() else {
+        panic!("the summary still comes last: {events:?}")
+    };
+    let Totals::Reflect(c) = &last.totals else {
+        panic!("{last:?}")
+    };
+    assert_eq!(c.answered(), 2, "what was answered before: {c:?}");
+}
+
+/// On a veth whose peer takes no XDP frames the reflector answers in user space and says why;
+/// once the peer has an XDP program it moves echo into the kernel and says so in a notice.
+#[test]
+fn echo_moves_into_the_kernel_when_the_peer_takes_xdp_frames_and_a_notice_says_so() {
+    use pktforge::event::Totals;
+    use pktforge::reflect::ReflectConfig;
+    use pktforge::{Event, Stop};
+    use std::time::Duration;
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    let mut cfg = ReflectConfig::new(pktforge::lab::Lab::B_IFACE, R.parse().unwrap());
+    cfg.count = Some(3);
+    cfg.duration = Some(Duration::from_secs(20));
+    let stop = Stop::new();
+    let (notices_tx, notices) = std::sync::mpsc::channel();
+    let summary = std::thread::scope(|s| {
+        let run = spawn_in(s, &lab, Host::B, || {
+            cfg.run_with(&stop, &mut |e| {
+                if let Event::Notice(n) = e {
+                    let _ = notices_tx.send(n.message.clone());
+                }
+            })
+        });
+        let first = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert!(
+            first.starts_with(
+                "answering for 203.0.113.9/24 on b-r2: everything answered in user space: \
+                 XDP_TX replies on the veth b-r2 reach its peer"
+            ),
+            "{first}"
+        );
+        let pass = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/xdp_drop.py");
+        let out = lab
+            .exec(Host::R2, "python3", &[pass, "r2-b", "--pass"])
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let moved = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            moved,
+            "echo answered in the kernel by an XDP program (native), the rest in user space"
+        );
+        let out = lab
+            .exec(Host::A, "ping", &["-c", "3", "-i", "0.2", "-W", "2", R])
+            .unwrap();
+        assert!(stdout(&out).contains("3 received"), "{}", stdout(&out));
+        run.join().expect("reflector thread")
+    });
+    let summary = summary.expect("stopped by its count");
+    let Totals::Reflect(c) = &summary.totals else {
+        panic!("{summary:?}")
+    };
+    assert_eq!(
+        (c.mode.as_str(), c.xdp_echo_replies, c.echo_replies),
+        ("xdp-native", 3, 0),
+        "{c:?}"
+    );
+}

@@ -1,14 +1,12 @@
 //! `pktforge reflect`: the L2 responder.
 
 use std::net::Ipv4Addr;
-use std::time::Instant;
 
 use clap::Args;
 
 use super::render::Render;
 use super::seconds;
-use pktforge::event::{self, Command, Event, Start, Summary, Totals};
-use pktforge::reflect::{self, Counters, ReflectConfig};
+use pktforge::reflect::ReflectConfig;
 use pktforge::{Error, Result, Stop};
 
 /// `pktforge reflect` flags.
@@ -111,7 +109,7 @@ pub fn parse_mask(s: &str) -> Result<Ipv4Addr> {
         .map_err(|_| Error::Invalid(format!("--mask {s:?}: expected a dotted quad or /LEN")))
 }
 
-/// Run the responder and print its counters.
+/// Run the responder: a line once it answers, its counters at the end.
 pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
     let (addr, prefix) = parse_addr_prefix(&a.ip)?;
     let mut cfg = ReflectConfig::new(&a.iface, addr);
@@ -134,64 +132,7 @@ pub fn run(a: ReflectArgs, stop: &Stop) -> Result<i32> {
         vlan: a.vlan.clone(),
     }
     .stack()?;
-    let vlans = cfg.vlans;
-    let iface = a.iface.clone();
     let mut out = Render::new(a.json);
-    let started = Instant::now();
-    let (counters, result) = reflect::run_outcome(&cfg, stop, &mut || {
-        let on = if vlans.is_empty() {
-            iface.clone()
-        } else {
-            format!("{iface} vlan {vlans}")
-        };
-        eprintln!("reflect: answering for {addr}/{prefix} on {on} (Ctrl-C to stop)");
-        out.event(&Event::Start(Start {
-            iface: Some(iface.clone()),
-            src: Some(addr),
-            vlans: (!vlans.is_empty()).then_some(vlans),
-            ..Start::new(Command::Reflect)
-        }));
-    })?;
-    if a.json {
-        out.event(&Event::Summary(Summary {
-            command: Command::Reflect,
-            elapsed_us: event::us(started.elapsed()),
-            interrupted: stop.is_stopped(),
-            totals: Totals::Reflect(counters),
-        }));
-    } else {
-        print_counters(&counters);
-    }
-    // The counters first, then what ended the run early, if anything.
-    result.map(|()| 0)
-}
-
-fn print_counters(c: &Counters) {
-    let rows = [
-        ("frames seen", c.frames),
-        ("ARP replies", c.arp_replies),
-        ("echo replies", c.echo_replies),
-        ("UDP echo replies", c.udp_echo_replies),
-        ("timestamp replies", c.timestamp_replies),
-        ("mask replies", c.mask_replies),
-        ("router advertisements", c.advertisements),
-        ("ignored (broadcast/multicast)", c.ignored_broadcast),
-        ("ignored (not answered)", c.ignored_other),
-        ("malformed or bad checksum", c.malformed),
-        ("source route not exhausted", c.route_not_done),
-        ("rate-limited", c.rate_limited),
-        ("would amplify (dropped)", c.would_amplify),
-        ("martian source (dropped)", c.martian),
-        ("not our MAC (dropped)", c.not_our_mac),
-        ("other VLAN (dropped)", c.other_vlan),
-        ("echo replies in XDP", c.xdp_echo_replies),
-        ("XDP replies not transmitted", c.xdp_tx_failed),
-    ];
-    for (name, v) in rows {
-        println!("{name:>30}: {v}");
-    }
-    println!("{:>30}: {}", "echo answered in", c.mode);
-    if let Some(why) = &c.xdp_unavailable {
-        println!("{:>30}: {why}", "not in XDP because");
-    }
+    // The counters (the summary) are shown also when the run failed midway, then the error.
+    cfg.run_with(stop, &mut |e| out.event(e)).map(|_| 0)
 }

@@ -420,6 +420,7 @@ impl Render {
                 t
             }
             (Totals::Blast(b), _) => b.to_text(),
+            (Totals::Reflect(c), _) => reflect_counters(c),
             // A file read (no interface): nothing, as tcpdump -r.
             (Totals::Frames(_), Command::Capture) if self.iface.is_none() => String::new(),
             (Totals::Frames(f), Command::Capture) => {
@@ -530,6 +531,39 @@ impl Render {
 }
 
 /// The query's name in words, as its header and summary say it.
+/// A reflector's counters, one a line.
+fn reflect_counters(c: &pktforge::event::reflect::Counters) -> String {
+    let rows = [
+        ("frames seen", c.frames),
+        ("ARP replies", c.arp_replies),
+        ("echo replies", c.echo_replies),
+        ("UDP echo replies", c.udp_echo_replies),
+        ("timestamp replies", c.timestamp_replies),
+        ("mask replies", c.mask_replies),
+        ("router advertisements", c.advertisements),
+        ("ignored (broadcast/multicast)", c.ignored_broadcast),
+        ("ignored (not answered)", c.ignored_other),
+        ("malformed or bad checksum", c.malformed),
+        ("source route not exhausted", c.route_not_done),
+        ("rate-limited", c.rate_limited),
+        ("would amplify (dropped)", c.would_amplify),
+        ("martian source (dropped)", c.martian),
+        ("not our MAC (dropped)", c.not_our_mac),
+        ("other VLAN (dropped)", c.other_vlan),
+        ("echo replies in XDP", c.xdp_echo_replies),
+        ("XDP replies not transmitted", c.xdp_tx_failed),
+    ];
+    let mut t = String::new();
+    for (name, v) in rows {
+        t.push_str(&format!("{name:>30}: {v}\n"));
+    }
+    t.push_str(&format!("{:>30}: {}\n", "echo answered in", c.mode));
+    if let Some(why) = &c.xdp_unavailable {
+        t.push_str(&format!("{:>30}: {why}\n", "not in XDP because"));
+    }
+    t
+}
+
 fn query_name(c: Command) -> &'static str {
     match c {
         Command::Timestamp => "timestamp",

@@ -18,6 +18,8 @@ use serde::Serialize;
 use crate::dissect::Dissection;
 use crate::wire::IpOption;
 
+pub mod reflect;
+
 /// One thing a run saw or did, in the order it happened.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -652,7 +654,7 @@ pub enum Totals {
     /// A blast.
     Blast(Box<crate::blast::stats::BlastSummary>),
     /// A reflector.
-    Reflect(crate::reflect::Counters),
+    Reflect(reflect::Counters),
 }
 
 /// The totals of a request/reply run.

@@ -1,6 +1,6 @@
 //! A small eBPF assembler: instructions encoded as the kernel's `struct bpf_insn`, forward and
 //! backward jumps to named labels, 64-bit immediates and map-value pointers. Enough to write
-//! the XDP programs of `xdp_live` and `reflect_xdp` in Rust, so no C
+//! the XDP programs of `xdp_live` and `reflect::xdp` in Rust, so no C
 //! toolchain is needed on the machine that runs them.
 
 /// One eBPF instruction, laid out as `struct bpf_insn` (8 bytes).

@@ -1,247 +1,30 @@
-//! `reflect`: a user-space ICMP responder on L2 for an address the kernel does not own, so two
-//! pktforge hosts can load a path without the kernel's ICMP code in the loop.
+//! The pure part of the reflector: a received frame in, at most one frame out. No I/O.
 //!
 //! It answers ARP for its address, echo requests (IP options echoed as RFC 1122 3.2.1.8 and
 //! Linux do: record route and timestamps go on recording, a source route is reversed),
-//! timestamp requests and, when configured, address mask requests and router solicitations.
-//! It is never an amplifier: a reply is never larger than the frame it answers (both counted at
-//! the 60-byte Ethernet minimum), broadcast and multicast requests are ignored unless asked for,
-//! and an optional token bucket caps the reply rate.
+//! timestamp requests and, when configured, address mask requests, router solicitations and
+//! UDP echo. It is never an amplifier: a reply is never larger than the frame it answers (both
+//! counted at the 60-byte Ethernet minimum), broadcast and multicast requests are ignored
+//! unless asked for, and no reply goes to or through a martian address.
 
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
-use crate::link::{self, LinkConfig, RxFilter};
-use crate::net::{iface, Interface};
+use super::{Counters, ReflectConfig};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
-use crate::wire::mask_prefix;
 use crate::wire::{
     build_icmp_frame, build_tagged_arp_frame, parse_options, ArpRepr, EthernetFrame, EthernetRepr,
     IcmpMessage, IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, Vlan, VlanStack,
     ARP_REPLY, ARP_REQUEST, ETHERTYPE_ARP, ETHERTYPE_IPV4, IP_PROTO_ICMP,
 };
 use crate::wire::{build_l4_frame_into, L4Repr, UdpPacket, UdpRepr, IP_PROTO_UDP};
-use crate::{Error, Field, Result};
 
-/// How often a veth peer is looked at while the XDP program passes requests up because the
-/// peer would not take its replies.
-#[cfg(target_os = "linux")]
-const XDP_GATE_RECHECK: Duration = Duration::from_millis(2);
-/// How often it is looked at while the XDP program answers.
-#[cfg(target_os = "linux")]
-const XDP_PEER_RECHECK: Duration = Duration::from_millis(100);
 /// Ethernet frames shorter than this are padded on the wire: the floor for "no amplification".
 const ETH_MIN_FRAME: usize = 60;
 /// All-hosts group, where unsolicited router advertisements go (RFC 1256).
 const ALL_HOSTS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 1);
 /// All-routers group, where router solicitations go.
 const ALL_ROUTERS: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 2);
-
-/// What the responder answers and how.
-#[derive(Debug, Clone)]
-pub struct ReflectConfig {
-    /// Interface to answer on.
-    pub iface: String,
-    /// The address we answer for (not one the kernel owns).
-    pub addr: Ipv4Addr,
-    /// Its prefix length (for directed broadcasts).
-    pub prefix: u8,
-    /// Answer address mask requests with this mask.
-    pub mask: Option<Ipv4Addr>,
-    /// Send router advertisements and answer solicitations.
-    pub advertise: bool,
-    /// Seconds between unsolicited advertisements.
-    pub adv_interval: Duration,
-    /// Preference advertised for our address.
-    pub preference: i32,
-    /// Lifetime advertised (s).
-    pub lifetime: u16,
-    /// Also answer requests sent to broadcast or multicast addresses.
-    pub broadcast: bool,
-    /// Most replies per second (None: no limit).
-    pub rate_limit: Option<u32>,
-    /// Stop after answering this many requests.
-    pub count: Option<u64>,
-    /// Stop after this long.
-    pub duration: Option<Duration>,
-    /// Write every frame received and sent here.
-    pub pcap: Option<std::path::PathBuf>,
-    /// The format of that file (by default: pcapng when its name ends in `.pcapng`).
-    pub pcap_format: PcapFormat,
-    /// Which link implementation moves the frames.
-    pub backend: link::Backend,
-    /// Where plain echo requests are answered.
-    pub mode: ReflectMode,
-    /// Also answer UDP echo (RFC 862) on this port.
-    pub udp_echo: Option<u16>,
-    /// The VLAN stack answered on, outermost first: only frames carrying exactly these tags
-    /// (TPID and VLAN id per tag) are answered, and replies carry the request's tags. Empty:
-    /// untagged frames only.
-    pub vlans: VlanStack,
-}
-
-/// Where plain echo requests are answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ReflectMode {
-    /// In the kernel when an XDP program can be attached and nothing needs every frame in
-    /// user space (no rate limit, no capture file); else [`ReflectMode::Packet`].
-    #[default]
-    Auto,
-    /// In the kernel by an XDP program (`reflect_xdp`); the rest in user space.
-    Xdp,
-    /// Everything in user space through a packet socket.
-    Packet,
-}
-
-impl std::str::FromStr for ReflectMode {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "auto" => Ok(ReflectMode::Auto),
-            "xdp" => Ok(ReflectMode::Xdp),
-            "packet" => Ok(ReflectMode::Packet),
-            _ => Err(format!("{s:?}: expected auto, xdp or packet")),
-        }
-    }
-}
-
-impl ReflectConfig {
-    /// Defaults: /24, no mask answers, no advertisements, no limits.
-    pub fn new(iface: &str, addr: Ipv4Addr) -> Self {
-        ReflectConfig {
-            iface: iface.to_string(),
-            addr,
-            prefix: 24,
-            mask: None,
-            advertise: false,
-            adv_interval: Duration::from_secs(600),
-            preference: 0,
-            lifetime: 1800,
-            broadcast: false,
-            rate_limit: None,
-            count: None,
-            duration: None,
-            pcap: None,
-            pcap_format: PcapFormat::ByName,
-            backend: link::Backend::default(),
-            mode: ReflectMode::default(),
-            udp_echo: None,
-            vlans: VlanStack::EMPTY,
-        }
-    }
-
-    /// Refuse what cannot work, before anything is sent.
-    pub fn validate(&self, ifaces: &[Interface]) -> Result<()> {
-        if self.prefix > 32 {
-            return Err(Error::invalid(
-                Field::ResponderAddress,
-                format!(
-                    "{}/{}: the prefix length is at most 32",
-                    self.addr, self.prefix
-                ),
-            ));
-        }
-        if self.addr.is_multicast() || self.addr.is_broadcast() || self.addr.is_unspecified() {
-            return Err(Error::invalid(
-                Field::ResponderAddress,
-                format!("{}: a responder needs a unicast address", self.addr),
-            ));
-        }
-        if let Some(owner) = ifaces
-            .iter()
-            .find(|i| i.ipv4.iter().any(|(a, _)| *a == self.addr))
-        {
-            return Err(Error::Invalid(format!(
-                "{} is already an address of {} in this namespace: the kernel would answer too \
-                 (pick an address the kernel does not own)",
-                self.addr, owner.name
-            )));
-        }
-        if let Some(m) = self.mask {
-            if mask_prefix(m).is_none() {
-                return Err(Error::invalid(
-                    Field::Mask,
-                    format!("{m} is not contiguous: a mask is ones followed by zeros (RFC 950)"),
-                ));
-            }
-        }
-        if self.rate_limit == Some(0) {
-            return Err(Error::invalid(
-                Field::RateLimit,
-                "must be at least 1 reply/s",
-            ));
-        }
-        if self.count == Some(0) {
-            return Err(Error::invalid(Field::Count, "must be at least 1"));
-        }
-        if self.udp_echo == Some(0) {
-            return Err(Error::invalid(Field::Port, "0: a UDP port is 1..=65535"));
-        }
-        Ok(())
-    }
-}
-
-/// What the responder did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Counters {
-    /// Frames seen (after the kernel's ARP+ICMP filter).
-    pub frames: u64,
-    /// ARP requests answered.
-    pub arp_replies: u64,
-    /// Echo requests answered.
-    pub echo_replies: u64,
-    /// UDP echo datagrams answered (RFC 862).
-    pub udp_echo_replies: u64,
-    /// Timestamp requests answered.
-    pub timestamp_replies: u64,
-    /// Address mask requests answered.
-    pub mask_replies: u64,
-    /// Router advertisements sent (solicited and unsolicited).
-    pub advertisements: u64,
-    /// Requests to broadcast/multicast addresses ignored (no --broadcast).
-    pub ignored_broadcast: u64,
-    /// Requests we do not answer (mask without --mask, information, other types).
-    pub ignored_other: u64,
-    /// Frames with bad checksums, fragments, or malformed headers.
-    pub malformed: u64,
-    /// Source-routed requests whose route was not exhausted (we are not a router).
-    pub route_not_done: u64,
-    /// Replies dropped by --rate-limit.
-    pub rate_limited: u64,
-    /// Replies not sent because they would have been larger than the request.
-    pub would_amplify: u64,
-    /// Requests from a source nobody can answer: 0.0.0.0, broadcast (limited or our
-    /// subnet's), multicast, loopback, our own address, or a group Ethernet source.
-    pub martian: u64,
-    /// Frames addressed to another host's Ethernet address (or to a group one we do not
-    /// answer on).
-    pub not_our_mac: u64,
-    /// Frames not on our VLAN stack (tagged when we are not, another VLAN, a deeper or
-    /// shallower stack); the kernel filter drops most of them before they are counted.
-    pub other_vlan: u64,
-    /// Where echo was answered: "xdp-native", "xdp-generic" or "packet".
-    pub mode: String,
-    /// Echo requests answered in the kernel by the XDP program (not in `echo_replies`).
-    pub xdp_echo_replies: u64,
-    /// Frames the interface failed to transmit while the XDP program answered (a veth
-    /// whose peer takes no XDP frames).
-    pub xdp_tx_failed: u64,
-    /// Why the XDP program was not used or was removed (auto mode).
-    pub xdp_unavailable: Option<String>,
-}
-
-impl Counters {
-    /// Requests answered (not counting ARP or unsolicited advertisements).
-    pub fn answered(&self) -> u64 {
-        self.echo_replies
-            + self.xdp_echo_replies
-            + self.udp_echo_replies
-            + self.timestamp_replies
-            + self.mask_replies
-    }
-}
 
 /// The pure part: a received frame in, a reply frame out. No I/O.
 pub struct Responder {
@@ -702,343 +485,18 @@ fn tags_of(frame: &[u8], ours: &VlanStack) -> VlanStack {
 }
 
 /// The IPv4 datagram of `frame` when it carries IPv4 on exactly the stack `vlans`.
-fn ipv4_on<'a>(frame: &'a [u8], vlans: &VlanStack) -> Option<&'a [u8]> {
+pub(super) fn ipv4_on<'a>(frame: &'a [u8], vlans: &VlanStack) -> Option<&'a [u8]> {
     let eh = vlans.header_len_in(frame)?;
     (frame.get(eh - 2..eh)? == ETHERTYPE_IPV4.to_be_bytes()).then(|| &frame[eh..])
 }
 
-/// Answer on `cfg.iface` until stopped, `cfg.count` answers or `cfg.duration`; `on_ready` is
-/// called once the socket is open and frames are being captured.
-pub fn run(cfg: &ReflectConfig, stop: &AtomicBool, on_ready: &mut dyn FnMut()) -> Result<Counters> {
-    let (counters, result) = run_outcome(cfg, stop, on_ready)?;
-    result.map(|()| counters)
-}
-
-/// Like [`run`], but once the reflector is running its counters come back also when it
-/// failed midway (the interface went down): the error is the second value.
-pub fn run_outcome(
-    cfg: &ReflectConfig,
-    stop: &AtomicBool,
-    on_ready: &mut dyn FnMut(),
-) -> Result<(Counters, Result<()>)> {
-    let ifaces = iface::list()?;
-    let ifc = iface::by_name(&cfg.iface)?;
-    cfg.validate(&ifaces)?;
-    let mac = ifc.mac.ok_or_else(|| {
-        Error::Invalid(format!(
-            "{} has no Ethernet address: reflect answers ARP, so it needs one (not lo)",
-            ifc.name
-        ))
-    })?;
-    let mut link = link::open_backend(
-        cfg.backend,
-        &ifc,
-        &LinkConfig {
-            // Only frames on our VLAN stack (untagged when none).
-            filter: match cfg.udp_echo {
-                None => RxFilter::ArpAndIcmp,
-                Some(_) => RxFilter::ArpIcmpAnd(IP_PROTO_UDP),
-            }
-            .on_vlans(&cfg.vlans)?,
-            // Solicitations go to a multicast MAC a real NIC would filter out.
-            promiscuous: cfg.advertise,
-            buffer_size: 4 << 20,
-            // Each request answered as it comes, not when a batch of them is handed over.
-            rx_per_frame: true,
-            ..LinkConfig::default()
-        },
-    )?;
-    let mut pcap = match &cfg.pcap {
-        Some(p) => Some(PcapWriter::create_as(
-            p,
-            cfg.pcap_format,
-            LINKTYPE_ETHERNET,
-            Some(&ifc.name),
-        )?),
-        None => None,
-    };
-    let mut responder = Responder::new(cfg.clone(), mac);
-    responder.counters.mode = "packet".into();
-    #[cfg(target_os = "linux")]
-    let mut xdp = None;
-    // While the XDP program's replies would not be delivered (a veth whose peer has no XDP
-    // program), it passes every request up and the peer is looked at again now and then: the
-    // reason, and when to look next.
-    #[cfg(target_os = "linux")]
-    let mut gate: Option<String> = None;
-    #[cfg(target_os = "linux")]
-    let mut next_look = Instant::now();
-    #[cfg(target_os = "linux")]
-    if cfg.mode != ReflectMode::Packet {
-        let needs_all = cfg.rate_limit.is_some() || cfg.pcap.is_some();
-        let tried = if needs_all {
-            Err("a rate limit or a capture file needs every request in user space".to_string())
-        } else if !cfg.vlans.is_empty() {
-            // The XDP program answers untagged frames only (a tag may be in the bytes or in
-            // the driver's metadata): a VLAN stack is answered in user space.
-            Err("requests on a VLAN stack are answered in user space".to_string())
-        } else {
-            // Only a path that delivers: replies XDP_TX'ed into a veth whose peer takes no
-            // XDP frames are all lost, so that is found out before the first request. On a
-            // veth in auto mode the program is attached anyway but passes every request up
-            // until the peer takes them (e.g. a sender attaches its own program later).
-            let peer = crate::reflect_xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
-            let delivers = peer
-                .clone()
-                .and_then(|()| crate::reflect_xdp::xdp_tx_delivers(&ifc.name, ifc.index, mac));
-            match (&delivers, cfg.mode) {
-                (Err(e), ReflectMode::Xdp) => Err(e.clone()),
-                (Err(e), _) if peer.is_ok() => Err(e.clone()),
-                _ => crate::reflect_xdp::XdpReflector::attach(
-                    &ifc.name,
-                    ifc.index,
-                    &crate::reflect_xdp::XdpReflectConfig {
-                        mac,
-                        addr: cfg.addr,
-                        prefix: cfg.prefix,
-                        limit: cfg.count,
-                    },
-                )
-                .inspect(|x| match delivers {
-                    Ok(()) => x.set_answering(true),
-                    Err(e) => gate = Some(e),
-                }),
-            }
-        };
-        match tried {
-            Ok(x) => {
-                responder.counters.mode = match (&gate, x.native) {
-                    (Some(_), _) => "packet",
-                    (None, true) => "xdp-native",
-                    (None, false) => "xdp-generic",
-                }
-                .into();
-                responder.counters.xdp_unavailable = gate.clone();
-                xdp = Some(x);
-            }
-            Err(e) if cfg.mode == ReflectMode::Xdp => {
-                return Err(Error::Invalid(format!(
-                    "XDP reflector on {}: {e}",
-                    ifc.name
-                )))
-            }
-            Err(e) => responder.counters.xdp_unavailable = Some(e),
-        }
-    }
-    on_ready();
-    let started = Instant::now();
-    let end = cfg.duration.map(|d| started + d);
-    // ARP and ICMP have separate budgets: an ARP flood must not starve echo, nor echo ARP.
-    let mut bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
-    let mut arp_bucket = cfg.rate_limit.map(|r| TokenBucket::new(r, started));
-    // The loop's error (the interface failing, a write failing) comes back beside the
-    // counters, so that the caller can report what was answered before it.
-    let result = (|| -> Result<()> {
-        let mut next_adv = cfg.advertise.then_some(started);
-        let mut reassembler = crate::wire::frag::Reassembler::default();
-        loop {
-            let now = Instant::now();
-            // The peer is looked at again now and then: every few milliseconds while requests
-            // wait for it in user space (none is lost), less often while XDP answers (a peer
-            // that dropped its program would lose the replies).
-            #[cfg(target_os = "linux")]
-            if let Some(x) = xdp.as_ref().filter(|_| now >= next_look) {
-                let peer = crate::reflect_xdp::veth_peer_takes_xdp(&ifc.name, ifc.index);
-                let c = &mut responder.counters;
-                match (peer, gate.is_some()) {
-                    (Ok(()), true) => {
-                        x.set_answering(true);
-                        gate = None;
-                        c.mode = if x.native {
-                            "xdp-native"
-                        } else {
-                            "xdp-generic"
-                        }
-                        .into();
-                        c.xdp_unavailable = None;
-                    }
-                    (Err(why), false) => {
-                        x.set_answering(false);
-                        c.mode = "packet".into();
-                        c.xdp_unavailable = Some(why.clone());
-                        gate = Some(why);
-                    }
-                    _ => {}
-                }
-                next_look = now
-                    + if gate.is_some() {
-                        XDP_GATE_RECHECK
-                    } else {
-                        XDP_PEER_RECHECK
-                    };
-            }
-            #[cfg(target_os = "linux")]
-            if let Some(x) = &xdp {
-                let c = &mut responder.counters;
-                c.xdp_echo_replies = x.replies();
-                c.xdp_tx_failed = x.tx_failures();
-                // XDP_TX that the interface refuses is lost: the peer takes no XDP frames.
-                if c.xdp_tx_failed >= 8 && c.xdp_tx_failed * 2 >= c.xdp_echo_replies {
-                    let why = format!(
-                        "{} of {} XDP replies were not transmitted: on a veth pair the peer needs GRO on or an XDP program attached",
-                        c.xdp_tx_failed, c.xdp_echo_replies
-                    );
-                    if cfg.mode == ReflectMode::Xdp {
-                        return Err(Error::Invalid(format!(
-                            "XDP reflector on {}: {why}",
-                            ifc.name
-                        )));
-                    }
-                    c.xdp_echo_replies = c.xdp_echo_replies.saturating_sub(c.xdp_tx_failed);
-                    c.xdp_unavailable = Some(why);
-                    c.mode = "packet".into();
-                    xdp = None;
-                }
-            }
-            if stop.load(Ordering::Relaxed)
-                || end.is_some_and(|e| now >= e)
-                || cfg
-                    .count
-                    .is_some_and(|c| responder.counters.answered() >= c)
-            {
-                break;
-            }
-            if let Some(t) = next_adv.filter(|t| now >= *t) {
-                if let Some(f) = responder.unsolicited_advertisement() {
-                    link.send(&f)?;
-                    if let Some(p) = pcap.as_mut() {
-                        p.write(SystemTime::now(), &f)?;
-                    }
-                }
-                next_adv = Some(t + cfg.adv_interval.max(Duration::from_secs(1)));
-            }
-            let mut wait = now + Duration::from_millis(100);
-            #[cfg(target_os = "linux")]
-            if xdp.is_some() {
-                wait = wait.min(next_look);
-            }
-            if let Some(e) = end {
-                wait = wait.min(e);
-            }
-            if let Some(t) = next_adv {
-                wait = wait.min(t);
-            }
-            let Some(rx) = link.recv(wait)? else {
-                continue;
-            };
-            if let Some(p) = pcap.as_mut() {
-                p.write(rx.timestamp, rx.data)?;
-            }
-            // A fragmented request is answered once whole (and the answer fragmented to fit).
-            let whole = match fragment_parts(rx.data, &cfg.vlans) {
-                Some((eh, ip)) => match reassembler.push(ip, Instant::now()) {
-                    Some(d) => {
-                        let mut f = rx.data[..eh].to_vec();
-                        f.extend_from_slice(&d);
-                        Some(f)
-                    }
-                    None => continue,
-                },
-                None => None,
-            };
-            let Some(reply) = responder.respond(whole.as_deref().unwrap_or(rx.data), rx.timestamp)
-            else {
-                continue;
-            };
-            let eh = cfg.vlans.ethernet_header_len();
-            let b = if reply.get(eh - 2..eh) == Some(&[0x08, 0x06]) {
-                arp_bucket.as_mut()
-            } else {
-                bucket.as_mut()
-            };
-            if let Some(b) = b {
-                if !b.take(Instant::now()) {
-                    responder.counters.rate_limited += 1;
-                    responder.uncount(&reply);
-                    continue;
-                }
-            }
-            // Never more bytes than asked: the reply mirrors the request, split to the MTU
-            // (less what the tags take of it).
-            let mtu = (ifc.mtu as usize)
-                .saturating_sub(link::vlan_mtu_overhead(&cfg.vlans))
-                .max(68);
-            let pieces = if reply.len() - eh > mtu && ipv4_on(&reply, &cfg.vlans).is_some() {
-                crate::wire::frag::fragment(&reply[eh..], mtu)
-                    .map(|ps| {
-                        ps.into_iter()
-                            .map(|p| [&reply[..eh], &p[..]].concat())
-                            .collect()
-                    })
-                    .unwrap_or_else(|_| vec![reply])
-            } else {
-                vec![reply]
-            };
-            for reply in pieces {
-                // Sent with the next replies while requests keep coming, at once when none
-                // is waiting (the link flushes before it waits).
-                link.send_batched(&reply)?;
-                if let Some(p) = pcap.as_mut() {
-                    p.write(SystemTime::now(), &reply)?;
-                }
-            }
-        }
-        link.flush()
-    })();
-    let flushed = pcap.as_mut().map_or(Ok(()), PcapWriter::flush);
-    #[cfg(target_os = "linux")]
-    if let Some(x) = &xdp {
-        responder.counters.xdp_echo_replies = x.replies();
-        responder.counters.xdp_tx_failed = x.tx_failures();
-    }
-    Ok((responder.counters, result.and(flushed)))
-}
-
-/// The Ethernet header length and IP bytes of `frame` when it is an IPv4 fragment on the
-/// stack `vlans`.
-fn fragment_parts<'a>(frame: &'a [u8], vlans: &VlanStack) -> Option<(usize, &'a [u8])> {
-    let ip_bytes = ipv4_on(frame, vlans)?;
-    let ip = Ipv4Packet::new_checked(ip_bytes).ok()?;
-    ip.is_fragment()
-        .then(|| (frame.len() - ip_bytes.len(), ip_bytes))
-}
-
-/// Replies per second with a burst of a tenth of a second (at least one).
-struct TokenBucket {
-    rate: f64,
-    cap: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl TokenBucket {
-    fn new(rate: u32, now: Instant) -> Self {
-        let cap = (f64::from(rate) / 10.0).max(1.0);
-        TokenBucket {
-            rate: f64::from(rate),
-            cap,
-            tokens: cap,
-            last: now,
-        }
-    }
-
-    fn take(&mut self, now: Instant) -> bool {
-        let dt = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + dt * self.rate).min(self.cap);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
+#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::Interface;
     use crate::wire::{build_icmp_frame, parse_frame, EthernetRepr, L3};
+    use crate::Field;
 
     fn a(s: &str) -> Ipv4Addr {
         s.parse().unwrap()
@@ -1454,21 +912,12 @@ mod tests {
         assert_eq!(r.counters.malformed, 1, "bad UDP checksum");
         assert_eq!(r.counters.udp_echo_replies, 0);
 
-        // Without --udp-echo nothing UDP is answered.
+        // Without a UDP echo port nothing UDP is answered.
         let mut plain = responder();
         assert!(plain.respond(&req, SystemTime::now()).is_none());
         assert_eq!(plain.counters.answered(), 0);
         let mut cfg = ReflectConfig::new("t0", a("203.0.113.9"));
         cfg.udp_echo = Some(0);
         assert_eq!(cfg.validate(&[]).unwrap_err().field(), Some(Field::Port));
-    }
-
-    #[test]
-    fn token_bucket_caps_the_rate() {
-        let t0 = Instant::now();
-        let mut b = TokenBucket::new(10, t0);
-        assert!(b.take(t0));
-        assert!(!b.take(t0), "burst of one at 10/s");
-        assert!(b.take(t0 + Duration::from_millis(100)));
     }
 }
