@@ -11,7 +11,7 @@ use super::{Counters, ReflectConfig};
 use crate::event::{Event, Notice};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::iface;
-use crate::session::{self, CaptureFile, Session, SessionRequest};
+use crate::session::{self, Recording, Session, SessionRequest};
 use crate::wire::frag::{self, Reassembler};
 use crate::wire::{Ipv4Packet, VlanStack, ETHERTYPE_ARP, IP_PROTO_UDP};
 use crate::{Error, Result, Stop};
@@ -38,7 +38,7 @@ fn session_request(cfg: &ReflectConfig) -> Result<SessionRequest> {
             rx_per_frame: true,
             ..LinkConfig::default()
         },
-        capture_file: cfg.pcap.clone().map(|path| CaptureFile {
+        recording: cfg.pcap.clone().map(|path| Recording {
             path,
             format: cfg.pcap_format,
         }),
