@@ -1,4 +1,5 @@
-//! Bytes ↔ typed values for Ethernet, ARP, IPv4 (with options), ICMP, UDP and TCP. No I/O here.
+//! Bytes ↔ typed values for Ethernet, ARP, IPv4 (with options), ICMP, IPv6 (with extension
+//! headers), ICMPv6, UDP and TCP. No I/O here.
 //!
 //! Each layer has a plain `Repr` value with `parse`, `emit` and a length method, in the style of
 //! smoltcp. Parsing is bounds-checked everywhere and never panics; building refuses what the
@@ -12,6 +13,8 @@ pub mod hop;
 mod icmp;
 mod ipopt;
 mod ipv4;
+mod ipv6;
+pub mod ipv6ext;
 mod l4;
 pub mod names;
 pub mod tcp;
@@ -24,6 +27,7 @@ pub use frame::*;
 pub use icmp::*;
 pub use ipopt::*;
 pub use ipv4::*;
+pub use ipv6::*;
 pub use l4::{build_l4_frame_into, L4Repr};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr, IP_PROTO_TCP};
 pub use udp::{UdpPacket, UdpRepr, IP_PROTO_UDP};
@@ -37,6 +41,7 @@ pub mod field {
     pub use super::icmp::field as icmp;
     pub use super::ipopt::field as ipopt;
     pub use super::ipv4::field as ipv4;
+    pub use super::ipv6::field as ipv6;
     pub use super::tcp::field as tcp;
     pub use super::udp::field as udp;
 }
