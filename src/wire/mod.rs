@@ -11,6 +11,7 @@ pub mod frag;
 mod frame;
 pub mod hop;
 mod icmp;
+pub mod icmpv6;
 mod ipopt;
 mod ipv4;
 mod ipv6;
@@ -25,6 +26,11 @@ pub use arp::*;
 pub use ether::*;
 pub use frame::*;
 pub use icmp::*;
+pub use icmpv6::{
+    Icmpv6Message, Icmpv6Packet, Icmpv6Repr, NdpOption, ParsedIcmpv6, Quote6, ICMPV6_HEADER_LEN,
+    IP_PROTO_ICMPV6,
+};
+pub use ipv6ext::{ExtChain, ExtHeaderRepr, ExtKind, ChainEnd};
 pub use ipopt::*;
 pub use ipv4::*;
 pub use ipv6::*;
@@ -39,6 +45,7 @@ pub mod field {
     pub use super::arp::field as arp;
     pub use super::ether::field as ether;
     pub use super::icmp::field as icmp;
+    pub use super::icmpv6::field as icmpv6;
     pub use super::ipopt::field as ipopt;
     pub use super::ipv4::field as ipv4;
     pub use super::ipv6::field as ipv6;
