@@ -308,7 +308,10 @@ impl NdpOption {
             if n == 0 {
                 return Err(WireError::malformed(
                     "NDP option",
-                    format!("option type {} has length 0 (at least 1 unit of 8 bytes)", b[0]),
+                    format!(
+                        "option type {} has length 0 (at least 1 unit of 8 bytes)",
+                        b[0]
+                    ),
                 ));
             }
             if b.len() < n {
@@ -495,9 +498,8 @@ impl Quote6 {
     pub fn echo_id_seq(&self) -> Option<(u16, u16)> {
         let (p, b) = self.upper_bytes()?;
         let v = Icmpv6Packet::new_checked(b).ok()?;
-        (p == IP_PROTO_ICMPV6
-            && matches!(v.msg_type(), types::ECHO_REQUEST | types::ECHO_REPLY))
-        .then(|| (v.ident(), v.seq_no()))
+        (p == IP_PROTO_ICMPV6 && matches!(v.msg_type(), types::ECHO_REQUEST | types::ECHO_REPLY))
+            .then(|| (v.ident(), v.seq_no()))
     }
 }
 
@@ -610,10 +612,9 @@ impl Icmpv6Message {
                 named(dest_unreachable_name(*code), *code)
             ),
             PacketTooBig { mtu, .. } => format!("Packet too big: mtu = {mtu}"),
-            TimeExceeded { code, .. } => format!(
-                "Time exceeded: {}",
-                named(time_exceeded_name(*code), *code)
-            ),
+            TimeExceeded { code, .. } => {
+                format!("Time exceeded: {}", named(time_exceeded_name(*code), *code))
+            }
             ParameterProblem { code, pointer, .. } => format!(
                 "Parameter problem: {}, pointer = {pointer}",
                 named(param_problem_name(*code), *code)
@@ -622,7 +623,9 @@ impl Icmpv6Message {
             EchoReply { id, seq, .. } => format!("Echo reply, id {id}, seq {seq}"),
             RouterSolicitation { .. } => "Router solicitation".into(),
             RouterAdvertisement { .. } => "Router advertisement".into(),
-            NeighborSolicitation { target, .. } => format!("Neighbor solicitation, who has {target}"),
+            NeighborSolicitation { target, .. } => {
+                format!("Neighbor solicitation, who has {target}")
+            }
             NeighborAdvertisement { target, .. } => {
                 format!("Neighbor advertisement, tgt is {target}")
             }
@@ -732,7 +735,8 @@ impl Icmpv6Repr {
                 options,
             } => {
                 b[4] = *cur_hop_limit;
-                b[5] = (u8::from(*managed) << 7) | (u8::from(*other) << 6) | ((preference & 3) << 3);
+                b[5] =
+                    (u8::from(*managed) << 7) | (u8::from(*other) << 6) | ((preference & 3) << 3);
                 b[6..8].copy_from_slice(&router_lifetime.to_be_bytes());
                 b[8..12].copy_from_slice(&reachable_time.to_be_bytes());
                 b[12..16].copy_from_slice(&retrans_timer.to_be_bytes());
@@ -779,7 +783,11 @@ impl Icmpv6Repr {
 
     /// Parse a message (the upper-layer bytes) sent from `src` to `dst` (the final
     /// destination, for the checksum verdict).
-    pub fn parse_bytes(bytes: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> Result<ParsedIcmpv6, WireError> {
+    pub fn parse_bytes(
+        bytes: &[u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+    ) -> Result<ParsedIcmpv6, WireError> {
         Self::parse(&Icmpv6Packet::new_checked(bytes)?, src, dst)
     }
 

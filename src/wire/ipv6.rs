@@ -321,7 +321,9 @@ mod tests {
     #[test]
     fn header_round_trip_known_bytes() {
         // scapy: IPv6(src="2001:db8:1::2", dst="2001:db8:3::2", tc=0xb8, fl=0x12345, hlim=63, nh=59)
-        let b = hex("6b812345 0000 3b 3f 20010db8000100000000000000000002 20010db8000300000000000000000002");
+        let b = hex(
+            "6b812345 0000 3b 3f 20010db8000100000000000000000002 20010db8000300000000000000000002",
+        );
         let p = Ipv6Packet::new_checked(&b[..]).unwrap();
         let r = Ipv6Repr::parse(&p);
         assert_eq!(r.repr.traffic_class, 0xb8);
@@ -341,7 +343,11 @@ mod tests {
         let e = r.emit(&mut [0u8; 40], 0).unwrap_err().to_string();
         assert!(e.contains("20-bit"), "{e}");
         r.flow_label = 0;
-        assert!(r.emit(&mut [0u8; 40], 70000).unwrap_err().to_string().contains("65535"));
+        assert!(r
+            .emit(&mut [0u8; 40], 70000)
+            .unwrap_err()
+            .to_string()
+            .contains("65535"));
         assert!(matches!(
             r.emit(&mut [0u8; 39], 0),
             Err(WireError::Truncated { .. })
@@ -353,7 +359,10 @@ mod tests {
     #[test]
     fn address_helpers() {
         let a: Ipv6Addr = "2001:db8::1:2:3:4567".parse().unwrap();
-        assert_eq!(solicited_node(a), "ff02::1:ff03:4567".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            solicited_node(a),
+            "ff02::1:ff03:4567".parse::<Ipv6Addr>().unwrap()
+        );
         assert_eq!(
             multicast_mac(solicited_node(a)),
             Some(MacAddr::new(0x33, 0x33, 0xff, 0x03, 0x45, 0x67))

@@ -563,7 +563,9 @@ impl Ipv6Option {
             (opt::PAD1, _) => Ipv6Option::Pad1,
             (opt::PADN, n) if d.iter().all(|&x| x == 0) => Ipv6Option::PadN(n as u8),
             (opt::ROUTER_ALERT, 2) => Ipv6Option::RouterAlert(u16::from_be_bytes([d[0], d[1]])),
-            (opt::JUMBO, 4) => Ipv6Option::JumboPayload(u32::from_be_bytes([d[0], d[1], d[2], d[3]])),
+            (opt::JUMBO, 4) => {
+                Ipv6Option::JumboPayload(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+            }
             (opt::TUNNEL_ENCAP_LIMIT, 1) => Ipv6Option::TunnelEncapLimit(d[0]),
             (opt::IOAM, _) => Ipv6Option::Ioam(d.to_vec()),
             (t, _) => Ipv6Option::Raw {
@@ -999,8 +1001,9 @@ impl RoutingRepr {
     /// Segments left.
     pub fn segments_left(&self) -> u8 {
         match self {
-            RoutingRepr::Type0 { segments_left, .. }
-            | RoutingRepr::Raw { segments_left, .. } => *segments_left,
+            RoutingRepr::Type0 { segments_left, .. } | RoutingRepr::Raw { segments_left, .. } => {
+                *segments_left
+            }
             RoutingRepr::Srh(s) => s.segments_left,
         }
     }
@@ -1267,7 +1270,11 @@ impl ExtHeaderRepr {
             ExtHeaderRepr::Raw { bytes, .. } => {
                 let n = self.buffer_len()?;
                 if buf.len() < n {
-                    return Err(WireError::truncated("IPv6 extension output buffer", n, buf.len()));
+                    return Err(WireError::truncated(
+                        "IPv6 extension output buffer",
+                        n,
+                        buf.len(),
+                    ));
                 }
                 buf[..n].copy_from_slice(bytes);
                 buf[0] = next_header;
@@ -1282,9 +1289,9 @@ impl ExtHeaderRepr {
             ExtKind::HopByHop => ExtHeaderRepr::HopByHop(OptionsRepr::parse(h.bytes)?),
             ExtKind::DestOpts => ExtHeaderRepr::DestOpts(OptionsRepr::parse(h.bytes)?),
             ExtKind::Routing => ExtHeaderRepr::Routing(RoutingRepr::parse(h.bytes)?),
-            ExtKind::Fragment => ExtHeaderRepr::Fragment(FragmentRepr::parse(
-                &FragmentHeader::new_checked(h.bytes)?,
-            )),
+            ExtKind::Fragment => {
+                ExtHeaderRepr::Fragment(FragmentRepr::parse(&FragmentHeader::new_checked(h.bytes)?))
+            }
             k => ExtHeaderRepr::Raw {
                 protocol: k.protocol(),
                 bytes: h.bytes.to_vec(),

@@ -17,6 +17,7 @@ mod ipv4;
 mod ipv6;
 pub mod ipv6ext;
 mod l4;
+mod l6;
 pub mod names;
 pub mod tcp;
 pub mod udp;
@@ -30,11 +31,12 @@ pub use icmpv6::{
     Icmpv6Message, Icmpv6Packet, Icmpv6Repr, NdpOption, ParsedIcmpv6, Quote6, ICMPV6_HEADER_LEN,
     IP_PROTO_ICMPV6,
 };
-pub use ipv6ext::{ExtChain, ExtHeaderRepr, ExtKind, ChainEnd};
 pub use ipopt::*;
 pub use ipv4::*;
 pub use ipv6::*;
+pub use ipv6ext::{ChainEnd, ExtChain, ExtHeaderRepr, ExtKind};
 pub use l4::{build_l4_frame_into, L4Repr};
+pub use l6::{build_ipv6_frame, build_ipv6_frame_into, build_ipv6_packet_into, L6Repr};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr, IP_PROTO_TCP};
 pub use udp::{UdpPacket, UdpRepr, IP_PROTO_UDP};
 pub use vlan::{Vlan, VlanStack, MAX_VID, MAX_VLAN_TAGS};
@@ -252,3 +254,6 @@ mod tests {
 
 #[cfg(test)]
 mod view_tests;
+
+#[cfg(test)]
+mod ipv6_tests;

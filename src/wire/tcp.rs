@@ -608,7 +608,12 @@ impl TcpRepr {
 
     /// Write the segment into the start of `buf` as sent over IPv6 from `src` to `dst` (the
     /// final destination); as [`emit`](Self::emit) otherwise.
-    pub fn emit_v6(&self, buf: &mut [u8], src: Ipv6Addr, dst: Ipv6Addr) -> Result<usize, WireError> {
+    pub fn emit_v6(
+        &self,
+        buf: &mut [u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+    ) -> Result<usize, WireError> {
         let n = self.emit(buf, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED)?;
         if self.checksum_override.is_none() {
             TcpPacket::new_unchecked(&mut buf[..n]).fill_checksum_v6(src, dst);
