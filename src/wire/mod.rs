@@ -8,6 +8,7 @@
 mod arp;
 mod ether;
 pub mod frag;
+pub mod frag6;
 mod frame;
 pub mod hop;
 mod icmp;
