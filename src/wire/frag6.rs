@@ -56,15 +56,14 @@ fn unfragmentable(packet: &[u8]) -> Result<(usize, usize), Frag6Error> {
                 split = (at + h.bytes.len(), at);
                 seen_routing = true;
             }
-            ExtKind::DestOpts if !seen_routing => {
-                // Destination options before a Routing header are per-fragment too; decided once
-                // the Routing header is found.
-                if headers
-                    .iter()
-                    .any(|r| r.kind == ExtKind::Routing && r.offset > h.offset)
-                {
-                    split = (at + h.bytes.len(), at);
-                }
+            // Destination options before a Routing header are per-fragment too.
+            ExtKind::DestOpts
+                if !seen_routing
+                    && headers
+                        .iter()
+                        .any(|r| r.kind == ExtKind::Routing && r.offset > h.offset) =>
+            {
+                split = (at + h.bytes.len(), at);
             }
             _ => {}
         }
