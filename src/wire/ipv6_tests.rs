@@ -668,3 +668,150 @@ fn walker_stops_where_it_must() {
         "{e}"
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn addr() -> impl Strategy<Value = Ipv6Addr> {
+        any::<u128>().prop_map(Ipv6Addr::from)
+    }
+
+    fn option() -> impl Strategy<Value = Ipv6Option> {
+        prop_oneof![
+            any::<u16>().prop_map(Ipv6Option::RouterAlert),
+            any::<u32>().prop_map(Ipv6Option::JumboPayload),
+            any::<u8>().prop_map(Ipv6Option::TunnelEncapLimit),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Ipv6Option::Ioam),
+            (
+                prop::sample::select(vec![0x1eu8, 0x3e, 0x5e, 0x80, 0xc0, 0xfe]),
+                proptest::collection::vec(any::<u8>(), 0..40)
+            )
+                .prop_map(|(opt_type, data)| Ipv6Option::Raw { opt_type, data }),
+        ]
+    }
+
+    fn ndp_option() -> impl Strategy<Value = NdpOption> {
+        prop_oneof![
+            any::<[u8; 6]>().prop_map(|m| NdpOption::SourceLinkLayer(MacAddr::new(
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ))),
+            any::<u32>().prop_map(NdpOption::Mtu),
+            (
+                any::<u8>(),
+                any::<bool>(),
+                any::<bool>(),
+                any::<u32>(),
+                any::<u32>(),
+                addr()
+            )
+                .prop_map(|(l, on, au, v, p, a)| NdpOption::PrefixInformation {
+                    prefix_len: l,
+                    on_link: on,
+                    autonomous: au,
+                    valid_lifetime: v,
+                    preferred_lifetime: p,
+                    prefix: a,
+                }),
+            (100u8..200, proptest::collection::vec(any::<u8>(), 0..3)).prop_map(|(t, d)| {
+                NdpOption::Raw {
+                    opt_type: t,
+                    data: [d, vec![0; 6]].concat()[..6].to_vec(),
+                }
+            }),
+        ]
+    }
+
+    fn strip_pads(o: &OptionsRepr) -> Vec<Ipv6Option> {
+        o.options
+            .iter()
+            .filter(|x| !matches!(x, Ipv6Option::Pad1 | Ipv6Option::PadN(_)))
+            .cloned()
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn options_round_trip_aligned(opts in proptest::collection::vec(option(), 0..8)) {
+            let o = OptionsRepr::new(opts);
+            let n = o.buffer_len().unwrap();
+            prop_assert_eq!(n % 8, 0);
+            let mut b = vec![0u8; n];
+            o.emit(&mut b, 58).unwrap();
+            let back = OptionsRepr::parse(&b).unwrap();
+            prop_assert_eq!(strip_pads(&back), strip_pads(&o));
+            for r in OptionIter::new(&b) {
+                let r = r.unwrap();
+                let (x, y) = Ipv6Option::parse(&r).alignment();
+                prop_assert_eq!(r.offset % x, y, "misaligned {:#x}", r.opt_type);
+            }
+        }
+
+        #[test]
+        fn srh_round_trip(path in proptest::collection::vec(addr(), 1..10), flags in any::<u8>(),
+                          tag in any::<u16>(), hmac in proptest::option::of((any::<bool>(),
+                          any::<u32>(), 0usize..5))) {
+            let mut s = SrhRepr::from_path(&path);
+            s.flags = flags;
+            s.tag = tag;
+            if let Some((d_flag, key_id, k)) = hmac {
+                s.tlvs.push(SrhTlv::Hmac { d_flag, key_id, hmac: vec![0x5a; 8 * k] });
+            }
+            let rt = RoutingRepr::Srh(s.clone());
+            let mut b = vec![0u8; rt.buffer_len().unwrap()];
+            rt.emit(&mut b, 17).unwrap();
+            prop_assert_eq!(RoutingRepr::parse(&b).unwrap(), rt);
+            let want = if path.len() > 1 { *path.last().unwrap() } else { path[0] };
+            let fd = final_destination(path[0], 43, &b);
+            prop_assert_eq!(fd, if s.segments_left > 0 { want } else { path[0] });
+        }
+
+        #[test]
+        fn chain_walks_back_as_built(kinds in proptest::collection::vec(0u8..4, 0..6),
+                                     payload in proptest::collection::vec(any::<u8>(), 0..32)) {
+            let exts: Vec<ExtHeaderRepr> = kinds.iter().map(|k| match k {
+                0 => ExtHeaderRepr::HopByHop(OptionsRepr::new(vec![
+                    Ipv6Option::RouterAlert(0),
+                    Ipv6Option::PadN(0),
+                ])),
+                1 => ExtHeaderRepr::DestOpts(OptionsRepr::new(vec![Ipv6Option::PadN(4)])),
+                2 => ExtHeaderRepr::Routing(RoutingRepr::Srh(SrhRepr::from_path(&[
+                    Ipv6Addr::LOCALHOST,
+                ]))),
+                _ => ExtHeaderRepr::Fragment(FragmentRepr { offset: 0, more: false, ident: 1 }),
+            }).collect();
+            let n = ext_chain_len(&exts).unwrap();
+            let mut b = vec![0u8; n];
+            prop_assert_eq!(emit_ext_chain(&exts, 17, &mut b).unwrap(), n);
+            b.extend_from_slice(&payload);
+            let (hs, end) = ExtChain::new(first_header(&exts, 17), &b).collect_all().unwrap();
+            prop_assert_eq!(hs.len(), exts.len());
+            for (h, e) in hs.iter().zip(&exts) {
+                prop_assert_eq!(h.kind.protocol(), e.protocol());
+                prop_assert_eq!(&ExtHeaderRepr::parse(h).unwrap(), e);
+            }
+            prop_assert_eq!(end, ChainEnd::Upper { protocol: 17, offset: n });
+        }
+
+        #[test]
+        fn icmpv6_round_trip(src in addr(), dst in addr(), target in addr(),
+                             opts in proptest::collection::vec(ndp_option(), 0..4),
+                             id in any::<u16>(), seq in any::<u16>(),
+                             data in proptest::collection::vec(any::<u8>(), 0..64), which in 0u8..4) {
+            let m = match which {
+                0 => Icmpv6Message::EchoRequest { id, seq, data },
+                1 => Icmpv6Message::NeighborSolicitation { target, options: opts },
+                2 => Icmpv6Message::NeighborAdvertisement { router: id & 1 != 0,
+                    solicited: id & 2 != 0, override_flag: id & 4 != 0, target, options: opts },
+                _ => Icmpv6Message::ParameterProblem { code: (id % 4) as u8,
+                    pointer: u32::from(seq), quote: data },
+            };
+            let r = Icmpv6Repr::new(m);
+            let mut b = vec![0u8; r.buffer_len()];
+            r.emit(&mut b, src, dst).unwrap();
+            let p = Icmpv6Repr::parse_bytes(&b, src, dst).unwrap();
+            prop_assert!(p.checksum_ok);
+            prop_assert_eq!(p.repr, r);
+        }
+    }
+}
