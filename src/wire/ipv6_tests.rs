@@ -376,6 +376,13 @@ fn srh_tlvs_round_trip_and_limits() {
     }];
     let e = RoutingRepr::Srh(srh).buffer_len().unwrap_err().to_string();
     assert!(e.contains("multiple of 8") && e.contains("32"), "{e}");
+    // An HMAC TLV with its reserved byte set stays raw, so it is rebuilt byte for byte (found
+    // by the ipv6 fuzz target, fuzz/regressions/ipv6/srh-hmac-reserved).
+    let odd = hex("3a 03 04 00 00 00 0000 20010db8000300000000000000000002 05 06 0008 00000001");
+    let rt = RoutingRepr::parse(&odd).unwrap();
+    let mut again = vec![0u8; rt.buffer_len().unwrap()];
+    rt.emit(&mut again, 58).unwrap();
+    assert_eq!(again, odd);
     // Last Entry naming more segments than the header holds.
     buf[4] = 9;
     assert!(matches!(

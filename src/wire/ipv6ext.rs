@@ -873,11 +873,19 @@ impl SrhTlv {
             let d = &b[2..2 + usize::from(b[1])];
             v.push(match t {
                 srh_tlv::PADN if d.iter().all(|&x| x == 0) => SrhTlv::PadN(d.len() as u8),
-                srh_tlv::HMAC if d.len() >= 6 && (d.len() - 6).is_multiple_of(8) => SrhTlv::Hmac {
-                    d_flag: d[0] & 0x80 != 0,
-                    key_id: u32::from_be_bytes([d[2], d[3], d[4], d[5]]),
-                    hmac: d[6..].to_vec(),
-                },
+                srh_tlv::HMAC
+                    if d.len() >= 6
+                        && (d.len() - 6).is_multiple_of(8)
+                        && d[0] & 0x7f == 0
+                        && d[1] == 0 =>
+                {
+                    SrhTlv::Hmac {
+                        d_flag: d[0] & 0x80 != 0,
+                        key_id: u32::from_be_bytes([d[2], d[3], d[4], d[5]]),
+                        hmac: d[6..].to_vec(),
+                    }
+                }
+                // An HMAC TLV with reserved bits set or a length off the 8-byte grid stays raw.
                 _ => SrhTlv::Raw {
                     tlv_type: t,
                     data: d.to_vec(),
