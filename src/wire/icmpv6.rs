@@ -893,15 +893,13 @@ impl Icmpv6Repr {
 /// a field of the fixed header, or the extension header (and option) the pointer falls in.
 pub fn explain_pointer6(quote: &[u8], pointer: u32) -> String {
     let p = pointer as usize;
-    const FIXED: [(usize, usize, &str); 8] = [
+    const FIXED: [(usize, usize, &str); 6] = [
         (0, 4, "version/traffic class/flow label"),
         (4, 2, "payload length"),
         (6, 1, "next header"),
         (7, 1, "hop limit"),
         (8, 16, "source address"),
         (24, 16, "destination address"),
-        (40, 0, ""),
-        (40, 0, ""),
     ];
     if p < IPV6_HEADER_LEN {
         let (s, _, name) = FIXED

@@ -572,6 +572,14 @@ fn errors_equal_scapy_and_quote_behind_extension_headers() {
     let why = explain_pointer6(quote, pointer);
     assert!(why.contains("Hop-by-Hop") && why.contains("0x80"), "{why}");
     assert!(why.contains("Parameter Problem"), "{why}");
+    // Routing type 0 with Segments Left 1 (code 0, pointer 42 from the kernel): the type byte.
+    let rt0 = hex(v::ECHO_RT0);
+    let why = explain_pointer6(&rt0[14..], 42);
+    assert_eq!(why, "byte 42: the Routing Header at 40, its routing type");
+    assert_eq!(
+        explain_pointer6(&rt0[14..], 7),
+        "byte 7: the IPv6 hop limit (byte 0 of it)"
+    );
     let mut r = Icmpv6Repr::new(p.repr.message.clone());
     let mut buf = vec![0u8; r.buffer_len()];
     r.emit(&mut buf, r1(), a()).unwrap();
