@@ -9,7 +9,7 @@ use super::ether::mac_at;
 use super::ipv6::{Ipv6Repr, ParsedIpv6, IPV6_HEADER_LEN};
 use super::ipv6ext::{proto, ChainEnd, ExtChain};
 use super::udp::pseudo_header_checksum_v6;
-use super::{be16, be32, MacAddr, WireError};
+use super::{be16, be32, names, MacAddr, WireError};
 
 /// IP protocol (next header) number of ICMPv6.
 pub const IP_PROTO_ICMPV6: u8 = proto::ICMPV6;
@@ -57,47 +57,19 @@ pub mod types {
     pub const REDIRECT: u8 = 137;
 }
 
-/// The name of a Destination Unreachable code (IANA).
+/// The name of a Destination Unreachable code (IANA, see [`names::ICMPV6_CODES`]).
 pub fn dest_unreachable_name(code: u8) -> Option<&'static str> {
-    Some(match code {
-        0 => "No route to destination",
-        1 => "Communication with destination administratively prohibited",
-        2 => "Beyond scope of source address",
-        3 => "Address unreachable",
-        4 => "Port unreachable",
-        5 => "Source address failed ingress/egress policy",
-        6 => "Reject route to destination",
-        7 => "Error in Source Routing Header",
-        8 => "Headers too long",
-        _ => return None,
-    })
+    names::icmpv6_code(types::DEST_UNREACHABLE, code)
 }
 
 /// The name of a Time Exceeded code.
 pub fn time_exceeded_name(code: u8) -> Option<&'static str> {
-    Some(match code {
-        0 => "Hop limit exceeded in transit",
-        1 => "Fragment reassembly time exceeded",
-        _ => return None,
-    })
+    names::icmpv6_code(types::TIME_EXCEEDED, code)
 }
 
 /// The name of a Parameter Problem code (IANA, 0–3 and later ones).
 pub fn param_problem_name(code: u8) -> Option<&'static str> {
-    Some(match code {
-        0 => "Erroneous header field encountered",
-        1 => "Unrecognized Next Header type encountered",
-        2 => "Unrecognized IPv6 option encountered",
-        3 => "IPv6 First Fragment has incomplete IPv6 Header Chain",
-        4 => "SR Upper-layer Header Error",
-        5 => "Unrecognized Next Header type encountered by intermediate node",
-        6 => "Extension header too big",
-        7 => "Extension header chain too long",
-        8 => "Too many extension headers",
-        9 => "Too many options in extension header",
-        10 => "Option too big",
-        _ => return None,
-    })
+    names::icmpv6_code(types::PARAMETER_PROBLEM, code)
 }
 
 /// A borrowed view of an ICMPv6 message, in the style of smoltcp's `Packet<T: AsRef<[u8]>>`.

@@ -638,6 +638,14 @@ fn option_action_bits() {
         OptionAction::of(0xc2),
         OptionAction::DiscardAndParamProblemUnlessMulticast
     );
+    assert_eq!(option_name(0xc2), Some("Jumbo Payload"));
+    assert_eq!(names::icmpv6_type(128).unwrap().keyword, "icmp6-echo");
+    assert_eq!(icmpv6::dest_unreachable_name(4), Some("Port unreachable"));
+    assert_eq!(icmpv6::dest_unreachable_name(9), None);
+    assert_eq!(
+        icmpv6::param_problem_name(3),
+        Some("IPv6 First Fragment has incomplete IPv6 Header Chain")
+    );
     assert!(option_may_change(opt::IOAM));
     assert!(!option_may_change(opt::ROUTER_ALERT));
 }

@@ -372,26 +372,9 @@ pub fn option_may_change(t: u8) -> bool {
     t & 0x20 != 0
 }
 
-/// The name of option type `t` (IANA), if it has one.
+/// The name of option type `t` (IANA), if it has one (the table is in [`names`](super::names)).
 pub fn option_name(t: u8) -> Option<&'static str> {
-    Some(match t {
-        opt::PAD1 => "Pad1",
-        opt::PADN => "PadN",
-        opt::TUNNEL_ENCAP_LIMIT => "Tunnel Encapsulation Limit",
-        opt::ROUTER_ALERT => "Router Alert",
-        0x07 => "CALIPSO",
-        0x08 => "SMF_DPD",
-        0x26 => "Quick-Start",
-        opt::IOAM => "IOAM",
-        0x63 => "RPL Option",
-        0x6d => "MPL Option",
-        0x8b => "ILNP Nonce",
-        0x8c => "Line-Identification Option",
-        opt::JUMBO => "Jumbo Payload",
-        0xc9 => "Home Address",
-        0xee => "IP_DFF",
-        _ => return None,
-    })
+    super::names::ipv6_option_name(t)
 }
 
 /// One TLV option as found in an options area.
