@@ -258,3 +258,6 @@ mod view_tests;
 
 #[cfg(test)]
 mod ipv6_tests;
+
+#[cfg(test)]
+mod ipv6_kernel_tests;
