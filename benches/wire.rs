@@ -3,12 +3,17 @@
 //! "pktforge ..." with "reference pnet ..." of the same run, as ratios.
 
 use std::hint::black_box;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use pktforge::wire::ipv6ext::{upper_layer, Ipv6Option, OptionsRepr, RoutingRepr, SrhRepr};
 use pktforge::wire::{
     build_icmp_frame, build_icmp_frame_into, checksum, parse_frame, EthernetFrame, EthernetRepr,
     IcmpPacket, IcmpRepr, IpOption, Ipv4Packet, Ipv4Repr, MacAddr, ETHERTYPE_IPV4, IP_PROTO_ICMP,
+};
+use pktforge::wire::{
+    build_ipv6_frame, build_ipv6_frame_into, ExtHeaderRepr, Icmpv6Repr, Ipv6Repr, L6Repr,
+    ETHERTYPE_IPV6,
 };
 
 fn setup(options: Vec<IpOption>) -> (EthernetRepr, Ipv4Repr, IcmpRepr) {
@@ -125,6 +130,57 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+
+    // IPv6: the same echo (56 data bytes) into a reused buffer, plain and behind Hop-by-Hop
+    // (Router Alert) + a 3-segment SRH; and the extension-header walk over the latter.
+    let a6: Ipv6Addr = "2001:db8:1::2".parse().unwrap();
+    let b6: Ipv6Addr = "2001:db8:3::2".parse().unwrap();
+    let eth6 = EthernetRepr {
+        ethertype: ETHERTYPE_IPV6,
+        ..eth
+    };
+    let ip6 = Ipv6Repr::new(a6, b6, 58);
+    let echo6 = L6Repr::Icmpv6(Icmpv6Repr::echo_request(0x1a6a, 1, (0..56).collect()));
+    let mut buf6 = Vec::with_capacity(2048);
+    c.bench_function("build_ipv6_frame_into reused buffer, echo", |b| {
+        b.iter(|| {
+            build_ipv6_frame_into(
+                black_box(&mut buf6),
+                black_box(&eth6),
+                black_box(&ip6),
+                black_box(&[]),
+                black_box(&echo6),
+            )
+            .unwrap()
+        })
+    });
+    let exts = [
+        ExtHeaderRepr::HopByHop(OptionsRepr::new(vec![Ipv6Option::RouterAlert(0)])),
+        ExtHeaderRepr::Routing(RoutingRepr::Srh(SrhRepr::from_path(&[
+            "2001:db8:1::1".parse().unwrap(),
+            "2001:db8:2::2".parse().unwrap(),
+            b6,
+        ]))),
+    ];
+    c.bench_function(
+        "build_ipv6_frame_into reused buffer, echo + HBH + SRH",
+        |b| {
+            b.iter(|| {
+                build_ipv6_frame_into(
+                    black_box(&mut buf6),
+                    black_box(&eth6),
+                    black_box(&ip6),
+                    black_box(&exts),
+                    black_box(&echo6),
+                )
+                .unwrap()
+            })
+        },
+    );
+    let frame6 = build_ipv6_frame(&eth6, &ip6, &exts, &echo6).unwrap();
+    c.bench_function("ExtChain walk: HBH + SRH to ICMPv6", |b| {
+        b.iter(|| upper_layer(black_box(0), black_box(&frame6[54..])).unwrap())
+    });
 
     let small: Vec<u8> = (0..64u8).collect();
     let large: Vec<u8> = (0..1500).map(|i| i as u8).collect();

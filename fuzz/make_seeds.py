@@ -66,6 +66,13 @@ for name, fr in sorted(frames.items()):
     put("reflect", name, bytes([own | 8 | 4, 24]) + fr)
     put("reflect", name + "_adv_bcast", bytes([own | 8 | 7, 24]) + fr)
 
+# IPv6: the scapy-built vectors of src/wire/ipv6_tests.rs, as IPv6 packets (Ethernet cut).
+v6 = open(os.path.join(root, "src/wire/ipv6_tests.rs")).read()
+for name, body in re.findall(r'pub const (\w+): &str =\s*((?:"[^"]*"\s*)+);', v6):
+    hexs = re.sub(r"\s+", "", "".join(re.findall(r'"([^"]*)"', body)).replace("\\", ""))
+    b = bytes.fromhex(hexs)
+    put("ipv6", name.lower(), b[14:] if b[12:14] == b"\x86\xdd" else b)
+
 filters = [b"icmp", b"arp or icmp-type echo-reply", b"icmp and not host 192.0.2.1",
            b"(arp or icmp) and dst 192.0.2.2", b"! ip && ! arp", b"src 203.0.113.2 || icmp-type 11",
            b"*not (", b"*(icmp and "]

@@ -395,3 +395,116 @@ pub fn fix_checksums(f: &mut [u8]) {
         m[2..4].copy_from_slice(&c.to_be_bytes());
     }
 }
+
+/// An IPv6 packet through every IPv6 reader: the header, the extension-header walker, each
+/// header's `Repr` (Routing and Fragment rebuilt byte for byte, options re-parsed alike), the
+/// upper layer's ICMPv6 parse → emit → parse, an error's quote and pointer; then the packet cut
+/// into fragments at an MTU picked by its first byte comes back whole from the reassembler in
+/// reverse order. Never panics except on a failed assertion.
+pub fn check_ipv6(data: &[u8]) {
+    use pktforge::wire::frag6::{fragment6, Reassembler6};
+    use pktforge::wire::icmpv6::explain_pointer6;
+    use pktforge::wire::ipv6ext::{
+        final_destination, FragmentHeader, FragmentRepr, Ipv6Option, OptionIter, OptionsRepr,
+        RoutingRepr,
+    };
+    use pktforge::wire::{ChainEnd, ExtChain, ExtHeaderRepr, ExtKind, Icmpv6Repr, Ipv6Repr};
+    use std::time::{Duration, Instant};
+
+    let now = Instant::now();
+    let mut r = Reassembler6::new(Duration::from_secs(60), 64 << 10);
+    let _ = r.push(data, now);
+    let Ok((ip, payload)) = Ipv6Repr::parse_bytes(data) else {
+        return;
+    };
+    let mut chain = ExtChain::new(ip.repr.next_header, payload);
+    for h in &mut chain {
+        let Ok(h) = h else { break };
+        let parsed = ExtHeaderRepr::parse(&h);
+        for o in OptionIter::new(h.bytes).flatten() {
+            let _ = Ipv6Option::parse(&o);
+        }
+        let Ok(parsed) = parsed else { continue };
+        match (&parsed, h.kind) {
+            (ExtHeaderRepr::HopByHop(o) | ExtHeaderRepr::DestOpts(o), _) => {
+                if let Ok(n) = o.buffer_len() {
+                    let mut b = vec![0u8; n];
+                    o.emit(&mut b, h.bytes[0]).expect("emit within buffer_len");
+                    let again = OptionsRepr::parse(&b).expect("emitted options parse");
+                    let named = |r: &OptionsRepr| -> Vec<Ipv6Option> {
+                        r.options
+                            .iter()
+                            .filter(|x| !matches!(x, Ipv6Option::Pad1 | Ipv6Option::PadN(_)))
+                            .cloned()
+                            .collect()
+                    };
+                    assert_eq!(named(o), named(&again), "options: {}", hex(h.bytes));
+                }
+            }
+            (ExtHeaderRepr::Routing(rt), _) => {
+                let n = rt.buffer_len().expect("a parsed routing header fits");
+                let mut b = vec![0u8; n];
+                rt.emit(&mut b, h.bytes[0]).expect("emit within buffer_len");
+                assert_eq!(
+                    RoutingRepr::parse(&b).as_ref(),
+                    Ok(rt),
+                    "routing: {}",
+                    hex(h.bytes)
+                );
+                let exact = !matches!(rt, RoutingRepr::Type0 { .. })
+                    || (h.bytes.len() - 8).is_multiple_of(16);
+                if exact {
+                    assert_eq!(b, h.bytes, "routing rebuilt: {}", hex(h.bytes));
+                }
+            }
+            (ExtHeaderRepr::Fragment(f), ExtKind::Fragment) => {
+                let mut b = [0u8; 8];
+                f.emit(&mut b, h.bytes[0]).expect("a parsed offset fits");
+                let v = FragmentHeader::new_checked(&b[..]).unwrap();
+                assert_eq!(FragmentRepr::parse(&v), *f);
+            }
+            _ => {}
+        }
+    }
+    let fd = final_destination(ip.repr.dst, ip.repr.next_header, payload);
+    if let Some(ChainEnd::Upper { protocol: 58, offset }) = chain.end() {
+        if let Ok(m) = Icmpv6Repr::parse_bytes(&payload[offset..], ip.repr.src, fd) {
+            let _ = m.repr.message.describe();
+            if let Some(Ok(q)) = m.repr.message.quote() {
+                let _ = q.upper_bytes();
+                let _ = q.echo_id_seq();
+            }
+            if let pktforge::wire::Icmpv6Message::ParameterProblem { pointer, quote, .. } =
+                &m.repr.message
+            {
+                let _ = explain_pointer6(quote, *pointer);
+            }
+            let mut b = vec![0u8; m.repr.buffer_len()];
+            if m.repr.emit(&mut b, ip.repr.src, fd).is_ok() {
+                let again = Icmpv6Repr::parse_bytes(&b, ip.repr.src, fd)
+                    .expect("an emitted ICMPv6 message parses");
+                assert_eq!(again.repr, m.repr, "ICMPv6: {}", hex(&payload[offset..]));
+                assert!(again.checksum_ok, "ICMPv6 checksum: {}", hex(&payload[offset..]));
+            }
+        }
+    }
+    // Fragment it and put it back together.
+    let mtu = 1280usize.min(48 + usize::from(data[0] & 0x0f) * 8 + 64);
+    if let Ok(pieces) = fragment6(data, mtu, 0x1234_5678) {
+        if pieces.len() >= 2 {
+            let total = 40 + usize::from(u16::from_be_bytes([data[4], data[5]]));
+            let mut fresh = Reassembler6::new(Duration::from_secs(60), 1 << 20);
+            let mut whole = None;
+            for p in pieces.iter().rev() {
+                assert!(p.len() <= mtu, "fragment over the MTU");
+                whole = fresh.push(p, now).or(whole);
+            }
+            assert_eq!(
+                whole.as_deref(),
+                Some(&data[..total]),
+                "reassembled: {}",
+                hex(data)
+            );
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! Bytes ↔ typed values for Ethernet, ARP, IPv4 (with options), ICMP, UDP and TCP. No I/O here.
+//! Bytes ↔ typed values for Ethernet, ARP, IPv4 (with options), ICMP, IPv6 (with extension
+//! headers), ICMPv6, UDP and TCP. No I/O here.
 //!
 //! Each layer has a plain `Repr` value with `parse`, `emit` and a length method, in the style of
 //! smoltcp. Parsing is bounds-checked everywhere and never panics; building refuses what the
@@ -7,12 +8,17 @@
 mod arp;
 mod ether;
 pub mod frag;
+pub mod frag6;
 mod frame;
 pub mod hop;
 mod icmp;
+pub mod icmpv6;
 mod ipopt;
 mod ipv4;
+mod ipv6;
+pub mod ipv6ext;
 mod l4;
+mod l6;
 pub mod names;
 pub mod tcp;
 pub mod udp;
@@ -22,9 +28,16 @@ pub use arp::*;
 pub use ether::*;
 pub use frame::*;
 pub use icmp::*;
+pub use icmpv6::{
+    Icmpv6Message, Icmpv6Packet, Icmpv6Repr, NdpOption, ParsedIcmpv6, Quote6, ICMPV6_HEADER_LEN,
+    IP_PROTO_ICMPV6,
+};
 pub use ipopt::*;
 pub use ipv4::*;
+pub use ipv6::*;
+pub use ipv6ext::{ChainEnd, ExtChain, ExtHeaderRepr, ExtKind};
 pub use l4::{build_l4_frame_into, L4Repr};
+pub use l6::{build_ipv6_frame, build_ipv6_frame_into, build_ipv6_packet_into, L6Repr};
 pub use tcp::{TcpOption, TcpPacket, TcpRepr, IP_PROTO_TCP};
 pub use udp::{UdpPacket, UdpRepr, IP_PROTO_UDP};
 pub use vlan::{Vlan, VlanStack, MAX_VID, MAX_VLAN_TAGS, RESERVED_VID};
@@ -35,8 +48,10 @@ pub mod field {
     pub use super::arp::field as arp;
     pub use super::ether::field as ether;
     pub use super::icmp::field as icmp;
+    pub use super::icmpv6::field as icmpv6;
     pub use super::ipopt::field as ipopt;
     pub use super::ipv4::field as ipv4;
+    pub use super::ipv6::field as ipv6;
     pub use super::tcp::field as tcp;
     pub use super::udp::field as udp;
 }
@@ -240,3 +255,9 @@ mod tests {
 
 #[cfg(test)]
 mod view_tests;
+
+#[cfg(test)]
+mod ipv6_tests;
+
+#[cfg(test)]
+mod ipv6_kernel_tests;

@@ -1,4 +1,5 @@
-//! Every protocol name table, once: ICMP types and codes, EtherTypes, IP protocols, IP options.
+//! Every protocol name table, once: ICMP and ICMPv6 types and codes, EtherTypes, IP protocols,
+//! IP options, IPv6 options, NDP options.
 //!
 //! Readers in the crate (the dissector, the capture filter's keywords, iputils-style error
 //! wording) look names up here instead of keeping their own `match` of numbers.
@@ -453,4 +454,168 @@ pub fn tcp_option_name(kind: u8) -> &'static str {
         34 => "TCP Fast Open Cookie",
         _ => "Unknown option",
     }
+}
+
+/// One ICMPv6 type: its number and the names different readers show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Icmpv6TypeName {
+    /// The type number.
+    pub number: u8,
+    /// Name as Wireshark shows it ("Echo (ping) request").
+    pub name: &'static str,
+    /// tcpdump's filter keyword ("icmp6-echo").
+    pub keyword: &'static str,
+    /// tcpdump's one-line wording ("echo request").
+    pub line: &'static str,
+}
+
+const fn t6(
+    number: u8,
+    name: &'static str,
+    keyword: &'static str,
+    line: &'static str,
+) -> Icmpv6TypeName {
+    Icmpv6TypeName {
+        number,
+        name,
+        keyword,
+        line,
+    }
+}
+
+/// The ICMPv6 types pktforge knows by name (RFC 4443, 4861).
+pub const ICMPV6_TYPES: [Icmpv6TypeName; 11] = [
+    t6(
+        1,
+        "Destination Unreachable",
+        "icmp6-destinationunreach",
+        "destination unreachable",
+    ),
+    t6(2, "Packet Too Big", "icmp6-packettoobig", "packet too big"),
+    t6(
+        3,
+        "Time Exceeded",
+        "icmp6-timeexceeded",
+        "time exceeded in-transit",
+    ),
+    t6(
+        4,
+        "Parameter Problem",
+        "icmp6-parameterproblem",
+        "parameter problem",
+    ),
+    t6(128, "Echo (ping) request", "icmp6-echo", "echo request"),
+    t6(129, "Echo (ping) reply", "icmp6-echoreply", "echo reply"),
+    t6(
+        133,
+        "Router Solicitation",
+        "icmp6-routersolicit",
+        "router solicitation",
+    ),
+    t6(
+        134,
+        "Router Advertisement",
+        "icmp6-routeradvert",
+        "router advertisement",
+    ),
+    t6(
+        135,
+        "Neighbor Solicitation",
+        "icmp6-neighborsolicit",
+        "neighbor solicitation",
+    ),
+    t6(
+        136,
+        "Neighbor Advertisement",
+        "icmp6-neighboradvert",
+        "neighbor advertisement",
+    ),
+    t6(137, "Redirect", "icmp6-redirect", "redirect"),
+];
+
+/// The entry for ICMPv6 type `number`, if it has a name.
+pub fn icmpv6_type(number: u8) -> Option<&'static Icmpv6TypeName> {
+    ICMPV6_TYPES.iter().find(|e| e.number == number)
+}
+
+/// Named codes of ICMPv6 Destination Unreachable (1), Time Exceeded (3) and Parameter Problem
+/// (4), as IANA words them: `(type, code, name)`.
+pub const ICMPV6_CODES: [(u8, u8, &str); 22] = [
+    (1, 0, "No route to destination"),
+    (
+        1,
+        1,
+        "Communication with destination administratively prohibited",
+    ),
+    (1, 2, "Beyond scope of source address"),
+    (1, 3, "Address unreachable"),
+    (1, 4, "Port unreachable"),
+    (1, 5, "Source address failed ingress/egress policy"),
+    (1, 6, "Reject route to destination"),
+    (1, 7, "Error in Source Routing Header"),
+    (1, 8, "Headers too long"),
+    (3, 0, "Hop limit exceeded in transit"),
+    (3, 1, "Fragment reassembly time exceeded"),
+    (4, 0, "Erroneous header field encountered"),
+    (4, 1, "Unrecognized Next Header type encountered"),
+    (4, 2, "Unrecognized IPv6 option encountered"),
+    (4, 3, "IPv6 First Fragment has incomplete IPv6 Header Chain"),
+    (4, 4, "SR Upper-layer Header Error"),
+    (
+        4,
+        5,
+        "Unrecognized Next Header type encountered by intermediate node",
+    ),
+    (4, 6, "Extension header too big"),
+    (4, 7, "Extension header chain too long"),
+    (4, 8, "Too many extension headers"),
+    (4, 9, "Too many options in extension header"),
+    (4, 10, "Option too big"),
+];
+
+/// The IANA name of `code` of ICMPv6 type `icmp_type`, if it has one.
+pub fn icmpv6_code(icmp_type: u8, code: u8) -> Option<&'static str> {
+    ICMPV6_CODES
+        .iter()
+        .find(|e| e.0 == icmp_type && e.1 == code)
+        .map(|e| e.2)
+}
+
+/// Name of a Hop-by-Hop / Destination Options option type (IANA), if it has one.
+pub fn ipv6_option_name(t: u8) -> Option<&'static str> {
+    Some(match t {
+        0x00 => "Pad1",
+        0x01 => "PadN",
+        0x04 => "Tunnel Encapsulation Limit",
+        0x05 => "Router Alert",
+        0x07 => "CALIPSO",
+        0x08 => "SMF_DPD",
+        0x26 => "Quick-Start",
+        0x31 => "IOAM",
+        0x63 => "RPL Option",
+        0x6d => "MPL Option",
+        0x8b => "ILNP Nonce",
+        0x8c => "Line-Identification Option",
+        0xc2 => "Jumbo Payload",
+        0xc9 => "Home Address",
+        0xee => "IP_DFF",
+        _ => return None,
+    })
+}
+
+/// Name of an NDP option type (IANA), if it has one.
+pub fn ndp_option_name(t: u8) -> Option<&'static str> {
+    Some(match t {
+        1 => "Source link-layer address",
+        2 => "Target link-layer address",
+        3 => "Prefix information",
+        4 => "Redirected header",
+        5 => "MTU",
+        14 => "Nonce",
+        24 => "Route Information",
+        25 => "Recursive DNS Server",
+        31 => "DNS Search List",
+        38 => "PREF64",
+        _ => return None,
+    })
 }

@@ -1,7 +1,7 @@
 //! TCP header (RFC 9293) with options (RFC 7323, 2018): a borrowed view and a `Repr`, the
 //! checksum over the IPv4 pseudo-header.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use pnet_packet::tcp::TcpPacket as PnetTcp;
 
@@ -422,7 +422,21 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 }
 
+impl<T: AsRef<[u8]>> TcpPacket<T> {
+    /// Whether the checksum is right behind the IPv6 pseudo-header of `src`, `dst` (the final
+    /// destination; the view must hold the whole segment).
+    pub fn verify_checksum_v6(&self, src: Ipv6Addr, dst: Ipv6Addr) -> bool {
+        super::udp::pseudo_header_checksum_v6(src, dst, IP_PROTO_TCP, self.buffer.as_ref()) == 0
+    }
+}
+
 impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
+    /// Compute and write the checksum behind the IPv6 pseudo-header of `src`, `dst`.
+    pub fn fill_checksum_v6(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
+        self.set_checksum(0);
+        let c = super::udp::pseudo_header_checksum_v6(src, dst, IP_PROTO_TCP, self.buffer.as_ref());
+        self.set_checksum(c);
+    }
     /// Set the source port.
     pub fn set_src_port(&mut self, p: u16) {
         self.buffer.as_mut()[field::SRC_PORT].copy_from_slice(&p.to_be_bytes());
@@ -588,6 +602,21 @@ impl TcpRepr {
         match self.checksum_override {
             Some(c) => p.set_checksum(c),
             None => p.fill_checksum(src, dst),
+        }
+        Ok(n)
+    }
+
+    /// Write the segment into the start of `buf` as sent over IPv6 from `src` to `dst` (the
+    /// final destination); as [`emit`](Self::emit) otherwise.
+    pub fn emit_v6(
+        &self,
+        buf: &mut [u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+    ) -> Result<usize, WireError> {
+        let n = self.emit(buf, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED)?;
+        if self.checksum_override.is_none() {
+            TcpPacket::new_unchecked(&mut buf[..n]).fill_checksum_v6(src, dst);
         }
         Ok(n)
     }

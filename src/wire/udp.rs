@@ -1,6 +1,6 @@
 //! UDP header (RFC 768): a borrowed view and a `Repr`, the checksum over the IPv4 pseudo-header.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use pnet_packet::udp::UdpPacket as PnetUdp;
 
@@ -42,6 +42,25 @@ pub fn pseudo_header_checksum(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, seg: &
     // checksum() returns !fold(seg); fold again with our partial sum.
     let seg_sum = u32::from(!checksum(seg));
     sum += seg_sum;
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// The Internet checksum of an upper-layer packet `seg` (its checksum field included as it is)
+/// behind the IPv6 pseudo-header (RFC 8200 §8.1): `src`, `dst` (the final destination), the
+/// 32-bit upper-layer length and `next_header`. Over a packet whose checksum field is right the
+/// result is 0.
+pub fn pseudo_header_checksum_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, seg: &[u8]) -> u16 {
+    let mut sum: u64 = 0;
+    for w in src.octets().chunks(2).chain(dst.octets().chunks(2)) {
+        sum += u64::from(u16::from_be_bytes([w[0], w[1]]));
+    }
+    let len = seg.len() as u64;
+    sum += (len >> 16) + (len & 0xffff);
+    sum += u64::from(next_header);
+    sum += u64::from(!checksum(seg));
     while sum >> 16 != 0 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
@@ -134,7 +153,27 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     }
 }
 
+impl<T: AsRef<[u8]>> UdpPacket<T> {
+    /// Whether the checksum is right behind the IPv6 pseudo-header of `src` and `dst` (the
+    /// final destination). `None` when the length field is not the bytes present; a checksum of
+    /// 0 is `Some(false)` (mandatory over IPv6, RFC 8200 §8.1).
+    pub fn verify_checksum_v6(&self, src: Ipv6Addr, dst: Ipv6Addr) -> Option<bool> {
+        let b = self.buffer.as_ref();
+        if usize::from(self.len_field()) != b.len() {
+            return None;
+        }
+        Some(self.checksum() != 0 && pseudo_header_checksum_v6(src, dst, IP_PROTO_UDP, b) == 0)
+    }
+}
+
 impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
+    /// Compute and write the checksum behind the IPv6 pseudo-header of `src`, `dst` (a computed
+    /// 0 is sent as all ones).
+    pub fn fill_checksum_v6(&mut self, src: Ipv6Addr, dst: Ipv6Addr) {
+        self.set_checksum(0);
+        let c = pseudo_header_checksum_v6(src, dst, IP_PROTO_UDP, self.buffer.as_ref());
+        self.set_checksum(if c == 0 { 0xffff } else { c });
+    }
     /// Set the source port.
     pub fn set_src_port(&mut self, p: u16) {
         self.buffer.as_mut()[field::SRC_PORT].copy_from_slice(&p.to_be_bytes());
@@ -232,6 +271,21 @@ impl UdpRepr {
         match self.checksum_override {
             Some(c) => p.set_checksum(c),
             None => p.fill_checksum(src, dst),
+        }
+        Ok(n)
+    }
+
+    /// Write the datagram into the start of `buf` as sent over IPv6 from `src` to `dst` (the
+    /// final destination); as [`emit`](Self::emit) otherwise.
+    pub fn emit_v6(
+        &self,
+        buf: &mut [u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+    ) -> Result<usize, WireError> {
+        let n = self.emit(buf, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED)?;
+        if self.checksum_override.is_none() {
+            UdpPacket::new_unchecked(&mut buf[..n]).fill_checksum_v6(src, dst);
         }
         Ok(n)
     }
