@@ -381,7 +381,8 @@ fn checker_catches_a_driver_reaching_sideways() {
     )];
     let bad = violations(&files);
     assert!(
-        bad.iter().any(|b| b.contains("blast imports probe sideways")),
+        bad.iter()
+            .any(|b| b.contains("blast imports probe sideways")),
         "{bad:?}"
     );
 }
