@@ -18,6 +18,8 @@ use serde::Serialize;
 use crate::dissect::Dissection;
 use crate::wire::IpOption;
 
+pub mod blast;
+
 /// One thing a run saw or did, in the order it happened.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -650,7 +652,7 @@ pub enum Totals {
     /// Frames moved: send, capture, decode, craft.
     Frames(FrameTotals),
     /// A blast.
-    Blast(Box<crate::blast::stats::BlastSummary>),
+    Blast(Box<blast::BlastSummary>),
     /// A reflector.
     Reflect(crate::reflect::Counters),
 }
