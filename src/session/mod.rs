@@ -171,7 +171,11 @@ fn open_link(req: &SessionRequest, ifc: &Interface) -> Result<OpenLink> {
     if let (Backend::Fast, Some(opts)) = (req.backend, req.fast) {
         return Ok(OpenLink::Fast(FastLink::open(ifc, &req.link, opts)?));
     }
-    Ok(OpenLink::Boxed(link::open_backend(req.backend, ifc, &req.link)?))
+    Ok(OpenLink::Boxed(link::open_backend(
+        req.backend,
+        ifc,
+        &req.link,
+    )?))
 }
 
 /// An open run: the interface, the resolved path, the link and the capture file.
@@ -235,9 +239,8 @@ impl Session {
         if ifc.is_loopback {
             match req.loopback {
                 Loopback::RawSocket => {
-                    link = OpenLink::Boxed(Box::new(link::loopback::LoopbackLink::new(
-                        link.boxed(),
-                    )?));
+                    link =
+                        OpenLink::Boxed(Box::new(link::loopback::LoopbackLink::new(link.boxed())?));
                 }
                 Loopback::Sysctls => lo = Some(LoopbackGuard::enable()?),
                 Loopback::AsIs => {}
