@@ -144,7 +144,7 @@ impl SessionRequest {
 enum OpenLink {
     Boxed(Box<dyn Link>),
     #[cfg(target_os = "linux")]
-    Fast(FastLink),
+    Fast(Box<FastLink>),
 }
 
 impl OpenLink {
@@ -152,7 +152,7 @@ impl OpenLink {
         match self {
             OpenLink::Boxed(l) => l.as_mut(),
             #[cfg(target_os = "linux")]
-            OpenLink::Fast(l) => l,
+            OpenLink::Fast(l) => l.as_mut(),
         }
     }
 
@@ -160,7 +160,7 @@ impl OpenLink {
         match self {
             OpenLink::Boxed(l) => l,
             #[cfg(target_os = "linux")]
-            OpenLink::Fast(l) => Box::new(l),
+            OpenLink::Fast(l) => l,
         }
     }
 }
@@ -169,7 +169,9 @@ impl OpenLink {
 fn open_link(req: &SessionRequest, ifc: &Interface) -> Result<OpenLink> {
     #[cfg(target_os = "linux")]
     if let (Backend::Fast, Some(opts)) = (req.backend, req.fast) {
-        return Ok(OpenLink::Fast(FastLink::open(ifc, &req.link, opts)?));
+        return Ok(OpenLink::Fast(Box::new(FastLink::open(
+            ifc, &req.link, opts,
+        )?)));
     }
     Ok(OpenLink::Boxed(link::open_backend(
         req.backend,
@@ -311,7 +313,7 @@ impl Session {
     #[cfg(target_os = "linux")]
     pub fn fast_link(&mut self) -> Option<&mut FastLink> {
         match &mut self.link {
-            OpenLink::Fast(l) => Some(l),
+            OpenLink::Fast(l) => Some(l.as_mut()),
             OpenLink::Boxed(_) => None,
         }
     }
