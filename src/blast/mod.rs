@@ -302,7 +302,10 @@ impl Links {
             session,
         };
         #[cfg(not(target_os = "linux"))]
-        let links = Links { session };
+        let links = {
+            let _ = req; // one thread: the session's link
+            Links { session }
+        };
         #[cfg(target_os = "linux")]
         if req.threads > 1 {
             let group = (std::process::id() & 0xffff) as u16;
@@ -421,6 +424,7 @@ fn choose_transmission(
     links: &[WorkerLink<'_>],
     workers: &mut [Worker<'_>],
 ) -> Result<Transmission> {
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
     let mut tx = Transmission {
         used: links[0].tx_mode(),
         live_unavailable: None,
