@@ -15,20 +15,22 @@ mod template;
 pub mod window;
 mod worker;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::event::{self, Command, Event, Notice, Start, Summary, Totals};
 #[cfg(target_os = "linux")]
 use crate::link::fast::{FastLink, FastOptions, TxMode};
+use crate::link::path::Path;
 #[cfg(target_os = "linux")]
 use crate::link::xdp_live::{self, LiveShared};
-use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
-use crate::net::loopback::LoopbackGuard;
-use crate::net::resolve::{self, PathRequest};
-use crate::session::check_fits;
+use crate::link::{Backend, LinkConfig, RxFilter};
+use crate::net::resolve::Plan;
+use crate::net::Interface;
+use crate::session::{self, check_fits, Loopback, NextHop, Session, SessionRequest};
 use crate::wire::echo_data;
-use crate::wire::{EthernetRepr, Ipv4Repr, ETHERTYPE_IPV4};
+use crate::wire::{EthernetRepr, IpOption, Ipv4Repr, ETHERTYPE_IPV4};
 use crate::{Error, Field, Result, Stop};
 pub use classify::{classify, Expect, Rx};
 use request::validate;
@@ -60,6 +62,72 @@ pub fn run(
     user_stop: &Stop,
     on_event: &mut dyn FnMut(&Event),
 ) -> Result<BlastOutcome> {
+    let plan = plan_run(req)?;
+    let mut links = Links::open(req, &plan)?;
+    let path = links
+        .session
+        .path()
+        .expect("a session toward an address has a path")
+        .clone();
+    let per_thread = links.per_thread(plan.frame.frame_len);
+    let shared = shared_state(req);
+    let mut workers = build_workers(req, &plan, &path, &shared, user_stop)?;
+    let tx = choose_transmission(req, &plan, &path, &per_thread, &mut workers)?;
+    report_start(req, &plan, &path, &tx, on_event);
+    let started = Instant::now();
+    let results = run_workers(
+        req, &shared, workers, per_thread, user_stop, started, on_event,
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut out = summarize(
+        req,
+        &path,
+        &shared,
+        results,
+        plan.frame.frame_len,
+        elapsed,
+        tx.used,
+    );
+    out.live_unavailable = tx.live_unavailable;
+    on_event(&Event::Summary(Summary {
+        command: Command::Blast,
+        elapsed_us: elapsed * 1e6,
+        interrupted: out.summary.interrupted,
+        totals: Totals::Blast(Box::new(out.summary.clone())),
+    }));
+    Ok(out)
+}
+
+/// The bytes of one request frame.
+#[derive(Debug, Clone, Copy)]
+struct FrameSize {
+    /// IP options.
+    option_bytes: usize,
+    /// The IP datagram.
+    ip_bytes: usize,
+    /// The Ethernet frame (no FCS).
+    frame_len: usize,
+}
+
+/// A request checked against the route: everything refused that can be before anything opens.
+struct RunPlan {
+    /// What the session opens (the link's filter and fast options included).
+    session: SessionRequest,
+    /// The interface the route leaves by.
+    iface: Interface,
+    /// The route toward the destination on the wire.
+    route: Plan,
+    /// The IP destination on the wire (a source route's first hop).
+    wire_dst: Ipv4Addr,
+    /// The IP options every request carries.
+    ip_options: Vec<IpOption>,
+    frame: FrameSize,
+    /// XDP live frames asked for (not only tried by `auto`).
+    live_asked: bool,
+}
+
+/// Check the request, route it and check that its frames and threads fit the interface.
+fn plan_run(req: &BlastRequest) -> Result<RunPlan> {
     validate(req)?;
     if !req.path.vlans.is_empty() {
         return Err(Error::invalid(
@@ -69,13 +137,38 @@ pub fn run(
     }
     let ip_options = req.options.build(req.dest)?;
     let wire_dst = req.options.wire_destination(req.dest);
-    let path_req = PathRequest {
-        dst: Some(wire_dst),
-        ..req.path.clone()
+    let mut session = SessionRequest {
+        path: req.path.clone(),
+        backend: req.backend,
+        next_hop: NextHop::Resolve,
+        // Rings and AF_XDP move the frames on lo too: its sysctls, not a raw socket.
+        loopback: Loopback::Sysctls,
+        ..SessionRequest::toward(IpAddr::V4(wire_dst))
     };
-    let plan = resolve::plan(&path_req)?;
-    let option_bytes = crate::wire::emit_options(&ip_options)?.len();
-    let ip_bytes = check_fits(&plan.iface, option_bytes, 8, req.size)?;
+    let (iface, route) = session::plan(&session)?;
+    let route = route.expect("a session toward an address has a route");
+    let frame = frame_size(req, &iface, &ip_options)?;
+    let live_asked = check_threads(req, &iface, frame.frame_len)?;
+    session.link = link_config(req, route.src_ip);
+    #[cfg(target_os = "linux")]
+    {
+        session.fast = Some(fast_options(req, frame.frame_len, 0));
+    }
+    Ok(RunPlan {
+        session,
+        iface,
+        route,
+        wire_dst,
+        ip_options,
+        frame,
+        live_asked,
+    })
+}
+
+/// The request's frame against the interface's MTU (and the fast link's TX slot).
+fn frame_size(req: &BlastRequest, iface: &Interface, ip_options: &[IpOption]) -> Result<FrameSize> {
+    let option_bytes = crate::wire::emit_options(ip_options)?.len();
+    let ip_bytes = check_fits(iface, option_bytes, 8, req.size)?;
     let frame_len = 14 + ip_bytes;
     #[cfg(target_os = "linux")]
     if req.backend == Backend::Fast && frame_len > crate::link::fast::MAX_FRAME {
@@ -90,6 +183,16 @@ pub fn run(
             largest: crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8,
         });
     }
+    Ok(FrameSize {
+        option_bytes,
+        ip_bytes,
+        frame_len,
+    })
+}
+
+/// The sender threads against the cores, the interface's transmit queues and, for XDP live
+/// frames, their limits. True when live frames are asked for.
+fn check_threads(req: &BlastRequest, iface: &Interface, frame_len: usize) -> Result<bool> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if req.threads > cores {
         return Err(Error::invalid(
@@ -128,7 +231,9 @@ pub fn run(
             ));
         }
     }
-    let queues = tx_queues(&plan.iface.name);
+    #[cfg(not(target_os = "linux"))]
+    let _ = frame_len;
+    let queues = tx_queues(&iface.name);
     // Live frames are redirected from whatever CPU sends them: no queue per thread.
     if req.threads > queues && !live_asked {
         return Err(Error::invalid(
@@ -136,90 +241,102 @@ pub fn run(
             format!(
                 "{} but {} has {queues} transmit queue{}: at most {queues}",
                 req.threads,
-                plan.iface.name,
+                iface.name,
                 if queues == 1 { "" } else { "s" }
             ),
         ));
     }
+    Ok(live_asked)
+}
 
-    let cfg = LinkConfig {
+/// What every thread's link receives: ARP and the replies to our source address (ICMP), or
+/// ARP, ICMP and UDP.
+fn link_config(req: &BlastRequest, src: Ipv4Addr) -> LinkConfig {
+    LinkConfig {
         filter: match req.udp {
-            None => RxFilter::ArpAndIcmpTo(plan.src_ip),
+            None => RxFilter::ArpAndIcmpTo(src),
             Some(_) => RxFilter::ArpIcmpAnd(crate::wire::IP_PROTO_UDP),
         },
         promiscuous: false,
         buffer_size: 4 << 20,
         ..LinkConfig::default()
-    };
-    let open = |iface: &crate::net::Interface, queue: u32| -> Result<WorkerLink> {
-        match req.backend {
-            #[cfg(target_os = "linux")]
-            Backend::Fast => Ok(WorkerLink::Fast(FastLink::open(
-                iface,
-                &cfg,
-                FastOptions {
-                    tx_mode: req.tx_mode,
-                    max_frame: frame_len,
-                    queue,
-                    // A flood trades the host's packet taps for speed (said in blast's help).
-                    bypass_taps: true,
-                },
-            )?)),
-            _ => Ok(WorkerLink::Other(
-                link::open_backend(req.backend, iface, &cfg)?,
-                vec![0u8; frame_len],
-            )),
-        }
-    };
-    let mut first = open(&plan.iface, 0)?;
-    let _lo_guard = if plan.iface.is_loopback {
-        Some(LoopbackGuard::enable()?)
-    } else {
-        None
-    };
-    let path = {
-        let l: &mut dyn Link = match &mut first {
-            #[cfg(target_os = "linux")]
-            WorkerLink::Fast(l) => l,
-            WorkerLink::Other(l, _) => l.as_mut(),
-        };
-        crate::link::path::complete(plan, &path_req, l)?
-    };
-    let mut links = vec![first];
-    for queue in 1..req.threads {
-        links.push(open(&path.plan.iface, queue as u32)?);
     }
-    // What the links really transmit with (`auto` settles on AF_XDP or the TX ring).
-    let tx_mode_used = match &links[0] {
-        #[cfg(target_os = "linux")]
-        WorkerLink::Fast(f) => f.tx_mode().to_string(),
-        _ => "sendto".to_string(),
-    };
+}
+
+/// The fast link of the sender thread on transmit queue `queue`.
+#[cfg(target_os = "linux")]
+fn fast_options(req: &BlastRequest, frame_len: usize, queue: u32) -> FastOptions {
+    FastOptions {
+        tx_mode: req.tx_mode,
+        max_frame: frame_len,
+        queue,
+        // A flood trades the host's packet taps for speed (said in blast's help).
+        bypass_taps: true,
+    }
+}
+
+/// The run's session (its link is the first thread's) and the fast links of the other sender
+/// threads, one transmit queue each, all in one fanout group.
+struct Links {
+    session: Session,
     #[cfg(target_os = "linux")]
-    if links.len() > 1 {
-        let group = (std::process::id() & 0xffff) as u16;
-        for l in &mut links {
-            if let WorkerLink::Fast(f) = l {
-                f.join_fanout(group)?;
+    more: Vec<FastLink>,
+}
+
+impl Links {
+    /// Open the session (link, `lo`'s sysctls, the next hop's MAC) and the other threads' links.
+    fn open(req: &BlastRequest, plan: &RunPlan) -> Result<Links> {
+        let session =
+            Session::open_planned(&plan.session, plan.iface.clone(), Some(plan.route.clone()))?;
+        #[cfg(target_os = "linux")]
+        let mut links = Links {
+            more: (1..req.threads)
+                .map(|queue| {
+                    session.open_another_fast(
+                        &plan.session.link,
+                        fast_options(req, plan.frame.frame_len, queue as u32),
+                    )
+                })
+                .collect::<Result<_>>()?,
+            session,
+        };
+        #[cfg(not(target_os = "linux"))]
+        let links = {
+            let _ = req; // one thread: the session's link
+            Links { session }
+        };
+        #[cfg(target_os = "linux")]
+        if req.threads > 1 {
+            let group = (std::process::id() & 0xffff) as u16;
+            if let Some(first) = links.session.fast_link() {
+                first.join_fanout(group)?;
+            }
+            for l in &mut links.more {
+                l.join_fanout(group)?;
             }
         }
+        Ok(links)
     }
 
-    let eth = EthernetRepr {
-        dst: path.dst_mac,
-        src: path.src_mac,
-        vlans: crate::wire::VlanStack::EMPTY,
-        ethertype: ETHERTYPE_IPV4,
-    };
-    let mut ip = Ipv4Repr::new(path.plan.src_ip, wire_dst, 1);
-    ip.ttl = req.ttl;
-    ip.tos = req.tos;
-    ip.dont_fragment = req.dont_fragment;
-    ip.options = ip_options;
-    let data = echo_data(req.size, &req.pattern, STAMP_BYTES);
+    /// One link per sender thread, borrowed for the run: the fast links themselves, or the
+    /// session's link one frame at a time (with a buffer of `frame_len` bytes).
+    fn per_thread(&mut self, frame_len: usize) -> Vec<WorkerLink<'_>> {
+        #[cfg(target_os = "linux")]
+        if self.session.fast_link().is_some() {
+            let first = self.session.fast_link().expect("checked just above");
+            return std::iter::once(first)
+                .chain(self.more.iter_mut())
+                .map(WorkerLink::Fast)
+                .collect();
+        }
+        vec![WorkerLink::Other(self.session.link(), vec![0u8; frame_len])]
+    }
+}
 
+/// What every worker shares: matching windows, counters, the stop flags.
+fn shared_state(req: &BlastRequest) -> Shared {
     let n = req.threads;
-    let shared = Shared {
+    Shared {
         windows: (0..n).map(|_| Window::new(WINDOW)).collect(),
         progress: (0..n).map(|_| Progress::default()).collect(),
         stop: AtomicBool::new(false),
@@ -230,60 +347,105 @@ pub fn run(
             None => Expect::Icmp,
             Some(p) => Expect::Udp(p),
         },
+    }
+}
+
+/// One worker per sender thread: its frame template (its own ICMP identifier or UDP source
+/// port), its share of the rate and of the count.
+fn build_workers<'a>(
+    req: &BlastRequest,
+    plan: &RunPlan,
+    path: &Path,
+    shared: &'a Shared,
+    user_stop: &'a Stop,
+) -> Result<Vec<Worker<'a>>> {
+    let eth = EthernetRepr {
+        dst: path.dst_mac,
+        src: path.src_mac,
+        vlans: crate::wire::VlanStack::EMPTY,
+        ethertype: ETHERTYPE_IPV4,
     };
-    let mut workers: Vec<Worker> = Vec::with_capacity(n);
-    for k in 0..n {
-        let quota = req
-            .count
-            .map(|c| c / n as u64 + u64::from((k as u64) < c % n as u64));
-        workers.push(Worker {
-            k,
-            shared: &shared,
-            template: Template::new(
-                &eth,
-                &ip,
-                match req.udp {
-                    None => Carrier::Icmp {
-                        id: req.id.wrapping_add(k as u16),
-                    },
-                    Some(dst_port) => Carrier::Udp {
-                        src_port: req.id.wrapping_add(k as u16),
-                        dst_port,
-                    },
+    let mut ip = Ipv4Repr::new(path.plan.src_ip, plan.wire_dst, 1);
+    ip.ttl = req.ttl;
+    ip.tos = req.tos;
+    ip.dont_fragment = req.dont_fragment;
+    ip.options = plan.ip_options.clone();
+    let data = echo_data(req.size, &req.pattern, STAMP_BYTES);
+    let n = req.threads;
+    (0..n)
+        .map(|k| {
+            let carrier = match req.udp {
+                None => Carrier::Icmp {
+                    id: req.id.wrapping_add(k as u16),
                 },
-                req.dest,
-                data.clone(),
-            )?,
-            rate: match req.rate {
-                Rate::Pps(r) => Some(r / n as f64),
-                Rate::Max => None,
-            },
-            quota,
-            until: None,
-            wait: req.wait,
-            batch: req.batch,
-            user_stop,
-            #[cfg(target_os = "linux")]
-            live: None,
-        });
-    }
-    // XDP live frames: asked for, or tried first by `auto` (then only if delivery is seen).
-    #[allow(unused_mut)]
-    let mut live_unavailable = None;
-    #[allow(unused_mut)]
-    let mut tx_mode_used = tx_mode_used;
+                Some(dst_port) => Carrier::Udp {
+                    src_port: req.id.wrapping_add(k as u16),
+                    dst_port,
+                },
+            };
+            Ok(Worker {
+                k,
+                shared,
+                template: Template::new(&eth, &ip, carrier, req.dest, data.clone())?,
+                rate: match req.rate {
+                    Rate::Pps(r) => Some(r / n as f64),
+                    Rate::Max => None,
+                },
+                quota: req
+                    .count
+                    .map(|c| c / n as u64 + u64::from((k as u64) < c % n as u64)),
+                until: None,
+                wait: req.wait,
+                batch: req.batch,
+                user_stop,
+                #[cfg(target_os = "linux")]
+                live: None,
+            })
+        })
+        .collect()
+}
+
+/// How frames leave: what the links settled on, or XDP live frames.
+struct Transmission {
+    /// The mode's name, for the notice and the summary.
+    used: String,
+    /// With `auto`: why live frames were not used.
+    live_unavailable: Option<String>,
+}
+
+/// XDP live frames when asked for, or tried first by `auto` (then only if delivery is seen):
+/// each worker gets its sender. Otherwise what the first link transmits with (`auto`
+/// settles on AF_XDP or the TX ring).
+fn choose_transmission(
+    req: &BlastRequest,
+    plan: &RunPlan,
+    path: &Path,
+    links: &[WorkerLink<'_>],
+    workers: &mut [Worker<'_>],
+) -> Result<Transmission> {
+    #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+    let mut tx = Transmission {
+        used: links[0].tx_mode(),
+        live_unavailable: None,
+    };
+    #[cfg(not(target_os = "linux"))]
+    let _ = (req, plan, path, workers);
     #[cfg(target_os = "linux")]
-    if req.udp.is_some() && req.tx_mode == TxMode::Auto {
-        live_unavailable = Some("the live-frame program stamps ICMP echo requests only".into());
-    }
-    #[cfg(target_os = "linux")]
-    if req.backend == Backend::Fast
-        && req.udp.is_none()
-        && matches!(req.tx_mode, TxMode::Live | TxMode::Auto)
     {
+        if req.udp.is_some() && req.tx_mode == TxMode::Auto {
+            tx.live_unavailable =
+                Some("the live-frame program stamps ICMP echo requests only".into());
+        }
+        if req.backend != Backend::Fast
+            || req.udp.is_some()
+            || !matches!(req.tx_mode, TxMode::Live | TxMode::Auto)
+        {
+            return Ok(tx);
+        }
         let iface = &path.plan.iface;
+        let frame_len = plan.frame.frame_len;
         let t = &workers[0].template;
-        let opened = if frame_len > xdp_live::MAX_FRAME || n >= xdp_live::SLOTS {
+        let opened = if frame_len > xdp_live::MAX_FRAME || workers.len() >= xdp_live::SLOTS {
             Err(xdp_live::LiveError::TooLarge { frame: frame_len })
         } else {
             LiveShared::open(&iface.name, iface.index, &t.frame, t.icmp)
@@ -295,18 +457,28 @@ pub fn run(
                 for (k, w) in workers.iter_mut().enumerate() {
                     w.live = Some(l.sender(k, &w.template.frame));
                 }
-                tx_mode_used = TxMode::Live.to_string();
+                tx.used = TxMode::Live.to_string();
             }
-            Err(e) if live_asked => {
+            Err(e) if plan.live_asked => {
                 return Err(Error::Invalid(format!(
                     "XDP live frames on {}: {e}",
                     iface.name
                 )))
             }
-            Err(e) => live_unavailable = Some(e.to_string()),
+            Err(e) => tx.live_unavailable = Some(e.to_string()),
         }
     }
+    Ok(tx)
+}
 
+/// The start record and the notice saying how frames are transmitted.
+fn report_start(
+    req: &BlastRequest,
+    plan: &RunPlan,
+    path: &Path,
+    tx: &Transmission,
+    on_event: &mut dyn FnMut(&Event),
+) {
     on_event(&Event::Start(Start {
         dest: Some(req.dest),
         wire_dst: Some(path.plan.dst_ip),
@@ -315,24 +487,36 @@ pub fn run(
         next_hop: Some(path.plan.next_hop),
         dst_mac: Some(path.dst_mac.to_string()),
         data_bytes: Some(req.size),
-        ip_bytes: Some(frame_len - 14),
-        option_bytes: Some(option_bytes),
+        ip_bytes: Some(plan.frame.ip_bytes),
+        option_bytes: Some(plan.frame.option_bytes),
         ..Start::new(Command::Blast)
     }));
+    let used = &tx.used;
     on_event(&Event::Notice(Notice {
-        message: match &live_unavailable {
-            Some(why) => format!("blast: sending with {tx_mode_used} (not XDP live frames: {why})"),
-            None => format!("blast: sending with {tx_mode_used}"),
+        message: match &tx.live_unavailable {
+            Some(why) => format!("blast: sending with {used} (not XDP live frames: {why})"),
+            None => format!("blast: sending with {used}"),
         },
     }));
-    let started = Instant::now();
-    // Start all threads on one schedule, slightly in the future.
+}
+
+/// Start every worker on one schedule, slightly in the future, each on its link; report
+/// progress each second (and on SIGQUIT) until all are done.
+fn run_workers(
+    req: &BlastRequest,
+    shared: &Shared,
+    mut workers: Vec<Worker<'_>>,
+    links: Vec<WorkerLink<'_>>,
+    user_stop: &Stop,
+    started: Instant,
+    on_event: &mut dyn FnMut(&Event),
+) -> Vec<WorkerResult> {
     let t0 = started + Duration::from_millis(2);
     let t0_ns = now_ns() + 2_000_000;
     for w in &mut workers {
         w.until = req.duration.map(|d| t0 + d);
     }
-    let results: Vec<WorkerResult> = std::thread::scope(|sc| {
+    std::thread::scope(|sc| {
         let handles: Vec<_> = workers
             .into_iter()
             .zip(links)
@@ -343,21 +527,7 @@ pub fn run(
             std::thread::sleep(Duration::from_millis(20));
             // SIGQUIT: interim totals (iputils' "R/S packets, L% loss"), and go on.
             if user_stop.take_progress_request() {
-                let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
-                on_event(&Event::Progress(event::Progress {
-                    elapsed_us: event::us(started.elapsed()),
-                    sent: s,
-                    received: r,
-                    tx_rate: 0.0,
-                    rx_rate: 0.0,
-                    loss_percent: Some(if s > 0 {
-                        100.0 * s.saturating_sub(r) as f64 / s as f64
-                    } else {
-                        0.0
-                    }),
-                    rtt_us: None,
-                    ewma_us: None,
-                }));
+                on_event(&Event::Progress(interim_totals(shared, started)));
             }
             if last.0.elapsed() >= Duration::from_secs(1) {
                 let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
@@ -379,30 +549,32 @@ pub fn run(
             .into_iter()
             .map(|h| h.join().expect("blast worker panicked"))
             .collect()
-    });
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut out = merge(
-        req,
-        &path,
-        &shared,
-        results,
-        frame_len,
-        elapsed,
-        tx_mode_used,
-    );
-    out.live_unavailable = live_unavailable;
-    on_event(&Event::Summary(Summary {
-        command: Command::Blast,
-        elapsed_us: elapsed * 1e6,
-        interrupted: out.summary.interrupted,
-        totals: Totals::Blast(Box::new(out.summary.clone())),
-    }));
-    Ok(out)
+    })
 }
 
-fn merge(
+/// Sent, received and the loss so far (iputils' answer to SIGQUIT).
+fn interim_totals(shared: &Shared, started: Instant) -> event::Progress {
+    let (s, r) = (shared.total(|p| &p.sent), shared.total(|p| &p.received));
+    event::Progress {
+        elapsed_us: event::us(started.elapsed()),
+        sent: s,
+        received: r,
+        tx_rate: 0.0,
+        rx_rate: 0.0,
+        loss_percent: Some(if s > 0 {
+            100.0 * s.saturating_sub(r) as f64 / s as f64
+        } else {
+            0.0
+        }),
+        rtt_us: None,
+        ewma_us: None,
+    }
+}
+
+/// The workers' results merged into the run's summary and RTT timeline.
+fn summarize(
     req: &BlastRequest,
-    path: &crate::link::path::Path,
+    path: &Path,
     shared: &Shared,
     results: Vec<WorkerResult>,
     frame_len: usize,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::stats::{BlastSummary, Bucket, TimePoint};
+use crate::event::blast::{BlastSummary, Bucket, TimePoint};
 
 const W: f64 = 1100.0;
 const H: f64 = 420.0;

@@ -4,9 +4,9 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use super::stats::{self, BlastSummary};
 use super::{DEFAULT_BATCH, MAX_BATCH, STAMP_BYTES};
 use crate::craft::options::OptionsRequest;
+use crate::event::blast::{BlastSummary, TimePoint};
 #[cfg(target_os = "linux")]
 use crate::link::fast::TxMode;
 use crate::link::Backend;
@@ -129,7 +129,7 @@ pub struct BlastOutcome {
     /// What was sent and received.
     pub summary: BlastSummary,
     /// RTT over time (for `--plot`).
-    pub timeline: Vec<stats::TimePoint>,
+    pub timeline: Vec<TimePoint>,
     /// Why the run stopped early.
     pub error: Option<Error>,
     /// With `TxMode::Auto`: why XDP live frames were not used (None when they were, or

@@ -70,16 +70,25 @@ pub(super) fn now_ns() -> u64 {
         .as_nanos() as u64
 }
 
-/// The link a worker drives: the fast path's batch API, or any [`Link`] one frame at a time.
-/// Not boxed: one per thread, and the fast variant is the hot one.
-#[allow(clippy::large_enum_variant)]
-pub(super) enum WorkerLink {
+/// The link a worker drives, borrowed from the run's session for the run: the fast path's
+/// batch API (called directly, no virtual call per frame), or any [`Link`] one frame at a time
+/// through a buffer of its own.
+pub(super) enum WorkerLink<'s> {
     #[cfg(target_os = "linux")]
-    Fast(FastLink),
-    Other(Box<dyn Link>, Vec<u8>),
+    Fast(&'s mut FastLink),
+    Other(&'s mut dyn Link, Vec<u8>),
 }
 
-impl WorkerLink {
+impl WorkerLink<'_> {
+    /// How this link transmits (what `auto` settled on), for the notice and the summary.
+    pub(super) fn tx_mode(&self) -> String {
+        match self {
+            #[cfg(target_os = "linux")]
+            WorkerLink::Fast(l) => l.tx_mode().to_string(),
+            WorkerLink::Other(..) => "sendto".to_string(),
+        }
+    }
+
     pub(super) fn send(
         &mut self,
         n: usize,
@@ -209,7 +218,7 @@ pub(super) struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    pub(super) fn run(mut self, mut link: WorkerLink, t0: Instant, t0_ns: u64) -> WorkerResult {
+    pub(super) fn run(mut self, mut link: WorkerLink<'_>, t0: Instant, t0_ns: u64) -> WorkerResult {
         // Wake from ppoll on time (default slack is 50 us): pacing depends on it.
         // SAFETY: PR_SET_TIMERSLACK only changes this thread's timer slack.
         #[cfg(target_os = "linux")]

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::dissect::Dissection;
 use crate::wire::IpOption;
 
+pub mod blast;
 pub mod reflect;
 
 /// One thing a run saw or did, in the order it happened.
@@ -652,7 +653,7 @@ pub enum Totals {
     /// Frames moved: send, capture, decode, craft.
     Frames(FrameTotals),
     /// A blast.
-    Blast(Box<crate::blast::stats::BlastSummary>),
+    Blast(Box<blast::BlastSummary>),
     /// A reflector.
     Reflect(reflect::Counters),
 }

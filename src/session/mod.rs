@@ -7,7 +7,8 @@
 //!
 //! 1. resolve: interface, source address and next hop from the kernel's routes
 //!    ([`crate::net::resolve`]), or the named interface;
-//! 2. open the link ([`crate::link::open_backend`]);
+//! 2. open the link ([`crate::link::open_backend`]; with [`SessionRequest::fast`], the fast
+//!    link itself, typed, for a driver that drives its batch API: [`Session::fast_link`]);
 //! 3. `lo`, one way: frames a raw IP socket carries unchanged leave through one and no setting
 //!    is touched ([`Loopback::RawSocket`]); frames it would alter need `lo`'s sysctls, set for
 //!    the run and put back after ([`Loopback::Sysctls`], [`LoopbackGuard`]);
@@ -32,6 +33,8 @@ pub use fits::{check_fits, check_fits_tagged};
 pub use neighbour::{Arp, Neighbours};
 
 use crate::error::Field;
+#[cfg(target_os = "linux")]
+use crate::link::fast::{FastLink, FastOptions};
 use crate::link::path::{self, Path};
 use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Backend, Link, LinkConfig, RxFrame};
@@ -107,6 +110,12 @@ pub struct SessionRequest {
     pub loopback: Loopback,
     /// Write every frame sent and received here.
     pub recording: Option<Recording>,
+    /// The fast backend's options beyond [`LinkConfig`] (how it transmits, its TX slot size,
+    /// its AF_XDP queue, the packet taps): None opens it with its defaults for the
+    /// interface's MTU. With them, the session keeps the fast link typed
+    /// ([`Session::fast_link`]) unless `lo` wraps it in a raw socket.
+    #[cfg(target_os = "linux")]
+    pub fast: Option<FastOptions>,
 }
 
 impl SessionRequest {
@@ -120,6 +129,8 @@ impl SessionRequest {
             next_hop: NextHop::Resolve,
             loopback: Loopback::RawSocket,
             recording: None,
+            #[cfg(target_os = "linux")]
+            fast: None,
         }
     }
 
@@ -134,11 +145,51 @@ impl SessionRequest {
     }
 }
 
+/// The session's link: boxed, or the fast link itself when the driver asked for its options.
+enum OpenLink {
+    Boxed(Box<dyn Link>),
+    #[cfg(target_os = "linux")]
+    Fast(Box<FastLink>),
+}
+
+impl OpenLink {
+    fn as_dyn(&mut self) -> &mut dyn Link {
+        match self {
+            OpenLink::Boxed(l) => l.as_mut(),
+            #[cfg(target_os = "linux")]
+            OpenLink::Fast(l) => l.as_mut(),
+        }
+    }
+
+    fn boxed(self) -> Box<dyn Link> {
+        match self {
+            OpenLink::Boxed(l) => l,
+            #[cfg(target_os = "linux")]
+            OpenLink::Fast(l) => l,
+        }
+    }
+}
+
+/// Open `req`'s link on `ifc`: typed when the request carries the fast backend's options.
+fn open_link(req: &SessionRequest, ifc: &Interface) -> Result<OpenLink> {
+    #[cfg(target_os = "linux")]
+    if let (Backend::Fast, Some(opts)) = (req.backend, req.fast) {
+        return Ok(OpenLink::Fast(Box::new(FastLink::open(
+            ifc, &req.link, opts,
+        )?)));
+    }
+    Ok(OpenLink::Boxed(link::open_backend(
+        req.backend,
+        ifc,
+        &req.link,
+    )?))
+}
+
 /// An open run: the interface, the resolved path, the link and the capture file.
 pub struct Session {
     iface: Interface,
     path: Option<Path>,
-    link: Box<dyn Link>,
+    link: OpenLink,
     capture: Option<PcapWriter>,
     unresolved: Option<Vec<u8>>,
     neighbours: Arp,
@@ -190,12 +241,13 @@ impl Session {
         ifc: Interface,
         plan: Option<Plan>,
     ) -> Result<Session> {
-        let mut link = link::open_backend(req.backend, &ifc, &req.link)?;
+        let mut link = open_link(req, &ifc)?;
         let mut lo = None;
         if ifc.is_loopback {
             match req.loopback {
                 Loopback::RawSocket => {
-                    link = Box::new(link::loopback::LoopbackLink::new(link)?);
+                    link =
+                        OpenLink::Boxed(Box::new(link::loopback::LoopbackLink::new(link.boxed())?));
                 }
                 Loopback::Sysctls => lo = Some(LoopbackGuard::enable()?),
                 Loopback::AsIs => {}
@@ -207,13 +259,13 @@ impl Session {
             None => None,
             Some(plan) => Some(match req.next_hop {
                 NextHop::Skip => path::unresolved(plan, &req.path),
-                NextHop::Resolve => path::complete(plan, &req.path, link.as_mut())?,
+                NextHop::Resolve => path::complete(plan, &req.path, link.as_dyn())?,
                 NextHop::Lazy => {
                     let quick = PathRequest {
                         arp_timeout: Duration::ZERO,
                         ..req.path.clone()
                     };
-                    match path::complete(plan.clone(), &quick, link.as_mut()) {
+                    match path::complete(plan.clone(), &quick, link.as_dyn()) {
                         Ok(p) => p,
                         Err(Error::ArpTimeout { .. }) => {
                             let p = path::unresolved(plan, &req.path);
@@ -258,14 +310,24 @@ impl Session {
 
     /// The link, for drivers that move frames themselves.
     pub fn link(&mut self) -> &mut dyn Link {
-        self.link.as_mut()
+        self.link.as_dyn()
+    }
+
+    /// The fast link itself, for a driver that drives its batch API: when the request carried
+    /// [`SessionRequest::fast`] (and `lo` did not wrap the link in a raw socket).
+    #[cfg(target_os = "linux")]
+    pub fn fast_link(&mut self) -> Option<&mut FastLink> {
+        match &mut self.link {
+            OpenLink::Fast(l) => Some(l.as_mut()),
+            OpenLink::Boxed(_) => None,
+        }
     }
 
     /// Send one frame and write it to the capture file; returns the clock read just before
     /// the send call.
     pub fn send(&mut self, frame: &[u8]) -> Result<SystemTime> {
         let at = SystemTime::now();
-        self.link.send(frame)?;
+        self.link.as_dyn().send(frame)?;
         if let Some(c) = self.capture.as_mut() {
             c.write(at, frame)?;
         }
@@ -275,7 +337,7 @@ impl Session {
     /// The next frame until `deadline`, written to the capture file as received (its length
     /// on the wire and its direction kept).
     pub fn recv(&mut self, deadline: Instant) -> Result<Option<RxFrame<'_>>> {
-        let frame = self.link.recv(deadline)?;
+        let frame = self.link.as_dyn().recv(deadline)?;
         if let (Some(f), Some(c)) = (&frame, self.capture.as_mut()) {
             c.write_packet(&Packet {
                 timestamp: f.timestamp,
@@ -332,6 +394,13 @@ impl Session {
     /// Open one more link on the session's interface (a second sender thread's queue).
     pub fn open_another(&self, backend: Backend, cfg: &LinkConfig) -> Result<Box<dyn Link>> {
         link::open_backend(backend, &self.iface, cfg)
+    }
+
+    /// Open one more fast link on the session's interface, typed (a second sender thread's
+    /// TX queue: `opts.queue`).
+    #[cfg(target_os = "linux")]
+    pub fn open_another_fast(&self, cfg: &LinkConfig, opts: FastOptions) -> Result<FastLink> {
+        FastLink::open(&self.iface, cfg, opts)
     }
 
     /// Something the user should know about this session; taken once.

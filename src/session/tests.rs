@@ -132,3 +132,56 @@ fn on_lo_frames_leave_through_a_raw_socket_and_nothing_changes() {
     assert!(during.1.is_empty());
     assert_eq!(before, after);
 }
+
+/// A driver that drives the fast link's batch API (blast) asks for its options and gets the
+/// link itself: opened with those options, ARP resolved through it, more of them opened on
+/// the same interface. Without the options, or on `lo` through a raw socket, it stays boxed.
+#[cfg(target_os = "linux")]
+#[test]
+fn fast_options_give_the_driver_the_fast_link_itself() {
+    use crate::link::fast::{FastOptions, TxMode};
+    if !testing::require_root("session fast") {
+        return;
+    }
+    let pair = VethPair::new("sef");
+    let want = peer_mac(&pair);
+    let opts = FastOptions {
+        tx_mode: TxMode::Mmsg,
+        max_frame: 200,
+        queue: 0,
+        bypass_taps: true,
+    };
+    let got = pair.ns1.run(move || {
+        let mut req = SessionRequest::toward(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        req.fast = Some(opts);
+        let mut s = Session::open(&req).unwrap();
+        let mac = s.path().unwrap().dst_mac;
+        let first = s.fast_link().expect("asked for the fast options: typed");
+        let first = first.tx_mode();
+        let another = s
+            .open_another_fast(
+                &req.link,
+                FastOptions {
+                    tx_mode: TxMode::Ring,
+                    ..opts
+                },
+            )
+            .unwrap()
+            .tx_mode();
+
+        let plain = SessionRequest::toward(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        let boxed = Session::open(&plain).unwrap().fast_link().is_none();
+        let lo = SessionRequest {
+            fast: Some(opts),
+            ..SessionRequest::toward(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        };
+        let lo_wrapped = Session::open(&lo).unwrap().fast_link().is_none();
+        (mac, first, another, boxed, lo_wrapped)
+    });
+    let (mac, mode, another, boxed, lo_wrapped) = got;
+    assert_eq!(mac, want, "the next hop resolved through the typed link");
+    assert_eq!(mode, TxMode::Mmsg, "opened with the request's options");
+    assert_eq!(another, TxMode::Ring);
+    assert!(boxed, "no options: the boxed link");
+    assert!(lo_wrapped, "lo through a raw socket wraps the link");
+}

@@ -88,6 +88,7 @@ impl Target {
                 path: p.clone(),
                 format: self.pcap_format,
             }),
+            ..SessionRequest::toward(IpAddr::V4(wire_dst))
         }
     }
 }
