@@ -3,16 +3,21 @@
 //! pktforge: hand-crafted Ethernet + IPv4 + ICMP frames, sent on a chosen interface over
 //! AF_PACKET (or AF_XDP) and matched with what answers, captured on the same interface.
 //!
-//! Data flows one way, and so do the modules (each imports only those below it):
+//! Data flows one way, and so do the modules: each imports only those in its own row or below
+//! it, never one above, and the drivers never each other (`tests/layers.rs` checks every
+//! `crate::` path against this table):
 //!
-//! | layer | module | what it does |
+//! | layer | modules | what they do |
 //! | --- | --- | --- |
-//! | request | [`probe`], [`send`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
-//! | session | [`session`] | what every driver opens its run through: resolve, link, `lo`, next hop, capture file |
-//! | resolve | [`net`] | interface, route and source address from the kernel |
-//! | link | [`link`] | moving frames (pnet or the Linux fast path), ARP for the next hop ([`link::path`]), pcap |
-//! | wire | [`wire`] | zero-copy views for reading, `Repr` values for building; no I/O |
-//! | report | [`event`], [`dissect`] | the one record stream every run reports; frames as named fields |
+//! | drivers | [`probe`] (ping, trace, queries, port probes), [`send`], [`capture`], [`blast`], [`reflect`] | turn a typed request into a run: `run_with(&Stop, on_event) -> Result<Summary>` |
+//! | requests | [`craft`], [`lab`] | a hand-crafted frame as a typed request (and the IP options a request asks for); the namespace lab |
+//! | session | [`session`] | what every driver opens its run through: resolve, what fits, link, `lo`, next hop (ARP), capture file |
+//! | report | [`event`], [`filter`] | the one record stream every run reports; tcpdump's filter language to classic BPF |
+//! | link | [`link`] | moving frames (pnet or the Linux fast path, XDP), classic and e-BPF, capture files |
+//! | resolve | [`net`] | interfaces, routes and source addresses from the kernel, the neighbour cache |
+//! | dissect | [`dissect`] | frames as trees of named fields and tcpdump's one-line form |
+//! | base | [`error`], [`Stop`] | typed errors naming the request's [`Field`]; the stop flag |
+//! | wire | [`wire`] | zero-copy views for reading, `Repr` values for building (Ethernet, ARP, IPv4 + options, ICMP, UDP, TCP, IPv6 + extension headers, ICMPv6); no I/O |
 //!
 //! Every driver reports what happens as a stream of [`Event`]s (start, request, reply, ICMP
 //! error, hop, frame, summary) to a callback, and returns its [`event::Summary`]; serialized
