@@ -241,6 +241,46 @@ pub enum Error {
         /// The interface.
         iface: String,
     },
+    /// Something the request needs is not available here (a backend, a kernel feature, a
+    /// driver's support); `needs` says what would make it work.
+    #[error("{what}: {needs}")]
+    Unsupported {
+        /// What was asked for ("XDP live frames", "the XDP reflector on b-r2").
+        what: String,
+        /// Why it cannot run here and what it needs.
+        needs: String,
+    },
+    /// An address the kernel of this namespace owns already, asked for where only an address
+    /// it does not own works (the kernel would answer too).
+    #[error(
+        "{addr} is already an address of {iface} in this namespace: the kernel would answer \
+         too (pick an address the kernel does not own)"
+    )]
+    AddressInUse {
+        /// The address.
+        addr: Ipv4Addr,
+        /// The interface that has it.
+        iface: String,
+    },
+    /// The interface has no Ethernet address, and the run needs one (to answer ARP, say).
+    #[error("{iface} has no Ethernet address: {why}")]
+    NoLinkAddress {
+        /// The interface.
+        iface: String,
+        /// What needs it.
+        why: String,
+    },
+    /// Cutting a datagram into fragments failed (not IPv4, Don't Fragment, an MTU too small).
+    #[error("fragmenting: {0}")]
+    Fragmenting(#[from] crate::wire::frag::FragError),
+    /// A filter expression was refused (by libpcap's compiler, or by a bound of ours).
+    #[error("filter {expression:?}: {reason}")]
+    Filter {
+        /// The expression as given.
+        expression: String,
+        /// libpcap's message, or the bound it exceeds.
+        reason: String,
+    },
     /// The named interface does not exist.
     #[error("interface {name:?} not found (available: {available})")]
     NoSuchInterface {

@@ -276,12 +276,10 @@ pub fn resolve_endpoints(
 /// A frame's IP datagram as hand-made fragments, each behind the frame's Ethernet header.
 pub fn split(frame: &[u8], plan: FragmentPlan) -> Result<Vec<Vec<u8>>> {
     plan.validate()?;
-    let eh = EthernetFrame::new_checked(frame)
-        .map_err(|e| Error::Invalid(format!("fragmenting: {e}")))?
-        .header_len();
+    let eh = EthernetFrame::new_checked(frame)?.header_len();
     let pieces =
         crate::wire::frag::fragment_by(&frame[eh..], plan.size, plan.overlap, plan.reverse)
-            .map_err(|e| Error::Invalid(format!("fragmenting: {e} (only IPv4 frames fragment)")))?;
+            .map_err(Error::Fragmenting)?;
     Ok(pieces
         .into_iter()
         .map(|p| {

@@ -211,9 +211,10 @@ fn check_threads(req: &BlastRequest, iface: &Interface, frame_len: usize) -> Res
     #[cfg(target_os = "linux")]
     if live_asked {
         if req.backend != Backend::Fast {
-            return Err(Error::Invalid(
-                "XDP live frames need the fast backend".into(),
-            ));
+            return Err(Error::Unsupported {
+                what: "XDP live frames".into(),
+                needs: "they need the fast backend".into(),
+            });
         }
         if frame_len > xdp_live::MAX_FRAME {
             return Err(Error::Invalid(
@@ -460,10 +461,10 @@ fn choose_transmission(
                 tx.used = TxMode::Live.to_string();
             }
             Err(e) if plan.live_asked => {
-                return Err(Error::Invalid(format!(
-                    "XDP live frames on {}: {e}",
-                    iface.name
-                )))
+                return Err(Error::Unsupported {
+                    what: format!("XDP live frames on {}", iface.name),
+                    needs: e.to_string(),
+                })
             }
             Err(e) => tx.live_unavailable = Some(e.to_string()),
         }

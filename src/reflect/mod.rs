@@ -146,11 +146,10 @@ impl ReflectConfig {
             .iter()
             .find(|i| i.ipv4.iter().any(|(a, _)| *a == self.addr))
         {
-            return Err(Error::Invalid(format!(
-                "{} is already an address of {} in this namespace: the kernel would answer too \
-                 (pick an address the kernel does not own)",
-                self.addr, owner.name
-            )));
+            return Err(Error::AddressInUse {
+                addr: self.addr,
+                iface: owner.name.clone(),
+            });
         }
         if let Some(m) = self.mask {
             if mask_prefix(m).is_none() {

@@ -104,10 +104,10 @@ impl Offload {
                 o.xdp = Some(x);
             }
             Err(e) if o.required => {
-                return Err(Error::Invalid(format!(
-                    "XDP reflector on {}: {e}",
-                    ifc.name
-                )))
+                return Err(Error::Unsupported {
+                    what: format!("XDP reflector on {}", ifc.name),
+                    needs: e.to_string(),
+                })
             }
             Err(e) => counters.xdp_unavailable = Some(e),
         }
@@ -184,10 +184,10 @@ impl Offload {
                 c.xdp_tx_failed, c.xdp_echo_replies
             );
             if self.required {
-                return Err(Error::Invalid(format!(
-                    "XDP reflector on {}: {why}",
-                    self.iface
-                )));
+                return Err(Error::Unsupported {
+                    what: format!("XDP reflector on {}", self.iface),
+                    needs: why.to_string(),
+                });
             }
             c.xdp_echo_replies = c.xdp_echo_replies.saturating_sub(c.xdp_tx_failed);
             c.xdp_unavailable = Some(why);

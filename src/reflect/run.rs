@@ -67,11 +67,9 @@ impl<'a> Run<'a> {
     pub(super) fn open(cfg: &'a ReflectConfig) -> Result<Self> {
         let (ifc, _) = session::plan(&SessionRequest::on_interface(cfg.iface.clone()))?;
         cfg.validate(&iface::list()?)?;
-        let mac = ifc.mac.ok_or_else(|| {
-            Error::Invalid(format!(
-                "{} has no Ethernet address: reflect answers ARP, so it needs one (not lo)",
-                ifc.name
-            ))
+        let mac = ifc.mac.ok_or_else(|| Error::NoLinkAddress {
+            iface: ifc.name.clone(),
+            why: "reflect answers ARP, so it needs one (not lo)".into(),
         })?;
         let session = Session::open_planned(&session_request(cfg)?, ifc, None)?;
         let mut responder = Responder::new(cfg.clone(), mac);

@@ -276,8 +276,8 @@ impl ProbePath {
             return self.session.send(&self.frame);
         }
         // Fragments built at L2, each with the same Ethernet header.
-        let pieces = crate::wire::frag::fragment(&self.frame[eh..], self.mtu)
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let pieces =
+            crate::wire::frag::fragment(&self.frame[eh..], self.mtu).map_err(Error::Fragmenting)?;
         self.fragments.clear();
         for piece in pieces {
             let mut f = self.frame[..eh].to_vec();
