@@ -41,8 +41,11 @@ fn spawn(ns: &str, args: &[&str]) -> Child {
 }
 
 /// `ping -c 3` from a with `extra` flags: (exit code, stdout).
+/// Three pings; a run whose requests are all answered ends at the last reply, so the wait
+/// after the last request (-W 3) only bounds the runs that expect no answer, and a loaded
+/// machine's late reply is not taken for a lost one.
 fn ping(peer: &VlanPeer, extra: &[&str], dest: &str) -> (Option<i32>, String) {
-    let mut args = vec!["ping", "-c", "3", "-i", "0.2", "-W", "1"];
+    let mut args = vec!["ping", "-c", "3", "-i", "0.2", "-W", "3"];
     args.extend_from_slice(extra);
     args.push(dest);
     let out = pktforge(&peer.a, &args);
