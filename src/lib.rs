@@ -10,7 +10,7 @@
 //! | request | [`probe`], [`send`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
 //! | session | [`session`] | what every driver opens its run through: resolve, link, `lo`, next hop, capture file |
 //! | resolve | [`net`] | interface, route and source address from the kernel |
-//! | link | [`link`] | moving frames (pnet or the Linux fast path), ARP for the next hop ([`link::path`]), pcap |
+//! | link | [`link`] | moving frames (packet sockets, AF_XDP), classic BPF and eBPF programs, capture files |
 //! | wire | [`wire`] | zero-copy views for reading, `Repr` values for building; no I/O |
 //! | report | [`event`], [`dissect`] | the one record stream every run reports; frames as named fields |
 //!

@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::capfile::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::{iface, Interface};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};

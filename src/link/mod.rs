@@ -15,7 +15,6 @@ pub(crate) mod ebpf;
 pub mod fast;
 pub mod loopback;
 pub mod path;
-pub mod pcap;
 pub mod pnet;
 pub(crate) mod rx;
 pub(crate) mod sys;

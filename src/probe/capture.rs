@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::dissect::{dissect_frame, OneLine};
 use crate::event::{self, Command, Event, Frame, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
-use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::capfile::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::iface;
 use crate::{Error, Field, Result, Stop};

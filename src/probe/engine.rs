@@ -18,8 +18,8 @@ use crate::event::{
     self, time_us, Answer, Command, IcmpError, Malformed, ProbeTotals, RttStats, Start, Summary,
     Totals,
 };
+use crate::link::capfile::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::path::{self, Path};
-use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::resolve::{self, PathRequest};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};

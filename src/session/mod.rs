@@ -27,8 +27,8 @@ use std::time::{Duration, Instant, SystemTime};
 pub use neighbour::{Arp, Neighbours};
 
 use crate::error::Field;
+use crate::link::capfile::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::path::{self, Path};
-use crate::link::pcap::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::{self, Backend, Link, LinkConfig, RxFrame};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest, Plan};
