@@ -14,7 +14,7 @@ use crate::dissect::{dissect_frame, summary};
 use crate::event::{self, Command, Direction, Event, Frame, FrameTotals, Start, Summary, Totals};
 use crate::filter::Filter;
 use crate::link::capfile::PcapFormat;
-use crate::link::loopback::raw_sendable;
+use crate::link::packet::loopback::raw_sendable;
 use crate::link::{self, Backend, LinkConfig, RxFilter};
 use crate::net::resolve::PathRequest;
 use crate::net::Interface;

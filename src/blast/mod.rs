@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use crate::event::{self, Command, Event, Notice, Start, Summary, Totals};
 #[cfg(target_os = "linux")]
-use crate::link::fast::{FastLink, FastOptions, TxMode};
+use crate::link::packet::fast::{FastLink, FastOptions, TxMode};
 #[cfg(target_os = "linux")]
-use crate::link::xdp_live::{self, LiveShared};
+use crate::link::xdp::live::{self, LiveShared};
 use crate::link::{self, Backend, Link, LinkConfig, RxFilter};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest};
@@ -78,16 +78,16 @@ pub fn run(
     let ip_bytes = check_fits(&plan.iface, option_bytes, 8, req.size)?;
     let frame_len = 14 + ip_bytes;
     #[cfg(target_os = "linux")]
-    if req.backend == Backend::Fast && frame_len > crate::link::fast::MAX_FRAME {
+    if req.backend == Backend::Fast && frame_len > crate::link::packet::fast::MAX_FRAME {
         return Err(Error::TooLarge {
             field: Field::DataSize,
             value: req.size,
             ip_bytes,
             option_bytes,
             header_bytes: 8,
-            limit: crate::link::fast::MAX_FRAME - 14,
+            limit: crate::link::packet::fast::MAX_FRAME - 14,
             limited_by: "the fast link's TX ring slot".into(),
-            largest: crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8,
+            largest: crate::link::packet::fast::MAX_FRAME - 14 - 20 - option_bytes - 8,
         });
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -112,18 +112,18 @@ pub fn run(
                 "XDP live frames need the fast backend".into(),
             ));
         }
-        if frame_len > xdp_live::MAX_FRAME {
+        if frame_len > live::MAX_FRAME {
             return Err(Error::Invalid(
-                xdp_live::LiveError::TooLarge { frame: frame_len }.to_string(),
+                live::LiveError::TooLarge { frame: frame_len }.to_string(),
             ));
         }
-        if req.threads >= xdp_live::SLOTS {
+        if req.threads >= live::SLOTS {
             return Err(Error::invalid(
                 Field::Threads,
                 format!(
                     "{}: XDP live frames take at most {} sender threads",
                     req.threads,
-                    xdp_live::SLOTS - 1
+                    live::SLOTS - 1
                 ),
             ));
         }
@@ -283,8 +283,8 @@ pub fn run(
     {
         let iface = &path.plan.iface;
         let t = &workers[0].template;
-        let opened = if frame_len > xdp_live::MAX_FRAME || n >= xdp_live::SLOTS {
-            Err(xdp_live::LiveError::TooLarge { frame: frame_len })
+        let opened = if frame_len > live::MAX_FRAME || n >= live::SLOTS {
+            Err(live::LiveError::TooLarge { frame: frame_len })
         } else {
             LiveShared::open(&iface.name, iface.index, &t.frame, t.icmp)
                 .and_then(|l| l.probe(&t.frame).map(|()| l))

@@ -8,7 +8,7 @@ use super::stats::{self, BlastSummary};
 use super::{DEFAULT_BATCH, MAX_BATCH, STAMP_BYTES};
 use crate::craft::options::OptionsRequest;
 #[cfg(target_os = "linux")]
-use crate::link::fast::TxMode;
+use crate::link::packet::fast::TxMode;
 use crate::link::Backend;
 use crate::net::resolve::PathRequest;
 use crate::{Error, Field, Result};

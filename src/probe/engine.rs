@@ -304,9 +304,9 @@ impl Session {
                 ..LinkConfig::default()
             },
         )?;
-        // On lo, send through a raw IP socket: no sysctl is changed (link::loopback).
+        // On lo, send through a raw IP socket: no sysctl is changed (link::packet::loopback).
         if plan.iface.is_loopback {
-            link = Box::new(link::loopback::LoopbackLink::new(link)?);
+            link = Box::new(link::packet::loopback::LoopbackLink::new(link)?);
         }
         let mut notices = Vec::new();
         if let Some(crate::craft::options::SourceRoute::Strict(_)) = &t.options.source_route {

@@ -66,7 +66,7 @@ pub enum NextHop {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Loopback {
     /// Through a raw IP socket: no setting changed; only well-formed IPv4 frames
-    /// ([`link::loopback::raw_sendable`]).
+    /// ([`link::packet::loopback::raw_sendable`]).
     #[default]
     RawSocket,
     /// Through the packet socket, with `lo`'s two sysctls on for the run (root only; put back
@@ -190,7 +190,7 @@ impl Session {
         if ifc.is_loopback {
             match req.loopback {
                 Loopback::RawSocket => {
-                    link = Box::new(link::loopback::LoopbackLink::new(link)?);
+                    link = Box::new(link::packet::loopback::LoopbackLink::new(link)?);
                 }
                 Loopback::Sysctls => lo = Some(LoopbackGuard::enable()?),
                 Loopback::AsIs => {}

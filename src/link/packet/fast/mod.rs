@@ -20,13 +20,13 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::pnet::OwnFrames;
-use super::sys::{
+use crate::link::packet::pnet::OwnFrames;
+use crate::link::sys::{
     packet_drops, packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, SOL_PACKET,
     SO_ATTACH_FILTER, SO_TIMESTAMPNS,
 };
-use super::xdp::{self, XdpTx};
-use super::{Link, LinkConfig, LinkStats, RxFrame};
+use crate::link::xdp::afxdp::{self, XdpTx};
+use crate::link::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
 
@@ -158,7 +158,7 @@ pub enum TxMode {
     /// `sendmmsg`: frames in preallocated buffers, one syscall per batch (one copy each).
     Mmsg,
     /// AF_XDP in copy mode: frames written into a UMEM, one `sendto` transmits a batch
-    /// (`link::xdp`); bound to one queue ([`FastOptions::queue`]).
+    /// (`link::xdp::afxdp`); bound to one queue ([`FastOptions::queue`]).
     Xdp,
     /// AF_XDP when the interface and kernel allow it, else the TX ring.
     Auto,
@@ -365,7 +365,7 @@ pub struct FastLink {
     suppressed: u64,
     /// Scratch for the single-frame `recv` on `lo` (own-frame check needs the bytes).
     ethertype_hint: u16,
-    policy: super::rx::RxPolicy,
+    policy: crate::link::packet::rx::RxPolicy,
     /// A frame whose tag could not be put back in the ring slot is copied here.
     scratch: Vec<u8>,
 }
@@ -405,7 +405,7 @@ impl FastLink {
         }
         let sndbuf: libc::c_int = 4 << 20;
         let _ = setsockopt(tx_fd.0, libc::SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf);
-        let xdp_fits = max_frame <= xdp::FRAME_SIZE as usize;
+        let xdp_fits = max_frame <= afxdp::FRAME_SIZE as usize;
         let mut mode = match opts.tx_mode {
             TxMode::Live => TxMode::Ring,
             m => m,
@@ -417,7 +417,7 @@ impl FastLink {
                 Ok(_) if mode == TxMode::Xdp => {
                     return Err(Error::Invalid(format!(
                         "a {max_frame}-byte frame does not fit an AF_XDP frame ({} bytes)",
-                        xdp::FRAME_SIZE
+                        afxdp::FRAME_SIZE
                     )))
                 }
                 Err(e) if mode == TxMode::Xdp => {
@@ -475,9 +475,9 @@ impl FastLink {
 
         // ---- RX socket.
         let rx_fd = packet_socket(iface)?;
-        let ignore_outgoing = cfg.direction == super::Direction::In
+        let ignore_outgoing = cfg.direction == crate::link::Direction::In
             && setsockopt(rx_fd.0, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
-        if let Some(mut prog) = super::filter_program(&cfg.filter) {
+        if let Some(mut prog) = crate::link::filter_program(&cfg.filter) {
             let fprog = libc::sock_fprog {
                 len: prog.len() as libc::c_ushort,
                 filter: prog.as_mut_ptr(),
@@ -522,13 +522,13 @@ impl FastLink {
                 .map_err(|e| Error::io(ctx("enabling promiscuous mode"), e))?;
         }
 
-        let copies_per_send = if cfg.direction == super::Direction::In {
+        let copies_per_send = if cfg.direction == crate::link::Direction::In {
             usize::from(iface.is_loopback) + usize::from(!ignore_outgoing)
         } else {
             0
         };
         Ok(FastLink {
-            policy: super::rx_policy(iface, cfg),
+            policy: crate::link::rx_policy(iface, cfg),
             scratch: Vec::new(),
             iface: iface.clone(),
             tx_fd,
@@ -576,7 +576,7 @@ impl FastLink {
     pub fn max_frame(&self) -> usize {
         match &self.tx {
             Tx::Ring { slot, .. } | Tx::Mmsg { slot, .. } => slot - TX_DATA_OFFSET,
-            Tx::Xdp(_) => xdp::FRAME_SIZE as usize,
+            Tx::Xdp(_) => afxdp::FRAME_SIZE as usize,
         }
     }
 
@@ -722,7 +722,6 @@ const _: () = assert!(std::mem::size_of::<Tpacket2Hdr>() == TPACKET2_HDRLEN);
 const _: () = assert!(std::mem::size_of::<Tpacket3Hdr>() == TP3_SLL);
 
 #[cfg(test)]
-#[path = "../fast_tests.rs"]
 mod tests;
 
 #[cfg(test)]
