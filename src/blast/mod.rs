@@ -183,7 +183,7 @@ pub fn run(
             WorkerLink::Fast(l) => l,
             WorkerLink::Other(l, _) => l.as_mut(),
         };
-        crate::link::path::complete(plan, &path_req, l)?
+        crate::session::neighbour::complete(plan, &path_req, l)?
     };
     let mut links = vec![first];
     for queue in 1..req.threads {
@@ -402,7 +402,7 @@ pub fn run(
 
 fn merge(
     req: &BlastRequest,
-    path: &crate::link::path::Path,
+    path: &crate::session::Path,
     shared: &Shared,
     results: Vec<WorkerResult>,
     frame_len: usize,

@@ -17,7 +17,6 @@ pub mod bpf;
 pub mod capfile;
 pub mod ebpf;
 pub mod packet;
-pub mod path;
 pub(crate) mod sys;
 #[cfg(target_os = "linux")]
 pub(crate) mod xdp;

@@ -19,9 +19,9 @@ use crate::event::{
     Totals,
 };
 use crate::link::capfile::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
-use crate::link::path::{self, Path};
 use crate::link::{self, Link, LinkConfig, RxFilter};
 use crate::net::resolve::{self, PathRequest};
+use crate::session::{neighbour, Path};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{
     build_l4_frame_into, emit_options, explain_pointer, parse_options, EthernetRepr, IcmpMessage,
@@ -329,15 +329,16 @@ impl Session {
             },
             ..path_req.clone()
         };
-        let (path, unresolved) = match path::complete(plan.clone(), &complete_req, link.as_mut()) {
-            Ok(p) => (p, None),
-            Err(Error::ArpTimeout { .. }) if t.keep_trying_arp => {
-                let p = path::unresolved(plan, &path_req);
-                let arp = path::arp_request(&p);
-                (p, Some(arp))
-            }
-            Err(e) => return Err(e),
-        };
+        let (path, unresolved) =
+            match neighbour::complete(plan.clone(), &complete_req, link.as_mut()) {
+                Ok(p) => (p, None),
+                Err(Error::ArpTimeout { .. }) if t.keep_trying_arp => {
+                    let p = neighbour::unresolved(plan, &path_req);
+                    let arp = neighbour::arp_request(&p);
+                    (p, Some(arp))
+                }
+                Err(e) => return Err(e),
+            };
         let pcap = match &t.pcap {
             Some(p) => Some(PcapWriter::create_as(
                 p,
@@ -964,7 +965,7 @@ fn run_loop<K: Probe + ?Sized>(
             p.write(at, rx.data)?;
         }
         if s.unresolved.is_some() {
-            if let Some(mac) = path::arp_answer(&s.path, rx.data) {
+            if let Some(mac) = neighbour::arp_answer(&s.path, rx.data) {
                 // The next hop answered at last: send what waited for it, as the kernel
                 // sends the packets it queued while resolving.
                 s.path.dst_mac = mac;

@@ -11,29 +11,42 @@
 //! 3. `lo`, one way: frames a raw IP socket carries unchanged leave through one and no setting
 //!    is touched ([`Loopback::RawSocket`]); frames it would alter need `lo`'s sysctls, set for
 //!    the run and put back after ([`Loopback::Sysctls`], [`LoopbackGuard`]);
-//! 4. complete the next hop through [`Neighbours`] (ARP for IPv4): the request's MAC, the
+//! 4. complete the next hop through [`Neighbours`](neighbour::Neighbours) (ARP for IPv4): the request's MAC, the
 //!    kernel's neighbour cache, or a solicitation on the wire; or go on unresolved and ask
 //!    again with each frame ([`NextHop::Lazy`], as the kernel does for ping);
 //! 5. open the capture file, if any, for every frame sent and received.
 //!
 //! An address family is added here and in [`crate::wire`], never in each driver.
 
-mod neighbour;
+pub mod neighbour;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use neighbour::{Arp, Neighbours};
-
 use crate::error::Field;
 use crate::link::capfile::{PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
-use crate::link::path::{self, Path};
 use crate::link::{self, Backend, Link, LinkConfig, RxFrame};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest, Plan};
 use crate::net::{iface, Interface};
+use crate::wire::{MacAddr, VlanStack};
 use crate::{Error, Result};
+use neighbour::{Arp, Neighbours};
+
+/// A complete path: everything needed to build the Ethernet + IPv4 headers.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// Interface, addresses and next hop.
+    pub plan: Plan,
+    /// Ethernet source.
+    pub src_mac: MacAddr,
+    /// Ethernet destination (next hop's MAC).
+    pub dst_mac: MacAddr,
+    /// VLAN tags every frame of the path carries (and every frame taken from it), outermost
+    /// first.
+    pub vlans: VlanStack,
+}
 
 /// Where a run's frames go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,17 +214,17 @@ impl Session {
         let path = match plan {
             None => None,
             Some(plan) => Some(match req.next_hop {
-                NextHop::Skip => path::unresolved(plan, &req.path),
-                NextHop::Resolve => path::complete(plan, &req.path, link.as_mut())?,
+                NextHop::Skip => neighbour::unresolved(plan, &req.path),
+                NextHop::Resolve => neighbour::complete(plan, &req.path, link.as_mut())?,
                 NextHop::Lazy => {
                     let quick = PathRequest {
                         arp_timeout: Duration::ZERO,
                         ..req.path.clone()
                     };
-                    match path::complete(plan.clone(), &quick, link.as_mut()) {
+                    match neighbour::complete(plan.clone(), &quick, link.as_mut()) {
                         Ok(p) => p,
                         Err(Error::ArpTimeout { .. }) => {
-                            let p = path::unresolved(plan, &req.path);
+                            let p = neighbour::unresolved(plan, &req.path);
                             unresolved = Some(neighbours.solicitation(&p));
                             p
                         }
