@@ -1,7 +1,7 @@
 //! Moving whole Ethernet frames on one interface. No protocol logic beyond a BPF filter.
 //!
 //! - [`packet`]: the two packet-socket backends ([`packet::pnet`], portable; [`packet::fast`],
-//!   Linux rings) and what they share: the receive rules ([`packet::rx`]) and raw-IP sends on
+//!   Linux rings) and what they share: the receive rules (`packet::rx`) and raw-IP sends on
 //!   `lo` ([`packet::loopback`]);
 //! - [`bpf`]: classic BPF, the programs a link attaches in the kernel;
 //! - `ebpf` (Linux): the eBPF assembler, loader and BTF lookups the XDP programs are built with;

@@ -11,7 +11,7 @@
 //! 3. `lo`, one way: frames a raw IP socket carries unchanged leave through one and no setting
 //!    is touched ([`Loopback::RawSocket`]); frames it would alter need `lo`'s sysctls, set for
 //!    the run and put back after ([`Loopback::Sysctls`], [`LoopbackGuard`]);
-//! 4. complete the next hop through [`Neighbours`](neighbour::Neighbours) (ARP for IPv4): the request's MAC, the
+//! 4. complete the next hop through [`Neighbours`] (ARP for IPv4): the request's MAC, the
 //!    kernel's neighbour cache, or a solicitation on the wire; or go on unresolved and ask
 //!    again with each frame ([`NextHop::Lazy`], as the kernel does for ping);
 //! 5. open the capture file, if any, for every frame sent and received.
