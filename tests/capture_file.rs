@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use common::pktforge_here as pktforge;
-use pktforge::link::capfile::{CaptureFile, Record, LINKTYPE_LINUX_SLL};
-use pktforge::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use pktforge::link::capfile::{
+    CaptureFile, Packet, PcapFormat, PcapWriter, Record, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL,
+};
 use serde_json::Value;
 
 /// A path unique to this process and call (tests run in parallel threads).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::SystemTime;
 
-use pktforge::link::pcap::PcapWriter;
+use pktforge::link::capfile::PcapWriter;
 use serde_json::Value;
 
 /// Every ICMP kind, every option kind, 60-byte headers, VLAN, wrong checksums on purpose.
@@ -197,12 +197,12 @@ fn craft_decode_and_tshark_agree_field_by_field() {
     let mut args = vec!["craft", "--pcap", one.to_str().unwrap()];
     args.extend_from_slice(CORPUS[0]);
     assert!(common::pktforge_here(&args).status.success());
-    let back = pktforge::link::pcap::PcapReader::open(&one)
+    let back = pktforge::link::capfile::CaptureFile::open(&one)
         .unwrap()
         .next()
         .unwrap()
         .unwrap()
-        .1;
+        .data;
     assert_eq!(back, frames[0]);
 
     let out = common::pktforge_here(&["decode", "--json", "--pcap", pcap.to_str().unwrap()]);

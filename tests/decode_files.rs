@@ -26,7 +26,7 @@ fn sample(path: &str) {
     let frame: Vec<u8> = (0..hex.trim().len() / 2)
         .map(|i| u8::from_str_radix(&hex.trim()[2 * i..2 * i + 2], 16).unwrap())
         .collect();
-    let mut w = pktforge::link::pcap::PcapWriter::create(path).unwrap();
+    let mut w = pktforge::link::capfile::PcapWriter::create(path).unwrap();
     for s in 0..2u64 {
         let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::new(1_700_000_000 + s, 5);
         w.write(t, &frame).unwrap();

@@ -451,7 +451,7 @@ fn ctrl_c_prints_the_summary_and_flushes_the_pcap() {
     eprintln!("{text}");
     assert_eq!(out.status.code(), Some(0), "replies came: exit 0");
     assert!(text.contains("--- 203.0.113.2 ping statistics ---"));
-    let frames: Vec<_> = pktforge::link::pcap::PcapReader::open(&pcap)
+    let frames: Vec<_> = pktforge::link::capfile::CaptureFile::open(&pcap)
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();

@@ -294,12 +294,12 @@ fn capture_icmp_sees_only_icmp_under_a_udp_flood_with_no_kernel_drops() {
     );
 
     // The pcap holds exactly those frames, kernel timestamps in order.
-    let frames: Vec<_> = pktforge::link::pcap::PcapReader::open(&pcap)
+    let frames: Vec<_> = pktforge::link::capfile::CaptureFile::open(&pcap)
         .unwrap()
         .map(|r| r.unwrap())
         .collect();
     assert_eq!(frames.len(), 3);
-    assert!(frames.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert!(frames.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
     std::fs::remove_file(&pcap).ok();
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::SystemTime;
 
-use pktforge::link::pcap::PcapWriter;
+use pktforge::link::capfile::PcapWriter;
 
 /// The independent builder: Ethernet (zero MACs) + IPv4 (optional raw option bytes) + UDP or
 /// TCP, checksums computed by python's own code.

@@ -21,13 +21,13 @@ use std::time::{Duration, Instant};
 
 use crate::event::{self, Command, Event, Notice, Start, Summary, Totals};
 #[cfg(target_os = "linux")]
-use crate::link::fast::{FastLink, FastOptions, TxMode};
-use crate::link::path::Path;
+use crate::link::packet::fast::{FastLink, FastOptions, TxMode};
 #[cfg(target_os = "linux")]
-use crate::link::xdp_live::{self, LiveShared};
+use crate::link::xdp::live::{self, LiveShared};
 use crate::link::{Backend, LinkConfig, RxFilter};
 use crate::net::resolve::Plan;
 use crate::net::Interface;
+use crate::session::Path;
 use crate::session::{self, check_fits, Loopback, NextHop, Session, SessionRequest};
 use crate::wire::echo_data;
 use crate::wire::{EthernetRepr, IpOption, Ipv4Repr, ETHERTYPE_IPV4};
@@ -171,16 +171,16 @@ fn frame_size(req: &BlastRequest, iface: &Interface, ip_options: &[IpOption]) ->
     let ip_bytes = check_fits(iface, option_bytes, 8, req.size)?;
     let frame_len = 14 + ip_bytes;
     #[cfg(target_os = "linux")]
-    if req.backend == Backend::Fast && frame_len > crate::link::fast::MAX_FRAME {
+    if req.backend == Backend::Fast && frame_len > crate::link::packet::fast::MAX_FRAME {
         return Err(Error::TooLarge {
             field: Field::DataSize,
             value: req.size,
             ip_bytes,
             option_bytes,
             header_bytes: 8,
-            limit: crate::link::fast::MAX_FRAME - 14,
+            limit: crate::link::packet::fast::MAX_FRAME - 14,
             limited_by: "the fast link's TX ring slot".into(),
-            largest: crate::link::fast::MAX_FRAME - 14 - 20 - option_bytes - 8,
+            largest: crate::link::packet::fast::MAX_FRAME - 14 - 20 - option_bytes - 8,
         });
     }
     Ok(FrameSize {
@@ -216,18 +216,18 @@ fn check_threads(req: &BlastRequest, iface: &Interface, frame_len: usize) -> Res
                 needs: "they need the fast backend".into(),
             });
         }
-        if frame_len > xdp_live::MAX_FRAME {
+        if frame_len > live::MAX_FRAME {
             return Err(Error::Invalid(
-                xdp_live::LiveError::TooLarge { frame: frame_len }.to_string(),
+                live::LiveError::TooLarge { frame: frame_len }.to_string(),
             ));
         }
-        if req.threads >= xdp_live::SLOTS {
+        if req.threads >= live::SLOTS {
             return Err(Error::invalid(
                 Field::Threads,
                 format!(
                     "{}: XDP live frames take at most {} sender threads",
                     req.threads,
-                    xdp_live::SLOTS - 1
+                    live::SLOTS - 1
                 ),
             ));
         }
@@ -446,8 +446,8 @@ fn choose_transmission(
         let iface = &path.plan.iface;
         let frame_len = plan.frame.frame_len;
         let t = &workers[0].template;
-        let opened = if frame_len > xdp_live::MAX_FRAME || workers.len() >= xdp_live::SLOTS {
-            Err(xdp_live::LiveError::TooLarge { frame: frame_len })
+        let opened = if frame_len > live::MAX_FRAME || workers.len() >= live::SLOTS {
+            Err(live::LiveError::TooLarge { frame: frame_len })
         } else {
             LiveShared::open(&iface.name, iface.index, &t.frame, t.icmp)
                 .and_then(|l| l.probe(&t.frame).map(|()| l))

@@ -8,7 +8,7 @@ use super::{DEFAULT_BATCH, MAX_BATCH, STAMP_BYTES};
 use crate::craft::options::OptionsRequest;
 use crate::event::blast::{BlastSummary, TimePoint};
 #[cfg(target_os = "linux")]
-use crate::link::fast::TxMode;
+use crate::link::packet::fast::TxMode;
 use crate::link::Backend;
 use crate::net::resolve::PathRequest;
 use crate::{Error, Field, Result};

@@ -8,9 +8,9 @@ use super::stats::{Gaps, Recorder};
 use super::window::{Match, Window};
 use super::{classify, Expect, Progress, Rx, Template};
 #[cfg(target_os = "linux")]
-use crate::link::fast::FastLink;
+use crate::link::packet::fast::FastLink;
 #[cfg(target_os = "linux")]
-use crate::link::xdp_live::{self, LiveSender};
+use crate::link::xdp::live::{self, LiveSender};
 use crate::link::Link;
 use crate::{Error, Result};
 
@@ -277,7 +277,7 @@ impl Worker<'_> {
         #[cfg(target_os = "linux")]
         if self.live.is_some() {
             // Live frames are sent by the calling CPU: one core per sender thread.
-            xdp_live::pin_to_allowed_cpu(self.k);
+            live::pin_to_allowed_cpu(self.k);
         }
         let window = &shared.windows[self.k];
         let progress = &shared.progress[self.k];
@@ -286,7 +286,7 @@ impl Worker<'_> {
         let mut live = self.live.take();
         #[cfg(target_os = "linux")]
         let cap = if live.is_some() {
-            xdp_live::MAX_CALL as usize
+            live::MAX_CALL as usize
         } else {
             self.batch
         };

@@ -18,8 +18,7 @@ use crate::dissect::OneLine;
 use crate::event::{self, Command, Event, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
 use crate::link::bpf::SKF_AD_OFF;
-use crate::link::capfile::{CaptureFile, Record};
-use crate::link::pcap::{Packet, PcapFormat, PcapWriter};
+use crate::link::capfile::{CaptureFile, Packet, PcapFormat, PcapWriter, Record};
 use crate::{Error, Field, Result, Stop};
 
 /// Which file to read, what to keep and where it goes.

@@ -9,7 +9,7 @@ use super::{frame_record, WHOLE_FRAME};
 use crate::dissect::OneLine;
 use crate::event::{self, Command, Event, FrameTotals, Notice, Start, Summary, Totals};
 use crate::filter::Filter;
-use crate::link::pcap::{PcapFormat, LINKTYPE_ETHERNET};
+use crate::link::capfile::{PcapFormat, LINKTYPE_ETHERNET};
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::session::{self, Recording, Session, SessionRequest};
 use crate::{Error, Field, Result, Stop};

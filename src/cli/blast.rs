@@ -46,7 +46,7 @@ pub struct BlastArgs {
         value_name = "auto|live|xdp|ring|sendmmsg",
         default_value = "auto"
     )]
-    pub tx_mode: pktforge::link::fast::TxMode,
+    pub tx_mode: pktforge::link::packet::fast::TxMode,
     /// After the last request, wait up to SECS for outstanding replies.
     #[arg(short = 'W', long = "wait", value_name = "SECS", default_value_t = 1.0)]
     pub wait: f64,

@@ -11,7 +11,7 @@ use super::path_request;
 use super::render::Render;
 use pktforge::dissect::{dissect_frame, hexdump_beside, render_text, summary};
 use pktforge::event::{self, Command, Event, Frame, FrameTotals, Start, Summary, Totals};
-use pktforge::link::pcap::PcapWriter;
+use pktforge::link::capfile::PcapWriter;
 use pktforge::send::resolve_endpoints;
 use pktforge::Result;
 
@@ -73,7 +73,7 @@ pub fn run(a: CraftArgs) -> Result<i32> {
         let mut w = PcapWriter::create_as(
             p,
             super::pcap_format(a.pcapng),
-            pktforge::link::pcap::LINKTYPE_ETHERNET,
+            pktforge::link::capfile::LINKTYPE_ETHERNET,
             None,
         )?;
         for f in &frames {

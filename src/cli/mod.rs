@@ -209,11 +209,11 @@ fn exit_code(s: &Summary) -> i32 {
 }
 
 /// `--pcapng` given: pcapng; else the file name decides (`.pcapng`).
-pub fn pcap_format(pcapng: bool) -> pktforge::link::pcap::PcapFormat {
+pub fn pcap_format(pcapng: bool) -> pktforge::link::capfile::PcapFormat {
     if pcapng {
-        pktforge::link::pcap::PcapFormat::PcapNg
+        pktforge::link::capfile::PcapFormat::PcapNg
     } else {
-        pktforge::link::pcap::PcapFormat::ByName
+        pktforge::link::capfile::PcapFormat::ByName
     }
 }
 

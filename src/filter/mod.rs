@@ -49,7 +49,7 @@ impl Filter {
     /// Compile `text` (tcpdump syntax; empty or blank: accept every frame). A bad expression
     /// is an error carrying libpcap's message.
     pub fn compile(text: &str) -> Result<Filter> {
-        Filter::compile_for(text, LINKTYPE_ETHERNET)
+        Filter::compile_for(text, crate::link::capfile::LINKTYPE_ETHERNET)
     }
 
     #[cfg(feature = "pcap-filter")]
@@ -163,10 +163,6 @@ fn check_bounds(text: &str) -> Result<()> {
     }
     Ok(())
 }
-
-/// `DLT_EN10MB`.
-#[cfg(feature = "pcap-filter")]
-const LINKTYPE_ETHERNET: u32 = 1;
 
 #[cfg(feature = "pcap-filter")]
 /// libpcap's compiler on a dead handle of `linktype`, optimised like tcpdump's default.

@@ -3,7 +3,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::link::pcap::PcapWriter;
+use crate::link::capfile::PcapWriter;
 use crate::wire::testutil::{self, hex};
 use crate::wire::{build_arp_frame, ArpRepr, MacAddr};
 

@@ -1,30 +1,27 @@
 //! Moving whole Ethernet frames on one interface. No protocol logic beyond a BPF filter.
+//!
+//! - [`packet`]: the two packet-socket backends ([`packet::pnet`], portable; [`packet::fast`],
+//!   Linux rings) and what they share: the receive rules (`packet::rx`) and raw-IP sends on
+//!   `lo` ([`packet::loopback`]);
+//! - [`bpf`]: classic BPF, the programs a link attaches in the kernel;
+//! - `ebpf` (Linux): the eBPF assembler, loader and BTF lookups the XDP programs are built with;
+//! - `xdp` (Linux): AF_XDP transmit and live frames (`xdp::live`);
+//! - [`capfile`]: capture files, read and written;
+//! - `sys`: the syscall plumbing they share (sockets, `setsockopt`/`getsockopt`, descriptors).
 
 use std::time::{Instant, SystemTime};
 
 use crate::Result;
 
 pub mod bpf;
-pub mod bpf_asm;
-#[cfg(target_os = "linux")]
-pub(crate) mod btf;
 pub mod capfile;
-#[cfg(target_os = "linux")]
-pub(crate) mod ebpf;
-#[cfg(target_os = "linux")]
-pub mod fast;
-pub mod loopback;
-pub mod path;
-pub mod pcap;
-pub mod pnet;
-pub(crate) mod rx;
+pub mod ebpf;
+pub mod packet;
 pub(crate) mod sys;
 #[cfg(target_os = "linux")]
-mod xdp;
-#[cfg(target_os = "linux")]
-pub(crate) mod xdp_live;
+pub(crate) mod xdp;
 
-pub use rx::Direction;
+pub use packet::rx::Direction;
 
 /// One received frame with its kernel receive timestamp.
 #[derive(Debug)]
@@ -132,7 +129,7 @@ impl RxFilter {
 pub fn vlan_mtu_overhead(vlans: &crate::wire::VlanStack) -> usize {
     let bytes = vlans.header_bytes();
     match vlans.first() {
-        Some(t) if t.tpid == crate::wire::ETHERTYPE_VLAN => bytes - rx::TAG_LEN,
+        Some(t) if t.tpid == crate::wire::ETHERTYPE_VLAN => bytes - packet::rx::TAG_LEN,
         _ => bytes,
     }
 }
@@ -154,8 +151,8 @@ pub(crate) fn filter_program(filter: &RxFilter) -> Option<Vec<libc::sock_filter>
 }
 
 /// The receive rules of a link opened with `cfg` on `iface`.
-pub(crate) fn rx_policy(iface: &crate::net::Interface, cfg: &LinkConfig) -> rx::RxPolicy {
-    rx::RxPolicy {
+pub(crate) fn rx_policy(iface: &crate::net::Interface, cfg: &LinkConfig) -> packet::rx::RxPolicy {
+    packet::rx::RxPolicy {
         direction: cfg.direction,
         loopback: iface.is_loopback,
         program: filter_insns(&cfg.filter),
@@ -167,7 +164,7 @@ pub(crate) fn rx_policy(iface: &crate::net::Interface, cfg: &LinkConfig) -> rx::
 pub enum Backend {
     /// `pnet_datalink`: one `sendto`/`recvfrom` per frame; portable.
     Pnet,
-    /// Linux rings ([`fast::FastLink`]): TX ring or `sendmmsg`, TPACKET_V3 RX ring, fanout.
+    /// Linux rings ([`packet::fast::FastLink`]): TX ring or `sendmmsg`, TPACKET_V3 RX ring, fanout.
     Fast,
 }
 
@@ -239,9 +236,9 @@ impl Default for LinkConfig {
     }
 }
 
-/// Open a link on `iface` (the backend is [`pnet::PnetLink`]).
+/// Open a link on `iface` (the backend is [`packet::pnet::PnetLink`]).
 pub fn open(iface: &crate::net::Interface, cfg: &LinkConfig) -> Result<Box<dyn Link>> {
-    Ok(Box::new(pnet::PnetLink::open(iface, cfg)?))
+    Ok(Box::new(packet::pnet::PnetLink::open(iface, cfg)?))
 }
 
 /// Open a link on `iface` with the chosen backend.
@@ -253,14 +250,14 @@ pub fn open_backend(
     match backend {
         Backend::Pnet => open(iface, cfg),
         #[cfg(target_os = "linux")]
-        Backend::Fast => Ok(Box::new(fast::FastLink::open(
+        Backend::Fast => Ok(Box::new(packet::fast::FastLink::open(
             iface,
             cfg,
-            fast::FastOptions {
+            packet::fast::FastOptions {
                 // TX slots sized for the interface's MTU (jumbo frames), Ethernet header and
                 // a VLAN tag included; lo's 65,536 is capped (probes on lo use a raw socket).
-                max_frame: (iface.mtu as usize + 14 + 4).clamp(1514, fast::MAX_FRAME),
-                ..fast::FastOptions::default()
+                max_frame: (iface.mtu as usize + 14 + 4).clamp(1514, packet::fast::MAX_FRAME),
+                ..packet::fast::FastOptions::default()
             },
         )?)),
         #[cfg(not(target_os = "linux"))]

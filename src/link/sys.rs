@@ -1,5 +1,6 @@
-//! The packet-socket plumbing both link backends share: socket creation with the permission
-//! error users need, `setsockopt`, an owning descriptor, and Linux uapi constants.
+//! The syscall plumbing the packet backends, AF_XDP and the eBPF loader share: packet-socket
+//! creation with the permission error users need, `setsockopt`/`getsockopt`, an owning
+//! descriptor, and Linux uapi constants.
 
 use std::io;
 use std::os::fd::RawFd;

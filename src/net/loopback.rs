@@ -3,7 +3,7 @@
 //! `route_localnet`, and any local source needs `accept_local`.
 //!
 //! Probes never need these: on `lo` they leave through a raw IP socket
-//! ([`crate::link::loopback::LoopbackLink`]). Only frames a raw socket would alter (a wrong
+//! ([`crate::link::packet::loopback::LoopbackLink`]). Only frames a raw socket would alter (a wrong
 //! checksum or length, ARP, VLAN tags) and blast's rings still need them; for those
 //! [`LoopbackGuard`] turns both on for the run and puts the old values back when dropped.
 //!

@@ -1,5 +1,5 @@
 //! From a destination to a plan: interface, source address and next hop, as the kernel routes
-//! it. [`crate::link::path`] completes a plan with the next hop's MAC.
+//! it. [`crate::session::neighbour`] completes a plan with the next hop's MAC.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;

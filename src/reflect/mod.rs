@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::event::reflect::Counters;
 use crate::event::{self, Command, Event, Notice, Start, Summary, Totals};
-use crate::link::{self, pcap::PcapFormat};
+use crate::link::{self, capfile::PcapFormat};
 use crate::net::Interface;
 use crate::wire::{mask_prefix, VlanStack};
 use crate::{Error, Field, Result, Stop};

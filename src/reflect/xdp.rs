@@ -29,9 +29,9 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::link::bpf_asm::{xdp, xdp_md, Alu, Asm, Cond, Insn, Reg, Size};
-use crate::link::bpf_asm::{R0, R1, R10, R2, R3, R4, R5, R6, R7, R8, R9};
-use crate::link::ebpf::{self, SharedMap};
+use crate::link::ebpf::asm::{xdp, xdp_md, Alu, Asm, Cond, Insn, Reg, Size};
+use crate::link::ebpf::asm::{R0, R1, R10, R2, R3, R4, R5, R6, R7, R8, R9};
+use crate::link::ebpf::loader::{self, SharedMap};
 use crate::wire::MacAddr;
 use std::net::Ipv4Addr;
 
@@ -236,7 +236,7 @@ const PROBE_FRAMES: u32 = 4;
 
 /// Transmit packets counter of `iface` in our namespace.
 fn tx_packets(iface: &str) -> u64 {
-    crate::link::xdp_live::tx_packets(iface).unwrap_or(0)
+    crate::link::xdp::live::tx_packets(iface).unwrap_or(0)
 }
 
 /// The frame [`xdp_tx_delivers`] sends: from and to `mac` (so a peer that takes it drops it
@@ -260,10 +260,10 @@ pub fn xdp_tx_delivers(iface: &str, ifindex: u32, mac: MacAddr) -> Result<(), St
     veth_peer_takes_xdp(iface, ifindex)?;
     let mut a = Asm::new();
     a.mov_imm(R0, xdp::TX).exit();
-    let prog = ebpf::load_xdp(&a.finish()?, "pf_refl_probe")
+    let prog = loader::load_xdp(&a.finish()?, "pf_refl_probe")
         .map_err(|e| format!("loading an XDP_TX probe: {e}"))?;
     let before = tx_packets(iface);
-    ebpf::run_live(
+    loader::run_live(
         &prog,
         &probe_frame(mac),
         0,
@@ -462,16 +462,17 @@ impl XdpReflector {
     pub fn attach(iface: &str, ifindex: u32, cfg: &XdpReflectConfig) -> Result<Self, String> {
         let map =
             SharedMap::new(16, "pf_refl_count").map_err(|e| format!("creating a map: {e}"))?;
-        let kfunc = crate::link::btf::vmlinux_func_id(RX_VLAN_TAG_KFUNC).ok_or_else(|| {
-            format!(
-                "the kernel's BTF has no {RX_VLAN_TAG_KFUNC}: an XDP program could not tell \
+        let kfunc =
+            crate::link::ebpf::btf::vmlinux_func_id(RX_VLAN_TAG_KFUNC).ok_or_else(|| {
+                format!(
+                    "the kernel's BTF has no {RX_VLAN_TAG_KFUNC}: an XDP program could not tell \
                  VLAN-tagged requests (tags stripped into metadata) from untagged ones"
-            )
-        })?;
+                )
+            })?;
         let insns = echo_program(cfg, map.fd(), Some(kfunc))?;
         let prog =
-            ebpf::load_xdp_dev_bound(&insns, "pf_reflect", ifindex).map_err(|e| e.to_string())?;
-        let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_DRV_MODE).map_err(|e| {
+            loader::load_xdp_dev_bound(&insns, "pf_reflect", ifindex).map_err(|e| e.to_string())?;
+        let link = loader::attach_xdp(&prog, ifindex, loader::XDP_FLAGS_DRV_MODE).map_err(|e| {
             format!(
                 "attaching XDP natively to {iface}: {e} (generic XDP cannot see the VLAN tags \
                  a device strips, so it is not used)"

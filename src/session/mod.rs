@@ -23,25 +23,39 @@
 //! An address family is added here and in [`crate::wire`], never in each driver.
 
 pub mod fits;
-mod neighbour;
+pub mod neighbour;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 pub use fits::{check_fits, check_fits_tagged};
-pub use neighbour::{Arp, Neighbours};
+use neighbour::{Arp, Neighbours};
 
 use crate::error::Field;
+use crate::link::capfile::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 #[cfg(target_os = "linux")]
-use crate::link::fast::{FastLink, FastOptions};
-use crate::link::path::{self, Path};
-use crate::link::pcap::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
+use crate::link::packet::fast::{FastLink, FastOptions};
 use crate::link::{self, Backend, Link, LinkConfig, RxFrame};
 use crate::net::loopback::LoopbackGuard;
 use crate::net::resolve::{self, PathRequest, Plan};
 use crate::net::{iface, Interface};
+use crate::wire::{MacAddr, VlanStack};
 use crate::{Error, Result};
+
+/// A complete path: everything needed to build the Ethernet + IPv4 headers.
+#[derive(Debug, Clone)]
+pub struct Path {
+    /// Interface, addresses and next hop.
+    pub plan: Plan,
+    /// Ethernet source.
+    pub src_mac: MacAddr,
+    /// Ethernet destination (next hop's MAC).
+    pub dst_mac: MacAddr,
+    /// VLAN tags every frame of the path carries (and every frame taken from it), outermost
+    /// first.
+    pub vlans: VlanStack,
+}
 
 /// Where a run's frames go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +88,7 @@ pub enum NextHop {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Loopback {
     /// Through a raw IP socket: no setting changed; only well-formed IPv4 frames
-    /// ([`link::loopback::raw_sendable`]).
+    /// ([`link::packet::loopback::raw_sendable`]).
     #[default]
     RawSocket,
     /// Through the packet socket, with `lo`'s two sysctls on for the run (root only; put back
@@ -246,8 +260,9 @@ impl Session {
         if ifc.is_loopback {
             match req.loopback {
                 Loopback::RawSocket => {
-                    link =
-                        OpenLink::Boxed(Box::new(link::loopback::LoopbackLink::new(link.boxed())?));
+                    link = OpenLink::Boxed(Box::new(link::packet::loopback::LoopbackLink::new(
+                        link.boxed(),
+                    )?));
                 }
                 Loopback::Sysctls => lo = Some(LoopbackGuard::enable()?),
                 Loopback::AsIs => {}
@@ -258,17 +273,17 @@ impl Session {
         let path = match plan {
             None => None,
             Some(plan) => Some(match req.next_hop {
-                NextHop::Skip => path::unresolved(plan, &req.path),
-                NextHop::Resolve => path::complete(plan, &req.path, link.as_dyn())?,
+                NextHop::Skip => neighbour::unresolved(plan, &req.path),
+                NextHop::Resolve => neighbour::complete(plan, &req.path, link.as_dyn())?,
                 NextHop::Lazy => {
                     let quick = PathRequest {
                         arp_timeout: Duration::ZERO,
                         ..req.path.clone()
                     };
-                    match path::complete(plan.clone(), &quick, link.as_dyn()) {
+                    match neighbour::complete(plan.clone(), &quick, link.as_dyn()) {
                         Ok(p) => p,
                         Err(Error::ArpTimeout { .. }) => {
-                            let p = path::unresolved(plan, &req.path);
+                            let p = neighbour::unresolved(plan, &req.path);
                             unresolved = Some(neighbours.solicitation(&p));
                             p
                         }

@@ -139,7 +139,7 @@ fn on_lo_frames_leave_through_a_raw_socket_and_nothing_changes() {
 #[cfg(target_os = "linux")]
 #[test]
 fn fast_options_give_the_driver_the_fast_link_itself() {
-    use crate::link::fast::{FastOptions, TxMode};
+    use crate::link::packet::fast::{FastOptions, TxMode};
     if !testing::require_root("session fast") {
         return;
     }

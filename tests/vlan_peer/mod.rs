@@ -17,7 +17,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use pktforge::link::bpf_asm::{Alu, Asm, Cond, Insn, Size, R0, R1, R2, R3, R6};
+use pktforge::link::ebpf::asm::{Alu, Asm, Cond, Insn, Size, R0, R1, R2, R3, R6};
 
 /// `bpf_skb_vlan_push(skb, __be16 proto, u16 tci)`.
 const SKB_VLAN_PUSH: i32 = 18;

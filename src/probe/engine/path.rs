@@ -8,11 +8,11 @@ use std::time::SystemTime;
 use super::IPPROTO_ICMP;
 use crate::craft::options::{OptionsRequest, SourceRoute};
 use crate::event::{Command, Start};
-use crate::link::path::Path;
-use crate::link::pcap::PcapFormat;
+use crate::link::capfile::PcapFormat;
 use crate::link::{self, LinkConfig, RxFilter};
 use crate::net::resolve::{PathRequest, Plan};
 use crate::session::fits::{check_fits, check_fits_tagged, MAX_IP_LEN};
+use crate::session::Path;
 use crate::session::{self, Loopback, NextHop, Recording, Session, SessionRequest, Toward};
 use crate::wire::hop::{ms_since_midnight_ut, record_hop};
 use crate::wire::{

@@ -6,8 +6,8 @@
 use std::io;
 use std::ptr;
 
-use super::bpf_asm::Insn;
-use super::sys::Fd;
+use crate::link::ebpf::asm::Insn;
+use crate::link::sys::Fd;
 
 const BPF_MAP_CREATE: libc::c_long = 0;
 const BPF_PROG_LOAD: libc::c_long = 5;

@@ -3,7 +3,7 @@
 //! had arrived on `lo`; each run redirects its frame out of the sending interface. No skb is built on the sending
 //! side, which is what makes it several times faster than AF_XDP copy mode or a TX ring.
 //!
-//! The program (assembled in Rust, [`super::bpf_asm`]) writes into each frame its sequence
+//! The program (assembled in Rust, [`crate::link::ebpf::asm`]) writes into each frame its sequence
 //! number (from a per-sender counter in a shared, mmap'd array map), its send time
 //! (`bpf_ktime_get_ns()`, CLOCK_MONOTONIC, shifted by the CLOCK_REALTIME offset measured at
 //! start so that RTTs compare with the kernel's receive timestamps) and the ICMP checksum,
@@ -27,10 +27,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::bpf_asm::{self, helper, xdp, xdp_md, Alu, Asm, Cond, Insn, Size};
-use super::bpf_asm::{R0, R1, R2, R3, R4, R5, R6, R7, R8, R9};
-use super::ebpf::{self, SharedMap};
-use super::sys::Fd;
+use crate::link::ebpf::asm::{self, helper, xdp, xdp_md, Alu, Asm, Cond, Insn, Size};
+use crate::link::ebpf::asm::{R0, R1, R2, R3, R4, R5, R6, R7, R8, R9};
+use crate::link::ebpf::loader::{self, SharedMap};
+use crate::link::sys::Fd;
 
 /// Bytes of XDP metadata in front of the frame: sender slot (u32), checksum base (u16) and
 /// the sender's ICMP identifier (u16, as in the frame).
@@ -199,7 +199,7 @@ pub fn stamp_program(
         .mov(R5, R8)
         .to_be(R5, 16)
         .store(Size::H, R3, i + 6, R5)
-        // Checksum: base + the words just written, in host order (see bpf_asm::native_sum).
+        // Checksum: base + the words just written, in host order (see asm::native_sum).
         .alu_reg(Alu::Add, R7, R5);
     for r in [R8, R9] {
         a.mov(R1, r)
@@ -310,18 +310,18 @@ impl LiveShared {
             (inject, ifindex),
         )
         .map_err(LiveError::Kernel)?;
-        let prog = ebpf::load_xdp(&insns, "pf_live_tx")
+        let prog = loader::load_xdp(&insns, "pf_live_tx")
             .map_err(|e| LiveError::Kernel(format!("loading the program: {e}")))?;
         // Native mode where the driver has it (a veth then also takes the XDP_TX replies of
         // an XDP reflector on its peer), else generic; either way frames that arrive on the
         // interface are passed up.
         let busy = |e: &io::Error| matches!(e.raw_os_error(), Some(libc::EBUSY | libc::EEXIST));
-        let link = ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_DRV_MODE)
+        let link = loader::attach_xdp(&prog, ifindex, loader::XDP_FLAGS_DRV_MODE)
             .or_else(|e| {
                 if busy(&e) {
                     Err(e)
                 } else {
-                    ebpf::attach_xdp(&prog, ifindex, ebpf::XDP_FLAGS_SKB_MODE)
+                    loader::attach_xdp(&prog, ifindex, loader::XDP_FLAGS_SKB_MODE)
                 }
             })
             .map_err(|e| {
@@ -350,7 +350,7 @@ impl LiveShared {
         }
         let buf = with_meta(PROBE_SLOT, 0, &f);
         let before = tx_packets(&self.iface).unwrap_or(0);
-        ebpf::run_live(
+        loader::run_live(
             &self.prog,
             &buf,
             META_LEN,
@@ -384,7 +384,7 @@ impl LiveShared {
         let mut z = frame[i..].to_vec();
         z[2..4].fill(0);
         z[6..8 + 16].fill(0);
-        let base = bpf_asm::native_sum(&z);
+        let base = asm::native_sum(&z);
         // Metadata: slot, checksum base, and the ICMP identifier as the frame holds it.
         let id = u16::from_ne_bytes([frame[i + 4], frame[i + 5]]);
         LiveSender {
@@ -429,7 +429,7 @@ impl LiveSender {
             return Ok(0);
         }
         let before = self.next_seq();
-        let r = ebpf::run_live(
+        let r = loader::run_live(
             &self.shared.prog,
             &self.buf,
             META_LEN,

@@ -11,29 +11,25 @@
 //!
 //! The TX socket is bound with protocol 0, so it never queues a received frame.
 //!
-//! Here: the link, its options and its setup; `transmit` the transmit paths, `receive` the receive ring.
+//! Here: the link, its options and ring geometry; `setup` opens it (sockets, rings, the
+//! transmit path), `transmit` the transmit paths, `receive` the receive ring.
 
 mod receive;
+mod setup;
 mod transmit;
 
 use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::pnet::OwnFrames;
-use super::sys::{
-    packet_drops, packet_socket, setsockopt, Fd, PACKET_IGNORE_OUTGOING, SOL_PACKET,
-    SO_ATTACH_FILTER, SO_TIMESTAMPNS,
-};
-use super::xdp::{self, XdpTx};
-use super::{Link, LinkConfig, LinkStats, RxFrame};
+use crate::link::packet::pnet::OwnFrames;
+use crate::link::sys::{packet_drops, setsockopt, Fd, SOL_PACKET};
+use crate::link::xdp::afxdp::{self, XdpTx};
+use crate::link::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
 
-use libc::{
-    ETH_P_ALL, PACKET_ADD_MEMBERSHIP, PACKET_FANOUT, PACKET_FANOUT_CPU, PACKET_MR_PROMISC,
-    PACKET_QDISC_BYPASS, PACKET_RX_RING, PACKET_TX_RING, PACKET_VERSION, SO_SNDBUFFORCE,
-};
+use libc::{PACKET_FANOUT, PACKET_FANOUT_CPU};
 /// TPACKET versions as `setsockopt` takes them.
 const TPACKET_V2: libc::c_int = libc::tpacket_versions::TPACKET_V2 as libc::c_int;
 const TPACKET_V3: libc::c_int = libc::tpacket_versions::TPACKET_V3 as libc::c_int;
@@ -158,7 +154,7 @@ pub enum TxMode {
     /// `sendmmsg`: frames in preallocated buffers, one syscall per batch (one copy each).
     Mmsg,
     /// AF_XDP in copy mode: frames written into a UMEM, one `sendto` transmits a batch
-    /// (`link::xdp`); bound to one queue ([`FastOptions::queue`]).
+    /// (`link::xdp::afxdp`); bound to one queue ([`FastOptions::queue`]).
     Xdp,
     /// AF_XDP when the interface and kernel allow it, else the TX ring.
     Auto,
@@ -267,25 +263,6 @@ fn sockaddr_ll(ifindex: u32, protocol: u16) -> libc::sockaddr_ll {
     sa
 }
 
-fn bind(fd: RawFd, iface: &Interface, protocol: u16) -> Result<()> {
-    let sa = sockaddr_ll(iface.index, protocol);
-    // SAFETY: binding to a valid sockaddr_ll.
-    let rc = unsafe {
-        libc::bind(
-            fd,
-            (&sa as *const libc::sockaddr_ll).cast(),
-            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(Error::io(
-            format!("binding a packet socket to {}", iface.name),
-            io::Error::last_os_error(),
-        ));
-    }
-    Ok(())
-}
-
 /// The TX ring slot size for frames up to `frame_len` bytes, or None when none fits.
 pub(crate) fn tx_slot_for(frame_len: usize) -> Option<usize> {
     let need = frame_len + TX_DATA_OFFSET;
@@ -365,7 +342,7 @@ pub struct FastLink {
     suppressed: u64,
     /// Scratch for the single-frame `recv` on `lo` (own-frame check needs the bytes).
     ethertype_hint: u16,
-    policy: super::rx::RxPolicy,
+    policy: crate::link::packet::rx::RxPolicy,
     /// A frame whose tag could not be put back in the ring slot is copied here.
     scratch: Vec<u8>,
 }
@@ -382,178 +359,6 @@ struct RxSlot {
 }
 
 impl FastLink {
-    /// Open the TX and RX sockets and rings on `iface`.
-    pub fn open(iface: &Interface, cfg: &LinkConfig, opts: FastOptions) -> Result<FastLink> {
-        let max_frame = if opts.max_frame == 0 {
-            1514
-        } else {
-            opts.max_frame
-        };
-        let slot = tx_slot_for(max_frame).ok_or_else(|| {
-            Error::Invalid(format!(
-                "a {max_frame}-byte frame does not fit the TX ring slot (at most {MAX_FRAME} bytes)"
-            ))
-        })?;
-        let ctx = |what: &str| format!("{what} on {}", iface.name);
-
-        // ---- TX socket.
-        let tx_fd = packet_socket(iface)?;
-        let one: libc::c_int = 1;
-        if opts.bypass_taps {
-            setsockopt(tx_fd.0, SOL_PACKET, PACKET_QDISC_BYPASS, &one)
-                .map_err(|e| Error::io(ctx("setting PACKET_QDISC_BYPASS"), e))?;
-        }
-        let sndbuf: libc::c_int = 4 << 20;
-        let _ = setsockopt(tx_fd.0, libc::SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf);
-        let xdp_fits = max_frame <= xdp::FRAME_SIZE as usize;
-        let mut mode = match opts.tx_mode {
-            TxMode::Live => TxMode::Ring,
-            m => m,
-        };
-        let mut xdp_tx = None;
-        if matches!(mode, TxMode::Xdp | TxMode::Auto) {
-            match XdpTx::open(iface.index, opts.queue) {
-                Ok(x) if xdp_fits => xdp_tx = Some(Box::new(x)),
-                Ok(_) if mode == TxMode::Xdp => {
-                    return Err(Error::Invalid(format!(
-                        "a {max_frame}-byte frame does not fit an AF_XDP frame ({} bytes)",
-                        xdp::FRAME_SIZE
-                    )))
-                }
-                Err(e) if mode == TxMode::Xdp => {
-                    return Err(Error::io(
-                        ctx(&format!("opening an AF_XDP socket on queue {}", opts.queue)),
-                        e,
-                    ))
-                }
-                _ => mode = TxMode::Ring,
-            }
-        }
-        let tx = match mode {
-            TxMode::Xdp | TxMode::Auto => Tx::Xdp(
-                xdp_tx
-                    .take()
-                    .ok_or_else(|| Error::Invalid("AF_XDP socket missing".into()))?,
-            ),
-            TxMode::Ring | TxMode::Live => {
-                setsockopt(tx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V2)
-                    .map_err(|e| Error::io(ctx("selecting TPACKET_V2"), e))?;
-                let block = slot.max(1 << 16);
-                let req = libc::tpacket_req {
-                    tp_block_size: block as u32,
-                    tp_block_nr: (TX_RING_BYTES / block) as u32,
-                    tp_frame_size: slot as u32,
-                    tp_frame_nr: (TX_RING_BYTES / slot) as u32,
-                };
-                setsockopt(tx_fd.0, SOL_PACKET, PACKET_TX_RING, &req)
-                    .map_err(|e| Error::io(ctx("setting up the TX ring"), e))?;
-                let map = Mmap::new(tx_fd.0, TX_RING_BYTES)
-                    .map_err(|e| Error::io(ctx("mapping the TX ring"), e))?;
-                Tx::Ring {
-                    map,
-                    slot,
-                    slots: TX_RING_BYTES / slot,
-                    next: 0,
-                    pending: 0,
-                }
-            }
-            TxMode::Mmsg => {
-                let addr = Box::new(sockaddr_ll(iface.index, 0x0800));
-                Tx::Mmsg {
-                    bufs: vec![0u8; MMSG_BATCH * slot],
-                    slot,
-                    lens: vec![0; MMSG_BATCH],
-                    // SAFETY: plain C structs; pointers are set before each use.
-                    iov: vec![unsafe { std::mem::zeroed() }; MMSG_BATCH],
-                    // SAFETY: as above: an all-zero mmsghdr is valid; filled before each use.
-                    msgs: vec![unsafe { std::mem::zeroed() }; MMSG_BATCH],
-                    addr,
-                }
-            }
-        };
-        bind(tx_fd.0, iface, 0)?;
-
-        // ---- RX socket.
-        let rx_fd = packet_socket(iface)?;
-        let ignore_outgoing = cfg.direction == super::Direction::In
-            && setsockopt(rx_fd.0, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one).is_ok();
-        if let Some(mut prog) = super::filter_program(&cfg.filter) {
-            let fprog = libc::sock_fprog {
-                len: prog.len() as libc::c_ushort,
-                filter: prog.as_mut_ptr(),
-            };
-            setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog)
-                .map_err(|e| Error::io(ctx("attaching the receive filter"), e))?;
-        }
-        // Turns on receive timestamping in the stack (net_enable_timestamp), so ring headers
-        // carry the skb's receive time (TP_STATUS_TS_SOFTWARE), not the time the ring was
-        // filled.
-        setsockopt(rx_fd.0, libc::SOL_SOCKET, SO_TIMESTAMPNS, &one)
-            .map_err(|e| Error::io(ctx("enabling receive timestamps"), e))?;
-        let mtu_frame = iface.mtu as usize + 14 + 4;
-        let (block_size, blocks, map_len) = match rx_ring_for(cfg, mtu_frame) {
-            RxRing::PerFrame { req, frame, frames } => {
-                setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V2)
-                    .map_err(|e| Error::io(ctx("selecting TPACKET_V2"), e))?;
-                setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
-                    .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
-                (frame, frames, frame * frames)
-            }
-            RxRing::Blocks(req) => {
-                setsockopt(rx_fd.0, SOL_PACKET, PACKET_VERSION, &TPACKET_V3)
-                    .map_err(|e| Error::io(ctx("selecting TPACKET_V3"), e))?;
-                setsockopt(rx_fd.0, SOL_PACKET, PACKET_RX_RING, &req)
-                    .map_err(|e| Error::io(ctx("setting up the RX ring"), e))?;
-                let (b, n) = (req.tp_block_size as usize, req.tp_block_nr as usize);
-                (b, n, b * n)
-            }
-        };
-        let rx_map =
-            Mmap::new(rx_fd.0, map_len).map_err(|e| Error::io(ctx("mapping the RX ring"), e))?;
-        bind(rx_fd.0, iface, ETH_P_ALL as u16)?;
-        if cfg.promiscuous {
-            let mr = libc::packet_mreq {
-                mr_ifindex: iface.index as libc::c_int,
-                mr_type: PACKET_MR_PROMISC as u16,
-                mr_alen: 0,
-                mr_address: [0; 8],
-            };
-            setsockopt(rx_fd.0, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr)
-                .map_err(|e| Error::io(ctx("enabling promiscuous mode"), e))?;
-        }
-
-        let copies_per_send = if cfg.direction == super::Direction::In {
-            usize::from(iface.is_loopback) + usize::from(!ignore_outgoing)
-        } else {
-            0
-        };
-        Ok(FastLink {
-            policy: super::rx_policy(iface, cfg),
-            scratch: Vec::new(),
-            iface: iface.clone(),
-            tx_fd,
-            rx_fd,
-            tx,
-            rx: Rx {
-                map: rx_map,
-                block_size,
-                blocks,
-                block: 0,
-                left: 0,
-                offset: 0,
-                per_frame: cfg.rx_per_frame,
-            },
-            sent: 0,
-            received: 0,
-            kernel_ts: 0,
-            drops: std::cell::Cell::new(0),
-            ignore_outgoing,
-            own: OwnFrames::new(copies_per_send),
-            suppressed: 0,
-            ethertype_hint: 0x0800,
-        })
-    }
-
     /// Join packet fanout group `id` (mode CPU: each receive ring gets the frames the kernel
     /// processed on "its" CPU). Every link of one blast joins the same group, so each frame
     /// reaches exactly one ring.
@@ -576,7 +381,7 @@ impl FastLink {
     pub fn max_frame(&self) -> usize {
         match &self.tx {
             Tx::Ring { slot, .. } | Tx::Mmsg { slot, .. } => slot - TX_DATA_OFFSET,
-            Tx::Xdp(_) => xdp::FRAME_SIZE as usize,
+            Tx::Xdp(_) => afxdp::FRAME_SIZE as usize,
         }
     }
 
@@ -722,7 +527,6 @@ const _: () = assert!(std::mem::size_of::<Tpacket2Hdr>() == TPACKET2_HDRLEN);
 const _: () = assert!(std::mem::size_of::<Tpacket3Hdr>() == TP3_SLL);
 
 #[cfg(test)]
-#[path = "../fast_tests.rs"]
 mod tests;
 
 #[cfg(test)]

@@ -15,8 +15,8 @@
 
 use std::time::Instant;
 
-use super::sys::Fd;
-use super::{Link, LinkStats, RxFrame};
+use crate::link::sys::Fd;
+use crate::link::{Link, LinkStats, RxFrame};
 use crate::wire::{EthernetFrame, Ipv4Packet, ETHERTYPE_IPV4};
 use crate::{Error, Result};
 

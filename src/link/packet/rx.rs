@@ -3,7 +3,7 @@
 //! (`PACKET_AUXDATA` / the ring's `tp_vlan_tci`), and run the filter again on the restored
 //! bytes when a tag was put back (the kernel ran it on the untagged frame).
 
-use super::bpf::{self, BpfInsn};
+use crate::link::bpf::{self, BpfInsn};
 
 /// `PACKET_AUXDATA`: a `tpacket_auxdata` control message with every `recvmsg`.
 pub(crate) const PACKET_AUXDATA: libc::c_int = 8;

@@ -54,7 +54,7 @@ impl FastLink {
             if !self.policy.wants(pkttype) {
                 continue;
             }
-            let outgoing = pkttype == crate::link::rx::PACKET_OUTGOING;
+            let outgoing = pkttype == crate::link::packet::rx::PACKET_OUTGOING;
             let mut slot = RxSlot {
                 ptr,
                 len,
@@ -63,7 +63,7 @@ impl FastLink {
                 ts,
                 copied: false,
             };
-            let Some(tag) = crate::link::rx::stripped_tag(status, tci, tpid) else {
+            let Some(tag) = crate::link::packet::rx::stripped_tag(status, tci, tpid) else {
                 return Some(slot);
             };
             if len < 12 {
@@ -73,7 +73,7 @@ impl FastLink {
                 // SAFETY: the 4 bytes before the frame are padding after the sockaddr_ll in
                 // a block we own; the mapping is writable.
                 unsafe {
-                    let start = (ptr as *mut u8).sub(crate::link::rx::TAG_LEN);
+                    let start = (ptr as *mut u8).sub(crate::link::packet::rx::TAG_LEN);
                     std::ptr::copy(ptr, start, 12);
                     let t = start.add(12);
                     std::ptr::copy_nonoverlapping(tag.0.to_be_bytes().as_ptr(), t, 2);
@@ -82,15 +82,20 @@ impl FastLink {
                 }
             } else {
                 self.scratch.clear();
-                self.scratch.resize(crate::link::rx::TAG_LEN, 0);
+                self.scratch.resize(crate::link::packet::rx::TAG_LEN, 0);
                 // SAFETY: as in slot_bytes.
                 self.scratch
                     .extend_from_slice(unsafe { std::slice::from_raw_parts(ptr, len) });
-                crate::link::rx::insert_tag(&mut self.scratch, crate::link::rx::TAG_LEN, len, tag);
+                crate::link::packet::rx::insert_tag(
+                    &mut self.scratch,
+                    crate::link::packet::rx::TAG_LEN,
+                    len,
+                    tag,
+                );
                 slot.copied = true;
             }
-            slot.len += crate::link::rx::TAG_LEN;
-            slot.wire_len += crate::link::rx::TAG_LEN;
+            slot.len += crate::link::packet::rx::TAG_LEN;
+            slot.wire_len += crate::link::packet::rx::TAG_LEN;
             if self.policy.accepts_retagged(self.slot_bytes(&slot)) {
                 return Some(slot);
             }
@@ -173,7 +178,7 @@ impl FastLink {
                     tpid: h.hv1.tp_vlan_tpid,
                     wire: h.tp_len as usize,
                     pkttype,
-                    tag_room: mac >= TP3_SLL_END + crate::link::rx::TAG_LEN,
+                    tag_room: mac >= TP3_SLL_END + crate::link::packet::rx::TAG_LEN,
                 });
             }
         }
@@ -228,7 +233,7 @@ impl FastLink {
                 tpid: h.tp_vlan_tpid,
                 wire: h.tp_len as usize,
                 pkttype,
-                tag_room: mac >= TP2_SLL_END + crate::link::rx::TAG_LEN,
+                tag_room: mac >= TP2_SLL_END + crate::link::packet::rx::TAG_LEN,
             });
         }
     }

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use pnet_datalink::{Channel, DataLinkReceiver, DataLinkSender};
 
-use super::rx::{self, Direction, RxPolicy, TAG_LEN};
-use super::sys::{
+use crate::link::packet::rx::{self, Direction, RxPolicy, TAG_LEN};
+use crate::link::sys::{
     packet_drops, packet_socket, pending_error, setsockopt, socket_error, PACKET_IGNORE_OUTGOING,
     SOL_PACKET, SO_ATTACH_FILTER, SO_TIMESTAMPNS,
 };
-use super::{Link, LinkConfig, LinkStats, RxFrame};
+use crate::link::{Link, LinkConfig, LinkStats, RxFrame};
 use crate::net::Interface;
 use crate::{Error, Result};
 
@@ -131,7 +131,7 @@ impl PnetLink {
         setsockopt(fd, SOL_PACKET, rx::PACKET_AUXDATA, &one)
             .map_err(|e| Error::io(format!("asking for PACKET_AUXDATA on {}", iface.name), e))?;
 
-        if let Some(mut prog) = super::filter_program(&cfg.filter) {
+        if let Some(mut prog) = crate::link::filter_program(&cfg.filter) {
             let fprog = libc::sock_fprog {
                 len: prog.len() as libc::c_ushort,
                 filter: prog.as_mut_ptr(),
@@ -189,7 +189,7 @@ impl PnetLink {
             buf: vec![0; READ_BUFFER.max(cfg.rx_max_frame.unwrap_or(0)) + TAG_LEN],
             start: TAG_LEN,
             len: 0,
-            policy: super::rx_policy(iface, cfg),
+            policy: crate::link::rx_policy(iface, cfg),
             sent: 0,
             received: 0,
             drops: Cell::new(0),

@@ -2,7 +2,9 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::link::pcap::PcapWriter;
+use crate::link::capfile::{
+    PcapWriter, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, MAGIC_NSEC, MAGIC_USEC,
+};
 use crate::wire::testutil::{self, hex};
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -192,4 +194,106 @@ fn pcapng_with_an_unknown_block_skips_it() {
     assert!(f.next_record().unwrap().is_none());
     std::fs::remove_file(&pcap).ok();
     std::fs::remove_file(&ng).ok();
+}
+
+/// A classic pcap file header (`magic` in the chosen byte order, snaplen 65535, Ethernet) and
+/// one record at 10 s + 500,000 units holding 1, 2, 3.
+fn classic(be: bool, magic: u32) -> Vec<u8> {
+    let mut v = Vec::new();
+    let put32 = |v: &mut Vec<u8>, x: u32| {
+        v.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() })
+    };
+    let put16 = |v: &mut Vec<u8>, x: u16| {
+        v.extend_from_slice(&if be { x.to_be_bytes() } else { x.to_le_bytes() })
+    };
+    put32(&mut v, magic);
+    put16(&mut v, 2);
+    put16(&mut v, 4);
+    for x in [0, 0, 65535, 1, 10, 500_000, 3, 3] {
+        put32(&mut v, x);
+    }
+    v.extend_from_slice(&[1, 2, 3]);
+    v
+}
+
+#[test]
+fn reads_microsecond_nanosecond_and_big_endian_files() {
+    for be in [false, true] {
+        for (magic, nanos) in [(MAGIC_USEC, 500_000_000u32), (MAGIC_NSEC, 500_000)] {
+            let bytes = classic(be, magic);
+            let f = CaptureFile::new(&bytes[..], "mem").unwrap();
+            assert_eq!(f.linktype(), LINKTYPE_ETHERNET);
+            let v: Vec<Record> = f.map(|x| x.unwrap()).collect();
+            assert_eq!(v.len(), 1, "be={be} magic={magic:#x}");
+            assert_eq!(
+                v[0].timestamp,
+                SystemTime::UNIX_EPOCH + Duration::new(10, nanos)
+            );
+            assert_eq!(v[0].data, vec![1, 2, 3]);
+            assert_eq!(v[0].wire_len, 3);
+        }
+    }
+    // A sub-second field out of range carries into the seconds, as libpcap reads it.
+    let mut b = classic(false, MAGIC_USEC);
+    b[28..32].copy_from_slice(&2_000_000u32.to_le_bytes());
+    let r = CaptureFile::new(&b[..], "x")
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.timestamp, SystemTime::UNIX_EPOCH + Duration::new(12, 0));
+}
+
+#[test]
+fn iteration_stops_after_an_error() {
+    let mut b = classic(false, MAGIC_NSEC);
+    b.pop();
+    let mut f = CaptureFile::new(&b[..], "cut").unwrap();
+    let e = f.next().unwrap().unwrap_err().to_string();
+    assert!(e.contains("cut: ends in the middle of a record"), "{e}");
+    assert!(f.next().is_none(), "stops after an error");
+}
+
+/// A reader over `data` that remembers the largest buffer it was asked to fill.
+struct Spy<'a> {
+    data: &'a [u8],
+    largest: &'a std::cell::Cell<usize>,
+}
+
+impl Read for Spy<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.largest.set(self.largest.get().max(buf.len()));
+        self.data.read(buf)
+    }
+}
+
+#[test]
+fn huge_record_length_allocates_only_what_arrives() {
+    // A 16-byte record header claiming 16 MiB in a 43-byte file: the reader asks for one
+    // chunk at a time, never for what the length field claims.
+    let mut b = classic(false, MAGIC_NSEC);
+    b[32..36].copy_from_slice(&(16u32 << 20).to_le_bytes());
+    let largest = std::cell::Cell::new(0);
+    let spy = Spy {
+        data: &b,
+        largest: &largest,
+    };
+    let mut f = CaptureFile::new(spy, "huge").unwrap();
+    assert!(f.next().unwrap().is_err());
+    assert!(largest.get() <= CHUNK, "asked to fill {}", largest.get());
+    // A long record that is really there is still read whole.
+    let mut b = classic(false, MAGIC_NSEC);
+    b[16..20].copy_from_slice(&262_144u32.to_le_bytes());
+    b.truncate(32);
+    let big = 200_000u32;
+    b.extend_from_slice(&big.to_le_bytes());
+    b.extend_from_slice(&big.to_le_bytes());
+    b.extend((0..big).map(|i| i as u8));
+    let r = CaptureFile::new(&b[..], "x")
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.data.len(), 200_000);
+    assert_eq!(r.data[199_999], (199_999u32 as u8));
 }

@@ -220,7 +220,7 @@ impl FastLink {
     }
 
     pub(super) fn sock_error(&self, fd: RawFd) -> Error {
-        let e = super::super::sys::pending_error(fd, || io::Error::other("socket error"));
+        let e = crate::link::sys::pending_error(fd, || io::Error::other("socket error"));
         if e.raw_os_error() == Some(libc::ENETDOWN) {
             Error::io(format!("{}: the interface went down", self.iface.name), e)
         } else {

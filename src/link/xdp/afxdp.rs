@@ -10,7 +10,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::sys::Fd;
+use crate::link::sys::Fd;
 
 /// UMEM frames and their size: a frame's bytes must fit one chunk.
 const NUM_FRAMES: u32 = 4096;
@@ -121,7 +121,7 @@ pub(crate) struct XdpTx {
 unsafe impl Send for XdpTx {}
 
 fn set<T>(fd: libc::c_int, opt: libc::c_int, val: &T) -> io::Result<()> {
-    super::sys::setsockopt(fd, libc::SOL_XDP, opt, val)
+    crate::link::sys::setsockopt(fd, libc::SOL_XDP, opt, val)
 }
 
 impl XdpTx {

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::link::capfile::{CaptureFile, LINKTYPE_LINUX_SLL};
+use crate::link::capfile::{CaptureFile, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL};
 use crate::wire::testutil::{self, hex};
 
 fn tmp(name: &str) -> PathBuf {
@@ -224,4 +224,96 @@ fn pcapng_describes_each_link_type_and_pcap_refuses_a_second() {
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].linktype, LINKTYPE_LINUX_SLL);
     std::fs::remove_file(&p).ok();
+}
+
+fn tmp_pcap(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pf-pcap-{}-{name}.pcap", std::process::id()))
+}
+
+fn sample_frames() -> Vec<(SystemTime, Vec<u8>)> {
+    let t = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+    let mut icmp = vec![0xffu8; 6];
+    icmp.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+    icmp.extend_from_slice(&[
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 192, 0, 2, 2, 192, 0, 2, 1,
+    ]);
+    icmp.extend_from_slice(&[8, 0, 0xf7, 0xfe, 0, 1, 0, 0]);
+    vec![
+        (t, icmp),
+        (t + Duration::from_nanos(1), vec![0u8; 60]),
+        (t + Duration::from_secs(1), (0..=255u8).collect()),
+    ]
+}
+
+#[test]
+fn round_trip_keeps_nanoseconds() {
+    let p = tmp_pcap("rt");
+    let frames = sample_frames();
+    {
+        let mut w = PcapWriter::create(&p).unwrap();
+        for (t, f) in &frames {
+            w.write(*t, f).unwrap();
+        }
+        // no explicit flush: Drop must flush
+    }
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(bytes[..4], MAGIC_NSEC.to_le_bytes());
+    assert_eq!(bytes[16..20], SNAPLEN.to_le_bytes());
+    let r = CaptureFile::open(&p).unwrap();
+    assert_eq!(r.linktype(), LINKTYPE_ETHERNET);
+    let back: Vec<_> = r
+        .map(|x| x.map(|r| (r.timestamp, r.data)).unwrap())
+        .collect();
+    assert_eq!(back, frames);
+    std::fs::remove_file(&p).ok();
+}
+
+#[test]
+fn tshark_reads_our_file() {
+    let tshark = Path::new("/usr/bin/tshark");
+    if !tshark.exists() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("tshark missing at /usr/bin/tshark and CI=true");
+        }
+        eprintln!("note: skipping tshark_reads_our_file: /usr/bin/tshark not installed");
+        return;
+    }
+    let p = tmp_pcap("tshark");
+    let frames = sample_frames();
+    {
+        let mut w = PcapWriter::create(&p).unwrap();
+        for (t, f) in &frames {
+            w.write(*t, f).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let out = std::process::Command::new(tshark)
+        .args(["-n", "-r"])
+        .arg(&p)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.len",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "icmp.type",
+        ])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&p).ok();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let first: Vec<&str> = lines[0].split('\t').collect();
+    assert_eq!(first[0], "42");
+    assert!(first[1].starts_with("1700000000.123456789"), "{stdout}");
+    assert_eq!(first[2], "8", "tshark decoded the ICMP echo request");
+    assert!(lines[2].starts_with("256\t"));
 }
