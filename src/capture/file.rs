@@ -201,10 +201,6 @@ impl Programs {
             Err(crate::filter::no_compiler(text))
         };
         let f = compiled.map_err(|e| {
-            let e = match e {
-                Error::Invalid(m) => m,
-                e => e.to_string(),
-            };
             // Named with the file: the same expression may compile for another link type.
             let what = format!("{e} (compiled for link type {})", linktype_name(linktype));
             if mid_file {

@@ -115,14 +115,22 @@ impl Filter {
     }
 }
 
-/// Refuse expressions too long or too deeply nested to compile in bounded time and stack.
+/// Refuse expressions too long or too deeply nested to compile in bounded time and stack
+/// (the error shows the expression's start only).
 #[cfg(feature = "pcap-filter")]
 fn check_bounds(text: &str) -> Result<()> {
+    let start = || match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    };
     if text.len() > MAX_FILTER_LEN {
-        return Err(Error::Invalid(format!(
-            "filter: {} bytes long, at most {MAX_FILTER_LEN} are compiled",
-            text.len()
-        )));
+        return Err(Error::Filter {
+            expression: start(),
+            reason: format!(
+                "{} bytes long, at most {MAX_FILTER_LEN} are compiled",
+                text.len()
+            ),
+        });
     }
     // Nesting: open parentheses plus the negations in a row before a primitive.
     let (mut depth, mut deepest, mut nots) = (0usize, 0usize, 0usize);
@@ -157,9 +165,12 @@ fn check_bounds(text: &str) -> Result<()> {
     }
     flush(&mut word, &mut nots);
     if deepest > MAX_NESTING {
-        return Err(Error::Invalid(format!(
-            "filter: nested {deepest} deep (parentheses and negations), at most {MAX_NESTING}"
-        )));
+        return Err(Error::Filter {
+            expression: start(),
+            reason: format!(
+                "nested {deepest} deep (parentheses and negations), at most {MAX_NESTING}"
+            ),
+        });
     }
     Ok(())
 }
@@ -167,7 +178,10 @@ fn check_bounds(text: &str) -> Result<()> {
 #[cfg(feature = "pcap-filter")]
 /// libpcap's compiler on a dead handle of `linktype`, optimised like tcpdump's default.
 fn compile_pcap(text: &str, linktype: u32) -> Result<Vec<BpfInsn>> {
-    let bad = |msg: String| Error::Invalid(format!("filter {text:?}: {msg}"));
+    let bad = |reason: String| Error::Filter {
+        expression: text.to_string(),
+        reason,
+    };
     let lt = i32::try_from(linktype).map_err(|_| bad(format!("link type {linktype}")))?;
     let dead = pcap::Capture::dead(pcap::Linktype(lt)).map_err(|e| bad(format!("libpcap: {e}")))?;
     let prog = dead.compile(text, true).map_err(|e| {
@@ -214,10 +228,12 @@ fn parse_insn(s: &str) -> Option<BpfInsn> {
 /// The error for a filter expression in a build without the `pcap-filter` feature.
 #[cfg(not(feature = "pcap-filter"))]
 pub(crate) fn no_compiler(text: &str) -> Error {
-    Error::Invalid(format!(
-        "filter {text:?}: filter expressions are compiled by libpcap, and this build of \
-         pktforge has no `pcap-filter` feature"
-    ))
+    Error::Filter {
+        expression: text.to_string(),
+        reason: "filter expressions are compiled by libpcap, and this build of pktforge has \
+                 no `pcap-filter` feature"
+            .into(),
+    }
 }
 
 #[cfg(all(test, feature = "pcap-filter"))]
