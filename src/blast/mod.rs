@@ -98,6 +98,25 @@ pub fn run(
     Ok(out)
 }
 
+impl BlastRequest {
+    /// Run the blast through the contract every driver shares: the events (start, notices,
+    /// progress each second, the summary) go to `on_event`, and the summary comes back; an
+    /// error that cut the run short comes back after the summary was reported, its counts
+    /// kept. [`run`] returns the same run's fuller outcome.
+    pub fn run_with(&self, stop: &Stop, on_event: &mut dyn FnMut(&Event)) -> Result<Summary> {
+        let out = run(self, stop, on_event)?;
+        if let Some(e) = out.error {
+            return Err(e);
+        }
+        Ok(Summary {
+            command: Command::Blast,
+            elapsed_us: out.summary.elapsed_seconds * 1e6,
+            interrupted: out.summary.interrupted,
+            totals: Totals::Blast(Box::new(out.summary)),
+        })
+    }
+}
+
 /// The bytes of one request frame.
 #[derive(Debug, Clone, Copy)]
 struct FrameSize {
@@ -667,10 +686,10 @@ fn summarize(
         histogram: stats::buckets(&rtt),
         error: error.as_ref().map(|e: &Error| e.to_string()),
         interrupted: shared.interrupted.load(Ordering::Relaxed),
+        timeline,
     };
     BlastOutcome {
         summary,
-        timeline,
         error,
         live_unavailable: None,
     }

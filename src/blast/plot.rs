@@ -208,6 +208,7 @@ mod tests {
         }
         r.close_interval(10_000_000_000);
         let summary = BlastSummary {
+            timeline: Vec::new(),
             dest: "203.0.113.2".into(),
             src: "192.0.2.2".into(),
             iface: "a-r1".into(),
@@ -245,6 +246,7 @@ mod tests {
         // Empty runs still draw.
         let empty = svg(
             &BlastSummary {
+                timeline: Vec::new(),
                 histogram: vec![],
                 ..summary
             },

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{DEFAULT_BATCH, MAX_BATCH, STAMP_BYTES};
 use crate::craft::options::OptionsRequest;
-use crate::event::blast::{BlastSummary, TimePoint};
+use crate::event::blast::BlastSummary;
 #[cfg(target_os = "linux")]
 use crate::link::packet::fast::TxMode;
 use crate::link::Backend;
@@ -126,10 +126,8 @@ pub struct Progress {
 /// The end of a run: the summary always, and the error that cut it short, if any.
 #[derive(Debug)]
 pub struct BlastOutcome {
-    /// What was sent and received.
+    /// What was sent and received (with RTT over time, for a plot).
     pub summary: BlastSummary,
-    /// RTT over time (for `--plot`).
-    pub timeline: Vec<TimePoint>,
     /// Why the run stopped early.
     pub error: Option<Error>,
     /// With `TxMode::Auto`: why XDP live frames were not used (None when they were, or

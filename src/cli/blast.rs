@@ -5,6 +5,7 @@ use clap::Args;
 use super::args::{parse_hex, parse_u8_any, IpOptionArgs, LinkArgs};
 use super::{options_request, path_request, resolve_host, seconds};
 use pktforge::blast::{self, BlastRequest, Rate};
+use pktforge::event::Totals;
 use pktforge::{Error, Result, Stop};
 use std::io::IsTerminal;
 
@@ -153,13 +154,14 @@ pub fn run(a: BlastArgs, stop: &Stop) -> Result<i32> {
     }
     let mut render = Render::new(a.json);
     render.progress = std::io::stderr().is_terminal();
-    let out = blast::run(&req, stop, &mut |ev| render.event(ev))?;
-    if let Some(p) = &a.plot {
-        std::fs::write(p, blast::plot::svg(&out.summary, &out.timeline))
+    let summary = req.run_with(stop, &mut |ev| render.event(ev))?;
+    if let (Some(p), Totals::Blast(b)) = (&a.plot, &summary.totals) {
+        std::fs::write(p, blast::plot::svg(b, &b.timeline))
             .map_err(|e| Error::io(format!("writing --plot file {}", p.display()), e))?;
     }
-    if let Some(e) = out.error {
-        return Err(e);
-    }
-    Ok(if out.summary.received > 0 { 0 } else { 1 })
+    Ok(if summary.received().unwrap_or(0) > 0 {
+        0
+    } else {
+        1
+    })
 }

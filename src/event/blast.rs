@@ -97,6 +97,9 @@ pub struct BlastSummary {
     /// Whether Ctrl-C ended it (in JSON: the summary's `interrupted`).
     #[serde(skip)]
     pub interrupted: bool,
+    /// RTT over time, for a plot (not in JSON: the histogram and percentiles are).
+    #[serde(skip)]
+    pub timeline: Vec<TimePoint>,
 }
 
 fn seconds_as_us<S: serde::Serializer>(s: &f64, ser: S) -> Result<S::Ok, S::Error> {
@@ -213,6 +216,7 @@ mod tests {
 
     fn summary() -> BlastSummary {
         BlastSummary {
+            timeline: Vec::new(),
             dest: "192.0.2.1".into(),
             src: "192.0.2.2".into(),
             iface: "veth1".into(),
