@@ -281,6 +281,35 @@ pub enum Error {
         /// libpcap's message, or the bound it exceeds.
         reason: String,
     },
+    /// A capture file could not be read as one (not pcap or pcapng, a broken record).
+    #[error("{file}: {what}{}", offset.map(|o| format!(" (at byte offset {o})")).unwrap_or_default())]
+    CaptureFile {
+        /// The file's name as given.
+        file: String,
+        /// Where in the file, when it is about one place.
+        offset: Option<u64>,
+        /// What is wrong.
+        what: String,
+    },
+    /// A frame does not fit where it must go (a TX ring slot, an XDP frame, a send buffer).
+    #[error("a {bytes}-byte frame does not fit {place} ({limit} bytes at most)")]
+    FrameDoesNotFit {
+        /// The frame's length.
+        bytes: usize,
+        /// Where it had to fit.
+        place: String,
+        /// The most that fits there.
+        limit: usize,
+    },
+    /// The transmit ring stayed full: the interface is not taking frames (try again, or
+    /// slower).
+    #[error("the TX ring on {iface} {how}")]
+    TxRingFull {
+        /// The interface.
+        iface: String,
+        /// "is full", "stayed full for 1 s".
+        how: String,
+    },
     /// The named interface does not exist.
     #[error("interface {name:?} not found (available: {available})")]
     NoSuchInterface {

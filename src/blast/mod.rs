@@ -236,9 +236,11 @@ fn check_threads(req: &BlastRequest, iface: &Interface, frame_len: usize) -> Res
             });
         }
         if frame_len > live::MAX_FRAME {
-            return Err(Error::Invalid(
-                live::LiveError::TooLarge { frame: frame_len }.to_string(),
-            ));
+            return Err(Error::FrameDoesNotFit {
+                bytes: frame_len,
+                place: "an XDP live frame (a page less the XDP headroom and tailroom)".into(),
+                limit: live::MAX_FRAME,
+            });
         }
         if req.threads >= live::SLOTS {
             return Err(Error::invalid(

@@ -206,7 +206,11 @@ impl Programs {
             if mid_file {
                 file.record_error(&what)
             } else {
-                Error::Invalid(format!("{}: {what}", file.name()))
+                Error::CaptureFile {
+                    file: file.name().to_string(),
+                    offset: None,
+                    what,
+                }
             }
         })?;
         if needs_metadata(&f) {
@@ -218,7 +222,11 @@ impl Programs {
             return Err(if mid_file {
                 file.record_error(&what)
             } else {
-                Error::Invalid(format!("{}: {what}", file.name()))
+                Error::CaptureFile {
+                    file: file.name().to_string(),
+                    offset: None,
+                    what,
+                }
             });
         }
         self.0.push((linktype, f));

@@ -261,7 +261,10 @@ pub fn open_backend(
             },
         )?)),
         #[cfg(not(target_os = "linux"))]
-        Backend::Fast => Err(crate::Error::Invalid("the fast backend needs Linux".into())),
+        Backend::Fast => Err(crate::Error::Unsupported {
+            what: "the fast backend".into(),
+            needs: "it needs Linux".into(),
+        }),
     }
 }
 

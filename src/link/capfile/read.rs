@@ -112,9 +112,11 @@ impl CaptureFile<File> {
         }
         let name = p.display().to_string();
         if p.is_dir() {
-            return Err(Error::Invalid(format!(
-                "{name}: is a directory, not a capture file"
-            )));
+            return Err(Error::CaptureFile {
+                file: name,
+                offset: None,
+                what: "is a directory, not a capture file".into(),
+            });
         }
         let f = File::open(p).map_err(|e| Error::io(format!("opening {name}"), e))?;
         CaptureFile::new(f, name)
@@ -227,7 +229,11 @@ impl<R: Read> CaptureFile<R> {
     }
 
     fn bad(&self, offset: u64, what: &str) -> Error {
-        Error::Invalid(format!("{}: {what} (at byte offset {offset})", self.name))
+        Error::CaptureFile {
+            file: self.name.clone(),
+            offset: Some(offset),
+            what: what.to_string(),
+        }
     }
 
     /// Read more of the file into the buffer, dropping what was parsed. False at the end.

@@ -68,17 +68,16 @@ impl LoopbackLink {
 impl Link for LoopbackLink {
     fn send(&mut self, frame: &[u8]) -> Result<()> {
         if !raw_sendable(frame) {
-            return Err(Error::Invalid(
-                "on lo only well-formed IPv4 frames (right header checksum and length) can be \
-                 sent without changing lo's sysctls"
+            return Err(Error::Unsupported {
+                what: "this frame on lo".into(),
+                needs: "on lo only well-formed IPv4 frames (right header checksum and length) \
+                        can be sent without changing lo's sysctls"
                     .into(),
-            ));
+            });
         }
-        let eth = EthernetFrame::new_checked(frame).map_err(|e| Error::Invalid(e.to_string()))?;
+        let eth = EthernetFrame::new_checked(frame)?;
         let ip_bytes = eth.payload();
-        let dst = Ipv4Packet::new_checked(ip_bytes)
-            .map_err(|e| Error::Invalid(e.to_string()))?
-            .dst();
+        let dst = Ipv4Packet::new_checked(ip_bytes)?.dst();
         // SAFETY: sockaddr_in is plain old data; zeroed is a valid value.
         let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
         sa.sin_family = libc::AF_INET as libc::sa_family_t;

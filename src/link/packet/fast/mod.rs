@@ -410,17 +410,17 @@ impl FastLink {
     /// Send `frame` now (`flush`) or queue it on the TX ring for the next flush.
     fn send_one(&mut self, frame: &[u8], flush: bool) -> Result<()> {
         if frame.len() > self.max_frame() {
-            return Err(Error::Invalid(format!(
-                "a {}-byte frame does not fit the TX slot ({} bytes)",
-                frame.len(),
-                self.max_frame()
-            )));
+            return Err(Error::FrameDoesNotFit {
+                bytes: frame.len(),
+                place: "the TX slot".into(),
+                limit: self.max_frame(),
+            });
         }
         if !self.tx_wait_slot(Instant::now() + Duration::from_secs(1))? {
-            return Err(Error::Invalid(format!(
-                "TX ring on {} stayed full for 1 s",
-                self.iface.name
-            )));
+            return Err(Error::TxRingFull {
+                iface: self.iface.name.clone(),
+                how: "stayed full for 1 s".into(),
+            });
         }
         if frame.len() >= 14 {
             self.ethertype_hint = u16::from_be_bytes([frame[12], frame[13]]);
@@ -441,10 +441,10 @@ impl FastLink {
         if n == 1 {
             Ok(())
         } else {
-            Err(Error::Invalid(format!(
-                "TX ring on {} is full",
-                self.iface.name
-            )))
+            Err(Error::TxRingFull {
+                iface: self.iface.name.clone(),
+                how: "is full".into(),
+            })
         }
     }
 }

@@ -37,10 +37,10 @@ impl FastLink {
         } else {
             opts.max_frame
         };
-        let slot = tx_slot_for(max_frame).ok_or_else(|| {
-            Error::Invalid(format!(
-                "a {max_frame}-byte frame does not fit the TX ring slot (at most {MAX_FRAME} bytes)"
-            ))
+        let slot = tx_slot_for(max_frame).ok_or_else(|| Error::FrameDoesNotFit {
+            bytes: max_frame,
+            place: "a TX ring slot".into(),
+            limit: MAX_FRAME,
         })?;
 
         let tx_fd = tx_socket(iface, opts.bypass_taps)?;
@@ -121,10 +121,11 @@ fn af_xdp_tx(
     let required = opts.tx_mode == TxMode::Xdp;
     match XdpTx::open(iface.index, opts.queue) {
         Ok(x) if max_frame <= afxdp::FRAME_SIZE as usize => Ok(Some(Box::new(x))),
-        Ok(_) if required => Err(Error::Invalid(format!(
-            "a {max_frame}-byte frame does not fit an AF_XDP frame ({} bytes)",
-            afxdp::FRAME_SIZE
-        ))),
+        Ok(_) if required => Err(Error::FrameDoesNotFit {
+            bytes: max_frame,
+            place: "an AF_XDP frame".into(),
+            limit: afxdp::FRAME_SIZE as usize,
+        }),
         Err(e) if required => Err(Error::io(
             on(
                 iface,
