@@ -114,6 +114,29 @@ pub fn arp_and_icmp_to(addr: std::net::Ipv4Addr) -> Vec<BpfInsn> {
     ]
 }
 
+/// Frame offset of the IPv6 next header byte (untagged).
+const OFF_IP6_NEXT_HEADER: u32 =
+    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv6::NXT_HDR) as u32;
+
+/// Accept IPv6 carrying ICMPv6 (58: NDP, echo, errors) or `proto` right after its fixed
+/// header, or an extension header first (Hop-by-Hop 0, Routing 43, Fragment 44, Destination
+/// Options 60: the reader walks the chain); drop the rest. Untagged only.
+pub fn icmp6_and(proto: u8) -> Vec<BpfInsn> {
+    vec![
+        BpfInsn::new(LD_H_ABS, 0, 0, OFF_ETHERTYPE), // 0: A = ethertype
+        BpfInsn::new(JEQ_K, 0, 8, 0x86dd),           // 1: not IPv6 → 10 (drop)
+        BpfInsn::new(LD_B_ABS, 0, 0, OFF_IP6_NEXT_HEADER), // 2: A = next header
+        BpfInsn::new(JEQ_K, 5, 0, 58),               // 3: ICMPv6 → 9
+        BpfInsn::new(JEQ_K, 4, 0, u32::from(proto)), // 4: proto → 9
+        BpfInsn::new(JEQ_K, 3, 0, 0),                // 5: Hop-by-Hop → 9
+        BpfInsn::new(JEQ_K, 2, 0, 60),               // 6: Destination Options → 9
+        BpfInsn::new(JEQ_K, 1, 0, 43),               // 7: Routing → 9
+        BpfInsn::new(JEQ_K, 0, 1, 44),               // 8: Fragment → 9, else 10
+        BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN),       // 9: accept
+        BpfInsn::new(RET_K, 0, 0, 0),                // 10: drop
+    ]
+}
+
 /// Run `prog` on `pkt` as the kernel would: the number of bytes to accept (0 = drop). Every
 /// classic BPF instruction is supported; a load outside the packet, a division by zero or an
 /// ancillary load (metadata only the kernel has) drops the packet. Unknown opcodes, jumps out
