@@ -205,6 +205,35 @@ impl Lab {
             for (host, dst, via) in ROUTES6 {
                 self.ip(host, &["-6", "route", "add", dst, "via", via])?;
             }
+            self.wait_for_link_local()?;
+        }
+        Ok(())
+    }
+
+    /// A veth's carrier comes up a moment after `ip link set up`, and its link-local address
+    /// (which NDP answers from) only then: wait for every lab interface's, at most 5 s.
+    fn wait_for_link_local(&self) -> Result<()> {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        for ((h1, if1, _), (h2, if2, _)) in LINKS {
+            for (h, ifname) in [(h1, if1), (h2, if2)] {
+                loop {
+                    let out = self.exec(
+                        h,
+                        "ip",
+                        &["-6", "-o", "addr", "show", "dev", ifname, "scope", "link"],
+                    )?;
+                    if !out.stdout.is_empty() {
+                        break;
+                    }
+                    if std::time::Instant::now() >= end {
+                        return Err(Error::Invalid(format!(
+                            "lab: {ifname} in {} has no IPv6 link-local address after 5 s",
+                            self.ns(h)
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
         }
         Ok(())
     }

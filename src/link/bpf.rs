@@ -436,6 +436,57 @@ mod tests {
     }
 
     #[test]
+    fn icmp6_and_takes_ndp_errors_the_probe_and_extension_chains() {
+        let p = icmp6_and(17);
+        jumps_land_inside(&p);
+        let v6 = |nh: u8| {
+            let mut f = vec![0u8; 80];
+            f[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
+            f[14] = 0x60;
+            f[20] = nh;
+            f
+        };
+        for nh in [58, 17, 0, 60, 43, 44] {
+            assert_eq!(run(&p, &v6(nh)), Ok(ACCEPT_LEN), "next header {nh}");
+        }
+        for nh in [6, 59, 1, 50] {
+            assert_eq!(run(&p, &v6(nh)), Ok(0), "next header {nh}");
+        }
+        assert_eq!(run(&p, &frame(0x0800, 1)), Ok(0), "IPv4 ICMP");
+        assert_eq!(run(&p, &frame(0x0806, 0)), Ok(0), "ARP");
+        assert_eq!(run(&p, &v6(58)[..20]), Ok(0), "cut before the next header");
+        // A real Neighbor Advertisement frame.
+        let na = crate::wire::build_ipv6_frame(
+            &crate::wire::EthernetRepr::new(
+                crate::wire::MacAddr::new(2, 0, 0, 0, 0, 2),
+                crate::wire::MacAddr::new(2, 0, 0, 0, 0, 1),
+                0x86dd,
+            ),
+            &crate::wire::Ipv6Repr {
+                traffic_class: 0,
+                flow_label: 0,
+                next_header: 58,
+                hop_limit: 255,
+                src: "2001:db8::1".parse().unwrap(),
+                dst: "2001:db8::2".parse().unwrap(),
+                payload_len_override: None,
+            },
+            &[],
+            &crate::wire::L6Repr::Icmpv6(crate::wire::Icmpv6Repr::new(
+                crate::wire::Icmpv6Message::NeighborAdvertisement {
+                    router: true,
+                    solicited: true,
+                    override_flag: true,
+                    target: "2001:db8::1".parse().unwrap(),
+                    options: vec![],
+                },
+            )),
+        )
+        .unwrap();
+        assert_eq!(run(&icmp6_and(6), &na), Ok(ACCEPT_LEN));
+    }
+
+    #[test]
     fn arp_and_icmp_accepts_nothing_else() {
         let p = arp_and_icmp();
         assert!(run(&p, &frame(0x0806, 0)).unwrap() > 0, "ARP");

@@ -365,13 +365,21 @@ garbage line
     fn parses_the_ipv6_neighbour_dump() {
         let mut buf = neigh_msg(4, 3, 0x02, "2001:db8:1::1", Some([2, 0, 0, 0, 0, 1]));
         buf.extend(neigh_msg(4, 3, 0x01, "2001:db8:1::9", None)); // incomplete
-        buf.extend(neigh_msg(4, 3, 0x20, "2001:db8:1::7", Some([2, 0, 0, 0, 0, 7]))); // failed
+        buf.extend(neigh_msg(
+            4,
+            3,
+            0x20,
+            "2001:db8:1::7",
+            Some([2, 0, 0, 0, 0, 7]),
+        )); // failed
         buf.extend(neigh_msg(4, 5, 0x04, "fe80::1", Some([2, 0, 0, 0, 0, 2]))); // stale
         buf.extend(neigh_msg(3, 5, 0x80, "fe80::3", Some([2, 0, 0, 0, 0, 3]))); // other seq
         let (v, done) = parse_neigh6(&buf, 4).unwrap();
         assert!(!done);
         assert_eq!(
-            v.iter().map(|e| (e.ifindex, e.ip.to_string())).collect::<Vec<_>>(),
+            v.iter()
+                .map(|e| (e.ifindex, e.ip.to_string()))
+                .collect::<Vec<_>>(),
             vec![(3, "2001:db8:1::1".into()), (5, "fe80::1".into())]
         );
         assert_eq!(v[0].mac, MacAddr::new(2, 0, 0, 0, 0, 1));
@@ -394,7 +402,14 @@ garbage line
         }
         let v = crate::lab::testing::VethPair::new("nb6");
         v.ns1.ip(&[
-            "-6", "neigh", "add", "2001:db8::1", "lladdr", "02:00:00:00:00:01", "dev", "veth1",
+            "-6",
+            "neigh",
+            "add",
+            "2001:db8::1",
+            "lladdr",
+            "02:00:00:00:00:01",
+            "dev",
+            "veth1",
         ]);
         let (found, missing) = v.ns1.run(|| {
             let idx = crate::net::iface::by_name("veth1").unwrap().index;

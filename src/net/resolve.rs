@@ -174,29 +174,30 @@ pub fn parse_scoped(text: &str) -> Result<(IpAddr, Option<String>)> {
 /// (`ip -6 route get`). A link-local destination is sent on `req.iface` (its scope); without
 /// one it is refused unless the host has a single interface that is up besides `lo`.
 pub fn plan6(dst: Ipv6Addr, req: &PathRequest) -> Result<Plan6> {
-    let forced = match &req.iface {
-        Some(name) => Some(iface::by_name(name)?),
-        None if needs_scope(dst) => {
-            let up: Vec<Interface> = iface::list()?
-                .into_iter()
-                .filter(|i| i.is_up && !i.is_loopback)
-                .collect();
-            if up.len() != 1 {
-                let names: Vec<&str> = up.iter().map(|i| i.name.as_str()).collect();
-                return Err(Error::invalid(
-                    crate::Field::Destination,
-                    format!(
+    let forced =
+        match &req.iface {
+            Some(name) => Some(iface::by_name(name)?),
+            None if needs_scope(dst) => {
+                let up: Vec<Interface> = iface::list()?
+                    .into_iter()
+                    .filter(|i| i.is_up && !i.is_loopback)
+                    .collect();
+                if up.len() != 1 {
+                    let names: Vec<&str> = up.iter().map(|i| i.name.as_str()).collect();
+                    return Err(Error::invalid(
+                        crate::Field::Destination,
+                        format!(
                         "{dst} is link-local and this host has {} interfaces up ({}): give its \
                          scope, {dst}%IFACE, or the interface with -I",
                         up.len(),
                         if names.is_empty() { "none".to_string() } else { names.join(", ") }
                     ),
-                ));
+                    ));
+                }
+                up.into_iter().next()
             }
-            up.into_iter().next()
-        }
-        None => None,
-    };
+            None => None,
+        };
     let rt = route::lookup6(dst, None, forced.as_ref().map(|i| i.index))?;
     let iface = match forced {
         Some(i) => i,
@@ -296,7 +297,13 @@ mod tests {
         ] {
             let e = parse_scoped(text).unwrap_err();
             assert!(
-                matches!(e, Error::InvalidValue { field: crate::Field::Destination, .. }),
+                matches!(
+                    e,
+                    Error::InvalidValue {
+                        field: crate::Field::Destination,
+                        ..
+                    }
+                ),
                 "{text}: {e:?}"
             );
             assert!(e.to_string().contains(want), "{text}: {e}");

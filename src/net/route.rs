@@ -247,9 +247,7 @@ pub(crate) fn parse_reply_for(
                     }
                     // error 0 is an ACK: keep looking.
                 }
-                RTM_NEWROUTE => {
-                    return parse_route(payload, family).map(|r| Some(Reply::Route(r)))
-                }
+                RTM_NEWROUTE => return parse_route(payload, family).map(|r| Some(Reply::Route(r))),
                 NLMSG_DONE => return Err("NLMSG_DONE without a route".into()),
                 _ => {}
             }
@@ -779,10 +777,18 @@ mod tests {
         for ns in [&v.ns1, &v.ns2] {
             ns.sysctl("net.ipv6.conf.all.disable_ipv6", "0");
         }
-        v.ns1
-            .ip(&["-6", "addr", "add", "2001:db8::2/64", "dev", "veth1", "nodad"]);
-        v.ns1
-            .ip(&["-6", "route", "add", "default", "via", "fe80::1", "dev", "veth1"]);
+        v.ns1.ip(&[
+            "-6",
+            "addr",
+            "add",
+            "2001:db8::2/64",
+            "dev",
+            "veth1",
+            "nodad",
+        ]);
+        v.ns1.ip(&[
+            "-6", "route", "add", "default", "via", "fe80::1", "dev", "veth1",
+        ]);
         let far: Ipv6Addr = "2001:db8:3::2".parse().unwrap();
         let (r, onlink, own, idx) = v.ns1.run(move || {
             (
@@ -800,7 +806,16 @@ mod tests {
         assert!(own.local, "{own:?}");
         // No route: the kernel's reason, naming the IPv6 destination.
         let e = v.ns2.run(move || lookup6(far, None, None));
-        assert!(matches!(e, Err(Error::NoRoute { dst: IpAddr::V6(_), .. })), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                Err(Error::NoRoute {
+                    dst: IpAddr::V6(_),
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -9,9 +9,9 @@ use std::net::Ipv6Addr;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::neighbour::Neighbours;
+use crate::link::pcap::{Packet, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::Link;
 use crate::net::neigh;
-use crate::link::pcap::{Packet, PcapWriter, LINKTYPE_ETHERNET};
 use crate::net::resolve::{PathRequest, Plan6};
 use crate::wire::{
     build_ipv6_frame, is_link_local, multicast_mac, solicited_node, EthernetRepr, Icmpv6Message,

@@ -99,14 +99,20 @@ fn an_interface_session_has_no_path_and_an_unrouted_ipv6_address_is_refused() {
     let pair = VethPair::new("sei");
     let (has_path, name, v6) = pair.ns1.run(|| {
         let s = Session::open(&SessionRequest::on_interface("veth1")).unwrap();
-        let v6 = Session::open(&SessionRequest::toward("2001:db8::1".parse().unwrap()))
-            .unwrap_err();
+        let v6 =
+            Session::open(&SessionRequest::toward("2001:db8::1".parse().unwrap())).unwrap_err();
         (s.path().is_some(), s.iface().name.clone(), v6)
     });
     assert!(!has_path);
     assert_eq!(name, "veth1");
     assert!(
-        matches!(v6, Error::NoRoute { dst: IpAddr::V6(_), .. }),
+        matches!(
+            v6,
+            Error::NoRoute {
+                dst: IpAddr::V6(_),
+                ..
+            }
+        ),
         "no IPv6 route on the pair: {v6}"
     );
 }
@@ -154,8 +160,14 @@ fn dual_lab(tag: &str) -> crate::lab::Lab {
     crate::lab::Lab::up_dual(&format!("pfN{}{tag}", std::process::id())).unwrap()
 }
 
-fn mac_of(lab: &crate::lab::Lab, host: crate::lab::Host, name: &'static str) -> crate::wire::MacAddr {
-    in_host(lab, host, move || iface::by_name(name).unwrap().mac.unwrap())
+fn mac_of(
+    lab: &crate::lab::Lab,
+    host: crate::lab::Host,
+    name: &'static str,
+) -> crate::wire::MacAddr {
+    in_host(lab, host, move || {
+        iface::by_name(name).unwrap().mac.unwrap()
+    })
 }
 
 /// The ICMPv6 message of an untagged IPv6 frame, with its hop limit and Ethernet destination.
@@ -183,7 +195,8 @@ fn ipv6_next_hop_by_ndp_across_the_lab() {
     let lab = dual_lab("ndp");
     let r1_mac = mac_of(&lab, Host::R1, "r1-a");
     let a_mac = mac_of(&lab, Host::A, "a-r1");
-    lab.ip(Host::A, &["-6", "neigh", "flush", "dev", "a-r1"]).unwrap();
+    lab.ip(Host::A, &["-6", "neigh", "flush", "dev", "a-r1"])
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("pf-session6-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("ndp.pcap");
@@ -203,7 +216,10 @@ fn ipv6_next_hop_by_ndp_across_the_lab() {
     assert_eq!(path.plan.iface.name, "a-r1");
     assert_eq!(path.plan.gateway, Some(r1), "the kernel's route: via r1");
     assert_eq!(path.plan.next_hop, r1);
-    assert_eq!(path.plan.src_ip, "2001:db8:1::2".parse::<std::net::Ipv6Addr>().unwrap());
+    assert_eq!(
+        path.plan.src_ip,
+        "2001:db8:1::2".parse::<std::net::Ipv6Addr>().unwrap()
+    );
     assert_eq!(path.src_mac, a_mac);
     assert_eq!(path.dst_mac, r1_mac, "r1's MAC, learned by NDP");
 
@@ -218,7 +234,11 @@ fn ipv6_next_hop_by_ndp_across_the_lab() {
         .iter()
         .find(|(_, _, m)| matches!(m, Icmpv6Message::NeighborSolicitation { .. }))
         .expect("our Neighbor Solicitation is recorded");
-    assert_eq!(ns.0, crate::wire::MacAddr::new(0x33, 0x33, 0xff, 0, 0, 1), "solicited-node group");
+    assert_eq!(
+        ns.0,
+        crate::wire::MacAddr::new(0x33, 0x33, 0xff, 0, 0, 1),
+        "solicited-node group"
+    );
     assert_eq!(ns.1, 255);
     assert_eq!(
         ns.2,
@@ -241,7 +261,10 @@ fn ipv6_next_hop_by_ndp_across_the_lab() {
             ..
         } => {
             assert_eq!(*target, r1);
-            assert!(*solicited && *router, "r1 forwards: a router's solicited answer");
+            assert!(
+                *solicited && *router,
+                "r1 forwards: a router's solicited answer"
+            );
             assert_eq!(options, &vec![NdpOption::TargetLinkLayer(r1_mac)]);
         }
         m => panic!("{m:?}"),
@@ -279,16 +302,23 @@ fn ipv6_lazy_next_hop_keeps_the_solicitation_and_learns_the_answer() {
     assert!(
         matches!(msg, Icmpv6Message::NeighborSolicitation { target, .. } if target == "2001:db8:1::77".parse::<std::net::Ipv6Addr>().unwrap())
     );
-    assert_eq!(dst_mac, group, "until answered, frames go to the target's group");
+    assert_eq!(
+        dst_mac, group,
+        "until answered, frames go to the target's group"
+    );
     assert!(matches!(err, Error::NdpTimeout { .. }), "{err}");
     assert!(err.to_string().contains("300 ms"), "{err}");
 
-    lab.ip(Host::A, &["-6", "neigh", "flush", "dev", "a-r1"]).unwrap();
+    lab.ip(Host::A, &["-6", "neigh", "flush", "dev", "a-r1"])
+        .unwrap();
     let (learned, mac) = in_host(&lab, Host::A, || {
         let mut req = SessionRequest::toward("2001:db8:1::1".parse().unwrap());
         req.next_hop = NextHop::Lazy;
         let mut s = Session::open(&req).unwrap();
-        let ask = s.neighbour_request().expect("not in the kernel's table").to_vec();
+        let ask = s
+            .neighbour_request()
+            .expect("not in the kernel's table")
+            .to_vec();
         s.send(&ask).unwrap();
         let end = Instant::now() + Duration::from_secs(2);
         let mut learned = false;
@@ -315,7 +345,10 @@ fn ipv6_link_local_destinations_and_their_scope() {
     let lab = dual_lab("ll");
     let (a_ll, a_mac) = in_host(&lab, Host::A, || {
         let i = iface::by_name("a-r1").unwrap();
-        (i.link_local_ipv6().expect("a-r1 has a link-local address"), i.mac.unwrap())
+        (
+            i.link_local_ipv6().expect("a-r1 has a link-local address"),
+            i.mac.unwrap(),
+        )
     });
     let r1_ll = in_host(&lab, Host::R1, || {
         iface::by_name("r1-a").unwrap().link_local_ipv6().unwrap()
@@ -326,7 +359,10 @@ fn ipv6_link_local_destinations_and_their_scope() {
         s.path6().unwrap().clone()
     });
     assert_eq!(from_a.plan.iface.name, "a-r1");
-    assert_eq!(from_a.plan.src_ip, a_ll, "a link-local source toward a link-local address");
+    assert_eq!(
+        from_a.plan.src_ip, a_ll,
+        "a link-local source toward a link-local address"
+    );
     assert_eq!(from_a.dst_mac, r1_mac);
 
     let (refused, scoped) = in_host(&lab, Host::R1, move || {
@@ -339,6 +375,9 @@ fn ipv6_link_local_destinations_and_their_scope() {
         (refused, s.path6().unwrap().dst_mac)
     });
     let text = refused.to_string();
-    assert!(text.contains("link-local") && text.contains("%IFACE"), "{text}");
+    assert!(
+        text.contains("link-local") && text.contains("%IFACE"),
+        "{text}"
+    );
     assert_eq!(scoped, a_mac);
 }
