@@ -36,6 +36,32 @@ pub struct Path6 {
     pub vlans: VlanStack,
 }
 
+impl Path6 {
+    /// The Ethernet header of the path's IPv6 frames (its VLAN tags included).
+    pub fn ethernet(&self) -> EthernetRepr {
+        EthernetRepr {
+            dst: self.dst_mac,
+            src: self.src_mac,
+            vlans: self.vlans,
+            ethertype: ETHERTYPE_IPV6,
+        }
+    }
+
+    /// An IPv6 header from the path's source to its destination carrying `next_header` with
+    /// `hop_limit` (traffic class and flow label 0, the payload length computed on build).
+    pub fn ipv6(&self, next_header: u8, hop_limit: u8) -> Ipv6Repr {
+        Ipv6Repr {
+            traffic_class: 0,
+            flow_label: 0,
+            next_header,
+            hop_limit,
+            src: self.plan.src_ip,
+            dst: self.plan.dst_ip,
+            payload_len_override: None,
+        }
+    }
+}
+
 /// Neighbor Discovery: a solicitation to the solicited-node group, the advertisement from the
 /// next hop.
 #[derive(Debug, Clone, Copy, Default)]

@@ -222,6 +222,11 @@ fn ipv6_next_hop_by_ndp_across_the_lab() {
     );
     assert_eq!(path.src_mac, a_mac);
     assert_eq!(path.dst_mac, r1_mac, "r1's MAC, learned by NDP");
+    assert_eq!(path.ethernet().dst, r1_mac);
+    assert_eq!(
+        path.ipv6(58, 64).dst,
+        "2001:db8:3::2".parse::<std::net::Ipv6Addr>().unwrap()
+    );
 
     let mut cap = crate::link::capfile::CaptureFile::open(&file).unwrap();
     let mut frames = Vec::new();
