@@ -209,8 +209,34 @@ fn ipv6_next_hop_by_ndp_across_the_lab() {
         });
         let mut s = Session::open(&req).unwrap();
         assert!(s.path().is_none());
+        let path = s.path6().unwrap().clone();
+        // The path carries an echo request to b and its reply back, through both routers.
+        let echo = crate::wire::build_ipv6_frame(
+            &path.ethernet(),
+            &path.ipv6(crate::wire::IP_PROTO_ICMPV6, 64),
+            &[],
+            &crate::wire::L6Repr::Icmpv6(crate::wire::Icmpv6Repr::echo_request(
+                0x6a6a,
+                1,
+                b"session".to_vec(),
+            )),
+        )
+        .unwrap();
+        s.send(&echo).unwrap();
+        let end = Instant::now() + Duration::from_secs(3);
+        let mut reply_hops = None;
+        while reply_hops.is_none() && Instant::now() < end {
+            if let Some(rx) = s.recv(end).unwrap() {
+                if let Some((_, hops, Icmpv6Message::EchoReply { id: 0x6a6a, .. })) =
+                    icmp6_of(rx.data)
+                {
+                    reply_hops = Some(hops);
+                }
+            }
+        }
         s.flush().unwrap();
-        s.path6().unwrap().clone()
+        assert_eq!(reply_hops, Some(62), "b's reply, two routers back");
+        path
     });
     let r1: std::net::Ipv6Addr = "2001:db8:1::1".parse().unwrap();
     assert_eq!(path.plan.iface.name, "a-r1");
