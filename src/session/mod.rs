@@ -226,7 +226,9 @@ impl Session {
 
     /// [`open`](Self::open) toward an IPv6 address, for a plan made already: the link's IPv4
     /// filter becomes its IPv6 counterpart (ICMPv6 for NDP and errors, and the same upper
-    /// layer); the capture file is opened first and records the NDP exchange.
+    /// layer); the capture file is opened first and records the NDP exchange. On `lo` frames
+    /// go through the packet socket as they are: the kernel takes IPv6 from it without IPv4's
+    /// `lo` sysctls ([`Loopback::Sysctls`] still sets them when asked).
     pub fn open_planned6(req: &SessionRequest, ifc: Interface, plan: Plan6) -> Result<Session> {
         let cfg = LinkConfig {
             filter: filter6(&req.link.filter),

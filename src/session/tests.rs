@@ -412,3 +412,41 @@ fn ipv6_link_local_destinations_and_their_scope() {
     );
     assert_eq!(scoped, a_mac);
 }
+
+/// Toward ::1: the kernel's local route on `lo`, no neighbour to ask; an echo sent on the
+/// packet socket is answered by the kernel.
+#[test]
+fn ipv6_on_lo_needs_no_neighbour() {
+    use crate::wire::Icmpv6Message;
+    if !testing::require_root("session lo6") {
+        return;
+    }
+    let ns = testing::NetNs::new("lo6");
+    ns.sysctl("net.ipv6.conf.all.disable_ipv6", "0");
+    ns.sysctl("net.ipv6.conf.lo.disable_ipv6", "0");
+    let (name, mac, hops) = ns.run(|| {
+        let mut s = Session::open(&SessionRequest::toward("::1".parse().unwrap())).unwrap();
+        let path = s.path6().unwrap().clone();
+        let echo = crate::wire::build_ipv6_frame(
+            &path.ethernet(),
+            &path.ipv6(crate::wire::IP_PROTO_ICMPV6, 64),
+            &[],
+            &crate::wire::L6Repr::Icmpv6(crate::wire::Icmpv6Repr::echo_request(7, 1, vec![1; 8])),
+        )
+        .unwrap();
+        s.send(&echo).unwrap();
+        let end = Instant::now() + Duration::from_secs(2);
+        let mut hops = None;
+        while hops.is_none() && Instant::now() < end {
+            if let Some(rx) = s.recv(end).unwrap() {
+                if let Some((_, h, Icmpv6Message::EchoReply { id: 7, .. })) = icmp6_of(rx.data) {
+                    hops = Some(h);
+                }
+            }
+        }
+        (path.plan.iface.name.clone(), path.dst_mac, hops)
+    });
+    assert_eq!(name, "lo");
+    assert_eq!(mac, crate::wire::MacAddr::zero());
+    assert_eq!(hops, Some(64));
+}
