@@ -33,7 +33,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use fits::{check_fits, check_fits_tagged};
+pub use fits::{check_fits, check_fits6, check_fits_tagged};
 pub use ndp::{advertised_mac, complete6, solicitation, unresolved6, Ndp, Path6, NDP_HOP_LIMIT};
 pub use neighbour::{Arp, Neighbours};
 
