@@ -97,6 +97,8 @@ pub enum Field {
     FragmentOverlap,
     /// The VLAN tag stack frames carry.
     Vlan,
+    /// The destination address (and its scope).
+    Destination,
 }
 
 impl Field {
@@ -145,6 +147,7 @@ impl Field {
             Field::Fragment => "fragment size",
             Field::FragmentOverlap => "fragment overlap",
             Field::Vlan => "VLAN tags",
+            Field::Destination => "destination",
         }
     }
 }
@@ -322,7 +325,7 @@ pub enum Error {
     #[error("no route to {dst}: {detail}")]
     NoRoute {
         /// The destination.
-        dst: Ipv4Addr,
+        dst: std::net::IpAddr,
         /// The kernel's reason.
         detail: String,
     },
@@ -331,6 +334,16 @@ pub enum Error {
     ArpTimeout {
         /// The address asked for.
         target: Ipv4Addr,
+        /// The interface asked on.
+        iface: String,
+        /// How long we waited.
+        timeout_ms: u64,
+    },
+    /// Nobody answered our Neighbor Solicitations for the next hop.
+    #[error("no Neighbor Advertisement for {target} on {iface} within {timeout_ms} ms (is the next hop up and on that link?)")]
+    NdpTimeout {
+        /// The address asked for.
+        target: std::net::Ipv6Addr,
         /// The interface asked on.
         iface: String,
         /// How long we waited.

@@ -16,7 +16,7 @@ pub struct LabArgs {
 /// Lab actions.
 #[derive(Debug, Subcommand)]
 pub enum LabAction {
-    /// Build the namespaces PREFIX-a, PREFIX-r1, PREFIX-r2, PREFIX-b and their links.
+    /// Build the namespaces PREFIX-a, PREFIX-r1, PREFIX-r2, PREFIX-b and their links (dual stack).
     Up {
         /// Namespace name prefix.
         #[arg(long, default_value = "pf")]
@@ -46,7 +46,7 @@ pub fn run(action: LabAction) -> Result<i32> {
                     ),
                 ));
             }
-            let lab = Lab::up(&prefix)?;
+            let lab = Lab::up_dual(&prefix)?;
             print!("lab {prefix} is up:\n{}", lab.describe());
             lab.keep();
         }

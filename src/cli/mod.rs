@@ -273,6 +273,7 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
         dst: None,
         iface,
         src,
+        src6: None,
         src_mac: a
             .src_mac
             .as_deref()

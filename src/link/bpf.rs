@@ -114,6 +114,29 @@ pub fn arp_and_icmp_to(addr: std::net::Ipv4Addr) -> Vec<BpfInsn> {
     ]
 }
 
+/// Frame offset of the IPv6 next header byte (untagged).
+const OFF_IP6_NEXT_HEADER: u32 =
+    (crate::wire::ETHERNET_HEADER_LEN + crate::wire::field::ipv6::NXT_HDR) as u32;
+
+/// Accept IPv6 carrying ICMPv6 (58: NDP, echo, errors) or `proto` right after its fixed
+/// header, or an extension header first (Hop-by-Hop 0, Routing 43, Fragment 44, Destination
+/// Options 60: the reader walks the chain); drop the rest. Untagged only.
+pub fn icmp6_and(proto: u8) -> Vec<BpfInsn> {
+    vec![
+        BpfInsn::new(LD_H_ABS, 0, 0, OFF_ETHERTYPE), // 0: A = ethertype
+        BpfInsn::new(JEQ_K, 0, 8, 0x86dd),           // 1: not IPv6 → 10 (drop)
+        BpfInsn::new(LD_B_ABS, 0, 0, OFF_IP6_NEXT_HEADER), // 2: A = next header
+        BpfInsn::new(JEQ_K, 5, 0, 58),               // 3: ICMPv6 → 9
+        BpfInsn::new(JEQ_K, 4, 0, u32::from(proto)), // 4: proto → 9
+        BpfInsn::new(JEQ_K, 3, 0, 0),                // 5: Hop-by-Hop → 9
+        BpfInsn::new(JEQ_K, 2, 0, 60),               // 6: Destination Options → 9
+        BpfInsn::new(JEQ_K, 1, 0, 43),               // 7: Routing → 9
+        BpfInsn::new(JEQ_K, 0, 1, 44),               // 8: Fragment → 9, else 10
+        BpfInsn::new(RET_K, 0, 0, ACCEPT_LEN),       // 9: accept
+        BpfInsn::new(RET_K, 0, 0, 0),                // 10: drop
+    ]
+}
+
 /// Run `prog` on `pkt` as the kernel would: the number of bytes to accept (0 = drop). Every
 /// classic BPF instruction is supported; a load outside the packet, a division by zero or an
 /// ancillary load (metadata only the kernel has) drops the packet. Unknown opcodes, jumps out
@@ -410,6 +433,57 @@ mod tests {
             }
         }
         assert_eq!(p.last().unwrap().code, RET_K);
+    }
+
+    #[test]
+    fn icmp6_and_takes_ndp_errors_the_probe_and_extension_chains() {
+        let p = icmp6_and(17);
+        jumps_land_inside(&p);
+        let v6 = |nh: u8| {
+            let mut f = vec![0u8; 80];
+            f[12..14].copy_from_slice(&0x86ddu16.to_be_bytes());
+            f[14] = 0x60;
+            f[20] = nh;
+            f
+        };
+        for nh in [58, 17, 0, 60, 43, 44] {
+            assert_eq!(run(&p, &v6(nh)), Ok(ACCEPT_LEN), "next header {nh}");
+        }
+        for nh in [6, 59, 1, 50] {
+            assert_eq!(run(&p, &v6(nh)), Ok(0), "next header {nh}");
+        }
+        assert_eq!(run(&p, &frame(0x0800, 1)), Ok(0), "IPv4 ICMP");
+        assert_eq!(run(&p, &frame(0x0806, 0)), Ok(0), "ARP");
+        assert_eq!(run(&p, &v6(58)[..20]), Ok(0), "cut before the next header");
+        // A real Neighbor Advertisement frame.
+        let na = crate::wire::build_ipv6_frame(
+            &crate::wire::EthernetRepr::new(
+                crate::wire::MacAddr::new(2, 0, 0, 0, 0, 2),
+                crate::wire::MacAddr::new(2, 0, 0, 0, 0, 1),
+                0x86dd,
+            ),
+            &crate::wire::Ipv6Repr {
+                traffic_class: 0,
+                flow_label: 0,
+                next_header: 58,
+                hop_limit: 255,
+                src: "2001:db8::1".parse().unwrap(),
+                dst: "2001:db8::2".parse().unwrap(),
+                payload_len_override: None,
+            },
+            &[],
+            &crate::wire::L6Repr::Icmpv6(crate::wire::Icmpv6Repr::new(
+                crate::wire::Icmpv6Message::NeighborAdvertisement {
+                    router: true,
+                    solicited: true,
+                    override_flag: true,
+                    target: "2001:db8::1".parse().unwrap(),
+                    options: vec![],
+                },
+            )),
+        )
+        .unwrap();
+        assert_eq!(run(&icmp6_and(6), &na), Ok(ACCEPT_LEN));
     }
 
     #[test]

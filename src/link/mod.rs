@@ -94,6 +94,9 @@ pub enum RxFilter {
     /// ARP, plus IPv4 ICMP and IPv4 of the given protocol (UDP or TCP probes: their direct
     /// answers and the ICMP errors about them). Untagged frames only.
     ArpIcmpAnd(u8),
+    /// IPv6 with ICMPv6 (NDP, echo, errors) or the given next header, or behind extension
+    /// headers ([`bpf::icmp6_and`]). Untagged frames only.
+    Icmp6And(u8),
 }
 
 /// The classic BPF program for `filter` as the caller meant it (None: accept everything).
@@ -103,6 +106,7 @@ pub(crate) fn filter_insns(filter: &RxFilter) -> Option<Vec<bpf::BpfInsn>> {
         RxFilter::ArpAndIcmp => Some(bpf::arp_and_icmp()),
         RxFilter::ArpAndIcmpTo(addr) => Some(bpf::arp_and_icmp_to(*addr)),
         RxFilter::ArpIcmpAnd(proto) => Some(bpf::arp_icmp_and(*proto)),
+        RxFilter::Icmp6And(proto) => Some(bpf::icmp6_and(*proto)),
         RxFilter::Bpf(p) => Some(p.clone()),
     }
 }

@@ -1,6 +1,6 @@
 //! Network interfaces: name, index, MAC, IPv4 addresses, MTU, flags.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use pnet_datalink::MacAddr;
 
@@ -17,6 +17,8 @@ pub struct Interface {
     pub mac: Option<MacAddr>,
     /// IPv4 addresses with their prefix length.
     pub ipv4: Vec<(Ipv4Addr, u8)>,
+    /// IPv6 addresses with their prefix length (link-local ones are scoped to this interface).
+    pub ipv6: Vec<(Ipv6Addr, u8)>,
     /// Largest IP packet it carries.
     pub mtu: u32,
     /// Administratively up.
@@ -29,6 +31,22 @@ impl Interface {
     /// The first IPv4 address on the interface, if any.
     pub fn first_ipv4(&self) -> Option<Ipv4Addr> {
         self.ipv4.first().map(|(a, _)| *a)
+    }
+
+    /// Its first link-local IPv6 address (fe80::/10), if any.
+    pub fn link_local_ipv6(&self) -> Option<Ipv6Addr> {
+        self.ipv6
+            .iter()
+            .map(|(a, _)| *a)
+            .find(|a| crate::wire::is_link_local(*a))
+    }
+
+    /// Its first IPv6 address that is not link-local, if any.
+    pub fn global_ipv6(&self) -> Option<Ipv6Addr> {
+        self.ipv6
+            .iter()
+            .map(|(a, _)| *a)
+            .find(|a| !crate::wire::is_link_local(*a))
     }
 
     /// The pnet view of this interface (what `pnet_datalink::channel` needs).
@@ -118,12 +136,21 @@ pub fn list() -> Result<Vec<Interface>> {
                     IpAddr::V6(_) => None,
                 })
                 .collect();
+            let ipv6 = p
+                .ips
+                .iter()
+                .filter_map(|n| match n.ip() {
+                    IpAddr::V6(a) => Some((a, n.prefix())),
+                    IpAddr::V4(_) => None,
+                })
+                .collect();
             Interface {
                 mac: confirm_mac(&p.name, p.mac),
                 mtu: mtu_of(&p.name).unwrap_or(1500),
                 is_up: p.is_up(),
                 is_loopback: p.is_loopback(),
                 ipv4,
+                ipv6,
                 index: p.index,
                 name: p.name,
             }

@@ -4,7 +4,7 @@
 //! table, policy rules and longest-prefix match, and answers with one `RTM_NEWROUTE`
 //! (or an `NLMSG_ERROR` carrying the errno).
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::{Error, Result};
 
@@ -26,6 +26,28 @@ pub struct Route {
 impl Route {
     /// The address whose MAC we need: the gateway, or the destination itself when on-link.
     pub fn next_hop(&self, dst: Ipv4Addr) -> Ipv4Addr {
+        self.gateway.unwrap_or(dst)
+    }
+}
+
+/// The kernel's answer for one IPv6 destination ([`lookup6`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route6 {
+    /// Output interface index.
+    pub oif: u32,
+    /// Output interface name.
+    pub iface: String,
+    /// Next-hop router (often its link-local address), when the destination is not on-link.
+    pub gateway: Option<Ipv6Addr>,
+    /// Source address the kernel would pick (RFC 6724 source selection).
+    pub prefsrc: Option<Ipv6Addr>,
+    /// `RTN_LOCAL`: the destination is one of this host's addresses.
+    pub local: bool,
+}
+
+impl Route6 {
+    /// The address whose MAC we need: the gateway, or the destination itself when on-link.
+    pub fn next_hop(&self, dst: Ipv6Addr) -> Ipv6Addr {
         self.gateway.unwrap_or(dst)
     }
 }
@@ -105,21 +127,39 @@ pub(crate) fn build_request(
     src: Option<Ipv4Addr>,
     oif: Option<u32>,
 ) -> Vec<u8> {
-    let mut b = Vec::with_capacity(64);
+    build_request_for(seq, IpAddr::V4(dst), src.map(IpAddr::V4), oif)
+}
+
+/// Build the `RTM_GETROUTE` request bytes for either family (`src` of the same family).
+pub(crate) fn build_request_for(
+    seq: u32,
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    oif: Option<u32>,
+) -> Vec<u8> {
+    let octets = |a: IpAddr| match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    };
+    let (family, bits) = match dst {
+        IpAddr::V4(_) => (libc::AF_INET as u8, 32u8),
+        IpAddr::V6(_) => (libc::AF_INET6 as u8, 128u8),
+    };
+    let mut b = Vec::with_capacity(80);
     b.extend_from_slice(&[0; 4]); // nlmsg_len, patched below
     b.extend_from_slice(&RTM_GETROUTE.to_ne_bytes());
     b.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
     b.extend_from_slice(&seq.to_ne_bytes());
     b.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_pid: kernel
                                               // struct rtmsg
-    b.push(libc::AF_INET as u8); // rtm_family
-    b.push(32); // rtm_dst_len
-    b.push(if src.is_some() { 32 } else { 0 }); // rtm_src_len
+    b.push(family); // rtm_family
+    b.push(bits); // rtm_dst_len
+    b.push(if src.is_some() { bits } else { 0 }); // rtm_src_len
     b.extend_from_slice(&[0, 0, 0, 0, 0]); // tos, table, protocol, scope, type
     b.extend_from_slice(&0u32.to_ne_bytes()); // rtm_flags
-    push_attr(&mut b, RTA_DST, &dst.octets());
+    push_attr(&mut b, RTA_DST, &octets(dst));
     if let Some(s) = src {
-        push_attr(&mut b, RTA_SRC, &s.octets());
+        push_attr(&mut b, RTA_SRC, &octets(s));
     }
     if let Some(o) = oif {
         push_attr(&mut b, RTA_OIF, &o.to_ne_bytes());
@@ -134,8 +174,10 @@ pub(crate) fn build_request(
 pub(crate) struct RawRoute {
     pub rtm_type: u8,
     pub oif: Option<u32>,
-    pub gateway: Option<Ipv4Addr>,
-    pub prefsrc: Option<Ipv4Addr>,
+    /// Of the reply's family.
+    pub gateway: Option<IpAddr>,
+    /// Of the reply's family.
+    pub prefsrc: Option<IpAddr>,
     pub table: Option<u32>,
 }
 
@@ -153,16 +195,33 @@ fn u16_at(b: &[u8], off: usize) -> Option<u16> {
 fn u32_at(b: &[u8], off: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(b.get(off..off + 4)?.try_into().ok()?))
 }
-fn ipv4_of(data: &[u8]) -> std::result::Result<Ipv4Addr, String> {
+fn addr_of(family: u8, data: &[u8]) -> std::result::Result<IpAddr, String> {
+    if family == libc::AF_INET6 as u8 {
+        let a: [u8; 16] = data
+            .try_into()
+            .map_err(|_| format!("IPv6 attribute of {} bytes", data.len()))?;
+        return Ok(IpAddr::V6(Ipv6Addr::from(a)));
+    }
     let a: [u8; 4] = data
         .try_into()
         .map_err(|_| format!("IPv4 attribute of {} bytes", data.len()))?;
-    Ok(Ipv4Addr::from(a))
+    Ok(IpAddr::V4(Ipv4Addr::from(a)))
 }
 
-/// Parse one datagram of netlink messages. `Ok(None)`: nothing for sequence `seq` in it.
-/// Never panics: every offset is bounds-checked; malformed input is an `Err` describing it.
+/// Parse one datagram of netlink messages answering an IPv4 request. `Ok(None)`: nothing for
+/// sequence `seq` in it. Never panics: every offset is bounds-checked; malformed input is an
+/// `Err` describing it.
+#[cfg(test)]
 pub(crate) fn parse_reply(buf: &[u8], seq: u32) -> std::result::Result<Option<Reply>, String> {
+    parse_reply_for(buf, seq, libc::AF_INET as u8)
+}
+
+/// [`parse_reply`] for a request of address family `family` (`AF_INET` or `AF_INET6`).
+pub(crate) fn parse_reply_for(
+    buf: &[u8],
+    seq: u32,
+    family: u8,
+) -> std::result::Result<Option<Reply>, String> {
     let mut off = 0usize;
     while off < buf.len() {
         let rest = &buf[off..];
@@ -188,7 +247,7 @@ pub(crate) fn parse_reply(buf: &[u8], seq: u32) -> std::result::Result<Option<Re
                     }
                     // error 0 is an ACK: keep looking.
                 }
-                RTM_NEWROUTE => return parse_route(payload).map(|r| Some(Reply::Route(r))),
+                RTM_NEWROUTE => return parse_route(payload, family).map(|r| Some(Reply::Route(r))),
                 NLMSG_DONE => return Err("NLMSG_DONE without a route".into()),
                 _ => {}
             }
@@ -198,11 +257,11 @@ pub(crate) fn parse_reply(buf: &[u8], seq: u32) -> std::result::Result<Option<Re
     Ok(None)
 }
 
-fn parse_route(p: &[u8]) -> std::result::Result<RawRoute, String> {
+fn parse_route(p: &[u8], family: u8) -> std::result::Result<RawRoute, String> {
     if p.len() < RTMSG_LEN {
         return Err(format!("truncated rtmsg ({} bytes)", p.len()));
     }
-    if p[0] != libc::AF_INET as u8 {
+    if p[0] != family {
         return Err(format!("route reply for address family {}", p[0]));
     }
     let mut r = RawRoute {
@@ -230,8 +289,8 @@ fn parse_route(p: &[u8]) -> std::result::Result<RawRoute, String> {
         let data = &a[4..alen];
         match aty {
             RTA_OIF => r.oif = Some(u32_at(data, 0).ok_or("RTA_OIF shorter than 4 bytes")?),
-            RTA_GATEWAY => r.gateway = Some(ipv4_of(data)?),
-            RTA_PREFSRC => r.prefsrc = Some(ipv4_of(data)?),
+            RTA_GATEWAY => r.gateway = Some(addr_of(family, data)?),
+            RTA_PREFSRC => r.prefsrc = Some(addr_of(family, data)?),
             RTA_TABLE => r.table = Some(u32_at(data, 0).ok_or("RTA_TABLE shorter than 4 bytes")?),
             _ => {}
         }
@@ -241,7 +300,7 @@ fn parse_route(p: &[u8]) -> std::result::Result<RawRoute, String> {
 }
 
 /// The kernel's reason for an errno in route-lookup terms.
-fn errno_detail(errno: i32, src: Option<Ipv4Addr>) -> String {
+fn errno_detail(errno: i32, src: Option<IpAddr>) -> String {
     let sys = std::io::Error::from_raw_os_error(errno);
     let why = match errno {
         libc::ENETUNREACH => match src {
@@ -268,6 +327,47 @@ pub(crate) fn interpret(
     reply: Reply,
     name_of: impl Fn(u32) -> Option<String>,
 ) -> Result<Route> {
+    let (oif, iface, raw) = interpret_raw(dst.into(), src.map(IpAddr::V4), reply, name_of)?;
+    let v4 = |a: Option<IpAddr>| match a {
+        Some(IpAddr::V4(a)) => Some(a),
+        _ => None,
+    };
+    Ok(Route {
+        oif,
+        iface,
+        gateway: v4(raw.gateway),
+        prefsrc: v4(raw.prefsrc),
+        local: raw.rtm_type == rtn::LOCAL,
+    })
+}
+
+/// Turn a parsed reply to an IPv6 request into a [`Route6`] or the error the user should see.
+pub(crate) fn interpret6(
+    dst: Ipv6Addr,
+    src: Option<Ipv6Addr>,
+    reply: Reply,
+    name_of: impl Fn(u32) -> Option<String>,
+) -> Result<Route6> {
+    let (oif, iface, raw) = interpret_raw(dst.into(), src.map(IpAddr::V6), reply, name_of)?;
+    let v6 = |a: Option<IpAddr>| match a {
+        Some(IpAddr::V6(a)) => Some(a),
+        _ => None,
+    };
+    Ok(Route6 {
+        oif,
+        iface,
+        gateway: v6(raw.gateway),
+        prefsrc: v6(raw.prefsrc),
+        local: raw.rtm_type == rtn::LOCAL,
+    })
+}
+
+fn interpret_raw(
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    reply: Reply,
+    name_of: impl Fn(u32) -> Option<String>,
+) -> Result<(u32, String, RawRoute)> {
     let raw = match reply {
         Reply::Errno(e) => {
             return Err(Error::NoRoute {
@@ -297,13 +397,7 @@ pub(crate) fn interpret(
         dst,
         detail: format!("route via interface #{oif}, which no longer exists"),
     })?;
-    Ok(Route {
-        oif,
-        iface,
-        gateway: raw.gateway,
-        prefsrc: raw.prefsrc,
-        local: raw.rtm_type == rtn::LOCAL,
-    })
+    Ok((oif, iface, raw))
 }
 
 /// A NETLINK_ROUTE socket, closed on drop.
@@ -320,7 +414,7 @@ fn last_err(ctx: &str) -> Error {
     Error::io(ctx, std::io::Error::last_os_error())
 }
 
-fn ask_kernel(req: &[u8], seq: u32) -> Result<Reply> {
+fn ask_kernel(req: &[u8], seq: u32, family: u8) -> Result<Reply> {
     // SAFETY: all calls get valid pointers and lengths; fd owned by NlSocket.
     unsafe {
         let fd = libc::socket(
@@ -374,7 +468,7 @@ fn ask_kernel(req: &[u8], seq: u32) -> Result<Reply> {
                     std::io::Error::other(format!("reply of {n} bytes truncated")),
                 ));
             }
-            match parse_reply(&buf[..n], seq) {
+            match parse_reply_for(&buf[..n], seq, family) {
                 Ok(Some(r)) => return Ok(r),
                 Ok(None) => continue,
                 Err(why) => {
@@ -398,8 +492,19 @@ pub fn lookup(dst: Ipv4Addr, src: Option<Ipv4Addr>, oif: Option<u32>) -> Result<
     static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let req = build_request(seq, dst, src, oif);
-    let reply = ask_kernel(&req, seq)?;
+    let reply = ask_kernel(&req, seq, libc::AF_INET as u8)?;
     interpret(dst, src, reply, super::iface::name_of_index)
+}
+
+/// Ask the kernel how it would send to the IPv6 destination `dst` (optionally from `src`,
+/// optionally out of interface index `oif`, which a link-local destination needs), exactly
+/// like `ip -6 route get`: the output interface, the gateway and the source address it selects.
+pub fn lookup6(dst: Ipv6Addr, src: Option<Ipv6Addr>, oif: Option<u32>) -> Result<Route6> {
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let req = build_request_for(seq, dst.into(), src.map(IpAddr::V6), oif);
+    let reply = ask_kernel(&req, seq, libc::AF_INET6 as u8)?;
+    interpret6(dst, src, reply, super::iface::name_of_index)
 }
 
 #[cfg(test)]
@@ -472,8 +577,8 @@ mod tests {
             e => panic!("{e:?}"),
         };
         assert_eq!(raw.oif, Some(4));
-        assert_eq!(raw.gateway, Some(Ipv4Addr::new(192, 0, 2, 1)));
-        assert_eq!(raw.prefsrc, Some(Ipv4Addr::new(192, 0, 2, 2)));
+        assert_eq!(raw.gateway, Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1))));
+        assert_eq!(raw.prefsrc, Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2))));
         assert_eq!(raw.table, Some(254));
         let dst = Ipv4Addr::new(203, 0, 113, 5);
         let r = interpret(dst, None, reply, |i| Some(format!("if{i}"))).unwrap();
@@ -501,7 +606,7 @@ mod tests {
         let dst = Ipv4Addr::new(203, 0, 113, 5);
         match interpret(dst, None, reply, |_| None) {
             Err(Error::NoRoute { dst: d, detail }) => {
-                assert_eq!(d, dst);
+                assert_eq!(d, IpAddr::V4(dst));
                 assert!(detail.contains("unreachable"), "{detail}");
             }
             o => panic!("{o:?}"),
@@ -587,6 +692,132 @@ mod tests {
         }
     }
 
+    fn route6_payload(ty: u8, attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut p = vec![libc::AF_INET6 as u8, 128, 0, 0, 254, 0, 0, ty, 0, 0, 0, 0];
+        for (t, d) in attrs {
+            push_attr(&mut p, *t, d);
+        }
+        p
+    }
+
+    #[test]
+    fn request6_layout() {
+        let dst: Ipv6Addr = "2001:db8:3::2".parse().unwrap();
+        let src: Ipv6Addr = "2001:db8:1::2".parse().unwrap();
+        let r = build_request_for(7, dst.into(), Some(src.into()), Some(3));
+        assert_eq!(r.len(), 16 + 12 + 20 + 20 + 8);
+        assert_eq!(u32_at(&r, 0), Some(r.len() as u32));
+        assert_eq!(u16_at(&r, 4), Some(RTM_GETROUTE));
+        assert_eq!(&r[16..19], &[libc::AF_INET6 as u8, 128, 128]);
+        assert_eq!(u16_at(&r, 28), Some(20));
+        assert_eq!(u16_at(&r, 30), Some(RTA_DST));
+        assert_eq!(&r[32..48], &dst.octets());
+        assert_eq!(u16_at(&r, 50), Some(RTA_SRC));
+        assert_eq!(&r[52..68], &src.octets());
+        assert_eq!(u16_at(&r, 70), Some(RTA_OIF));
+        assert_eq!(u32_at(&r, 72), Some(3));
+        let bare = build_request_for(1, Ipv6Addr::LOCALHOST.into(), None, None);
+        assert_eq!(bare.len(), 16 + 12 + 20);
+        assert_eq!(bare[18], 0, "src_len 0 without a source");
+    }
+
+    #[test]
+    fn parses_ipv6_unicast_with_link_local_gateway() {
+        let gw: Ipv6Addr = "fe80::1".parse().unwrap();
+        let src: Ipv6Addr = "2001:db8:1::2".parse().unwrap();
+        let dst: Ipv6Addr = "2001:db8:3::2".parse().unwrap();
+        let p = route6_payload(
+            rtn::UNICAST,
+            &[
+                (RTA_TABLE, 254u32.to_ne_bytes().to_vec()),
+                (RTA_DST, dst.octets().to_vec()),
+                (RTA_OIF, 4u32.to_ne_bytes().to_vec()),
+                (RTA_PREFSRC, src.octets().to_vec()),
+                (RTA_GATEWAY, gw.octets().to_vec()),
+            ],
+        );
+        let buf = nlmsg(RTM_NEWROUTE, 5, &p);
+        let reply = parse_reply_for(&buf, 5, libc::AF_INET6 as u8)
+            .unwrap()
+            .unwrap();
+        let r = interpret6(dst, None, reply, |i| Some(format!("if{i}"))).unwrap();
+        assert_eq!(r.iface, "if4");
+        assert_eq!(r.gateway, Some(gw));
+        assert_eq!(r.prefsrc, Some(src));
+        assert_eq!(r.next_hop(dst), gw);
+        assert!(!r.local);
+        // An IPv6 reply where IPv4 was asked (and the reverse) is refused, as is a 4-byte gateway.
+        assert!(parse_reply(&buf, 5).is_err());
+        let v4 = nlmsg(RTM_NEWROUTE, 5, &route_payload(rtn::UNICAST, &[]));
+        assert!(parse_reply_for(&v4, 5, libc::AF_INET6 as u8).is_err());
+        let p = route6_payload(rtn::UNICAST, &[(RTA_GATEWAY, vec![192, 0, 2, 1])]);
+        assert!(parse_reply_for(&nlmsg(RTM_NEWROUTE, 1, &p), 1, libc::AF_INET6 as u8).is_err());
+        // The kernel's errno names the IPv6 destination.
+        let mut p = (-libc::ENETUNREACH).to_ne_bytes().to_vec();
+        p.extend_from_slice(&[0; 16]);
+        let reply = parse_reply_for(&nlmsg(NLMSG_ERROR, 9, &p), 9, libc::AF_INET6 as u8)
+            .unwrap()
+            .unwrap();
+        match interpret6(dst, None, reply, |_| None) {
+            Err(Error::NoRoute { dst: d, .. }) => assert_eq!(d, IpAddr::V6(dst)),
+            o => panic!("{o:?}"),
+        }
+        // Every prefix of a valid reply: an error or nothing, never a panic.
+        for cut in 1..buf.len() {
+            let _ = parse_reply_for(&buf[..cut], 5, libc::AF_INET6 as u8);
+        }
+    }
+
+    #[test]
+    fn ipv6_routes_from_the_kernel() {
+        if !testing::require_root("ipv6_routes_from_the_kernel") {
+            return;
+        }
+        let v = VethPair::new("rt6");
+        for ns in [&v.ns1, &v.ns2] {
+            ns.sysctl("net.ipv6.conf.all.disable_ipv6", "0");
+        }
+        v.ns1.ip(&[
+            "-6",
+            "addr",
+            "add",
+            "2001:db8::2/64",
+            "dev",
+            "veth1",
+            "nodad",
+        ]);
+        v.ns1.ip(&[
+            "-6", "route", "add", "default", "via", "fe80::1", "dev", "veth1",
+        ]);
+        let far: Ipv6Addr = "2001:db8:3::2".parse().unwrap();
+        let (r, onlink, own, idx) = v.ns1.run(move || {
+            (
+                lookup6(far, None, None).unwrap(),
+                lookup6("2001:db8::1".parse().unwrap(), None, None).unwrap(),
+                lookup6("2001:db8::2".parse().unwrap(), None, None).unwrap(),
+                crate::net::iface::by_name("veth1").unwrap().index,
+            )
+        });
+        assert_eq!(r.gateway, Some("fe80::1".parse().unwrap()));
+        assert_eq!((r.iface.as_str(), r.oif), ("veth1", idx));
+        assert_eq!(r.prefsrc, Some("2001:db8::2".parse().unwrap()));
+        assert_eq!(onlink.gateway, None);
+        assert_eq!(onlink.iface, "veth1");
+        assert!(own.local, "{own:?}");
+        // No route: the kernel's reason, naming the IPv6 destination.
+        let e = v.ns2.run(move || lookup6(far, None, None));
+        assert!(
+            matches!(
+                e,
+                Err(Error::NoRoute {
+                    dst: IpAddr::V6(_),
+                    ..
+                })
+            ),
+            "{e:?}"
+        );
+    }
+
     #[test]
     fn loopback_is_local_via_lo() {
         if !testing::require_root("loopback_is_local_via_lo") {
@@ -610,7 +841,7 @@ mod tests {
         let e = v.ns1.run(move || lookup(far, None, None));
         match e {
             Err(Error::NoRoute { dst, detail }) => {
-                assert_eq!(dst, far);
+                assert_eq!(dst, IpAddr::V4(far));
                 eprintln!("kernel says: {detail}");
                 assert!(detail.contains("unreachable"), "{detail}");
             }

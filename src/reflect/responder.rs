@@ -648,6 +648,7 @@ mod tests {
             index: 2,
             mac: None,
             ipv4: vec![(a("203.0.113.2"), 24)],
+            ipv6: Vec::new(),
             mtu: 1500,
             is_up: true,
             is_loopback: false,

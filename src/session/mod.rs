@@ -20,16 +20,22 @@
 //! What fits the link (the MTU, IPv4's 65,535 bytes, VLAN tags) is checked with [`fits`]
 //! before the session is opened ([`plan`], then [`Session::open_planned`]).
 //!
+//! IPv6 takes the same steps ([`plan6`], [`Session::open_planned6`]): the kernel's IPv6 route and
+//! source selection, link-local destinations on their scope's interface, and NDP ([`Ndp`]) for
+//! the next hop; the session's path is then [`Session::path6`].
+//!
 //! An address family is added here and in [`crate::wire`], never in each driver.
 
 pub mod fits;
+mod ndp;
 pub mod neighbour;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use fits::{check_fits, check_fits_tagged};
+pub use fits::{check_fits, check_fits6, check_fits_tagged};
+pub use ndp::{advertised_mac, complete6, solicitation, unresolved6, Ndp, Path6, NDP_HOP_LIMIT};
 use neighbour::{Arp, Neighbours};
 
 use crate::error::Field;
@@ -38,7 +44,7 @@ use crate::link::capfile::{Packet, PcapFormat, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::packet::fast::{FastLink, FastOptions};
 use crate::link::{self, Backend, Link, LinkConfig, RxFrame};
 use crate::net::loopback::LoopbackGuard;
-use crate::net::resolve::{self, PathRequest, Plan};
+use crate::net::resolve::{self, PathRequest, Plan, Plan6};
 use crate::net::{iface, Interface};
 use crate::wire::{MacAddr, VlanStack};
 use crate::{Error, Result};
@@ -203,6 +209,7 @@ fn open_link(req: &SessionRequest, ifc: &Interface) -> Result<OpenLink> {
 pub struct Session {
     iface: Interface,
     path: Option<Path>,
+    path6: Option<Path6>,
     link: OpenLink,
     capture: Option<PcapWriter>,
     unresolved: Option<Vec<u8>>,
@@ -217,6 +224,7 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("iface", &self.iface.name)
             .field("path", &self.path)
+            .field("path6", &self.path6)
             .field("capture", &self.capture.is_some())
             .field("unresolved", &self.unresolved.is_some())
             .finish()
@@ -236,8 +244,36 @@ pub fn plan(req: &SessionRequest) -> Result<(Interface, Option<Plan>)> {
         }
         Toward::Address(IpAddr::V6(dst)) => Err(Error::invalid(
             Field::IpVersion,
-            format!("{dst}: IPv6 is not supported yet"),
+            format!("{dst}: an IPv6 destination is planned with session::plan6"),
         )),
+    }
+}
+
+/// Where `req` goes toward an IPv6 address, without opening anything: the kernel's route and
+/// source selection ([`resolve::plan6`]); a link-local destination goes out of `req.path.iface`
+/// (its scope).
+pub fn plan6(req: &SessionRequest) -> Result<(Interface, Plan6)> {
+    match &req.toward {
+        Toward::Address(IpAddr::V6(dst)) => {
+            let plan = resolve::plan6(*dst, &req.path)?;
+            Ok((plan.iface.clone(), plan))
+        }
+        other => Err(Error::invalid(
+            Field::IpVersion,
+            format!("{other:?} is not an IPv6 destination"),
+        )),
+    }
+}
+
+/// The IPv6 counterpart of an IPv4 receive filter: ICMPv6 (NDP, errors) and the same upper
+/// layer; `All` and hand-written programs as they are.
+fn filter6(f: &link::RxFilter) -> link::RxFilter {
+    use crate::wire::IP_PROTO_ICMPV6;
+    use link::RxFilter::*;
+    match f {
+        ArpAndIcmp | ArpAndIcmpTo(_) => Icmp6And(IP_PROTO_ICMPV6),
+        ArpIcmpAnd(p) => Icmp6And(*p),
+        other => other.clone(),
     }
 }
 
@@ -245,8 +281,61 @@ impl Session {
     /// Resolve, open the link, set up `lo`, complete the next hop and open the capture file.
     /// Nothing is sent here except neighbour solicitations.
     pub fn open(req: &SessionRequest) -> Result<Session> {
+        if let Toward::Address(IpAddr::V6(_)) = req.toward {
+            let (ifc, plan) = plan6(req)?;
+            return Session::open_planned6(req, ifc, plan);
+        }
         let (ifc, plan) = plan(req)?;
         Session::open_planned(req, ifc, plan)
+    }
+
+    /// [`open`](Self::open) toward an IPv6 address, for a plan made already: the link's IPv4
+    /// filter becomes its IPv6 counterpart (ICMPv6 for NDP and errors, and the same upper
+    /// layer); the capture file is opened first and records the NDP exchange. On `lo` frames
+    /// go through the packet socket as they are: the kernel takes IPv6 from it without IPv4's
+    /// `lo` sysctls ([`Loopback::Sysctls`] still sets them when asked).
+    pub fn open_planned6(req: &SessionRequest, ifc: Interface, plan: Plan6) -> Result<Session> {
+        let cfg = LinkConfig {
+            filter: filter6(&req.link.filter),
+            ..req.link.clone()
+        };
+        let mut link = link::open_backend(req.backend, &ifc, &cfg)?;
+        let mut lo = None;
+        if ifc.is_loopback && req.loopback == Loopback::Sysctls {
+            lo = Some(LoopbackGuard::enable()?);
+        }
+        let mut capture = open_capture(req, &ifc)?;
+        let mut unresolved = None;
+        let path6 = match req.next_hop {
+            NextHop::Skip => unresolved6(plan, &req.path),
+            NextHop::Resolve => complete6(plan, &req.path, link.as_mut(), capture.as_mut())?,
+            NextHop::Lazy => {
+                let quick = PathRequest {
+                    arp_timeout: Duration::ZERO,
+                    ..req.path.clone()
+                };
+                match complete6(plan.clone(), &quick, link.as_mut(), None) {
+                    Ok(p) => p,
+                    Err(Error::NdpTimeout { .. }) => {
+                        let p = unresolved6(plan, &req.path);
+                        unresolved = Some(Ndp.solicitation(&p));
+                        p
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        Ok(Session {
+            iface: ifc,
+            path: None,
+            path6: Some(path6),
+            link: OpenLink::Boxed(link),
+            capture,
+            unresolved,
+            neighbours: Arp,
+            notices: Vec::new(),
+            _lo: lo,
+        })
     }
 
     /// [`open`](Self::open) for a plan made already (a driver that checked what fits first).
@@ -292,18 +381,11 @@ impl Session {
                 }
             }),
         };
-        let capture = match &req.recording {
-            Some(c) => Some(PcapWriter::create_as(
-                &c.path,
-                c.format,
-                LINKTYPE_ETHERNET,
-                Some(&ifc.name),
-            )?),
-            None => None,
-        };
+        let capture = open_capture(req, &ifc)?;
         Ok(Session {
             iface: ifc,
             path,
+            path6: None,
             link,
             capture,
             unresolved,
@@ -321,6 +403,11 @@ impl Session {
     /// The resolved path (toward an address only).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_ref()
+    }
+
+    /// The resolved IPv6 path (toward an IPv6 address only).
+    pub fn path6(&self) -> Option<&Path6> {
+        self.path6.as_ref()
     }
 
     /// The link, for drivers that move frames themselves.
@@ -393,7 +480,20 @@ impl Session {
 
     /// Complete the path when `frame` answers the pending solicitation; true when it did.
     pub fn learn_neighbour(&mut self, frame: &[u8]) -> bool {
-        let (Some(_), Some(path)) = (&self.unresolved, self.path.as_mut()) else {
+        if self.unresolved.is_none() {
+            return false;
+        }
+        if let Some(path) = self.path6.as_mut() {
+            return match Ndp.answer(path, frame) {
+                Some(mac) => {
+                    path.dst_mac = mac;
+                    self.unresolved = None;
+                    true
+                }
+                None => false,
+            };
+        }
+        let Some(path) = self.path.as_mut() else {
             return false;
         };
         match self.neighbours.answer(path, frame) {
@@ -439,6 +539,19 @@ impl Session {
             Some(c) => c.flush(),
             None => Ok(()),
         }
+    }
+}
+
+/// The capture file `req` asks for, opened.
+fn open_capture(req: &SessionRequest, ifc: &Interface) -> Result<Option<PcapWriter>> {
+    match &req.recording {
+        Some(c) => Ok(Some(PcapWriter::create_as(
+            &c.path,
+            c.format,
+            LINKTYPE_ETHERNET,
+            Some(&ifc.name),
+        )?)),
+        None => Ok(None),
     }
 }
 

@@ -11,12 +11,13 @@ use crate::session::Path;
 use crate::wire::{build_tagged_arp_frame, ArpRepr, MacAddr, VlanStack, ETHERTYPE_ARP};
 use crate::{Error, Result};
 
-/// How a session learns the next hop's link-layer address on the wire.
-pub trait Neighbours {
+/// How a session learns the next hop's link-layer address on the wire, for paths of type `P`
+/// (IPv4's [`Path`]; IPv6's [`super::Path6`] with [`super::Ndp`]).
+pub trait Neighbours<P = Path> {
     /// The frame that asks for `path`'s next hop (an ARP request, or a Neighbor Solicitation).
-    fn solicitation(&self, path: &Path) -> Vec<u8>;
+    fn solicitation(&self, path: &P) -> Vec<u8>;
     /// The next hop's MAC when `frame` answers that solicitation on the path's VLAN stack.
-    fn answer(&self, path: &Path, frame: &[u8]) -> Option<MacAddr>;
+    fn answer(&self, path: &P, frame: &[u8]) -> Option<MacAddr>;
 }
 
 /// ARP (RFC 826): a broadcast request, the reply from the next hop's address.

@@ -32,15 +32,26 @@ pub fn can_run_lab() -> bool {
     root
 }
 
+static N: AtomicU32 = AtomicU32::new(0);
+
 /// A lab under a prefix unique to this process and call.
 pub fn lab() -> Lab {
-    static N: AtomicU32 = AtomicU32::new(0);
     let prefix = format!(
         "pft{}x{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
     Lab::up(&prefix).expect("building the namespace lab")
+}
+
+/// A dual-stack lab (`Lab::up_dual`, what `pktforge lab up` builds) under a unique prefix.
+pub fn lab_dual() -> Lab {
+    let prefix = format!(
+        "pft{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    Lab::up_dual(&prefix).expect("building the dual-stack namespace lab")
 }
 
 /// Run the pktforge binary inside a host's namespace.
