@@ -51,6 +51,9 @@ pub struct CraftArgs {
 
 /// Run `craft`: exit 0.
 pub fn run(a: CraftArgs) -> Result<i32> {
+    if a.frame.is_v6() {
+        return run6(a);
+    }
     let spec = a.frame.spec()?;
     let ep = if a.frame.link.iface.is_some() {
         resolve_endpoints(&spec, &path_request(&a.frame.link)?, a.frame.link.backend)?
@@ -58,6 +61,26 @@ pub fn run(a: CraftArgs) -> Result<i32> {
         a.frame.offline_endpoints()?
     };
     let frame = spec.build(&ep)?;
+    output(&a, frame)
+}
+
+/// `craft -6`: built offline from the addresses given (the session resolves IPv4 paths only).
+fn run6(a: CraftArgs) -> Result<i32> {
+    let spec = a.frame.spec6()?;
+    if a.fragment.is_some() {
+        return Err(pktforge::Error::Invalid(
+            "--fragment splits IPv4 datagrams; for IPv6 give the Fragment header with --frag \
+             OFFSET[:M[:ID]]"
+                .into(),
+        ));
+    }
+    let ep = a.frame.endpoints6(&spec)?;
+    let frame = spec.build(&ep)?;
+    output(&a, frame)
+}
+
+/// Fragment as asked, write the pcap, print.
+fn output(a: &CraftArgs, frame: Vec<u8>) -> Result<i32> {
     let frames = match a.fragment {
         Some(size) => pktforge::send::split(
             &frame,

@@ -242,10 +242,7 @@ impl Frame6Spec {
             }
         };
         // NDP messages: the payload (if any) after their options.
-        let ndp = matches!(
-            s.icmp_type,
-            types::ROUTER_SOLICITATION..=types::REDIRECT
-        );
+        let ndp = matches!(s.icmp_type, types::ROUTER_SOLICITATION..=types::REDIRECT);
         let message = if ndp && !self.payload.is_empty() {
             let typed = Icmpv6Repr::new(message);
             let mut b = vec![0u8; typed.buffer_len()];
@@ -503,11 +500,9 @@ pub fn parse_ipv6_option(s: &str) -> Result<Ipv6Option> {
     };
     Ok(match (name.to_ascii_lowercase().as_str(), value) {
         ("pad1", None) => Ipv6Option::Pad1,
-        ("padn", v) => Ipv6Option::PadN(limit(
-            num(v.unwrap_or("0"))?,
-            255,
-            "PadN's 8-bit length",
-        )? as u8),
+        ("padn", v) => {
+            Ipv6Option::PadN(limit(num(v.unwrap_or("0"))?, 255, "PadN's 8-bit length")? as u8)
+        }
         ("ra", v) => {
             Ipv6Option::RouterAlert(limit(num(v.unwrap_or("0"))?, 0xffff, "16 bits")? as u16)
         }
