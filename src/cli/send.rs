@@ -43,7 +43,7 @@ pub struct SendArgs {
     /// After sending, capture for SECS and decode what arrives (also while sending).
     #[arg(long, value_name = "SECS")]
     pub wait: Option<f64>,
-    /// What --wait shows (a tcpdump filter expression; default `icmp`).
+    /// What --wait shows (a tcpdump filter expression; default `icmp`, `icmp6` with -6).
     #[arg(long, value_name = "EXPR", default_value = "icmp")]
     pub filter: String,
     /// Send frames larger than the interface MTU anyway.
@@ -133,6 +133,33 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         };
         replayed = frames.len() as u64;
         FrameSource::Raw { iface, frames }
+    } else if a.frame.is_v6() {
+        // Built here from the addresses given; the session resolves IPv4 paths only.
+        let spec = a.frame.spec6()?;
+        let iface = a.frame.link.iface.clone().ok_or_else(|| {
+            Error::Invalid(
+                "send -6 needs -I IFACE and --dst-mac MAC (IPv6 paths are not resolved yet)".into(),
+            )
+        })?;
+        if a.frame.link.dst_mac.is_none() && !spec.wire_dst().is_multicast() {
+            return Err(Error::Invalid(
+                "send -6 needs --dst-mac MAC for a unicast destination (IPv6 next hops are \
+                 not resolved yet)"
+                    .into(),
+            ));
+        }
+        if a.fragment.is_some() {
+            return Err(Error::Invalid(
+                "--fragment splits IPv4 datagrams; for IPv6 give the Fragment header with \
+                 --frag OFFSET[:M[:ID]]"
+                    .into(),
+            ));
+        }
+        let frame = spec.build(&a.frame.endpoints6(&spec)?)?;
+        FrameSource::Raw {
+            iface,
+            frames: vec![frame],
+        }
     } else {
         FrameSource::Crafted {
             spec: Box::new(a.frame.spec()?),
@@ -148,7 +175,11 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         count,
         period,
         wait,
-        show: Filter::compile(&a.filter)?,
+        show: Filter::compile(if a.frame.is_v6() && a.filter == "icmp" {
+            "icmp6"
+        } else {
+            &a.filter
+        })?,
         force: a.force,
         pcap: a.pcap.clone(),
         pcap_format: super::pcap_format(a.pcapng),
