@@ -432,3 +432,234 @@ fn discarding_options_and_routing_type_0_are_built_with_a_warning() {
     assert!(err.contains("Parameter Problem, code 2"), "{err}");
     assert!(err.contains("RFC 5095"), "{err}");
 }
+
+/// Two namespaces `pfC6-<pid>-<tag>a/b` joined by a veth pair, 2001:db8:6::1/64 ↔
+/// 2001:db8:6::2/64 (nodad), MTU 1280; deleted on drop.
+struct Pair {
+    a: String,
+    b: String,
+    b_mac: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("ip");
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Pair {
+    fn new(tag: &str) -> Pair {
+        let a = format!("pfC6-{}-{tag}a", std::process::id());
+        let b = format!("pfC6-{}-{tag}b", std::process::id());
+        ip(&["netns", "add", &a]);
+        let p = Pair {
+            a: a.clone(),
+            b: b.clone(),
+            b_mac: "02:00:00:00:06:02".into(),
+        };
+        ip(&["netns", "add", &b]);
+        ip(&[
+            "-n", &a, "link", "add", "v6a", "type", "veth", "peer", "name", "v6b", "netns", &b,
+        ]);
+        ip(&[
+            "-n",
+            &a,
+            "link",
+            "set",
+            "v6a",
+            "address",
+            "02:00:00:00:06:01",
+            "mtu",
+            "1280",
+        ]);
+        ip(&[
+            "-n", &b, "link", "set", "v6b", "address", &p.b_mac, "mtu", "1280",
+        ]);
+        for (ns, dev, addr) in [
+            (&a, "v6a", "2001:db8:6::1/64"),
+            (&b, "v6b", "2001:db8:6::2/64"),
+        ] {
+            let _ = Command::new("ip")
+                .args(["netns", "exec", ns, "sysctl", "-qw"])
+                .arg(format!("net.ipv6.conf.{dev}.disable_ipv6=0"))
+                .output();
+            ip(&["-n", ns, "addr", "add", addr, "dev", dev, "nodad"]);
+            ip(&["-n", ns, "link", "set", dev, "up"]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        // The answers go back without NDP: b knows a's MAC.
+        ip(&[
+            "-n",
+            &b,
+            "neigh",
+            "replace",
+            "2001:db8:6::1",
+            "lladdr",
+            "02:00:00:00:06:01",
+            "dev",
+            "v6b",
+            "nud",
+            "permanent",
+        ]);
+        let _ = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &b,
+                "sysctl",
+                "-qw",
+                "net.ipv6.icmp.ratelimit=0",
+            ])
+            .output();
+        p
+    }
+
+    /// pktforge in a.
+    fn send(&self, args: &[&str]) -> std::process::Output {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.a, env!("CARGO_BIN_EXE_pktforge")])
+            .args(args)
+            .output()
+            .expect("pktforge");
+        eprintln!(
+            "$ pktforge {}\nexit {:?}\n{}{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.a]).output();
+        let _ = Command::new("ip").args(["netns", "del", &self.b]).output();
+    }
+}
+
+/// The ICMPv6 messages received in a pcap written by `send --pcap`, as tshark reads them:
+/// (type, code, pointer, echo id, echo seq, checksum verdict) for frames to 2001:db8:6::1;
+/// id and seq are the first found (for an error: the quoted echo's).
+fn answers(pcap: &std::path::Path) -> Vec<Vec<String>> {
+    let out = Command::new("tshark")
+        .args([
+            "-r",
+            pcap.to_str().unwrap(),
+            "-Y",
+            "ipv6.dst == 2001:db8:6::1 && icmpv6",
+        ])
+        .args(["-T", "fields", "-E", "separator=|", "-E", "occurrence=f"])
+        .args([
+            "-e",
+            "icmpv6.type",
+            "-e",
+            "icmpv6.code",
+            "-e",
+            "icmpv6.pointer",
+        ])
+        .args([
+            "-e",
+            "icmpv6.echo.identifier",
+            "-e",
+            "icmpv6.echo.sequence_number",
+        ])
+        .args(["-e", "icmpv6.checksum.status"])
+        .output()
+        .expect("tshark");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect()
+}
+
+/// `send -6` on a veth pair: the peer kernel answers the echo request, sends Parameter Problem
+/// code 2 pointer 42 for a Hop-by-Hop option of type 0x80, skips type 0x1e and answers, and
+/// refuses routing type 0 with code 0 pointer 42; a frame whose extension headers exceed the
+/// MTU is refused before anything is sent.
+#[test]
+fn send6_gets_the_kernels_answers_on_a_veth_pair() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let p = Pair::new("s");
+    let dir = std::env::temp_dir().join(format!("pfC6-send6-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = [
+        "send",
+        "-6",
+        "-I",
+        "v6a",
+        "--dst-mac",
+        "02:00:00:00:06:02",
+        "--src",
+        "2001:db8:6::1",
+        "--wait",
+        "1",
+        "-q",
+    ];
+    let run = |name: &str, extra: &[&str]| -> Vec<Vec<String>> {
+        let pcap = dir.join(format!("{name}.pcap"));
+        let mut args: Vec<&str> = base.to_vec();
+        let ps = pcap.to_str().unwrap().to_string();
+        args.extend(["--pcap", &ps]);
+        args.extend_from_slice(extra);
+        args.push("2001:db8:6::2");
+        let out = p.send(&args);
+        assert_eq!(out.status.code(), Some(0), "{name}: something answered");
+        answers(&pcap)
+    };
+    let row = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let echo = run(
+        "echo",
+        &[
+            "--icmp-id",
+            "7",
+            "--icmp-seq",
+            "1",
+            "--flow-label",
+            "0x12345",
+        ],
+    );
+    assert!(
+        echo.contains(&row(&["129", "0", "", "0x0007", "1", "1"])),
+        "{echo:?}"
+    );
+    let pp = run("opt80", &["--hbh", "0x80:", "--icmp-id", "8"]);
+    assert!(
+        pp.contains(&row(&["4", "2", "42", "0x0008", "0", "1"])),
+        "{pp:?}"
+    );
+    let skip = run(
+        "opt1e",
+        &["--hbh", "0x1e:0000", "--icmp-id", "9", "--icmp-seq", "2"],
+    );
+    assert!(
+        skip.contains(&row(&["129", "0", "", "0x0009", "2", "1"])),
+        "{skip:?}"
+    );
+    let rh0 = run("rh0", &["--rh0", "2001:db8:6::2", "--size", "8"]);
+    assert!(
+        rh0.contains(&row(&["4", "0", "42", "0x0000", "0", "1"])),
+        "{rh0:?}"
+    );
+
+    // Extension headers over the 1280-byte MTU: refused, nothing sent.
+    let big = vec![format!("0x1e:{}", "00".repeat(250)); 5].join(",");
+    let pcap = dir.join("big.pcap");
+    let ps = pcap.to_str().unwrap().to_string();
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend(["--pcap", &ps, "--hbh", &big, "2001:db8:6::2"]);
+    let out = p.send(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("over the MTU 1280 of v6a"), "{err}");
+    assert!(err.contains("of them extension headers"), "{err}");
+    assert!(!pcap.exists(), "nothing was sent or recorded");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -156,6 +156,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
             ));
         }
         let frame = spec.build(&a.frame.endpoints6(&spec)?)?;
+        check_mtu6(&spec, &frame, &iface, a.force)?;
         FrameSource::Raw {
             iface,
             frames: vec![frame],
@@ -240,4 +241,35 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
     } else {
         0
     })
+}
+
+/// Refuse an IPv6 frame over the interface MTU before anything is sent, naming what its
+/// extension headers take (no router fragments IPv6: the packet would be dropped).
+fn check_mtu6(
+    spec: &pktforge::craft::v6::Frame6Spec,
+    frame: &[u8],
+    iface: &str,
+    force: bool,
+) -> Result<()> {
+    let Some(ifc) = pktforge::net::iface::list()?
+        .into_iter()
+        .find(|i| i.name == iface)
+    else {
+        return Err(Error::Invalid(format!("-I {iface}: no such interface")));
+    };
+    let l3 = frame.len() - 14 - 4 * spec.vlans.len();
+    let ext = spec
+        .exts
+        .iter()
+        .map(|e| e.buffer_len().unwrap_or(0))
+        .sum::<usize>();
+    if l3 > ifc.mtu as usize && !force {
+        return Err(Error::Invalid(format!(
+            "the IPv6 packet is {l3} bytes ({ext} of them extension headers), over the MTU {} \
+             of {iface}: IPv6 routers never fragment, so it would be dropped (shrink it, split \
+             it with --frag headers, or --force)",
+            ifc.mtu
+        )));
+    }
+    Ok(())
 }
