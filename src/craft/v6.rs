@@ -303,15 +303,15 @@ impl Frame6Spec {
                      Parameter Problem code 0 when Segments Left is above 0"
                         .into(),
                 ),
-                ExtHeaderRepr::Routing(RoutingRepr::Srh(s)) => {
-                    if usize::from(s.segments_left) >= s.segments.len() {
-                        w.push(format!(
-                            "SRH Segments Left {} is beyond its {} segments: a receiver sends \
-                             Parameter Problem code 0 pointing at it (RFC 8754 §4.3.1.1)",
-                            s.segments_left,
-                            s.segments.len()
-                        ));
-                    }
+                ExtHeaderRepr::Routing(RoutingRepr::Srh(s))
+                    if usize::from(s.segments_left) >= s.segments.len() =>
+                {
+                    w.push(format!(
+                        "SRH Segments Left {} is beyond its {} segments: a receiver sends \
+                         Parameter Problem code 0 pointing at it (RFC 8754 §4.3.1.1)",
+                        s.segments_left,
+                        s.segments.len()
+                    ));
                 }
                 ExtHeaderRepr::Raw { protocol, bytes } => {
                     let len = bytes.get(1).map(|&l| (usize::from(l) + 1) * 8);
