@@ -578,7 +578,8 @@ fn answers(pcap: &std::path::Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `send -6` on a veth pair: the peer kernel answers the echo request, sends Parameter Problem
+/// `send -6` on a veth pair: the peer kernel answers the echo requests (sequence numbers
+/// counting up), sends Parameter Problem
 /// code 2 pointer 42 for a Hop-by-Hop option of type 0x80, skips type 0x1e and answers, and
 /// refuses routing type 0 with code 0 pointer 42; a frame whose extension headers exceed the
 /// MTU is refused before anything is sent.
@@ -624,7 +625,16 @@ fn send6_gets_the_kernels_answers_on_a_veth_pair() {
             "1",
             "--flow-label",
             "0x12345",
+            "-c",
+            "2",
+            "--interval",
+            "0.1",
         ],
+    );
+    // Frame i carries --icmp-seq + i.
+    assert!(
+        echo.contains(&row(&["129", "0", "", "0x0007", "2", "1"])),
+        "{echo:?}"
     );
     assert!(
         echo.contains(&row(&["129", "0", "", "0x0007", "1", "1"])),
@@ -662,4 +672,16 @@ fn send6_gets_the_kernels_answers_on_a_veth_pair() {
     assert!(err.contains("of them extension headers"), "{err}");
     assert!(!pcap.exists(), "nothing was sent or recorded");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// NDP messages default to hop limit 255 (RFC 4861 §6.1: a receiver drops any other); the
+/// rest to 64; `-t` sets either.
+#[test]
+fn ndp_defaults_to_hop_limit_255() {
+    let ns = craft6(&["--icmp6-type", "135", "ff02::1:ff00:2"]);
+    assert_eq!(ns[14 + 7], 255);
+    let echo = craft6(&["2001:db8::2"]);
+    assert_eq!(echo[14 + 7], 64);
+    let low = craft6(&["--icmp6-type", "136", "-t", "1", "2001:db8::2"]);
+    assert_eq!(low[14 + 7], 1);
 }

@@ -576,7 +576,12 @@ impl FrameArgs {
             s.ethertype = t;
         }
         s.vlans = self.vlan.stack()?;
-        s.hop_limit = a.hop_limit.or(self.ttl).unwrap_or(64);
+        // NDP messages are dropped unless they arrive with hop limit 255 (RFC 4861 §6.1).
+        let ndp = (133..=137).contains(&self.icmp_type.unwrap_or(128)) && !self.udp && !self.tcp;
+        s.hop_limit = a
+            .hop_limit
+            .or(self.ttl)
+            .unwrap_or(if ndp { 255 } else { 64 });
         s.traffic_class = a.traffic_class.or(self.tos).unwrap_or(0);
         s.flow_label = a.flow_label.unwrap_or(0);
         if s.flow_label > MAX_FLOW_LABEL {

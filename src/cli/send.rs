@@ -155,12 +155,21 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
                     .into(),
             ));
         }
-        let frame = spec.build(&a.frame.endpoints6(&spec)?)?;
+        let ep = a.frame.endpoints6(&spec)?;
+        let frame = spec.build(&ep)?;
         check_mtu6(&spec, &frame, &iface, a.force)?;
-        FrameSource::Raw {
-            iface,
-            frames: vec![frame],
+        // Frame i carries --icmp-seq + i, as for IPv4 (the 16-bit sequence repeats after
+        // 65536 frames, so at most that many are built and cycled through).
+        let mut frames = vec![frame];
+        let n = a.count.unwrap_or(1).min(65536);
+        if matches!(spec.transport, pktforge::craft::Transport::Icmp) && n > 1 {
+            let mut s = spec.clone();
+            for _ in 1..n {
+                s.icmp.seq = s.icmp.seq.wrapping_add(1);
+                frames.push(s.build(&ep)?);
+            }
         }
+        FrameSource::Raw { iface, frames }
     } else {
         FrameSource::Crafted {
             spec: Box::new(a.frame.spec()?),
