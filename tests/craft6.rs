@@ -53,6 +53,18 @@ const CASES: &[(&str, &[&str], &str)] = &[
         &["--hbh", "pad1,padn=3,0x1e:0000,0x80:", "--size", "0", "2001:db8::2"],
         "02000000000202000000000186dd600000000018004020010db800000000000000000000000120010db80000000000000000000000023a010001030000001e020000800001008000244800000000",
     ),
+    // scapy: E/IPv6(src=S,dst=D)/IPv6ExtHdrHopByHop(options=[RouterAlert(value=2),Jumbo(jumboplen=70000)])/ICMPv6EchoRequest()
+    (
+        "hbh_ra_jumbo",
+        &["--hbh", "ra=2,jumbo=70000", "--size", "0", "2001:db8::2"],
+        "02000000000202000000000186dd600000000018004020010db800000000000000000000000120010db80000000000000000000000023a0105020002c20400011170010200008000244800000000",
+    ),
+    // scapy: E/IPv6(src=S,dst=D)/IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=0x31,optdata=bytes.fromhex('0000000b080080000000'))])/ICMPv6EchoRequest()
+    (
+        "hbh_ioam",
+        &["--hbh", "ioam=0000000b080080000000", "--size", "0", "2001:db8::2"],
+        "02000000000202000000000186dd600000000018004020010db800000000000000000000000120010db80000000000000000000000023a01310a0000000b08008000000001008000244800000000",
+    ),
     // scapy: E/IPv6(src=S,dst=D)/IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=4,optdata=b'\x04')])/ICMPv6EchoRequest()
     (
         "dest_tel",
@@ -326,6 +338,8 @@ fn tshark_finds_every_checksum_good_and_the_fields_as_meant() {
         "0x00,0x01,0x1e,0x80,0x01"
     );
     assert_eq!(get("dest_tel", "ipv6.opt.type"), "0x04,0x01");
+    assert_eq!(get("hbh_ra_jumbo", "ipv6.opt.type"), "0x05,0xc2,0x01");
+    assert_eq!(get("hbh_ioam", "ipv6.opt.type"), "0x31,0x01");
     assert_eq!(get("rh0", "ipv6.routing.type"), "0");
     assert_eq!(get("rh0", "ipv6.routing.segleft"), "2");
     assert_eq!(get("srh", "ipv6.routing.type"), "4");
