@@ -673,6 +673,32 @@ fn send6_gets_the_kernels_answers_on_a_veth_pair() {
         "{rh0:?}"
     );
 
+    // 1400 data bytes over a 1280-byte MTU as fragments of 512 (behind the Hop-by-Hop header,
+    // repeated in each): the kernel reassembles them and answers (its reply fragmented too;
+    // tshark reassembles it, `icmp6` would only match unfragmented packets, so the wait shows
+    // all IPv6).
+    let frag = run(
+        "frag",
+        &[
+            "--fragment",
+            "512",
+            "--size",
+            "1400",
+            "--hbh",
+            "0x1e:0000",
+            "--icmp-id",
+            "10",
+            "--icmp-seq",
+            "3",
+            "--filter",
+            "ip6",
+        ],
+    );
+    assert!(
+        frag.contains(&row(&["129", "0", "", "0x000a", "3", "1"])),
+        "{frag:?}"
+    );
+
     // Extension headers over the 1280-byte MTU: refused, nothing sent.
     let big = vec![format!("0x1e:{}", "00".repeat(250)); 5].join(",");
     let pcap = dir.join("big.pcap");

@@ -67,16 +67,20 @@ pub fn run(a: CraftArgs) -> Result<i32> {
 /// `craft -6`: built offline from the addresses given (the session resolves IPv4 paths only).
 fn run6(a: CraftArgs) -> Result<i32> {
     let spec = a.frame.spec6()?;
-    if a.fragment.is_some() {
-        return Err(pktforge::Error::Invalid(
-            "--fragment splits IPv4 datagrams; for IPv6 give the Fragment header with --frag \
-             OFFSET[:M[:ID]]"
-                .into(),
-        ));
-    }
     let ep = a.frame.endpoints6(&spec)?;
     let frame = spec.build(&ep)?;
-    output(&a, frame)
+    let frames = match a.fragment {
+        Some(size) => super::frame::split6(
+            &frame,
+            pktforge::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            },
+        )?,
+        None => vec![frame],
+    };
+    write_and_print(&a, &frames)
 }
 
 /// Fragment as asked, write the pcap, print.
@@ -92,6 +96,11 @@ fn output(a: &CraftArgs, frame: Vec<u8>) -> Result<i32> {
         )?,
         None => vec![frame],
     };
+    write_and_print(a, &frames)
+}
+
+/// Write the pcap (if asked) and print the frames.
+fn write_and_print(a: &CraftArgs, frames: &[Vec<u8>]) -> Result<i32> {
     if let Some(p) = &a.pcap {
         let mut w = PcapWriter::create_as(
             p,
@@ -99,12 +108,12 @@ fn output(a: &CraftArgs, frame: Vec<u8>) -> Result<i32> {
             pktforge::link::pcap::LINKTYPE_ETHERNET,
             None,
         )?;
-        for f in &frames {
+        for f in frames {
             w.write(SystemTime::now(), f)?;
         }
         w.flush()?;
     }
-    print_frames(&frames, a.hex, a.json);
+    print_frames(frames, a.hex, a.json);
     Ok(0)
 }
 

@@ -757,3 +757,45 @@ impl FrameArgs {
         })
     }
 }
+
+/// Identification of the fragments `--fragment` makes of an IPv6 packet.
+pub const FRAGMENT6_IDENT: u32 = 1;
+
+/// An IPv6 frame's packet as fragments of `plan.size` data bytes (RFC 8200 §4.5: the
+/// per-fragment headers repeated, a Fragment header after them), each behind the frame's
+/// Ethernet header; overlapping fragments are IPv4-only.
+pub fn split6(frame: &[u8], plan: pktforge::send::FragmentPlan) -> Result<Vec<Vec<u8>>> {
+    use pktforge::wire::frag6::{fragment6, Frag6Error};
+    plan.validate()?;
+    if plan.overlap > 0 {
+        return Err(Error::Invalid(
+            "--fragment-overlap is for IPv4 (RFC 5722 forbids overlapping IPv6 fragments and \
+             Linux drops the whole packet; build them by hand with --frag)"
+                .into(),
+        ));
+    }
+    let eh = pktforge::wire::EthernetFrame::new_checked(frame)
+        .map_err(|e| Error::Invalid(format!("fragmenting: {e}")))?
+        .header_len();
+    let packet = &frame[eh..];
+    // With no room at all, fragment6 names the per-fragment headers' length.
+    let unfrag = match fragment6(packet, 0, FRAGMENT6_IDENT) {
+        Err(Frag6Error::MtuTooSmall { header, .. }) => header,
+        Err(e) => return Err(Error::Invalid(format!("--fragment: {e}"))),
+        Ok(_) => 0,
+    };
+    let mtu = unfrag + pktforge::wire::ipv6ext::FRAGMENT_HEADER_LEN + plan.size;
+    let mut pieces = fragment6(packet, mtu, FRAGMENT6_IDENT)
+        .map_err(|e| Error::Invalid(format!("--fragment: {e}")))?;
+    if plan.reverse {
+        pieces.reverse();
+    }
+    Ok(pieces
+        .into_iter()
+        .map(|p| {
+            let mut f = frame[..eh].to_vec();
+            f.extend_from_slice(&p);
+            f
+        })
+        .collect())
+}

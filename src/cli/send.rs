@@ -98,7 +98,10 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         (None, None) => Duration::from_secs(1),
     };
     let replay = !a.from_hex.is_empty() || a.from_pcap.is_some();
+    let v6 = !replay && a.frame.is_v6();
     let mut replayed = 1;
+    // Frames per packet (IPv6 fragments).
+    let mut per_packet = 1;
     let source = if replay {
         if !a.frame.vlan.vlan.is_empty() {
             return Err(Error::Invalid(
@@ -133,7 +136,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         };
         replayed = frames.len() as u64;
         FrameSource::Raw { iface, frames }
-    } else if a.frame.is_v6() {
+    } else if v6 {
         // Built here from the addresses given; the session resolves IPv4 paths only.
         let spec = a.frame.spec6()?;
         let iface = a.frame.link.iface.clone().ok_or_else(|| {
@@ -148,16 +151,11 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
                     .into(),
             ));
         }
-        if a.fragment.is_some() {
-            return Err(Error::Invalid(
-                "--fragment splits IPv4 datagrams; for IPv6 give the Fragment header with \
-                 --frag OFFSET[:M[:ID]]"
-                    .into(),
-            ));
-        }
         let ep = a.frame.endpoints6(&spec)?;
         let frame = spec.build(&ep)?;
-        check_mtu6(&spec, &frame, &iface, a.force)?;
+        if a.fragment.is_none() {
+            check_mtu6(&spec, &frame, &iface, a.force)?;
+        }
         // Frame i carries --icmp-seq + i, as for IPv4 (the 16-bit sequence repeats after
         // 65536 frames, so at most that many are built and cycled through).
         let mut frames = vec![frame];
@@ -169,6 +167,23 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
                 frames.push(s.build(&ep)?);
             }
         }
+        // --fragment: each packet as its fragments, all of them sent per count.
+        if let Some(size) = a.fragment {
+            let plan = pktforge::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            };
+            let mut pieces = Vec::new();
+            for f in &frames {
+                for p in super::frame::split6(f, plan)? {
+                    check_mtu6(&spec, &p, &iface, a.force)?;
+                    pieces.push(p);
+                }
+            }
+            per_packet = (pieces.len() / frames.len()) as u64;
+            frames = pieces;
+        }
         FrameSource::Raw { iface, frames }
     } else {
         FrameSource::Crafted {
@@ -179,7 +194,7 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
     // Unwritable outputs are refused before anything (ARP included) is sent.
     super::log::check_writable("--pcap", a.pcap.as_deref())?;
     let mut log = super::log::Log::open(a.log.as_deref())?;
-    let count = a.count.unwrap_or(replayed);
+    let count = a.count.unwrap_or(replayed) * per_packet;
     let req = SendRequest {
         source,
         count,
@@ -193,11 +208,15 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         force: a.force,
         pcap: a.pcap.clone(),
         pcap_format: super::pcap_format(a.pcapng),
-        fragment: a.fragment.map(|size| pktforge::send::FragmentPlan {
-            size,
-            overlap: a.fragment_overlap,
-            reverse: a.fragment_reverse,
-        }),
+        // IPv6 fragments are made above.
+        fragment: a
+            .fragment
+            .filter(|_| !v6)
+            .map(|size| pktforge::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            }),
         dissect: a.verbose || (wait.is_some() && !a.quiet) || a.json,
         backend: a.frame.link.backend,
     };
