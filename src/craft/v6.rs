@@ -638,4 +638,35 @@ mod tests {
         s.flow_label = 0x10_0000;
         assert!(s.build(&ep()).unwrap_err().to_string().contains("20-bit"));
     }
+
+    #[test]
+    fn discarding_options_misplaced_hbh_and_rh0_are_warned_not_refused() {
+        let d: Ipv6Addr = "2001:db8::2".parse().unwrap();
+        let mut s = Frame6Spec::new(d);
+        assert!(s.warnings().is_empty());
+        s.exts = vec![
+            ExtHeaderRepr::DestOpts(OptionsRepr::new(vec![Ipv6Option::Raw {
+                opt_type: 0x1e,
+                data: vec![],
+            }])),
+            ExtHeaderRepr::HopByHop(OptionsRepr::new(vec![Ipv6Option::Raw {
+                opt_type: 0xde,
+                data: vec![],
+            }])),
+            ExtHeaderRepr::Routing(rh0_for(&[d], d).unwrap()),
+        ];
+        let w = s.warnings();
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].contains("not first"), "{w:?}");
+        assert!(
+            w[1].contains("0xde is unknown with action bits 11"),
+            "{w:?}"
+        );
+        assert!(
+            w[1].contains("unless the destination was multicast"),
+            "{w:?}"
+        );
+        assert!(w[2].contains("RFC 5095"), "{w:?}");
+        assert!(s.build(&ep()).is_ok());
+    }
 }
