@@ -518,16 +518,16 @@ impl Pair {
             "nud",
             "permanent",
         ]);
-        let _ = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &b,
-                "sysctl",
-                "-qw",
-                "net.ipv6.icmp.ratelimit=0",
-            ])
-            .output();
+        // No ICMPv6 rate limit; b processes Segment Routing Headers.
+        for kv in [
+            "net.ipv6.icmp.ratelimit=0",
+            "net.ipv6.conf.all.seg6_enabled=1",
+            "net.ipv6.conf.v6b.seg6_enabled=1",
+        ] {
+            let _ = Command::new("ip")
+                .args(["netns", "exec", &b, "sysctl", "-qw", kv])
+                .output();
+        }
         p
     }
 
@@ -595,7 +595,8 @@ fn answers(pcap: &std::path::Path) -> Vec<Vec<String>> {
 /// `send -6` on a veth pair: the peer kernel answers the echo requests (sequence numbers
 /// counting up), sends Parameter Problem
 /// code 2 pointer 42 for a Hop-by-Hop option of type 0x80, skips type 0x1e and answers, and
-/// refuses routing type 0 with code 0 pointer 42; a frame whose extension headers exceed the
+/// refuses routing type 0 with code 0 pointer 42 and an SRH whose Segments Left is beyond its
+/// list with code 0 pointer 43; fragments are reassembled and answered; a frame whose extension headers exceed the
 /// MTU is refused before anything is sent.
 #[test]
 fn send6_gets_the_kernels_answers_on_a_veth_pair() {
@@ -671,6 +672,24 @@ fn send6_gets_the_kernels_answers_on_a_veth_pair() {
     assert!(
         rh0.contains(&row(&["4", "0", "42", "0x0000", "0", "1"])),
         "{rh0:?}"
+    );
+
+    // An SRH whose Segments Left (5) is beyond its list: Parameter Problem code 0 pointing at
+    // Segments Left (40 + 3 = 43), RFC 8754 §4.3.1.1. b is both the segment and DEST.
+    let sl = run(
+        "segleft",
+        &[
+            "--srh",
+            "2001:db8:6::2",
+            "--srh-segleft",
+            "5",
+            "--icmp-id",
+            "11",
+        ],
+    );
+    assert!(
+        sl.contains(&row(&["4", "0", "43", "0x000b", "0", "1"])),
+        "{sl:?}"
     );
 
     // 1400 data bytes over a 1280-byte MTU as fragments of 512 (behind the Hop-by-Hop header,
