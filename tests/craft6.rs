@@ -593,11 +593,11 @@ fn answers(pcap: &std::path::Path) -> Vec<Vec<String>> {
 }
 
 /// `send -6` on a veth pair: the peer kernel answers the echo requests (sequence numbers
-/// counting up), sends Parameter Problem
-/// code 2 pointer 42 for a Hop-by-Hop option of type 0x80, skips type 0x1e and answers, and
-/// refuses routing type 0 with code 0 pointer 42 and an SRH whose Segments Left is beyond its
-/// list with code 0 pointer 43; fragments are reassembled and answered; a frame whose extension headers exceed the
-/// MTU is refused before anything is sent.
+/// counting up), sends Parameter Problem code 2 pointer 42 for a Hop-by-Hop option of type
+/// 0x80, skips type 0x1e and answers, refuses routing type 0 with code 0 pointer 42 and an SRH
+/// whose Segments Left is beyond its list with code 0 pointer 43, reassembles our fragments
+/// and answers; a frame whose extension headers exceed the MTU is refused before anything is
+/// sent.
 #[test]
 fn send6_gets_the_kernels_answers_on_a_veth_pair() {
     if !common::can_run_lab() {
