@@ -53,9 +53,10 @@ pub struct LinkArgs {
     /// Send on this interface (default: the one the kernel routes DEST through).
     #[arg(short = 'I', long = "interface", value_name = "IFACE")]
     pub iface: Option<String>,
-    /// IPv4 source address (default: the interface's; any address may be given).
+    /// Source address (default: the interface's; any address may be given; IPv6 for
+    /// `craft -6`/`send -6`).
     #[arg(long = "src", value_name = "ADDR")]
-    pub src: Option<Ipv4Addr>,
+    pub src: Option<std::net::IpAddr>,
     /// Ethernet source address (default: the interface's).
     #[arg(long = "src-mac", value_name = "MAC")]
     pub src_mac: Option<String>,

@@ -51,6 +51,9 @@ pub struct CraftArgs {
 
 /// Run `craft`: exit 0.
 pub fn run(a: CraftArgs) -> Result<i32> {
+    if a.frame.is_v6() {
+        return run6(a);
+    }
     let spec = a.frame.spec()?;
     let ep = if a.frame.link.iface.is_some() {
         resolve_endpoints(&spec, &path_request(&a.frame.link)?, a.frame.link.backend)?
@@ -58,6 +61,30 @@ pub fn run(a: CraftArgs) -> Result<i32> {
         a.frame.offline_endpoints()?
     };
     let frame = spec.build(&ep)?;
+    output(&a, frame)
+}
+
+/// `craft -6`: built offline from the addresses given (the session resolves IPv4 paths only).
+fn run6(a: CraftArgs) -> Result<i32> {
+    let spec = a.frame.spec6()?;
+    let ep = a.frame.endpoints6(&spec)?;
+    let frame = spec.build(&ep)?;
+    let frames = match a.fragment {
+        Some(size) => super::frame::split6(
+            &frame,
+            pktforge::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            },
+        )?,
+        None => vec![frame],
+    };
+    write_and_print(&a, &frames)
+}
+
+/// Fragment as asked, write the pcap, print.
+fn output(a: &CraftArgs, frame: Vec<u8>) -> Result<i32> {
     let frames = match a.fragment {
         Some(size) => pktforge::send::split(
             &frame,
@@ -69,6 +96,11 @@ pub fn run(a: CraftArgs) -> Result<i32> {
         )?,
         None => vec![frame],
     };
+    write_and_print(a, &frames)
+}
+
+/// Write the pcap (if asked) and print the frames.
+fn write_and_print(a: &CraftArgs, frames: &[Vec<u8>]) -> Result<i32> {
     if let Some(p) = &a.pcap {
         let mut w = PcapWriter::create_as(
             p,
@@ -76,12 +108,12 @@ pub fn run(a: CraftArgs) -> Result<i32> {
             pktforge::link::capfile::LINKTYPE_ETHERNET,
             None,
         )?;
-        for f in &frames {
+        for f in frames {
             w.write(SystemTime::now(), f)?;
         }
         w.flush()?;
     }
-    print_frames(&frames, a.hex, a.json);
+    print_frames(frames, a.hex, a.json);
     Ok(0)
 }
 

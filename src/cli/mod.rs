@@ -256,6 +256,15 @@ pub fn options_request(a: &IpOptionArgs) -> Result<OptionsRequest> {
 
 /// The interface and address flags as a typed request.
 pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
+    let src = match a.src {
+        None => None,
+        Some(std::net::IpAddr::V4(s)) => Some(s),
+        Some(std::net::IpAddr::V6(s)) => {
+            return Err(Error::Invalid(format!(
+                "--src {s} is an IPv6 address: only craft -6 and send -6 take one"
+            )))
+        }
+    };
     // `-I ADDR` (iputils): the interface holding that address, and that address as source.
     let (iface, src) = match a.iface.as_deref().map(str::parse::<Ipv4Addr>) {
         Some(Ok(addr)) => {
@@ -265,9 +274,9 @@ pub fn path_request(a: &LinkArgs) -> Result<PathRequest> {
                 .ok_or_else(|| {
                     Error::invalid(Field::Iface, format!("no interface has the address {addr}"))
                 })?;
-            (Some(ifc.name), a.src.or(Some(addr)))
+            (Some(ifc.name), src.or(Some(addr)))
         }
-        _ => (a.iface.clone(), a.src),
+        _ => (a.iface.clone(), src),
     };
     Ok(PathRequest {
         dst: None,

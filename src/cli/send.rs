@@ -43,7 +43,7 @@ pub struct SendArgs {
     /// After sending, capture for SECS and decode what arrives (also while sending).
     #[arg(long, value_name = "SECS")]
     pub wait: Option<f64>,
-    /// What --wait shows (a tcpdump filter expression; default `icmp`).
+    /// What --wait shows (a tcpdump filter expression; default `icmp`, `icmp6` with -6).
     #[arg(long, value_name = "EXPR", default_value = "icmp")]
     pub filter: String,
     /// Send frames larger than the interface MTU anyway.
@@ -98,7 +98,10 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         (None, None) => Duration::from_secs(1),
     };
     let replay = !a.from_hex.is_empty() || a.from_pcap.is_some();
+    let v6 = !replay && a.frame.is_v6();
     let mut replayed = 1;
+    // Frames per packet (IPv6 fragments).
+    let mut per_packet = 1;
     let source = if replay {
         if !a.frame.vlan.vlan.is_empty() {
             return Err(Error::Invalid(
@@ -133,6 +136,55 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
         };
         replayed = frames.len() as u64;
         FrameSource::Raw { iface, frames }
+    } else if v6 {
+        // Built here from the addresses given; the session resolves IPv4 paths only.
+        let spec = a.frame.spec6()?;
+        let iface = a.frame.link.iface.clone().ok_or_else(|| {
+            Error::Invalid(
+                "send -6 needs -I IFACE and --dst-mac MAC (IPv6 paths are not resolved yet)".into(),
+            )
+        })?;
+        if a.frame.link.dst_mac.is_none() && !spec.wire_dst().is_multicast() {
+            return Err(Error::Invalid(
+                "send -6 needs --dst-mac MAC for a unicast destination (IPv6 next hops are \
+                 not resolved yet)"
+                    .into(),
+            ));
+        }
+        let ep = a.frame.endpoints6(&spec)?;
+        let frame = spec.build(&ep)?;
+        if a.fragment.is_none() {
+            check_mtu6(&spec, &frame, &iface, a.force)?;
+        }
+        // Frame i carries --icmp-seq + i, as for IPv4 (the 16-bit sequence repeats after
+        // 65536 frames, so at most that many are built and cycled through).
+        let mut frames = vec![frame];
+        let n = a.count.unwrap_or(1).min(65536);
+        if matches!(spec.transport, pktforge::craft::Transport::Icmp) && n > 1 {
+            let mut s = spec.clone();
+            for _ in 1..n {
+                s.icmp.seq = s.icmp.seq.wrapping_add(1);
+                frames.push(s.build(&ep)?);
+            }
+        }
+        // --fragment: each packet as its fragments, all of them sent per count.
+        if let Some(size) = a.fragment {
+            let plan = pktforge::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            };
+            let mut pieces = Vec::new();
+            for f in &frames {
+                for p in super::frame::split6(f, plan)? {
+                    check_mtu6(&spec, &p, &iface, a.force)?;
+                    pieces.push(p);
+                }
+            }
+            per_packet = (pieces.len() / frames.len()) as u64;
+            frames = pieces;
+        }
+        FrameSource::Raw { iface, frames }
     } else {
         FrameSource::Crafted {
             spec: Box::new(a.frame.spec()?),
@@ -142,21 +194,29 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
     // Unwritable outputs are refused before anything (ARP included) is sent.
     super::log::check_writable("--pcap", a.pcap.as_deref())?;
     let mut log = super::log::Log::open(a.log.as_deref())?;
-    let count = a.count.unwrap_or(replayed);
+    let count = a.count.unwrap_or(replayed) * per_packet;
     let req = SendRequest {
         source,
         count,
         period,
         wait,
-        show: Filter::compile(&a.filter)?,
+        show: Filter::compile(if a.frame.is_v6() && a.filter == "icmp" {
+            "icmp6"
+        } else {
+            &a.filter
+        })?,
         force: a.force,
         pcap: a.pcap.clone(),
         pcap_format: super::pcap_format(a.pcapng),
-        fragment: a.fragment.map(|size| pktforge::send::FragmentPlan {
-            size,
-            overlap: a.fragment_overlap,
-            reverse: a.fragment_reverse,
-        }),
+        // IPv6 fragments are made above.
+        fragment: a
+            .fragment
+            .filter(|_| !v6)
+            .map(|size| pktforge::send::FragmentPlan {
+                size,
+                overlap: a.fragment_overlap,
+                reverse: a.fragment_reverse,
+            }),
         dissect: a.verbose || (wait.is_some() && !a.quiet) || a.json,
         backend: a.frame.link.backend,
     };
@@ -209,4 +269,35 @@ pub fn run(a: SendArgs, stop: &Stop) -> Result<i32> {
     } else {
         0
     })
+}
+
+/// Refuse an IPv6 frame over the interface MTU before anything is sent, naming what its
+/// extension headers take (no router fragments IPv6: the packet would be dropped).
+fn check_mtu6(
+    spec: &pktforge::craft::v6::Frame6Spec,
+    frame: &[u8],
+    iface: &str,
+    force: bool,
+) -> Result<()> {
+    let Some(ifc) = pktforge::net::iface::list()?
+        .into_iter()
+        .find(|i| i.name == iface)
+    else {
+        return Err(Error::Invalid(format!("-I {iface}: no such interface")));
+    };
+    let l3 = frame.len() - 14 - 4 * spec.vlans.len();
+    let ext = spec
+        .exts
+        .iter()
+        .map(|e| e.buffer_len().unwrap_or(0))
+        .sum::<usize>();
+    if l3 > ifc.mtu as usize && !force {
+        return Err(Error::Invalid(format!(
+            "the IPv6 packet is {l3} bytes ({ext} of them extension headers), over the MTU {} \
+             of {iface}: IPv6 routers never fragment, so it would be dropped (shrink it, split \
+             it with --frag headers, or --force)",
+            ifc.mtu
+        )));
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! addresses a path supplies (MACs, source IP) are passed in. No I/O here.
 
 pub mod options;
+pub mod v6;
 
 use options::OptionsRequest;
 
