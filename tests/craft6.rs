@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use common::pktforge_here;
-use pktforge::link::pcap::PcapWriter;
+use pktforge::link::capfile::PcapWriter;
 
 /// Addresses every case shares.
 const ADDRS: &[&str] = &[
