@@ -13,8 +13,10 @@
 mod arp;
 mod ether;
 mod icmp;
+mod icmpv6;
 mod ipopt;
 mod ipv4;
+mod ipv6;
 mod link;
 mod oneline;
 mod render;
