@@ -476,7 +476,7 @@ fn options(n: &mut Node, h: &[u8], at: usize) {
                 c.push(Node::new(
                     "ipv6.opt.router_alert",
                     "Router Alert",
-                    format!("{what} ({v})"),
+                    format!("{v} ({what})"),
                     dat,
                     2,
                 ));
@@ -506,10 +506,10 @@ fn routing(n: &mut Node, h: &[u8], at: usize, dst: Ipv6Addr) {
     let r = RoutingHeader::new_unchecked(h);
     let (t, sl) = (r.routing_type(), r.segments_left());
     let tname = match t {
-        ROUTING_TYPE_0 => "Source Route (0) (deprecated by RFC 5095)",
-        2 => "Type 2 Routing (2)",
-        3 => "RPL Source Route (3)",
-        ROUTING_TYPE_SRH => "Segment Routing (4)",
+        ROUTING_TYPE_0 => "Source Route, deprecated by RFC 5095",
+        2 => "Type 2 Routing",
+        3 => "RPL Source Route",
+        ROUTING_TYPE_SRH => "Segment Routing",
         _ => "",
     };
     n.push(Node::new(
@@ -518,7 +518,7 @@ fn routing(n: &mut Node, h: &[u8], at: usize, dst: Ipv6Addr) {
         if tname.is_empty() {
             t.to_string()
         } else {
-            tname.to_string()
+            format!("{t} ({tname})")
         },
         at + 2,
         1,
