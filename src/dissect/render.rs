@@ -58,6 +58,11 @@ pub fn summary(bytes: &[u8]) -> String {
         .iter()
         .map(|t| format!("vlan {}, ", t.vid()))
         .collect();
+    if f.eth.ethertype == crate::wire::ETHERTYPE_IPV6 {
+        // IPv6 has no parsed form in `L3`: the tcpdump-style renderer walks it.
+        let line = super::OneLine::new(false, false).ethernet(bytes, bytes.len());
+        return format!("{vlan}{line}");
+    }
     match f.l3 {
         L3::Arp(a) => match a.op {
             1 => format!(
