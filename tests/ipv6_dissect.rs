@@ -32,9 +32,7 @@ fn a(s: &str) -> Ipv6Addr {
 /// A pcap (Ethernet) of `frames`, one second apart.
 fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
     let mut b = Vec::new();
-    for w in [0xa1b2c3d4u32] {
-        b.extend_from_slice(&w.to_le_bytes());
-    }
+    b.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     b.extend_from_slice(&2u16.to_le_bytes());
     b.extend_from_slice(&4u16.to_le_bytes());
     b.extend_from_slice(&0u32.to_le_bytes());
@@ -110,7 +108,7 @@ fn built_frames() -> Vec<Vec<u8>> {
             data: vec![1, 2],
         },
     ]));
-    v.push(frame(&ip(s, d), &[unk.clone()], echo(1, 3, 16)));
+    v.push(frame(&ip(s, d), std::slice::from_ref(&unk), echo(1, 3, 16)));
     // Destination Options with a Tunnel Encapsulation Limit.
     let dst = ExtHeaderRepr::DestOpts(OptionsRepr::new(vec![Ipv6Option::TunnelEncapLimit(4)]));
     v.push(frame(&ip(s, d), &[dst], echo(1, 4, 16)));
@@ -122,7 +120,7 @@ fn built_frames() -> Vec<Vec<u8>> {
     });
     v.push(frame(
         &ip(s, "2001:db8:1::1"),
-        &[rt0.clone()],
+        std::slice::from_ref(&rt0),
         echo(1, 5, 16),
     ));
     let srh = ExtHeaderRepr::Routing(RoutingRepr::Srh(SrhRepr::from_path(&[

@@ -539,7 +539,7 @@ fn ipv6_frames() -> Vec<Vec<u8>> {
     ]));
     let build =
         |exts: &[ExtHeaderRepr], up: &L6Repr| build_ipv6_frame(&eth, &ip, exts, up).unwrap();
-    let quoted = build(&[hbh.clone()], &echo)[14..].to_vec();
+    let quoted = build(std::slice::from_ref(&hbh), &echo)[14..].to_vec();
     vec![
         build(&[hbh], &echo),
         build(
