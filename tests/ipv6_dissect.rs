@@ -700,3 +700,32 @@ fn decode_explains_ipv6() {
     }
     assert!(!text.contains("malformed"), "{text}");
 }
+
+/// The records of `decode --json` and `capture --json -r` for IPv6 frames (addresses of the
+/// other family, extension headers, NDP, quotes) validate against the one event schema.
+#[test]
+fn ipv6_records_validate_against_the_schema() {
+    let schema: Value = serde_json::from_str(pktforge::event::JSON_SCHEMA).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let file = built_file();
+    for args in [
+        vec!["decode", "--json", "-r", file.to_str().unwrap()],
+        vec!["capture", "--json", "-r", file.to_str().unwrap()],
+    ] {
+        let o = pktforge(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let mut frames = 0;
+        for line in text.lines() {
+            let rec: Value = serde_json::from_str(line).unwrap();
+            let errors: Vec<String> = v.iter_errors(&rec).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{args:?}: {line}\n{}", errors.join("\n"));
+            if rec["type"] == "frame" {
+                frames += 1;
+                assert!(rec.to_string().contains("IP6 "), "{line}");
+            }
+        }
+        assert_eq!(frames, built_frames().len(), "{args:?}");
+    }
+    let _ = std::fs::remove_file(&file);
+}
