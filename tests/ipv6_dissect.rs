@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::pktforge_here as pktforge;
 use pktforge::wire::icmpv6::{Icmpv6Message, Icmpv6Repr, NdpOption};
@@ -21,8 +22,18 @@ use pktforge::wire::{
 };
 use serde_json::Value;
 
+/// A per-call number: the tests of this file run in parallel in one process.
+fn unique() -> u32 {
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
 fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("pfD-ipv6-{}-{name}", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "pfD-ipv6-{}-{}-{name}",
+        std::process::id(),
+        unique()
+    ))
 }
 
 fn a(s: &str) -> Ipv6Addr {
@@ -380,7 +391,7 @@ fn ours(flags: &[&str], file: &Path, filter: Option<&str>) -> Vec<String> {
 /// TCP SYN answered by RST.
 fn kernel_capture() -> PathBuf {
     let file = tmp("kernel.pcap");
-    let id = std::process::id() % 100_000;
+    let id = format!("{}x{}", std::process::id() % 100_000, unique());
     let (na, nr, nb) = (
         format!("pfDa{id}"),
         format!("pfDr{id}"),
@@ -699,6 +710,7 @@ fn decode_explains_ipv6() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
     assert!(!text.contains("malformed"), "{text}");
+    let _ = std::fs::remove_file(&file);
 }
 
 /// The records of `decode --json` and `capture --json -r` for IPv6 frames (addresses of the
