@@ -388,7 +388,7 @@ fn ours(flags: &[&str], file: &Path, filter: Option<&str>) -> Vec<String> {
 /// Kernel IPv6 traffic in throw-away namespaces a — r — b (2001:db8:1::/64, 2001:db8:3::/64,
 /// the r–b link at MTU 1280), captured by tcpdump on a's veth: NDP, echo with flow label and
 /// traffic class, Time Exceeded, Packet Too Big, fragments both ways, UDP Port Unreachable, a
-/// TCP SYN answered by RST.
+/// TCP SYN answered by RST, a TCP connection with data both ways.
 fn kernel_capture() -> PathBuf {
     let file = tmp("kernel.pcap");
     let id = format!("{}x{}", std::process::id() % 100_000, unique());
@@ -421,6 +421,13 @@ ip netns exec $A ping -6 -c1 -W1 -M do -s 1400 2001:db8:3::2 >/dev/null 2>&1 || 
 ip netns exec $A ping -6 -c1 -s 1400 2001:db8:3::2 >/dev/null
 ip netns exec $A traceroute -6 -n -q1 -m2 2001:db8:3::2 >/dev/null
 ip netns exec $A traceroute -6 -n -q1 -m2 -T -p 80 2001:db8:3::2 >/dev/null
+ip netns exec $B timeout 5 python3 -c 'import socket
+s = socket.socket(socket.AF_INET6); s.bind(("::", 7777)); s.listen()
+c, _ = s.accept(); c.recv(100); c.sendall(b"ok"); c.close()' & SP=$!
+sleep 0.5
+ip netns exec $A timeout 5 python3 -c 'import socket
+s = socket.create_connection(("2001:db8:3::2", 7777)); s.sendall(b"hello"); s.recv(10); s.close()'
+wait $SP
 sleep 1
 kill $TP; wait $TP || true
 "#,
@@ -441,9 +448,11 @@ fn built_file() -> PathBuf {
 /// -e and -v (the NDP options and MLD records -v lists included).
 #[test]
 fn ipv6_lines_equal_tcpdump_nn() {
+    let mut seen = Vec::new();
     for file in [built_file(), kernel_capture()] {
         for flags in [&[][..], &["-e"][..], &["-v"][..], &["-e", "-v"][..]] {
             let t = tcpdump(flags, &file, None);
+            seen.extend(t.iter().cloned());
             let p = ours(flags, &file, None);
             assert_eq!(t.len(), p.len(), "{flags:?} {}", file.display());
             assert!(t.len() >= 15, "{t:?}");
@@ -456,19 +465,51 @@ fn ipv6_lines_equal_tcpdump_nn() {
         }
         let _ = std::fs::remove_file(&file);
     }
+    // Every kind of line was among those compared.
+    for kind in [
+        "echo request, id",
+        "neighbor solicitation, who has",
+        "neighbor advertisement, tgt is",
+        "router advertisement",
+        "time exceeded in-transit for",
+        "packet too big, mtu 1280",
+        "unreachable port, 2001:db8:3::2 udp port",
+        "parameter problem, option - octet 42",
+        "frag (0|1232) ICMP6",
+        "HBH ",
+        "RT6 (len=",
+        "Flags [P.], seq 1:6, ack 1",
+        "flowlabel 0x12345",
+        "ethertype IPv6 (0x86dd)",
+        "source link-address option",
+    ] {
+        assert!(seen.iter().any(|l| l.contains(kind)), "no {kind:?} line");
+    }
 }
 
 /// tcpdump's filters `ip6`, `icmp6`, `ip6 proto 58`, `udp` select the same records.
 #[test]
 fn ipv6_filters_select_tcpdumps_records() {
-    let file = built_file();
-    for f in ["ip6", "icmp6", "ip6 proto 58", "udp", "tcp", "ip6 proto 0"] {
-        let t = tcpdump(&[], &file, Some(f));
-        let p = ours(&[], &file, Some(f));
-        assert_eq!(t, p, "filter {f}");
-        assert!(!t.is_empty() || f == "ip6 proto 0", "filter {f}");
+    for file in [built_file(), kernel_capture()] {
+        for f in [
+            "ip6",
+            "icmp6",
+            "ip6 proto 58",
+            "udp",
+            "tcp",
+            "ip6 proto 0",
+            "ip",
+        ] {
+            let t = tcpdump(&[], &file, Some(f));
+            let p = ours(&[], &file, Some(f));
+            assert_eq!(t, p, "filter {f}");
+            assert!(
+                !t.is_empty() || matches!(f, "ip6 proto 0" | "ip"),
+                "filter {f}"
+            );
+        }
+        let _ = std::fs::remove_file(&file);
     }
-    let _ = std::fs::remove_file(&file);
 }
 
 /// One field as text comparable with tshark: the first word, numbers as numbers.

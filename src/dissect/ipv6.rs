@@ -168,7 +168,7 @@ pub(super) fn dissect(
         match h {
             Ok(h) => {
                 walked = h.offset + h.bytes.len();
-                let n = ext_node(&h.kind, h.bytes, pstart + h.offset, v.dst());
+                let n = ext_node(&h.kind, h.bytes, pstart + h.offset);
                 if h.kind == ExtKind::Fragment {
                     let f = FragmentHeader::new_unchecked(h.bytes);
                     fragmented |= !f.is_atomic();
@@ -267,7 +267,7 @@ pub(super) fn dissect(
     pend
 }
 
-fn ext_node(kind: &ExtKind, h: &[u8], at: usize, dst: Ipv6Addr) -> Node {
+fn ext_node(kind: &ExtKind, h: &[u8], at: usize) -> Node {
     let (key, title) = match kind {
         ExtKind::HopByHop => ("ipv6.hopopts", "IPv6 Hop-by-Hop Option"),
         ExtKind::DestOpts => ("ipv6.dstopts", "Destination Options for IPv6"),
@@ -379,7 +379,7 @@ fn ext_node(kind: &ExtKind, h: &[u8], at: usize, dst: Ipv6Addr) -> Node {
     ));
     match kind {
         ExtKind::HopByHop | ExtKind::DestOpts => options(&mut n, h, at),
-        ExtKind::Routing => routing(&mut n, h, at, dst),
+        ExtKind::Routing => routing(&mut n, h, at),
         _ => n.push(data_node(h, 2, h.len())),
     }
     n
@@ -502,7 +502,7 @@ fn options(n: &mut Node, h: &[u8], at: usize) {
     }
 }
 
-fn routing(n: &mut Node, h: &[u8], at: usize, dst: Ipv6Addr) {
+fn routing(n: &mut Node, h: &[u8], at: usize) {
     let r = RoutingHeader::new_unchecked(h);
     let (t, sl) = (r.routing_type(), r.segments_left());
     let tname = match t {
@@ -651,7 +651,6 @@ fn routing(n: &mut Node, h: &[u8], at: usize, dst: Ipv6Addr) {
             }
         }
     }
-    let _ = dst;
 }
 
 fn srh_tlvs(n: &mut Node, mut b: &[u8], mut at: usize) {

@@ -1,6 +1,7 @@
 //! The one-line form of a frame as `tcpdump -nn` prints it (and `-v`, `-e`): TCP with its flags,
 //! sequence numbers relative to the connection, window and options; UDP with its length; ICMP
-//! in tcpdump's words; names for the IP protocols tcpdump names; ARP with the ARP length.
+//! in tcpdump's words; names for the IP protocols tcpdump names; ARP with the ARP length; IPv6
+//! with its extension headers (walked by the one walker), ICMPv6 and NDP as tcpdump prints them.
 //! Application protocols are not decoded: a line ends after the transport's `length N`.
 //!
 //! tcpdump numbers a TCP connection's sequence and acknowledgement numbers from the first
