@@ -171,6 +171,21 @@ fn built_frames() -> Vec<Vec<u8>> {
         L6Repr::Raw(58, body[64..].to_vec()),
     ));
     v.push(frame(&ip(s, d), &[fr(0, false)], echo(2, 2, 8)));
+    // AH (length 4: 24 bytes) before ICMPv6, ESP, No Next Header.
+    let mut ah = vec![0, 4, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 5];
+    ah.extend_from_slice(&[0xaa; 12]);
+    v.push(frame(
+        &ip(s, d),
+        &[ExtHeaderRepr::Raw {
+            protocol: 51,
+            bytes: ah,
+        }],
+        echo(3, 1, 8),
+    ));
+    let mut esp = vec![0, 0, 0x20, 0x02, 0, 0, 0, 9];
+    esp.extend_from_slice(&[0x55; 24]);
+    v.push(frame(&ip(s, d), &[], L6Repr::Raw(50, esp)));
+    v.push(frame(&ip(s, d), &[], L6Repr::Raw(59, vec![])));
     // UDP and TCP over IPv6, a UDP with a wrong checksum.
     v.push(frame(
         &ip(s, d),
@@ -560,6 +575,11 @@ const KEYS: &[&str] = &[
     "ipv6.fraghdr.offset",
     "ipv6.fraghdr.more",
     "ipv6.fraghdr.ident",
+    "ah.next_header",
+    "ah.spi",
+    "ah.sequence",
+    "esp.spi",
+    "esp.sequence",
     "icmpv6.type",
     "icmpv6.code",
     "icmpv6.checksum",

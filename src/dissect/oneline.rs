@@ -492,6 +492,20 @@ impl OneLine {
                     // tcpdump verifies no checksum behind a Fragment header, atomic or not.
                     fragmented = true;
                 }
+                ExtKind::Ah if h.bytes.len() >= 12 => {
+                    let a = h.bytes;
+                    let icv: String = a[12..].iter().map(|x| format!("{x:02x}")).collect();
+                    s.push_str("AH(");
+                    if self.verbose {
+                        let _ = write!(s, "length={}({}-bytes),", a[1], a.len());
+                    }
+                    let _ = write!(
+                        s,
+                        "spi=0x{:08x},seq=0x{:x},icv=0x{icv}): ",
+                        u32::from_be_bytes([a[4], a[5], a[6], a[7]]),
+                        u32::from_be_bytes([a[8], a[9], a[10], a[11]])
+                    );
+                }
                 ExtKind::Ah | ExtKind::Generic(_) => {
                     let _ = write!(s, "{} ", ip6_next_name(h.kind.protocol()));
                 }
@@ -509,6 +523,7 @@ impl OneLine {
                         plen.saturating_sub(offset)
                     );
                 }
+                Some(ChainEnd::NoNextHeader { .. }) => s.push_str("no next header"),
                 _ => {
                     s.truncate(s.trim_end().len());
                 }
@@ -1629,7 +1644,6 @@ pub fn ip_proto_name(p: u8) -> Option<&'static str> {
         50 => "ESP",
         51 => "AH",
         58 => "ICMPv6",
-        59 => "NONE",
         60 => "DSTOPTS",
         88 => "EIGRP",
         89 => "OSPF",
@@ -1733,9 +1747,8 @@ fn ip6_next_name(p: u8) -> &'static str {
         50 => "ESP",
         51 => "AH",
         58 => "ICMPv6",
-        59 => "NONE",
         _ => match ip_proto_name(p) {
-            Some(n) if p != 60 => n,
+            Some(n) if p != 59 && p != 60 => n,
             _ => "unknown",
         },
     }
