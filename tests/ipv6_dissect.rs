@@ -338,6 +338,35 @@ fn built_frames() -> Vec<Vec<u8>> {
         &[],
         icmp(Icmpv6Message::TimeExceeded {
             code: 0,
+            quote: probe.clone(),
+        }),
+    ));
+    // The other codes: unreachable route / prohibited / beyond scope / policy, reassembly time
+    // exceeded, unrecognized next header.
+    for code in [0, 1, 2, 5] {
+        v.push(frame(
+            &r1,
+            &[],
+            icmp(Icmpv6Message::DestUnreachable {
+                code,
+                quote: probe.clone(),
+            }),
+        ));
+    }
+    v.push(frame(
+        &ip(d, s),
+        &[],
+        icmp(Icmpv6Message::TimeExceeded {
+            code: 1,
+            quote: probe.clone(),
+        }),
+    ));
+    v.push(frame(
+        &ip(d, s),
+        &[],
+        icmp(Icmpv6Message::ParameterProblem {
+            code: 1,
+            pointer: 6,
             quote: probe,
         }),
     ));

@@ -684,7 +684,10 @@ impl OneLine {
                         }
                     }
                     c => {
+                        // tcpdump dumps the message after naming the code, and stops there.
                         let _ = write!(s, ", unknown unreach code ({c})");
+                        hex_lines(s, "\n\t", &b[..len.min(b.len())]);
+                        return;
                     }
                 }
             }
@@ -1661,6 +1664,17 @@ pub fn ip_proto_name(p: u8) -> Option<&'static str> {
     })
 }
 
+/// tcpdump's print_unknown_data: each line `prefix`, the offset, then 16 bytes in 2-byte words.
+fn hex_lines(s: &mut String, prefix: &str, b: &[u8]) {
+    for (i, line) in b.chunks(16).enumerate() {
+        let words: Vec<String> = line
+            .chunks(2)
+            .map(|w| w.iter().map(|x| format!("{x:02x}")).collect())
+            .collect();
+        let _ = write!(s, "{prefix}0x{:04x}:  {}", i * 16, words.join(" "));
+    }
+}
+
 /// NDP options as tcpdump -v lists them, a line each.
 fn nd_options(s: &mut String, mut b: &[u8]) {
     let life = |v: u32| {
@@ -1723,16 +1737,7 @@ fn nd_options(s: &mut String, mut b: &[u8]) {
                     life(u32::from_be_bytes([d[8], d[9], d[10], d[11]]))
                 );
             }
-            _ => {
-                // tcpdump's print_unknown_data: offset, then 16 bytes a line in 2-byte words.
-                for (i, line) in d[2..].chunks(16).enumerate() {
-                    let words: Vec<String> = line
-                        .chunks(2)
-                        .map(|w| w.iter().map(|x| format!("{x:02x}")).collect())
-                        .collect();
-                    let _ = write!(s, "\n\t  0x{:04x}:  {}", i * 16, words.join(" "));
-                }
-            }
+            _ => hex_lines(s, "\n\t  ", &d[2..]),
         }
         b = &b[l..];
     }
