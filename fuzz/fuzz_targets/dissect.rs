@@ -40,6 +40,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // The tcpdump-style line (IPv6 extension headers, ICMPv6 quotes, NDP options), all forms.
     for (v, e) in [(false, false), (true, false), (true, true)] {
         let line = OneLine::new(v, e).ethernet(data, data.len());
-        assert!(line.len() <= bound, "one-liner not linear: {} bytes", line.len());
+        assert!(
+            line.len() <= bound,
+            "one-liner not linear: {} bytes",
+            line.len()
+        );
     }
 });
