@@ -2,7 +2,8 @@
 # Compare `pktforge capture -r FILE` with `tcpdump -nn -r FILE` line by line, over every capture
 # file given (or every *.pcap / *.pcapng under the directories given), and report the share of
 # TCP/UDP lines that are equal up to the transport's `length N` (tcpdump goes on to decode
-# applications; pktforge stops there). Also counts the files each tool reads whole.
+# applications; pktforge stops there), and of ICMP6 lines equal whole. Also counts the files
+# each tool reads whole.
 #
 # Usage: benches/oneline_vs_tcpdump.sh [-e] [-v] FILE|DIR...
 #   -e, -v: passed to both tools (link level; IP header fields).
@@ -52,9 +53,13 @@ ports = re.compile(r"\.\d+ > [0-9a-f.:]+\.\d+: ")
 if len(q) != len(t):
     q = [""] * len(t)
 for i, tl in enumerate(t):
+    pl = p[i] if i < len(p) else ""
+    if " ICMP6, " in tl:
+        # ICMPv6 (echo, errors, NDP, MLD) is compared whole, -v continuation lines included.
+        print(f"icmp6\t{int(tl == pl)}\t{name}\t{tl!r}\t{pl!r}")
+        continue
     if not transport.search(q[i]):
         continue
-    pl = p[i] if i < len(p) else ""
     m = ports.search(tl)
     if m is None:
         continue
@@ -85,7 +90,10 @@ for kind in ("transport", "application"):
     pct = 100.0 * eq / len(r) if r else 0.0
     what = "TCP/UDP lines up to 'length N'" if kind == "transport" else "TCP/UDP lines tcpdump decodes further (compared up to the ports)"
     print(f"{what}: {eq} of {len(r)} equal ({pct:.1f}%)")
-r = [x for x in rows]
+r = [x for x in rows if x[0] == "icmp6"]
+eq = sum(int(x[1]) for x in r)
+print(f"ICMP6 lines (whole): {eq} of {len(r)} equal ({100.0 * eq / max(len(r), 1):.1f}%)")
+r = [x for x in rows if x[0] != "icmp6"]
 eq = sum(int(x[1]) for x in r)
 print(f"all TCP/UDP lines: {eq} of {len(r)} equal ({100.0 * eq / max(len(r), 1):.1f}%)")
 if keep:

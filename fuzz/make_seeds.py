@@ -48,6 +48,8 @@ for name, fr in sorted(frames.items()):
     put("dissect", name, fr)
     et = fr[12:14]
     off = 18 if et == b"\x81\x00" else 14
+    if fr[off - 2:off] == b"\x86\xdd" and len(fr) >= off + 40:
+        put("ipv6", name, fr[off:])
     if fr[off - 2:off] == b"\x08\x00" and len(fr) >= off + 20:
         ip = fr[off:]
         ihl = (ip[0] & 15) * 4

@@ -1,7 +1,7 @@
 //! The dissector: every field lies inside the frame, and the text and JSON output (and the
 //! one-line summary) are bounded by a constant times the frame size.
 #![no_main]
-use pktforge::dissect::{dissect_frame, hexdump_beside, render_text, summary};
+use pktforge::dissect::{dissect_frame, hexdump_beside, render_text, summary, OneLine};
 
 /// Output bytes allowed per frame byte, plus a fixed allowance (an empty frame still says
 /// why). The densest input measured (one-byte NOP options, nested quotes at the depth limit)
@@ -37,4 +37,13 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         data.len()
     );
     let _ = hexdump_beside(data, &lines);
+    // The tcpdump-style line (IPv6 extension headers, ICMPv6 quotes, NDP options), all forms.
+    for (v, e) in [(false, false), (true, false), (true, true)] {
+        let line = OneLine::new(v, e).ethernet(data, data.len());
+        assert!(
+            line.len() <= bound,
+            "one-liner not linear: {} bytes",
+            line.len()
+        );
+    }
 });

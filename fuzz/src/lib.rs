@@ -467,7 +467,11 @@ pub fn check_ipv6(data: &[u8]) {
         }
     }
     let fd = final_destination(ip.repr.dst, ip.repr.next_header, payload);
-    if let Some(ChainEnd::Upper { protocol: 58, offset }) = chain.end() {
+    if let Some(ChainEnd::Upper {
+        protocol: 58,
+        offset,
+    }) = chain.end()
+    {
         if let Ok(m) = Icmpv6Repr::parse_bytes(&payload[offset..], ip.repr.src, fd) {
             let _ = m.repr.message.describe();
             if let Some(Ok(q)) = m.repr.message.quote() {
@@ -484,7 +488,11 @@ pub fn check_ipv6(data: &[u8]) {
                 let again = Icmpv6Repr::parse_bytes(&b, ip.repr.src, fd)
                     .expect("an emitted ICMPv6 message parses");
                 assert_eq!(again.repr, m.repr, "ICMPv6: {}", hex(&payload[offset..]));
-                assert!(again.checksum_ok, "ICMPv6 checksum: {}", hex(&payload[offset..]));
+                assert!(
+                    again.checksum_ok,
+                    "ICMPv6 checksum: {}",
+                    hex(&payload[offset..])
+                );
             }
         }
     }

@@ -1,9 +1,12 @@
 //! Ethernet II and its VLAN tag stack (802.1Q, 802.1ad, 0x9100), read through [`EthernetFrame`].
 
-use super::{arp, data_node, finish, hex_preview, ipv4, mac_text, undecoded, Dissection, Node};
+use super::{
+    arp, data_node, finish, hex_preview, ipv4, ipv6, mac_text, undecoded, Dissection, Node,
+};
 use crate::wire::field::ether as field;
 use crate::wire::{
-    names, EthernetFrame, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN,
+    names, EthernetFrame, ETHERNET_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6,
+    ETHERTYPE_VLAN,
 };
 
 pub(super) fn ethertype_text(t: u16) -> String {
@@ -118,8 +121,12 @@ pub(super) fn dissect(b: &[u8]) -> Dissection {
     }
     let at = frame.header_len();
     match frame.ethertype() {
-        ETHERTYPE_IPV4 => {
-            let end = ipv4::dissect(b, at, b.len(), 0, &mut layers);
+        t @ (ETHERTYPE_IPV4 | ETHERTYPE_IPV6) => {
+            let end = if t == ETHERTYPE_IPV4 {
+                ipv4::dissect(b, at, b.len(), 0, &mut layers)
+            } else {
+                ipv6::dissect(b, at, b.len(), 0, &mut layers)
+            };
             if end < b.len() {
                 layers.push(Node::new(
                     "eth.padding",

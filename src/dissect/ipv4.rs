@@ -250,7 +250,7 @@ pub(super) fn dissect(
             pend,
             unverifiable,
             quoted,
-            (v.src(), v.dst()),
+            (v.src().into(), v.dst().into()),
             layers,
         );
     } else if pstart < pend {

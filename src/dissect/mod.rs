@@ -7,14 +7,17 @@
 //! ICMP error is dissected recursively; bytes that cannot be decoded end in an `undecoded` node
 //! and make the dissection incomplete. Nothing here panics on any input.
 //!
-//! One file per header (`ether`, `arp`, `ipv4`, `ipopt`, `icmp`, `udp`, `tcp`), each reading through the
+//! One file per header (`ether`, `arp`, `ipv4`, `ipopt`, `icmp`, `ipv6` with its extension
+//! headers, `icmpv6`, `udp`, `tcp`), each reading through the
 //! [`crate::wire`] views; the tree in `tree`, its text forms in `render`.
 
 mod arp;
 mod ether;
 mod icmp;
+mod icmpv6;
 mod ipopt;
 mod ipv4;
+mod ipv6;
 mod link;
 mod oneline;
 mod render;

@@ -1,6 +1,7 @@
 //! The one-line form of a frame as `tcpdump -nn` prints it (and `-v`, `-e`): TCP with its flags,
 //! sequence numbers relative to the connection, window and options; UDP with its length; ICMP
-//! in tcpdump's words; names for the IP protocols tcpdump names; ARP with the ARP length.
+//! in tcpdump's words; names for the IP protocols tcpdump names; ARP with the ARP length; IPv6
+//! with its extension headers (walked by the one walker), ICMPv6 and NDP as tcpdump prints them.
 //! Application protocols are not decoded: a line ends after the transport's `length N`.
 //!
 //! tcpdump numbers a TCP connection's sequence and acknowledgement numbers from the first
@@ -348,6 +349,8 @@ impl OneLine {
     }
 
     fn ipv6(&mut self, b: &[u8]) -> String {
+        use crate::wire::ipv6ext::{ExtKind, FragmentHeader, OptionIter, RoutingHeader};
+        use crate::wire::{ChainEnd, ExtChain};
         let mut s = String::new();
         if !self.link_level {
             s.push_str("IP6 ");
@@ -361,9 +364,10 @@ impl OneLine {
         let hlim = b[7];
         let mut a = [0u8; 16];
         a.copy_from_slice(&b[8..24]);
-        let src = IpAddr::V6(Ipv6Addr::from(a));
+        let src6 = Ipv6Addr::from(a);
         a.copy_from_slice(&b[24..40]);
-        let dst = IpAddr::V6(Ipv6Addr::from(a));
+        let dst6 = Ipv6Addr::from(a);
+        let (src, dst) = (IpAddr::V6(src6), IpAddr::V6(dst6));
         if self.verbose {
             let flow = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
             let class = (flow >> 20) & 0xff;
@@ -378,44 +382,456 @@ impl OneLine {
             }
             let _ = write!(
                 s,
-                "hlim {hlim}, next-header {} ({next}), payload length {plen}) ",
-                ip_proto_name(next).unwrap_or("unknown")
+                "hlim {hlim}, next-header {} ({next}) payload length: {plen}) ",
+                ip6_next_name(next)
             );
         }
         let end = (40 + plen).min(b.len());
         let payload = &b[40..end];
-        match next {
-            6 | 17 => self.transport(&mut s, src, dst, next, payload, plen, false),
-            58 => {
-                let _ = write!(s, "{src} > {dst}: ICMP6, ");
-                if payload.len() >= 8 && matches!(payload[0], 128 | 129) {
-                    let id = u16::from_be_bytes([payload[4], payload[5]]);
-                    let seq = u16::from_be_bytes([payload[6], payload[7]]);
-                    let what = if payload[0] == 128 {
-                        "request"
+        let _ = write!(s, "{src} > {dst}: ");
+        let mut chain = ExtChain::new(next, payload);
+        let mut fragmented = false;
+        let mut any_ext = false;
+        for h in &mut chain {
+            let Ok(h) = h else {
+                s.push_str("[|ip6]");
+                return s;
+            };
+            any_ext = true;
+            match h.kind {
+                ExtKind::HopByHop | ExtKind::DestOpts => {
+                    s.push_str(if h.kind == ExtKind::HopByHop {
+                        "HBH "
                     } else {
-                        "reply"
-                    };
-                    let _ = write!(s, "echo {what}, id {id}, seq {seq}, length {plen}");
-                } else if let Some(t) = payload.first() {
-                    let _ = write!(s, "{}, length {plen}", icmp6_name(*t));
-                } else {
-                    s.push_str("[|icmp6]");
+                        "DSTOPT "
+                    });
+                    if self.verbose {
+                        for o in OptionIter::new(h.bytes) {
+                            let Ok(o) = o else { break };
+                            let d = o.data;
+                            match o.opt_type {
+                                0 => s.push_str("(pad1)"),
+                                1 => s.push_str("(padn)"),
+                                5 if d.len() == 2 => {
+                                    let _ = write!(
+                                        s,
+                                        "(rtalert: 0x{:04x}) ",
+                                        u16::from_be_bytes([d[0], d[1]])
+                                    );
+                                }
+                                0xc2 if d.len() == 4 => {
+                                    let _ = write!(
+                                        s,
+                                        "(jumbo: {}) ",
+                                        u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+                                    );
+                                }
+                                t => {
+                                    let _ = write!(s, "(opt_type 0x{t:02x}: len={})", d.len());
+                                }
+                            }
+                        }
+                        s.push(' ');
+                    }
                 }
-            }
-            _ => {
-                let _ = write!(s, "{src} > {dst}: ");
-                match ip_proto_name(next) {
-                    Some(n) => {
-                        let _ = write!(s, "{n} {plen}");
+                ExtKind::Routing => {
+                    let r = RoutingHeader::new_unchecked(h.bytes);
+                    let t = r.routing_type();
+                    let _ = write!(s, "RT6 (len={}, type={t}", h.bytes[1]);
+                    let d = &h.bytes[4..];
+                    match t {
+                        0 => {
+                            let _ = write!(s, " [Deprecated], segleft={}", r.segments_left());
+                            if self.verbose {
+                                let _ = write!(
+                                    s,
+                                    ", rsv=0x{:x}",
+                                    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+                                );
+                            }
+                            for (i, c) in d[4..].chunks_exact(16).enumerate() {
+                                let mut o = [0u8; 16];
+                                o.copy_from_slice(c);
+                                let _ = write!(s, ", [{i}]{}", Ipv6Addr::from(o));
+                            }
+                        }
+                        4 => {
+                            let _ =
+                                write!(s, ", segleft={}, last-entry={}", r.segments_left(), d[0]);
+                            if self.verbose {
+                                let _ = write!(s, ", flags=0x{:x}", d[1]);
+                            }
+                            let _ = write!(s, ", tag={:x}", u16::from_be_bytes([d[2], d[3]]));
+                            let n = (usize::from(d[0]) + 1).min((d.len() - 4) / 16);
+                            for i in 0..n {
+                                let mut o = [0u8; 16];
+                                o.copy_from_slice(&d[4 + 16 * i..20 + 16 * i]);
+                                let _ = write!(s, ", [{i}]{}", Ipv6Addr::from(o));
+                            }
+                        }
+                        _ => {
+                            let _ = write!(s, ", segleft={}", r.segments_left());
+                        }
                     }
-                    None => {
-                        let _ = write!(s, "ip-proto-{next} {plen}");
+                    s.push_str(") ");
+                }
+                ExtKind::Fragment => {
+                    let f = FragmentHeader::new_unchecked(h.bytes);
+                    let off = usize::from(f.frag_offset()) * 8;
+                    let len = payload.len().saturating_sub(h.offset + 8);
+                    let len = plen.saturating_sub(h.offset + 8).max(len);
+                    if self.verbose {
+                        let _ = write!(s, "frag (0x{:08x}:{off}|{len})", f.ident());
+                    } else {
+                        let _ = write!(s, "frag ({off}|{len})");
                     }
+                    if off != 0 {
+                        return s;
+                    }
+                    s.push(' ');
+                    // tcpdump verifies no checksum behind a Fragment header, atomic or not.
+                    fragmented = true;
+                }
+                ExtKind::Ah if h.bytes.len() >= 12 => {
+                    let a = h.bytes;
+                    let icv: String = a[12..].iter().map(|x| format!("{x:02x}")).collect();
+                    s.push_str("AH(");
+                    if self.verbose {
+                        let _ = write!(s, "length={}({}-bytes),", a[1], a.len());
+                    }
+                    let _ = write!(
+                        s,
+                        "spi=0x{:08x},seq=0x{:x},icv=0x{icv}): ",
+                        u32::from_be_bytes([a[4], a[5], a[6], a[7]]),
+                        u32::from_be_bytes([a[8], a[9], a[10], a[11]])
+                    );
+                }
+                ExtKind::Ah | ExtKind::Generic(_) => {
+                    let _ = write!(s, "{} ", ip6_next_name(h.kind.protocol()));
                 }
             }
         }
+        let Some(ChainEnd::Upper { protocol, offset }) = chain.end() else {
+            match chain.end() {
+                Some(ChainEnd::Esp { offset }) if payload.len() >= offset + 8 => {
+                    let p = &payload[offset..];
+                    let _ = write!(
+                        s,
+                        "ESP(spi=0x{:08x},seq=0x{:x}), length {}",
+                        u32::from_be_bytes([p[0], p[1], p[2], p[3]]),
+                        u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
+                        plen.saturating_sub(offset)
+                    );
+                }
+                Some(ChainEnd::NoNextHeader { .. }) => s.push_str("no next header"),
+                _ => {
+                    s.truncate(s.trim_end().len());
+                }
+            }
+            return s;
+        };
+        let up = &payload[offset..];
+        let ulen = plen.saturating_sub(offset);
+        let fdst = IpAddr::V6(crate::wire::ipv6ext::final_destination(dst6, next, payload));
+        match protocol {
+            6 | 17 => {
+                let mut t = String::new();
+                if protocol == 6 {
+                    self.tcp(&mut t, (src, fdst), up, ulen, fragmented);
+                } else {
+                    udp(&mut t, src, fdst, up, ulen, fragmented);
+                }
+                if up.len() >= 4 {
+                    let (sp, dp) = (
+                        u16::from_be_bytes([up[0], up[1]]),
+                        u16::from_be_bytes([up[2], up[3]]),
+                    );
+                    let with = format!("{src}.{sp} > {fdst}.{dp}: ");
+                    let body = t.strip_prefix(&with).unwrap_or(&t).to_string();
+                    // The addresses are printed already; tcpdump repeats them beside the
+                    // ports only when the transport header follows the IPv6 header directly.
+                    if any_ext {
+                        let _ = write!(s, "{sp} > {dp}: ");
+                    } else {
+                        s.truncate(s.len() - format!("{src} > {dst}: ").len());
+                        let _ = write!(s, "{src}.{sp} > {dst}.{dp}: ");
+                    }
+                    let mut body = body;
+                    if protocol == 17
+                        && self.verbose
+                        && !fragmented
+                        && up.len() >= ulen
+                        && ulen >= 8
+                    {
+                        let ck = u16::from_be_bytes([up[6], up[7]]);
+                        let mut z = up[..ulen].to_vec();
+                        z[6] = 0;
+                        z[7] = 0;
+                        let right = transport_sum(src, fdst, 17, &z);
+                        let mark = if transport_sum(src, fdst, 17, &up[..ulen]) == 0 {
+                            "[udp sum ok] ".to_string()
+                        } else {
+                            format!("[bad udp cksum 0x{ck:04x} -> 0x{right:04x}!] ")
+                        };
+                        body.insert_str(0, &mark);
+                    }
+                    s.push_str(&body);
+                } else {
+                    s.push_str(&t);
+                }
+            }
+            58 => {
+                self.icmp6(&mut s, (src6, fdst), up, ulen, fragmented);
+            }
+            p => {
+                let _ = match ip_proto_name(p) {
+                    Some(n) => write!(s, "{n} {ulen}"),
+                    None => write!(s, "ip-proto-{p} {ulen}"),
+                };
+            }
+        }
         s
+    }
+
+    /// `ICMP6, ...` as tcpdump prints it (-v: the checksum checked, ND lengths first).
+    fn icmp6(
+        &self,
+        s: &mut String,
+        (src, dst): (Ipv6Addr, IpAddr),
+        b: &[u8],
+        len: usize,
+        fragmented: bool,
+    ) {
+        if b.len() < 4 {
+            s.push_str("[|icmp6]");
+            return;
+        }
+        let (t, code) = (b[0], b[1]);
+        if self.verbose && !fragmented && b.len() >= len {
+            let sum = transport_sum(IpAddr::V6(src), dst, 58, &b[..len]);
+            if sum == 0 {
+                s.push_str("[icmp6 sum ok] ");
+            } else {
+                let mut z = b[..len].to_vec();
+                z[2] = 0;
+                z[3] = 0;
+                let right = transport_sum(IpAddr::V6(src), dst, 58, &z);
+                let _ = write!(
+                    s,
+                    "[bad icmp6 cksum 0x{:04x} -> 0x{right:04x}!] ",
+                    u16::from_be_bytes([b[2], b[3]])
+                );
+            }
+        }
+        let _ = write!(s, "ICMP6, {}", icmp6_name(t));
+        if self.verbose && (133..=137).contains(&t) {
+            let _ = write!(s, ", length {len}");
+        }
+        let addr = |o: usize| -> Option<Ipv6Addr> {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(b.get(o..o + 16)?);
+            Some(Ipv6Addr::from(a))
+        };
+        // The invoking packet's destination (errors).
+        let qdst = addr(8 + 24);
+        match t {
+            1 => {
+                let Some(d) = qdst else {
+                    s.push_str("[|icmp6]");
+                    return;
+                };
+                match code {
+                    0 => {
+                        let _ = write!(s, ", unreachable route {d}");
+                    }
+                    1 => {
+                        let _ = write!(s, ",  unreachable prohibited {d}");
+                    }
+                    2 => {
+                        let _ = write!(
+                            s,
+                            ", beyond scope {d}, source address {}",
+                            addr(8 + 8).unwrap_or(Ipv6Addr::UNSPECIFIED)
+                        );
+                    }
+                    3 => {
+                        let _ = write!(s, ", unreachable address {d}");
+                    }
+                    4 => {
+                        s.push_str(", unreachable port");
+                        let q = &b[8..];
+                        let end = crate::wire::ipv6ext::upper_layer(q[6], &q[40..]);
+                        match end {
+                            Ok(crate::wire::ChainEnd::Upper { protocol, offset })
+                                if q.len() >= 40 + offset + 4 =>
+                            {
+                                let o = 40 + offset;
+                                let dport = u16::from_be_bytes([q[o + 2], q[o + 3]]);
+                                let _ = match protocol {
+                                    6 => write!(s, ", {d} tcp port {dport}"),
+                                    17 => write!(s, ", {d} udp port {dport}"),
+                                    _ => write!(
+                                        s,
+                                        ", {d} protocol {} port {dport} unreachable",
+                                        q[6]
+                                    ),
+                                };
+                            }
+                            _ => {
+                                s.push_str("[|icmp6]");
+                                return;
+                            }
+                        }
+                    }
+                    c => {
+                        // tcpdump dumps the message after naming the code, and stops there.
+                        let _ = write!(s, ", unknown unreach code ({c})");
+                        hex_lines(s, "\n\t", &b[..len.min(b.len())]);
+                        return;
+                    }
+                }
+            }
+            2 if b.len() >= 8 => {
+                let _ = write!(s, ", mtu {}", u32::from_be_bytes([b[4], b[5], b[6], b[7]]));
+            }
+            3 => match (code, qdst) {
+                (0, Some(d)) => {
+                    let _ = write!(s, " for {d}");
+                }
+                (1, _) => s.push_str(" (reassembly)"),
+                (0, None) => {
+                    s.push_str("[|icmp6]");
+                    return;
+                }
+                (c, _) => {
+                    let _ = write!(s, ", unknown code ({c})");
+                }
+            },
+            4 if b.len() >= 8 => {
+                let p = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+                let _ = match code {
+                    0 => write!(s, ", erroneous - octet {p}"),
+                    1 => write!(s, ", next header - octet {p}"),
+                    2 => write!(s, ", option - octet {p}"),
+                    c => write!(s, ", code-#{c}"),
+                };
+            }
+            128 | 129 if b.len() >= 8 => {
+                let _ = write!(
+                    s,
+                    ", id {}, seq {}",
+                    u16::from_be_bytes([b[4], b[5]]),
+                    u16::from_be_bytes([b[6], b[7]])
+                );
+            }
+            135 => match addr(8) {
+                Some(a) => {
+                    let _ = write!(s, ", who has {a}");
+                }
+                None => {
+                    s.push_str("[|icmp6]");
+                    return;
+                }
+            },
+            136 => match addr(8) {
+                Some(a) => {
+                    let _ = write!(s, ", tgt is {a}");
+                    if self.verbose {
+                        let f = b[4];
+                        let mut n = Vec::new();
+                        for (bit, name) in
+                            [(0x80, "router"), (0x40, "solicited"), (0x20, "override")]
+                        {
+                            if f & bit != 0 {
+                                n.push(name);
+                            }
+                        }
+                        let n = if n.is_empty() {
+                            "none".to_string()
+                        } else {
+                            n.join(", ")
+                        };
+                        let _ = write!(s, ", Flags [{n}]");
+                    }
+                }
+                None => {
+                    s.push_str("[|icmp6]");
+                    return;
+                }
+            },
+            137 => match (addr(8), addr(24)) {
+                (Some(tg), Some(d)) => {
+                    let _ = write!(s, ", {d} to {tg}");
+                }
+                _ => {
+                    s.push_str("[|icmp6]");
+                    return;
+                }
+            },
+            143 if b.len() >= 8 => {
+                let n = u16::from_be_bytes([b[6], b[7]]);
+                let _ = write!(s, ", {n} group record(s)");
+                if self.verbose {
+                    let mut o = 8;
+                    for _ in 0..n {
+                        let Some(a) = addr(o + 4) else { break };
+                        let kind = match b[o] {
+                            1 => "is_in".to_string(),
+                            2 => "is_ex".into(),
+                            3 => "to_in".into(),
+                            4 => "to_ex".into(),
+                            5 => "allow".into(),
+                            6 => "block".into(),
+                            k => format!("[invalid rtype {k}]"),
+                        };
+                        let ns = u16::from_be_bytes([b[o + 2], b[o + 3]]);
+                        let _ = write!(s, " [gaddr {a} {kind}, {ns} source(s)]");
+                        o += 20 + 16 * usize::from(ns) + 4 * usize::from(b[o + 1]);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.verbose && (133..=137).contains(&t) {
+            let from = match t {
+                133 => 8,
+                134 => 16,
+                135 | 136 => 24,
+                _ => 40,
+            };
+            if t == 134 && b.len() >= 16 {
+                let f = b[5];
+                let mut n = Vec::new();
+                for (bit, name) in [
+                    (0x80, "managed"),
+                    (0x40, "other stateful"),
+                    (0x20, "home agent"),
+                    (0x04, "proxy"),
+                ] {
+                    if f & bit != 0 {
+                        n.push(name);
+                    }
+                }
+                let n = if n.is_empty() {
+                    "none".to_string()
+                } else {
+                    n.join(", ")
+                };
+                let _ = write!(
+                    s,
+                    "\n\thop limit {}, Flags [{n}], pref {}, router lifetime {}s, reachable time {}ms, retrans timer {}ms",
+                    b[4],
+                    ["medium", "high", "rsv", "low"][usize::from((f >> 3) & 3)],
+                    u16::from_be_bytes([b[6], b[7]]),
+                    u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+                    u32::from_be_bytes([b[12], b[13], b[14], b[15]])
+                );
+            }
+            nd_options(s, b.get(from..len.min(b.len())).unwrap_or(&[]));
+        }
+        if !self.verbose {
+            let _ = write!(s, ", length {len}");
+        }
     }
 
     /// The IP payload, addresses included (TCP and UDP put ports beside them).
@@ -1231,7 +1647,6 @@ pub fn ip_proto_name(p: u8) -> Option<&'static str> {
         50 => "ESP",
         51 => "AH",
         58 => "ICMPv6",
-        59 => "NONE",
         60 => "DSTOPTS",
         88 => "EIGRP",
         89 => "OSPF",
@@ -1249,8 +1664,105 @@ pub fn ip_proto_name(p: u8) -> Option<&'static str> {
     })
 }
 
+/// tcpdump's print_unknown_data: each line `prefix`, the offset, then 16 bytes in 2-byte words.
+fn hex_lines(s: &mut String, prefix: &str, b: &[u8]) {
+    for (i, line) in b.chunks(16).enumerate() {
+        let words: Vec<String> = line
+            .chunks(2)
+            .map(|w| w.iter().map(|x| format!("{x:02x}")).collect())
+            .collect();
+        let _ = write!(s, "{prefix}0x{:04x}:  {}", i * 16, words.join(" "));
+    }
+}
+
+/// NDP options as tcpdump -v lists them, a line each.
+fn nd_options(s: &mut String, mut b: &[u8]) {
+    let life = |v: u32| {
+        if v == u32::MAX {
+            "infinity".to_string()
+        } else {
+            format!("{v}s")
+        }
+    };
+    while b.len() >= 2 {
+        let (t, units) = (b[0], usize::from(b[1]));
+        let l = units * 8;
+        if l == 0 || l > b.len() {
+            s.push_str("[|icmp6]");
+            return;
+        }
+        let name = match t {
+            1 => "source link-address",
+            2 => "destination link-address",
+            3 => "prefix info",
+            4 => "redirected header",
+            5 => "mtu",
+            7 => "advertisement interval",
+            8 => "homeagent information",
+            24 => "route info",
+            25 => "rdnss",
+            31 => "dnssl",
+            _ => "unknown",
+        };
+        let _ = write!(s, "\n\t  {name} option ({t}), length {l} ({units}): ");
+        let d = &b[..l];
+        match t {
+            1 | 2 => {
+                let mac: Vec<String> = d[2..].iter().map(|x| format!("{x:02x}")).collect();
+                s.push_str(&mac.join(":"));
+            }
+            5 if l == 8 => {
+                let _ = write!(s, " {}", u32::from_be_bytes([d[4], d[5], d[6], d[7]]));
+            }
+            3 if l == 32 => {
+                let mut o = [0u8; 16];
+                o.copy_from_slice(&d[16..32]);
+                let mut n = Vec::new();
+                for (bit, name) in [(0x80, "onlink"), (0x40, "auto"), (0x20, "router")] {
+                    if d[3] & bit != 0 {
+                        n.push(name);
+                    }
+                }
+                let n = if n.is_empty() {
+                    "none".to_string()
+                } else {
+                    n.join(", ")
+                };
+                let _ = write!(
+                    s,
+                    "{}/{}, Flags [{n}], valid time {}, pref. time {}",
+                    Ipv6Addr::from(o),
+                    d[2],
+                    life(u32::from_be_bytes([d[4], d[5], d[6], d[7]])),
+                    life(u32::from_be_bytes([d[8], d[9], d[10], d[11]]))
+                );
+            }
+            _ => hex_lines(s, "\n\t  ", &d[2..]),
+        }
+        b = &b[l..];
+    }
+}
+
+/// tcpdump's word for an IPv6 next header in `-v` (`next-header Options (0)`).
+fn ip6_next_name(p: u8) -> &'static str {
+    match p {
+        0 => "Options",
+        43 => "Routing",
+        44 => "Fragment",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        _ => match ip_proto_name(p) {
+            Some(n) if p != 59 && p != 60 => n,
+            _ => "unknown",
+        },
+    }
+}
+
 fn icmp6_name(t: u8) -> String {
     match t {
+        128 => "echo request".into(),
+        129 => "echo reply".into(),
         1 => "destination unreachable".into(),
         2 => "packet too big".into(),
         3 => "time exceeded in-transit".into(),
@@ -1264,7 +1776,7 @@ fn icmp6_name(t: u8) -> String {
         136 => "neighbor advertisement".into(),
         137 => "redirect".into(),
         143 => "multicast listener report v2".into(),
-        t => format!("type-#{t}"),
+        t => format!("unknown icmp6 type ({t})"),
     }
 }
 

@@ -39,7 +39,21 @@ fn node_lines(n: &Node, depth: usize, layer: bool, out: &mut Vec<String>) {
         // Nested layers (a quoted datagram's header) are shown as layers again.
         let is_layer = matches!(
             c.key.as_str(),
-            "icmp.quote.ip" | "icmp.quote.icmp" | "icmp.quote.data" | "undecoded"
+            "icmp.quote.ip"
+                | "icmp.quote.icmp"
+                | "icmp.quote.data"
+                | "icmp.quote.udp"
+                | "icmp.quote.tcp"
+                | "icmpv6.quote.ipv6"
+                | "icmpv6.quote.icmpv6"
+                | "icmpv6.quote.data"
+                | "ipv6.hopopts"
+                | "ipv6.dstopts"
+                | "ipv6.routing"
+                | "ipv6.fraghdr"
+                | "ah"
+                | "esp"
+                | "undecoded"
         );
         node_lines(c, depth + 1, is_layer, out);
     }
@@ -58,6 +72,11 @@ pub fn summary(bytes: &[u8]) -> String {
         .iter()
         .map(|t| format!("vlan {}, ", t.vid()))
         .collect();
+    if f.eth.ethertype == crate::wire::ETHERTYPE_IPV6 {
+        // IPv6 has no parsed form in `L3`: the tcpdump-style renderer walks it.
+        let line = super::OneLine::new(false, false).ethernet(bytes, bytes.len());
+        return format!("{vlan}{line}");
+    }
     match f.l3 {
         L3::Arp(a) => match a.op {
             1 => format!(

@@ -2,7 +2,7 @@
 //! verified over the IPv4 pseudo-header when every byte it covers is present. A segment quoted
 //! in an ICMP error usually holds only its first 8 bytes: ports and sequence number, no verdict.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::{data_node, hex, undecoded, Node, Status};
 use crate::wire::field::tcp as field;
@@ -18,7 +18,7 @@ pub(super) fn dissect(
     end: usize,
     unverifiable: Option<&str>,
     quoted: bool,
-    (src, dst): (Ipv4Addr, Ipv4Addr),
+    (src, dst): (IpAddr, IpAddr),
     layers: &mut Vec<Node>,
 ) {
     let m = &b[at..end];
@@ -132,11 +132,23 @@ pub(super) fn dissect(
     );
     if let Some(why) = unverifiable {
         ck_node.value.push_str(&format!(" (not verifiable: {why})"));
-    } else if v.verify_checksum(src, dst) {
-        ck_node = ck_node.with(Status::Good);
     } else {
-        ck_node = ck_node.with(Status::Bad {
-            expected: format!("0x{:04x}", v.right_checksum(src, dst)),
+        let (ok, right) = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => (v.verify_checksum(s, d), v.right_checksum(s, d)),
+            (IpAddr::V4(_), IpAddr::V6(_)) | (IpAddr::V6(_), IpAddr::V4(_)) => (true, 0),
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                let mut z = m.to_vec();
+                let mut c = TcpPacket::new_unchecked(&mut z[..]);
+                c.fill_checksum_v6(s, d);
+                (v.verify_checksum_v6(s, d), c.checksum())
+            }
+        };
+        ck_node = ck_node.with(if ok {
+            Status::Good
+        } else {
+            Status::Bad {
+                expected: format!("0x{right:04x}"),
+            }
         });
     }
     n.push(ck_node);

@@ -507,3 +507,136 @@ fn named_options_and_their_fields() {
         ])
     );
 }
+
+/// IPv6 frames of every header kind: Hop-by-Hop with an unknown option, an SRH, a first
+/// fragment, an NDP Router Advertisement with options, a Parameter Problem quoting a packet
+/// behind its Hop-by-Hop header, and TCP.
+fn ipv6_frames() -> Vec<Vec<u8>> {
+    use crate::wire::icmpv6::{Icmpv6Message, Icmpv6Repr, NdpOption};
+    use crate::wire::ipv6ext::{FragmentRepr, Ipv6Option, OptionsRepr, RoutingRepr, SrhRepr};
+    use crate::wire::{
+        build_ipv6_frame, EthernetRepr, ExtHeaderRepr, Ipv6Repr, L6Repr, MacAddr, TcpRepr,
+        VlanStack, ETHERTYPE_IPV6,
+    };
+    let eth = EthernetRepr {
+        dst: MacAddr::new(2, 0, 0, 0, 0, 1),
+        src: MacAddr::new(2, 0, 0, 0, 0, 2),
+        vlans: VlanStack::default(),
+        ethertype: ETHERTYPE_IPV6,
+    };
+    let (s, d): (std::net::Ipv6Addr, std::net::Ipv6Addr) = (
+        "2001:db8:1::2".parse().unwrap(),
+        "2001:db8:3::2".parse().unwrap(),
+    );
+    let ip = Ipv6Repr::new(s, d, 0);
+    let echo = L6Repr::Icmpv6(Icmpv6Repr::echo_request(1, 1, vec![7; 16]));
+    let hbh = ExtHeaderRepr::HopByHop(OptionsRepr::new(vec![
+        Ipv6Option::RouterAlert(0),
+        Ipv6Option::Raw {
+            opt_type: 0x80,
+            data: vec![1, 2],
+        },
+    ]));
+    let build =
+        |exts: &[ExtHeaderRepr], up: &L6Repr| build_ipv6_frame(&eth, &ip, exts, up).unwrap();
+    let quoted = build(std::slice::from_ref(&hbh), &echo)[14..].to_vec();
+    vec![
+        build(&[hbh], &echo),
+        build(
+            &[ExtHeaderRepr::Routing(RoutingRepr::Srh(
+                SrhRepr::from_path(&["2001:db8:2::1".parse().unwrap(), d]),
+            ))],
+            &echo,
+        ),
+        build(
+            &[ExtHeaderRepr::Fragment(FragmentRepr {
+                offset: 0,
+                more: true,
+                ident: 7,
+            })],
+            &echo,
+        ),
+        build(
+            &[],
+            &L6Repr::Icmpv6(Icmpv6Repr::new(Icmpv6Message::RouterAdvertisement {
+                cur_hop_limit: 64,
+                managed: true,
+                other: true,
+                preference: 3,
+                router_lifetime: 1800,
+                reachable_time: 0,
+                retrans_timer: 0,
+                options: vec![
+                    NdpOption::SourceLinkLayer(MacAddr::new(2, 0, 0, 0, 0, 2)),
+                    NdpOption::Mtu(1280),
+                    NdpOption::PrefixInformation {
+                        prefix_len: 64,
+                        on_link: true,
+                        autonomous: false,
+                        valid_lifetime: u32::MAX,
+                        preferred_lifetime: 0,
+                        prefix: "2001:db8:1::".parse().unwrap(),
+                    },
+                ],
+            })),
+        ),
+        build(
+            &[],
+            &L6Repr::Icmpv6(Icmpv6Repr::new(Icmpv6Message::ParameterProblem {
+                code: 2,
+                pointer: 42,
+                quote: quoted,
+            })),
+        ),
+        build(&[], &L6Repr::Tcp(TcpRepr::new(40000, 80, 0x002))),
+    ]
+}
+
+fn read_everything(b: &[u8]) {
+    let d = dissect_frame(b);
+    for n in d.nodes() {
+        assert!(n.offset + n.len <= b.len(), "{n:?} in {}", super::hex(b));
+    }
+    let _ = render_text(&d);
+    let _ = summary(b);
+    for (v, e) in [(false, false), (true, false), (true, true)] {
+        let _ = super::OneLine::new(v, e).ethernet(b, b.len());
+    }
+}
+
+/// Malformed IPv6 frames never panic the dissector or the one-liner: every prefix of each
+/// kind of frame, and every byte of it flipped to 0x00, 0xff and its complement.
+#[test]
+fn ipv6_every_prefix_and_flipped_byte_never_panics() {
+    let frames = ipv6_frames();
+    for f in &frames {
+        let d = dissect_frame(f);
+        assert!(d.complete, "{d:#?}");
+        for n in 0..=f.len() {
+            read_everything(&f[..n]);
+        }
+        for i in 14..f.len() {
+            for x in [0u8, 0xff, !f[i], f[i] ^ 0x01] {
+                let mut g = f.clone();
+                g[i] = x;
+                read_everything(&g);
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn ipv6_random_payloads_never_panic(
+        nh in any::<u8>(),
+        bytes in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let mut f = hex("020000000001 020000000002 86dd 60000000");
+        f.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+        f.extend_from_slice(&[nh, 64]);
+        f.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        f.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        f.extend(&bytes);
+        read_everything(&f);
+    }
+}

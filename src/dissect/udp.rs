@@ -1,7 +1,7 @@
 //! UDP, read through [`UdpPacket`]; the checksum verified over the IPv4 pseudo-header when
 //! every byte it covers is present.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use super::{data_node, undecoded, Node, Status};
 use crate::wire::field::udp as field;
@@ -16,7 +16,7 @@ pub(super) fn dissect(
     end: usize,
     unverifiable: Option<&str>,
     quoted: bool,
-    (src, dst): (Ipv4Addr, Ipv4Addr),
+    (src, dst): (IpAddr, IpAddr),
     layers: &mut Vec<Node>,
 ) {
     let m = &b[at..end];
@@ -99,14 +99,28 @@ pub(super) fn dissect(
         ck_node.value.push_str(" (none)");
     } else if let Some(why) = unverifiable {
         ck_node.value.push_str(&format!(" (not verifiable: {why})"));
-    } else if let Some(ok) = v.verify_checksum(src, dst) {
-        ck_node = ck_node.with(if ok {
-            Status::Good
-        } else {
-            Status::Bad {
-                expected: format!("0x{:04x}", v.right_checksum(src, dst)),
-            }
-        });
+    } else {
+        let verdict = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => v
+                .verify_checksum(s, d)
+                .map(|ok| (ok, v.right_checksum(s, d))),
+            (IpAddr::V6(s), IpAddr::V6(d)) => v.verify_checksum_v6(s, d).map(|ok| {
+                let mut z = m.to_vec();
+                let mut c = UdpPacket::new_unchecked(&mut z[..]);
+                c.fill_checksum_v6(s, d);
+                (ok, c.checksum())
+            }),
+            _ => None,
+        };
+        if let Some((ok, right)) = verdict {
+            ck_node = ck_node.with(if ok {
+                Status::Good
+            } else {
+                Status::Bad {
+                    expected: format!("0x{right:04x}"),
+                }
+            });
+        }
     }
     n.push(ck_node);
     layers.push(n);
