@@ -97,6 +97,16 @@ pub enum Field {
     FragmentOverlap,
     /// The VLAN tag stack frames carry.
     Vlan,
+    /// A benchmark's frame size (with FCS).
+    FrameSize,
+    /// A benchmark's loss bound, percent.
+    LossBound,
+    /// A benchmark trial's length.
+    Trial,
+    /// A benchmark search's resolution.
+    Precision,
+    /// A benchmark's starting (maximum) rate.
+    MaxRate,
 }
 
 impl Field {
@@ -145,6 +155,11 @@ impl Field {
             Field::Fragment => "fragment size",
             Field::FragmentOverlap => "fragment overlap",
             Field::Vlan => "VLAN tags",
+            Field::FrameSize => "frame size",
+            Field::LossBound => "loss bound",
+            Field::Trial => "trial length",
+            Field::Precision => "precision",
+            Field::MaxRate => "max rate",
         }
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! | layer | module | what it does |
 //! | --- | --- | --- |
+//! | bench | [`bench`] | RFC 2544 benchmarks: a driver of drivers (each trial a blast) |
 //! | request | [`probe`], [`send`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
 //! | session | [`session`] | what every driver opens its run through: resolve, link, `lo`, next hop, capture file |
 //! | resolve | [`net`] | interface, route and source address from the kernel |
@@ -71,6 +72,7 @@
 //! time: everything else works, a capture takes every frame or a [`filter::Filter`] of your own
 //! BPF instructions, and a filter expression (a capture file's) is refused with the reason.
 
+pub mod bench;
 pub mod blast;
 pub mod capture;
 pub mod craft;
