@@ -7,7 +7,7 @@
 //!
 //! | layer | module | what it does |
 //! | --- | --- | --- |
-//! | bench | [`bench`] | RFC 2544 benchmarks: a driver of drivers (each trial a blast) |
+//! | bench | [`bench`](mod@bench) | RFC 2544 benchmarks: a driver of drivers (each trial a blast) |
 //! | request | [`probe`], [`send`], [`blast`], [`reflect`], [`craft`] | typed requests and the drivers that run them |
 //! | session | [`session`] | what every driver opens its run through: resolve, link, `lo`, next hop, capture file |
 //! | resolve | [`net`] | interface, route and source address from the kernel |

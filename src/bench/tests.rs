@@ -5,6 +5,7 @@ use super::*;
 use crate::event::Event;
 
 /// A device forwarding up to `cap` frames per second and holding `queue` frames in bursts.
+#[allow(clippy::type_complexity)]
 fn device(
     cap: f64,
     queue: u64,

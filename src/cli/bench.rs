@@ -118,9 +118,11 @@ fn parse_tests(list: &[String]) -> Result<Vec<BenchTest>> {
                 BenchTest::FrameLoss,
                 BenchTest::BackToBack,
             ],
-            other => return Err(Error::Invalid(format!(
+            other => {
+                return Err(Error::Invalid(format!(
                 "--test {other:?}: expected throughput, latency, frame-loss, back-to-back or all"
-            ))),
+            )))
+            }
         };
         for a in add {
             if !out.contains(a) {
