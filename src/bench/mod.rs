@@ -624,7 +624,8 @@ fn throughput(
     t.trial.passed = passes(&t.trial, bound);
     on_event(&Event::BenchTrial(t.trial.clone()));
     result.trials = 1;
-    let max = first_rate.unwrap_or(t.trial.achieved_pps);
+    // What the trial really offered: the sender may fall short of a rate asked of it.
+    let max = offered(first_rate, &t.trial);
     if t.interrupted {
         result.interrupted = true;
         return (result, Some(max));
@@ -637,9 +638,9 @@ fn throughput(
     };
     if t.trial.passed {
         // The device took all the sender offered: the result is the sender's limit (or the
-        // given maximum).
+        // given maximum, when the sender reached it).
         set(&mut result, max, &t.trial);
-        result.sender_limited = first_rate.is_none();
+        result.sender_limited = first_rate.is_none_or(|r| max < r);
         return (result, Some(max));
     }
     let (mut low, mut high) = (0.0f64, max);
@@ -667,14 +668,30 @@ fn throughput(
             result.interrupted = true;
             break;
         }
+        let got = offered(Some(rate), &t.trial);
         if t.trial.passed {
-            low = rate;
-            set(&mut result, rate, &t.trial);
+            low = got;
+            set(&mut result, got, &t.trial);
+            if got < rate {
+                // The sender fell short of the rate asked: the device took all it could
+                // send, and no higher rate can be tried.
+                result.sender_limited = true;
+                break;
+            }
         } else {
-            high = rate;
+            high = got;
         }
     }
     (result, Some(max))
+}
+
+/// Frames per second a trial offered: the rate asked, unless the sender fell more than 1 %
+/// short of it (then what it achieved); the achieved rate for a trial at the maximum.
+pub fn offered(asked: Option<f64>, t: &BenchTrial) -> f64 {
+    match asked {
+        Some(r) if t.achieved_pps >= 0.99 * r => r,
+        _ => t.achieved_pps,
+    }
 }
 
 /// RFC 2544 26.2: trials at the throughput rate; percentiles over the frames, the RFC's

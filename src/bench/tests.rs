@@ -102,6 +102,26 @@ fn a_device_that_takes_everything_gives_the_sender_limit() {
 }
 
 #[test]
+fn a_sender_short_of_the_rate_asked_is_not_credited_with_it() {
+    let mut r = req();
+    r.sizes = vec![64];
+    r.tests = vec![BenchTest::Throughput];
+    r.max_rate = MaxRate::Pps(100_000.0);
+    // The device takes 50 kpps, but the sender reaches only 30 kpps.
+    let mut n = 0;
+    let mut dev = device(50_000.0, 0, &mut n);
+    let mut slow = |size, rate: Option<f64>, burst, test, n, ev: &mut dyn FnMut(&Event)| {
+        let r = rate.map(|r| r.min(30_000.0));
+        let mut t = dev(size, r, burst, test, n, ev)?;
+        t.trial.rate_pps = rate;
+        Some(t)
+    };
+    let (_, res) = bench_sizes(&r, &mut slow, &mut |_| {});
+    assert_eq!(res[0].rate_pps, 30_000.0, "{res:?}");
+    assert!(res[0].sender_limited);
+}
+
+#[test]
 fn pdr_is_a_second_search_above_ndr() {
     let mut r = req();
     r.sizes = vec![64];
