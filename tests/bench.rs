@@ -262,3 +262,71 @@ fn bench_stopped_by_sigint_prints_the_results_found_so_far() {
         .unwrap_or_else(|| panic!("no throughput row: {text}"));
     assert!(row.contains("1518") && row.contains("kpps"), "{row}");
 }
+
+#[test]
+fn bench_frame_loss_and_back_to_back_against_the_token_bucket() {
+    if !common::can_run_lab() {
+        return;
+    }
+    let lab = common::lab();
+    shape(&lab);
+    let out = pktforge(
+        &lab,
+        Host::A,
+        &[
+            "bench",
+            "--test",
+            "frame-loss,back-to-back",
+            "--size",
+            "512",
+            "--trial",
+            "0.5",
+            "--wait",
+            "0.3",
+            "--max-rate",
+            "100mbit",
+            "--burst-max",
+            "2000",
+            "--json",
+            B,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recs = records(&out);
+    let v = common::schema_validator();
+    for r in &recs {
+        assert!(v.is_valid(r), "{r}");
+    }
+    let results: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["type"] == "bench_result")
+        .collect();
+    // Frame loss: 100 % of 100 Mbit/s is 23.5 kpps of 512-byte frames against the bucket's
+    // 12.3 kpps: about 1 − 12.3/23.5 = 48 % lost (less what the queue holds); the steps go
+    // down until two trials lose nothing, which happens at or below 50 % (11.7 kpps).
+    let fl: Vec<&&Value> = results
+        .iter()
+        .filter(|r| r["test"] == "frame_loss")
+        .collect();
+    assert_eq!(fl[0]["percent_of_max"], 100.0);
+    let first = fl[0]["loss_percent"].as_f64().unwrap();
+    assert!((35.0..55.0).contains(&first), "loss at 100 %: {first}");
+    let n = fl.len();
+    assert!(
+        (2..=10).contains(&n) && fl[n - 1]["percent_of_max"].as_f64().unwrap() <= 50.0,
+        "{fl:?}"
+    );
+    assert_eq!(fl[n - 1]["loss_percent"], 0.0);
+    assert_eq!(fl[n - 2]["loss_percent"], 0.0);
+    // Back-to-back: the bucket's queue holds 20 ms at 50 Mbit/s + the 8 kB burst = 133,192
+    // bytes = 262 frames of 508 bytes; a burst that long passes whatever the sender's speed.
+    let b2b = results
+        .iter()
+        .find(|r| r["test"] == "back_to_back")
+        .expect("back-to-back result");
+    let burst = b2b["burst"].as_u64().unwrap();
+    assert!(burst >= 262, "{b2b}");
+    if b2b["sender_limited"] == false {
+        assert!(burst < 2000, "{b2b}");
+    }
+}
