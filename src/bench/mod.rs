@@ -362,14 +362,9 @@ impl Runner<'_> {
         b.wait = self.req.wait;
         // A fresh identifier (UDP: source port) per trial: answers to an earlier trial that
         // arrive late are not this trial's.
-        let threads = b.threads.max(1) as u32;
-        let top = 0x10000u32 - threads;
-        let mut id = u32::from(self.next_id);
-        if id == 0 || id > top {
-            id = 1;
-        }
-        b.id = id as u16;
-        self.next_id = (id + threads).min(0xffff) as u16;
+        let (id, next) = trial_id(self.next_id, b.threads);
+        b.id = id;
+        self.next_id = next;
         let mut fwd = |ev: &Event| {
             if let Event::Notice(n) = ev {
                 if !self.notice_sent {
@@ -406,6 +401,18 @@ impl Runner<'_> {
             _ => self.req.loss_percent,
         }
     }
+}
+
+/// The identifier (UDP: source port) of a trial whose threads use `id .. id + threads`, from
+/// the next free one, and the next trial's: never 0, never past 65535, wrapping to 1.
+pub fn trial_id(next: u16, threads: usize) -> (u16, u16) {
+    let threads = threads.max(1) as u32;
+    let top = 0x10000u32 - threads;
+    let mut id = u32::from(next);
+    if id == 0 || id > top {
+        id = 1;
+    }
+    (id as u16, ((id + threads) & 0xffff) as u16)
 }
 
 /// A trial's record from blast's summary; `passed` against the loss bound `bound` (the
@@ -644,8 +651,16 @@ fn throughput(
         return (result, Some(max));
     }
     let (mut low, mut high) = (0.0f64, max);
+    // Nothing passing down to the resolution's share of the maximum: the result is 0.
+    let floor = match req.precision {
+        Precision::Percent(p) => max * p / 100.0,
+        Precision::Absolute(n) => n,
+    };
     let mut n = 1;
-    while !req.precision.reached(low, high) && n < MAX_SEARCH_TRIALS {
+    while !req.precision.reached(low, high)
+        && !(low == 0.0 && high <= floor)
+        && n < MAX_SEARCH_TRIALS
+    {
         n += 1;
         let rate = (low + high) / 2.0;
         on_event(&Event::BenchStep(BenchStep {

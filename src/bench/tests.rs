@@ -122,6 +122,40 @@ fn a_sender_short_of_the_rate_asked_is_not_credited_with_it() {
 }
 
 #[test]
+fn a_device_that_passes_nothing_ends_the_search_at_the_resolution() {
+    let mut r = req();
+    r.sizes = vec![64];
+    r.tests = vec![BenchTest::Throughput];
+    r.max_rate = MaxRate::Pps(1000.0);
+    r.precision = Precision::Percent(25.0);
+    let mut n = 0;
+    let (_, res) = bench_sizes(&r, &mut device(0.0, 0, &mut n), &mut |_| {});
+    assert_eq!(res[0].rate_pps, 0.0);
+    // 1000, 500, 250 (= 25 % of the maximum): nothing passes.
+    assert_eq!(n, 3);
+}
+
+#[test]
+fn every_trial_gets_identifiers_no_earlier_trial_used() {
+    // One thread: consecutive trials never share an identifier (an answer to an earlier
+    // trial is not matched by a later one), across the wrap as well.
+    let (mut next, mut seen) = (65530u16, Vec::new());
+    for _ in 0..20 {
+        let (id, n) = trial_id(next, 1);
+        assert_ne!(id, 0);
+        assert!(!seen.contains(&id), "{id} reused: {seen:?}");
+        seen.push(id);
+        next = n;
+    }
+    // Four threads use id .. id + 4: the ranges of consecutive trials do not overlap.
+    let (a, n) = trial_id(100, 4);
+    let (b, _) = trial_id(n, 4);
+    assert_eq!((a, b), (100, 104));
+    let (c, _) = trial_id(65533, 4);
+    assert_eq!(c, 1, "65533 + 4 threads would run past 65535");
+}
+
+#[test]
 fn pdr_is_a_second_search_above_ndr() {
     let mut r = req();
     r.sizes = vec![64];
