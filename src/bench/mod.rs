@@ -657,10 +657,9 @@ fn throughput(
         Precision::Absolute(n) => n,
     };
     let mut n = 1;
-    while !req.precision.reached(low, high)
-        && !(low == 0.0 && high <= floor)
-        && n < MAX_SEARCH_TRIALS
-    {
+    let done =
+        |low: f64, high: f64| req.precision.reached(low, high) || (low == 0.0 && high <= floor);
+    while !done(low, high) && n < MAX_SEARCH_TRIALS {
         n += 1;
         let rate = (low + high) / 2.0;
         on_event(&Event::BenchStep(BenchStep {
