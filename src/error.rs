@@ -99,6 +99,16 @@ pub enum Field {
     Vlan,
     /// The destination address (and its scope).
     Destination,
+    /// A benchmark's frame size (with FCS).
+    FrameSize,
+    /// A benchmark's loss bound, percent.
+    LossBound,
+    /// A benchmark trial's length.
+    Trial,
+    /// A benchmark search's resolution.
+    Precision,
+    /// A benchmark's starting (maximum) rate.
+    MaxRate,
 }
 
 impl Field {
@@ -148,6 +158,11 @@ impl Field {
             Field::FragmentOverlap => "fragment overlap",
             Field::Vlan => "VLAN tags",
             Field::Destination => "destination",
+            Field::FrameSize => "frame size",
+            Field::LossBound => "loss bound",
+            Field::Trial => "trial length",
+            Field::Precision => "precision",
+            Field::MaxRate => "max rate",
         }
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! | layer | modules | what they do |
 //! | --- | --- | --- |
+//! | bench | [`bench`](mod@bench) | RFC 2544 benchmarks: a driver of drivers (each trial a blast) |
 //! | drivers | [`probe`] (ping, trace, queries, port probes), [`send`], [`capture`], [`blast`], [`reflect`] | turn a typed request into a run: `run_with(&Stop, on_event) -> Result<Summary>` |
 //! | requests | [`craft`], [`lab`] | a hand-crafted frame as a typed request (and the IP options a request asks for); the namespace lab |
 //! | session | [`session`] | what every driver opens its run through: resolve, what fits, link, `lo`, next hop (ARP), capture file |
@@ -76,6 +77,7 @@
 //! time: everything else works, a capture takes every frame or a [`filter::Filter`] of your own
 //! BPF instructions, and a filter expression (a capture file's) is refused with the reason.
 
+pub mod bench;
 pub mod blast;
 pub mod capture;
 pub mod craft;

@@ -3,6 +3,7 @@
 //! iputils ping).
 
 mod args;
+mod bench;
 mod blast;
 mod capture;
 mod craft;
@@ -80,6 +81,10 @@ pub enum Command {
     /// frames): tcpdump or capture on this host does not see them; every other subcommand's
     /// frames are visible.
     Blast(Box<blast::BlastArgs>),
+    /// Benchmark a device between this host and a responder the way RFC 2544 does: per frame
+    /// size the highest rate without loss (binary search over blast trials), the latency
+    /// there, frame loss at 100 %, 90 %, ... of the maximum, back-to-back bursts.
+    Bench(Box<bench::BenchArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions {
         /// The shell.
@@ -135,6 +140,7 @@ fn run(command: Command, stop: &Stop) -> Result<i32> {
         Command::Decode(a) => decode::run(a),
         Command::Capture(a) => capture::run(a, stop),
         Command::Blast(a) => blast::run(*a, stop),
+        Command::Bench(a) => bench::run(*a, stop),
         Command::Completions { shell } => man::completions(shell),
         Command::Man { out_dir } => man::man(out_dir.as_deref()),
     }
@@ -196,6 +202,11 @@ fn flag_names(command: &Command) -> impl Fn(Field) -> &'static str {
         Field::Fragment => "--fragment",
         Field::FragmentOverlap => "--fragment-overlap",
         Field::Vlan => "--vlan",
+        Field::FrameSize => "--size",
+        Field::LossBound => "--loss/--pdr",
+        Field::Trial => "--trial",
+        Field::Precision => "--precision",
+        Field::MaxRate => "--max-rate",
         _ => f.name(),
     }
 }

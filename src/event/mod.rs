@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::dissect::Dissection;
 use crate::wire::IpOption;
 
+pub mod bench;
 pub mod blast;
 pub mod reflect;
 
@@ -50,6 +51,12 @@ pub enum Event {
     Progress(Progress),
     /// The totals at the end of a run: always the last event.
     Summary(Summary),
+    /// A benchmark trial is about to run (its test, frame size, rate and the search's bounds).
+    BenchStep(bench::BenchStep),
+    /// What a benchmark trial sent and got back.
+    BenchTrial(bench::BenchTrial),
+    /// A benchmark test's result at one frame size.
+    BenchResult(bench::BenchResult),
 }
 
 /// Which subcommand (driver) a record comes from.
@@ -83,6 +90,8 @@ pub enum Command {
     Reflect,
     /// UDP/TCP port probes.
     Probe,
+    /// The RFC 2544 device benchmark.
+    Bench,
 }
 
 impl Command {
@@ -102,6 +111,7 @@ impl Command {
             Command::Blast => "blast",
             Command::Reflect => "reflect",
             Command::Probe => "probe",
+            Command::Bench => "bench",
         }
     }
 }
@@ -540,6 +550,7 @@ impl Summary {
             Totals::Frames(t) => t.sent,
             Totals::Blast(b) => b.sent,
             Totals::Reflect(c) => c.answered(),
+            Totals::Bench(b) => b.sent,
         })
     }
 
@@ -553,6 +564,7 @@ impl Summary {
             Totals::Frames(t) => Some(t.received),
             Totals::Blast(b) => Some(b.received),
             Totals::Reflect(c) => Some(c.frames),
+            Totals::Bench(b) => Some(b.received),
         }
     }
 
@@ -656,6 +668,8 @@ pub enum Totals {
     Blast(Box<blast::BlastSummary>),
     /// A reflector.
     Reflect(reflect::Counters),
+    /// A device benchmark.
+    Bench(Box<bench::BenchTotals>),
 }
 
 /// The totals of a request/reply run.

@@ -149,3 +149,10 @@ pub fn start_reflector_on(
     let ready = format!("answering for {cidr} on {iface}");
     spawn_ready(lab, host, &args, &ready)
 }
+
+/// The one event schema, compiled.
+pub fn schema_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(pktforge::event::JSON_SCHEMA).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
