@@ -422,6 +422,12 @@ fn options(n: &mut Node, h: &[u8], at: usize) {
             oat,
             1,
         );
+        if t == opt::PAD1 {
+            // One byte, its bits fixed: the type is all there is to say.
+            c.push(tn);
+            n.push(c);
+            continue;
+        }
         let action = OptionAction::of(t);
         tn.push(Node::new(
             "ipv6.opt.type.action",

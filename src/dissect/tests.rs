@@ -640,3 +640,45 @@ proptest! {
         read_everything(&f);
     }
 }
+
+/// Regression (fuzz `dissect`): an MLD frame whose Hop-by-Hop header runs past a short payload
+/// length. Every field stays inside the frame and every form of the output is bounded.
+#[test]
+fn ipv6_fuzz_regression_hop_by_hop_past_the_payload() {
+    let frame = hex("33330000001696d54940c08586dd600020010db800a10300000000000000000049fffe40c085ff0200000000000000000000000000000001072710c6016401c6336402c63300000002006400ff0200000000000089000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000002300000000000005000000ff02000000000000040000ffff000002");
+    let d = dissect_frame(&frame);
+    for n in d.nodes() {
+        assert!(n.offset + n.len <= frame.len(), "{} outside", n.key);
+    }
+    within_the_output_bound(&frame);
+    // The densest case: a Hop-by-Hop header of 2,048 bytes that is all Pad1.
+    let mut dense = frame[..54].to_vec();
+    dense[20] = 0; // next header: Hop-by-Hop
+    let mut hbh = vec![0u8; 2048];
+    hbh[0] = 59; // then No Next Header
+    hbh[1] = 255; // (255 + 1) * 8 bytes
+    dense[18..20].copy_from_slice(&2048u16.to_be_bytes());
+    dense.extend_from_slice(&hbh);
+    within_the_output_bound(&dense);
+}
+
+/// The fuzz target's bound: text, JSON and every one-line form within 200 bytes a frame byte
+/// (plus 4 KiB).
+fn within_the_output_bound(frame: &[u8]) {
+    let d = dissect_frame(frame);
+    for n in d.nodes() {
+        assert!(n.offset + n.len <= frame.len(), "{} outside", n.key);
+    }
+    let bound = 4096 + 200 * frame.len();
+    let text: usize = render_text(&d).iter().map(|l| l.len() + 1).sum();
+    let json = serde_json::to_string(&d).unwrap().len();
+    assert!(
+        text <= bound && json <= bound,
+        "{text} text, {json} JSON, bound {bound}"
+    );
+    assert!(summary(frame).len() <= bound);
+    for (v, e) in [(false, false), (true, false), (true, true)] {
+        let line = OneLine::new(v, e).ethernet(frame, frame.len());
+        assert!(line.len() <= bound, "{} bytes", line.len());
+    }
+}
