@@ -1506,7 +1506,7 @@ fn ip_options(s: &mut String, mut b: &[u8]) {
                 if len < 3 {
                     let _ = write!(s, " [bad length {len}]");
                 } else {
-                    let ptr = usize::from(o[2]) - 1;
+                    let ptr = usize::from(o[2]).saturating_sub(1);
                     if ptr < 3 || (ptr + 1) & 3 != 0 || ptr > len + 1 {
                         let _ = write!(s, " [bad ptr {}]", o[2]);
                     }

@@ -682,3 +682,13 @@ fn within_the_output_bound(frame: &[u8]) {
         assert!(line.len() <= bound, "{} bytes", line.len());
     }
 }
+
+/// Regression (fuzz `dissect`): a record route whose pointer is 0, printed in tcpdump's `-v`
+/// form, subtracted below zero.
+#[test]
+fn oneline_verbose_record_route_with_pointer_zero() {
+    let frame = hex("5a7f533d69e572b6fa7b54a808004fc000c0c67100004001079bc0000201c00002020727000000000000000000000000000008005c041a6e0001f802046b00000000bc4b0a0000000000101112131415000202c0000201c0000201000000000000000000000000000000000000000000000000000b0032fa00000000161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637");
+    within_the_output_bound(&frame);
+    let line = OneLine::new(true, false).ethernet(&frame, frame.len());
+    assert!(line.contains("[bad ptr 0]"), "{line}");
+}
