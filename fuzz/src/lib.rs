@@ -408,7 +408,9 @@ pub fn check_ipv6(data: &[u8]) {
         final_destination, FragmentHeader, FragmentRepr, Ipv6Option, OptionIter, OptionsRepr,
         RoutingRepr,
     };
-    use pktforge::wire::{ChainEnd, ExtChain, ExtHeaderRepr, ExtKind, Icmpv6Repr, Ipv6Repr};
+    use pktforge::wire::{
+        ChainEnd, ExtChain, ExtHeaderRepr, ExtKind, Icmpv6Repr, Ipv6Repr, WireError,
+    };
     use std::time::{Duration, Instant};
 
     let now = Instant::now();
@@ -442,7 +444,13 @@ pub fn check_ipv6(data: &[u8]) {
                 }
             }
             (ExtHeaderRepr::Routing(rt), _) => {
-                let n = rt.buffer_len().expect("a parsed routing header fits");
+                // What was read is rebuilt, except what the builder refuses on purpose (an
+                // HMAC TLV of a size RFC 8754 does not allow): that refusal names its limit.
+                let n = match rt.buffer_len() {
+                    Ok(n) => n,
+                    Err(WireError::Limit(_)) => continue,
+                    Err(e) => panic!("a parsed routing header fits: {e}: {}", hex(h.bytes)),
+                };
                 let mut b = vec![0u8; n];
                 rt.emit(&mut b, h.bytes[0]).expect("emit within buffer_len");
                 assert_eq!(
