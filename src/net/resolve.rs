@@ -64,6 +64,17 @@ pub struct Plan {
     pub gateway: Option<Ipv4Addr>,
 }
 
+/// Refuse an interface that is down, saying how to bring it up.
+fn require_up(iface: &Interface) -> Result<()> {
+    if iface.is_up {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "interface {} is down (bring it up with: ip link set {} up)",
+        iface.name, iface.name
+    )))
+}
+
 /// Ask the kernel which interface, source and next hop reach `req.dst`.
 pub fn plan(req: &PathRequest) -> Result<Plan> {
     let dst = req
@@ -78,12 +89,7 @@ pub fn plan(req: &PathRequest) -> Result<Plan> {
         Some(i) => i,
         None => iface::by_index(rt.oif)?,
     };
-    if !iface.is_up {
-        return Err(Error::Invalid(format!(
-            "interface {} is down (bring it up with: ip link set {} up)",
-            iface.name, iface.name
-        )));
-    }
+    require_up(&iface)?;
     let src_ip = match req.src {
         Some(s) => s,
         None => rt
@@ -203,12 +209,7 @@ pub fn plan6(dst: Ipv6Addr, req: &PathRequest) -> Result<Plan6> {
         Some(i) => i,
         None => iface::by_index(rt.oif)?,
     };
-    if !iface.is_up {
-        return Err(Error::Invalid(format!(
-            "interface {} is down (bring it up with: ip link set {} up)",
-            iface.name, iface.name
-        )));
-    }
+    require_up(&iface)?;
     let src_ip = match req.src6 {
         Some(s) => s,
         None => rt

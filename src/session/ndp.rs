@@ -8,7 +8,7 @@
 use std::net::Ipv6Addr;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::neighbour::Neighbours;
+use super::neighbour::{refuse_tags_on_lo, source_mac, Neighbours};
 use crate::link::capfile::{Packet, PcapWriter, LINKTYPE_ETHERNET};
 use crate::link::Link;
 use crate::net::neigh;
@@ -173,16 +173,8 @@ pub fn complete6(
     link: &mut dyn Link,
     capture: Option<&mut PcapWriter>,
 ) -> Result<Path6> {
-    if plan.iface.is_loopback && !req.vlans.is_empty() {
-        return Err(Error::invalid(
-            crate::Field::Vlan,
-            format!(
-                "cannot be sent on {}: a loopback device carries no VLAN tags",
-                plan.iface.name
-            ),
-        ));
-    }
-    let src_mac = req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero());
+    refuse_tags_on_lo(&plan.iface, req)?;
+    let src_mac = source_mac(&plan.iface, req);
     let dst_mac = if let Some(m) = req.dst_mac {
         m
     } else if plan.iface.is_loopback {
@@ -211,7 +203,7 @@ pub fn complete6(
 /// group MAC (which it listens to) until an advertisement says otherwise.
 pub fn unresolved6(plan: Plan6, req: &PathRequest) -> Path6 {
     Path6 {
-        src_mac: req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero()),
+        src_mac: source_mac(&plan.iface, req),
         dst_mac: multicast_mac(solicited_node(plan.next_hop))
             .expect("a solicited-node address is multicast"),
         plan,

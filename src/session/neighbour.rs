@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crate::link::Link;
-use crate::net::neigh;
 use crate::net::resolve::{group_mac, PathRequest, Plan};
+use crate::net::{neigh, Interface};
 use crate::session::Path;
 use crate::wire::{build_tagged_arp_frame, ArpRepr, MacAddr, VlanStack, ETHERTYPE_ARP};
 use crate::{Error, Result};
@@ -34,21 +34,32 @@ impl Neighbours for Arp {
     }
 }
 
+/// `lo` carries no VLAN tags: a stack asked for there is refused.
+pub(crate) fn refuse_tags_on_lo(iface: &Interface, req: &PathRequest) -> Result<()> {
+    if iface.is_loopback && !req.vlans.is_empty() {
+        return Err(Error::invalid(
+            crate::Field::Vlan,
+            format!(
+                "cannot be sent on {}: a loopback device carries no VLAN tags",
+                iface.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The Ethernet source of a path: the request's, else the interface's, else zero (`lo`).
+pub(crate) fn source_mac(iface: &Interface, req: &PathRequest) -> MacAddr {
+    req.src_mac.or(iface.mac).unwrap_or(MacAddr::zero())
+}
+
 /// Complete a plan with MAC addresses: overrides first, then the kernel's neighbour cache, then
 /// an ARP request sent and answered on `link`. On a VLAN (`req.vlans` not empty) the kernel's
 /// cache, which is the untagged link's, is not asked: ARP goes out and is answered with the
 /// same tags. `lo` carries no tags: a stack there is refused.
 pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Path> {
-    if plan.iface.is_loopback && !req.vlans.is_empty() {
-        return Err(Error::invalid(
-            crate::Field::Vlan,
-            format!(
-                "cannot be sent on {}: a loopback device carries no VLAN tags",
-                plan.iface.name
-            ),
-        ));
-    }
-    let src_mac = req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero());
+    refuse_tags_on_lo(&plan.iface, req)?;
+    let src_mac = source_mac(&plan.iface, req);
     let dst_mac = if let Some(m) = req.dst_mac {
         m
     } else if plan.iface.is_loopback {
@@ -77,7 +88,7 @@ pub fn complete(plan: Plan, req: &PathRequest, link: &mut dyn Link) -> Result<Pa
 /// until an ARP reply says otherwise).
 pub fn unresolved(plan: Plan, req: &PathRequest) -> Path {
     Path {
-        src_mac: req.src_mac.or(plan.iface.mac).unwrap_or(MacAddr::zero()),
+        src_mac: source_mac(&plan.iface, req),
         dst_mac: MacAddr::broadcast(),
         plan,
         vlans: req.vlans,
